@@ -1,0 +1,3 @@
+"""mcpbundle: deploy-ready bundles of FastMCP servers from a Python monorepo."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,210 @@
+"""Which shared libraries a requirement list needs, and what is left for PyPI.
+
+Every entry that points at a shared library (by distribution name, by path,
+``-e``, ``name @ file:``, or ``[tool.uv.sources]``) is taken out and the library
+is vendored instead; the library's own third-party dependencies are merged in.
+A path requirement to an undeclared directory becomes an *implicit* library,
+with a warning (an error under ``--strict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from mcpbundle.config import Config, SharedLib, find_cycle
+from mcpbundle.discovery import LibInfo, discover_lib, discover_packages
+from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.requirements import ReqLine
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rewrite:
+    """One requirement entry that did not pass through unchanged."""
+
+    origin: str
+    original: str
+    replacement: str
+
+
+@dataclass(kw_only=True)
+class Classified:
+    """The result of sorting one requirement list."""
+
+    pypi: list[ReqLine] = field(default_factory=list)
+    libs: set[str] = field(default_factory=set)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    self_reference: bool = False
+    git: list[ReqLine] = field(default_factory=list)
+
+
+class LibGraph:
+    """Declared (and implicit) shared libraries, discovered once per build."""
+
+    def __init__(self, config: Config, *, strict: bool):
+        self.config = config
+        self.root = config.root
+        self.strict = strict
+        self.warnings: list[str] = []
+        self.libs: dict[str, LibInfo] = {}
+        for name, lib in config.shared.items():
+            self.libs[name] = discover_lib(
+                lib, self.root, key_path=f"shared.{name}", display=config.display
+            )
+        self._by_path = {(self.root / lib.path).resolve(): name for name, lib in self.libs.items()}
+        self._by_dist = {lib.distribution: name for name, lib in self.libs.items()}
+        self.requires: dict[str, tuple[str, ...]] = {}
+        self.third_party: dict[str, tuple[ReqLine, ...]] = {}
+        for name in list(self.libs):
+            self._settle(name)
+        cycle = find_cycle(self.requires)
+        if cycle:
+            raise ConfigError(
+                f"shared libraries form a cycle: {' -> '.join(cycle)}",
+                where=f"{config.display}: shared.{cycle[0]}",
+                hint="break the cycle between their dependencies",
+            )
+
+    def _settle(self, name: str) -> None:
+        info = self.libs[name]
+        sorted_deps = self.classify(info.dependencies, owner_dir=self.root / info.path)
+        declared = self.config.shared.get(name)
+        explicit = set(declared.requires or ()) if declared is not None else set()
+        self.requires[name] = tuple(sorted((sorted_deps.libs | explicit) - {name}))
+        self.third_party[name] = tuple(sorted_deps.pypi)
+
+    def classify(self, lines: Iterable[ReqLine], *, owner_dir: Path) -> Classified:
+        """Sort ``lines`` into PyPI requirements, shared libs and rewrites."""
+        result = Classified()
+        for line in lines:
+            self._classify_one(line, owner_dir.resolve(), result)
+        return result
+
+    def _classify_one(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
+        if line.kind == "option":
+            result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
+            return
+        if line.kind == "pypi":
+            lib = self._by_dist.get(line.name or "")
+            if lib is None:
+                result.pypi.append(line)
+                return
+            result.libs.add(lib)
+            result.rewrites.append(self._vendored(line, lib))
+            return
+        if line.kind == "git":
+            result.git.append(line)
+            return
+        if line.kind == "url":
+            raise BuildError(
+                f"{line.text!r} is a URL requirement, which a PyPI-only host cannot install",
+                where=line.origin,
+                hint="depend on a released version (name==x.y) instead",
+            )
+        self._classify_path(line, owner_dir, result)
+
+    def _classify_path(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
+        if line.path is None:  # uv workspace member, known by name only
+            lib = self._by_dist.get(line.name or "")
+            if lib is None:
+                raise ConfigError(
+                    f"workspace dependency {line.name!r} is not a declared shared library",
+                    where=line.origin,
+                    hint=f"add a [shared.{line.name}] table with its path",
+                )
+            result.libs.add(lib)
+            result.rewrites.append(self._vendored(line, lib))
+            return
+        target = line.path.resolve()
+        if target == owner_dir:
+            result.self_reference = True
+            result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
+            return
+        lib = self._by_path.get(target)
+        if lib is None:
+            lib = self._implicit(line, target)
+        result.libs.add(lib)
+        result.rewrites.append(self._vendored(line, lib))
+
+    def _implicit(self, line: ReqLine, target: Path) -> str:
+        if not target.is_relative_to(self.root):
+            raise ConfigError(
+                f"{line.text!r} points outside the repository",
+                where=line.origin,
+                hint="vendor the code into the repo or depend on a PyPI release",
+            )
+        if not target.is_dir():
+            raise BuildError(
+                f"{line.text!r} is not a directory (local archives cannot ship)",
+                where=line.origin,
+                hint="publish it to PyPI or point at its source directory",
+            )
+        rel = target.relative_to(self.root).as_posix()
+        _, packages = discover_packages(target)
+        if not packages:
+            raise ConfigError(
+                f"{line.text!r} points at {rel!r}, which has no Python package",
+                where=line.origin,
+                hint="point at a directory with a package (a dir with __init__.py)",
+            )
+        name: str = canonicalize_name(target.name)
+        base = name
+        counter = 2
+        while name in self.libs:
+            name = f"{base}-{counter}"
+            counter += 1
+        message = (
+            f"{line.origin}: {line.text!r} points at {rel!r}, which is not a declared shared "
+            f"library; vendoring it anyway (add [shared.{name}] with path = {rel!r})"
+        )
+        if self.strict:
+            raise ConfigError(message.split(": ", 1)[1], where=line.origin)
+        self.warnings.append(message)
+        lib = SharedLib(name=name, path=rel)
+        self.libs[name] = discover_lib(lib, self.root, key_path=rel, display=line.origin)
+        self._by_path[target] = name
+        self._settle(name)
+        return name
+
+    def _vendored(self, line: ReqLine, lib: str) -> Rewrite:
+        return Rewrite(
+            origin=line.origin, original=line.text, replacement=f"vendored shared lib {lib!r}"
+        )
+
+    def closure(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``names`` plus every library they require, transitively, sorted."""
+        seen: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            pending.extend(self.requires.get(name, ()))
+        return tuple(sorted(seen))
+
+
+def merge_requirements(groups: Iterable[Iterable[ReqLine]]) -> tuple[str, ...]:
+    """One sorted, de-duplicated list of PEP 508 lines (order of inputs does not matter)."""
+    unique: dict[str, tuple[str, str]] = {}
+    for group in groups:
+        for line in group:
+            if line.kind != "pypi" or line.requirement is None or line.constraint:
+                continue
+            text = str(Requirement(line.requirement))
+            unique[text] = (line.name or "", text)
+    return tuple(text for _, text in sorted(unique.values()))
+
+
+def constraints_for(lines: Iterable[ReqLine], required: Mapping[str, object]) -> tuple[str, ...]:
+    """``-c`` lines for packages that are required directly (others would add packages)."""
+    kept = {
+        str(Requirement(line.requirement))
+        for line in lines
+        if line.constraint and line.kind == "pypi" and line.requirement and line.name in required
+    }
+    return tuple(sorted(kept))

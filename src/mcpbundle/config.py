@@ -1,0 +1,411 @@
+"""``mcpbundle.toml`` validated into frozen dataclasses.
+
+:func:`load_config` = :func:`mcpbundle.configread.read_toml` + :func:`validate`.
+Everything here is checked without running anything: types, unknown keys,
+paths (exist, stay inside the repo, also through symlinks), entrypoints,
+shared-lib names and cycles among declared ``requires``. Checks that need
+package discovery (import-name clashes) live in :mod:`mcpbundle.plan`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcpbundle.configread import find_config, read_toml
+from mcpbundle.errors import ConfigError
+from mcpbundle.schema import Reader, join
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PYTHON = re.compile(r"^3\.\d{1,2}$")
+
+RESOLVERS = ("pip-tools", "uv")
+GIT_POLICIES = ("vendor", "pin")
+LOCK_MODES = ("shared", "per-server")
+SHIM_MODES = ("auto", "always", "never")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploySettings:
+    author_name: str = "mcpbundle"
+    author_email: str = "mcpbundle@localhost"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BundleSettings:
+    output: str = "dist"
+    exclude: tuple[str, ...] = ()
+    python: str | None = None
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    hashes: bool = False
+    resolver: str = "pip-tools"
+    git: str = "vendor"
+    git_overrides: Mapping[str, str] = field(default_factory=dict)
+    branch: str = "deploy"
+    deploy: DeploySettings = field(default_factory=DeploySettings)
+    lock: str = "shared"
+    add_fastmcp: bool = True
+    auto_fix: bool = True
+    allow_secrets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedLib:
+    name: str
+    path: str  # POSIX, relative to the config directory
+    packages: tuple[str, ...] | None = None  # None: discovered
+    requires: tuple[str, ...] | None = None  # None: inferred from its dependencies
+
+
+@dataclass(frozen=True, kw_only=True)
+class Server:
+    name: str
+    path: str  # POSIX, relative to the config directory
+    entrypoint: str  # file, relative to ``path``
+    object: str | None = None  # None: FastMCP's rule (mcp, server, app)
+    requirements: str | None = None  # relative to ``path``; None: default rule
+    shared: tuple[str, ...] = ()
+    vendor_dir: str | None = None  # relative to ``path``; None: the entrypoint's directory
+    exclude: tuple[str, ...] = ()
+    shim: str = "auto"
+    shim_name: str = "mcpbundle_entry.py"
+    ignore: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    expect_tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: Path  # the config file, absolute
+    root: Path  # its directory: every relative path is read from here
+    bundle: BundleSettings
+    shared: Mapping[str, SharedLib]
+    servers: Mapping[str, Server]
+    check_ignore: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        return self.path.name
+
+
+def load_config(cwd: Path, explicit: Path | None = None) -> Config:
+    path = find_config(cwd, explicit)
+    return validate(read_toml(path), path)
+
+
+def validate(data: Mapping[str, Any], path: Path) -> Config:
+    root = path.parent.resolve()
+    reader = Reader(path.name)
+    reader.reject_unknown("", data, ("bundle", "shared", "servers", "check"))
+    bundle = _bundle(reader, reader.table("bundle", data.get("bundle", {})), root)
+    shared_table = reader.table("shared", data.get("shared", {}))
+    servers_table = reader.table("servers", data.get("servers", {}))
+    if not servers_table:
+        raise reader.fail("servers", "no servers declared", "add a [servers.NAME] table")
+    shared = {
+        name: _shared(reader, join("shared", name), name, value, root)
+        for name, value in shared_table.items()
+    }
+    servers = {
+        name: _server(reader, join("servers", name), name, value, root=root, shared=shared)
+        for name, value in servers_table.items()
+    }
+    for lib in shared.values():
+        for index, dep in enumerate(lib.requires or ()):
+            if dep not in shared:
+                raise _unknown_lib(
+                    reader, f"{join('shared', lib.name)}.requires[{index}]", dep, shared
+                )
+    _reject_cycles(reader, shared)
+    _reject_overlapping_servers(reader, servers)
+    check = reader.table("check", data.get("check", {}))
+    reader.reject_unknown("check", check, ("ignore",))
+    check_ignore = reader.strings("check.ignore", check["ignore"]) if "ignore" in check else ()
+    return Config(
+        path=path.resolve(),
+        root=root,
+        bundle=bundle,
+        shared=shared,
+        servers=servers,
+        check_ignore=check_ignore,
+    )
+
+
+def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings:
+    known = (
+        "output", "exclude", "python", "index-url", "extra-index-urls", "find-links",
+        "no-index", "hashes", "resolver", "git", "git-overrides", "branch", "deploy",
+        "lock", "add-fastmcp", "auto-fix", "allow-secrets",
+    )  # fmt: skip
+    reader.reject_unknown("bundle", table, known)
+    values: dict[str, Any] = {}
+    text_keys = ("output", "index-url", "branch")
+    list_keys = ("exclude", "extra-index-urls", "find-links", "allow-secrets")
+    bool_keys = ("no-index", "hashes", "add-fastmcp", "auto-fix")
+    for key, value in table.items():
+        key_path = join("bundle", key)
+        attr = key.replace("-", "_")
+        if key in text_keys:
+            values[attr] = reader.string(key_path, value)
+        elif key in list_keys:
+            values[attr] = reader.strings(key_path, value)
+        elif key in bool_keys:
+            values[attr] = reader.boolean(key_path, value)
+    if "python" in table:
+        python = reader.string("bundle.python", table["python"])
+        if not _PYTHON.match(python):
+            raise reader.fail("bundle.python", f"must look like '3.12', got {python!r}")
+        values["python"] = python
+    if "resolver" in table:
+        values["resolver"] = reader.choice("bundle.resolver", table["resolver"], RESOLVERS)
+    if "git" in table:
+        values["git"] = reader.choice("bundle.git", table["git"], GIT_POLICIES)
+    if "lock" in table:
+        values["lock"] = reader.choice("bundle.lock", table["lock"], LOCK_MODES)
+    if "git-overrides" in table:
+        overrides = reader.table("bundle.git-overrides", table["git-overrides"])
+        values["git_overrides"] = {
+            url: reader.choice(join("bundle.git-overrides", url), policy, GIT_POLICIES)
+            for url, policy in sorted(overrides.items())
+        }
+    if "deploy" in table:
+        deploy = reader.table("bundle.deploy", table["deploy"])
+        reader.reject_unknown("bundle.deploy", deploy, ("author-name", "author-email"))
+        values["deploy"] = DeploySettings(
+            **{
+                key.replace("-", "_"): reader.string(join("bundle.deploy", key), value)
+                for key, value in deploy.items()
+            }
+        )
+    if "branch" in values and values["branch"].startswith("-"):
+        raise reader.fail("bundle.branch", "must not start with '-'")
+    output = values.get("output", "dist")
+    out_path = (root / output).resolve()
+    if out_path == root:
+        raise reader.fail(
+            "bundle.output", "is the repository root itself", "pick a subdirectory such as 'dist'"
+        )
+    if root.is_relative_to(out_path):
+        raise reader.fail("bundle.output", "contains the repository", "pick a subdirectory")
+    if out_path.exists() and not out_path.is_dir():
+        raise reader.fail("bundle.output", f"'{output}' is a file, not a directory")
+    return BundleSettings(**values)
+
+
+def _shared(reader: Reader, key_path: str, name: str, value: object, root: Path) -> SharedLib:
+    _check_name(reader, key_path, name)
+    table = reader.table(key_path, value)
+    reader.reject_unknown(key_path, table, ("path", "packages", "requires"))
+    if "path" not in table:
+        raise reader.fail(
+            join(key_path, "path"), "is required", "set it to the library's directory"
+        )
+    path = _directory(reader, join(key_path, "path"), table["path"], root)
+    packages = None
+    if "packages" in table:
+        packages = reader.strings(join(key_path, "packages"), table["packages"])
+        for index, package in enumerate(packages):
+            if not _is_dotted_identifier(package):
+                raise reader.fail(
+                    f"{join(key_path, 'packages')}[{index}]",
+                    f"{package!r} is not an importable name",
+                )
+    requires = None
+    if "requires" in table:
+        requires = reader.strings(join(key_path, "requires"), table["requires"])
+    return SharedLib(name=name, path=path, packages=packages, requires=requires)
+
+
+def _server(
+    reader: Reader,
+    key_path: str,
+    name: str,
+    value: object,
+    *,
+    root: Path,
+    shared: Mapping[str, SharedLib],
+) -> Server:
+    _check_name(reader, key_path, name)
+    table = reader.table(key_path, value)
+    known = (
+        "path", "entrypoint", "requirements", "shared", "vendor-dir", "exclude",
+        "shim", "shim-name", "ignore", "env", "expect-tools",
+    )  # fmt: skip
+    reader.reject_unknown(key_path, table, known)
+    for required in ("path", "entrypoint"):
+        if required not in table:
+            raise reader.fail(join(key_path, required), "is required")
+    path = _directory(reader, join(key_path, "path"), table["path"], root)
+    entry_key = join(key_path, "entrypoint")
+    entry_text = reader.string(entry_key, table["entrypoint"])
+    entry_file, _, obj = entry_text.partition(":")
+    if ":" in entry_text and not obj.isidentifier():
+        raise reader.fail(
+            entry_key, f"object name {obj!r} is not a Python identifier", "use file.py:object"
+        )
+    if not entry_file.endswith(".py"):
+        raise reader.fail(entry_key, f"{entry_file!r} is not a .py file", "use file.py[:object]")
+    entry_rel = _inside(reader, entry_key, entry_file, root / path, root, kind="file")
+    values: dict[str, Any] = {}
+    if "requirements" in table:
+        req_key = join(key_path, "requirements")
+        values["requirements"] = _inside(
+            reader, req_key, reader.string(req_key, table["requirements"]), root / path, root,
+            kind="file",
+        )  # fmt: skip
+    if "vendor-dir" in table:
+        vendor_key = join(key_path, "vendor-dir")
+        vendor = reader.string(vendor_key, table["vendor-dir"])
+        _check_relative(reader, vendor_key, vendor)
+        target = (root / path / vendor).resolve()
+        if not target.is_relative_to(root / path):
+            raise reader.fail(vendor_key, "must stay inside the server's directory")
+        values["vendor_dir"] = Path(vendor).as_posix()
+    for key in ("shared", "exclude", "ignore", "expect-tools"):
+        if key in table:
+            values[key.replace("-", "_")] = reader.strings(join(key_path, key), table[key])
+    for index, lib in enumerate(values.get("shared", ())):
+        if lib not in shared:
+            raise _unknown_lib(reader, f"{join(key_path, 'shared')}[{index}]", lib, shared)
+    if "shim" in table:
+        values["shim"] = reader.choice(join(key_path, "shim"), table["shim"], SHIM_MODES)
+    if "shim-name" in table:
+        shim_name = reader.string(join(key_path, "shim-name"), table["shim-name"])
+        if not shim_name.endswith(".py") or not shim_name[:-3].isidentifier():
+            raise reader.fail(join(key_path, "shim-name"), "must be a module file name like x.py")
+        values["shim_name"] = shim_name
+    if "env" in table:
+        values["env"] = reader.string_map(join(key_path, "env"), table["env"])
+    return Server(
+        name=name,
+        path=path,
+        entrypoint=entry_rel,
+        object=obj or None,
+        **values,
+    )
+
+
+def _check_name(reader: Reader, key_path: str, name: str) -> None:
+    if not _NAME.match(name):
+        raise reader.fail(
+            key_path,
+            f"invalid name {name!r}",
+            "use letters, digits, '-', '_' or '.', starting with a letter or digit",
+        )
+
+
+def _is_dotted_identifier(name: str) -> bool:
+    parts = name.split(".")
+    return all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
+
+
+def _check_relative(reader: Reader, key_path: str, text: str) -> None:
+    if Path(text).is_absolute() or text.startswith("~"):
+        raise reader.fail(
+            key_path, f"{text!r} is absolute", "use a path relative to mcpbundle.toml"
+        )
+
+
+def _directory(reader: Reader, key_path: str, value: object, root: Path) -> str:
+    text = reader.string(key_path, value)
+    return _inside(reader, key_path, text, root, root, kind="directory")
+
+
+def _inside(reader: Reader, key_path: str, text: str, base: Path, root: Path, *, kind: str) -> str:
+    """Check ``base/text`` exists as ``kind`` inside ``base``; return it relative to ``base``."""
+    _check_relative(reader, key_path, text)
+    lexical = Path(os.path.normpath(base / text))
+    if not lexical.is_relative_to(root):
+        raise reader.fail(
+            key_path, f"{text!r} points outside the repository", "keep paths inside the repo"
+        )
+    if not lexical.is_relative_to(base):
+        inside = base.relative_to(root).as_posix()
+        raise reader.fail(key_path, f"{text!r} points outside {inside!r}")
+    target = lexical.resolve()
+    if not target.is_relative_to(root):
+        raise reader.fail(
+            key_path,
+            f"{text!r} resolves outside the repository through a symlink",
+            "keep paths inside the repo",
+        )
+    if not target.exists():
+        raise reader.fail(key_path, f"{kind} {text!r} does not exist", "create it or fix the path")
+    if kind == "directory" and not target.is_dir():
+        raise reader.fail(key_path, f"{text!r} is not a directory")
+    if kind == "file" and not target.is_file():
+        raise reader.fail(key_path, f"{text!r} is not a file")
+    return lexical.relative_to(base).as_posix()
+
+
+def _unknown_lib(
+    reader: Reader, key_path: str, name: str, shared: Mapping[str, SharedLib]
+) -> ConfigError:
+    close = difflib.get_close_matches(name, list(shared), n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else "declare it as a [shared.NAME] table"
+    return reader.fail(key_path, f"unknown shared library {name!r}", hint)
+
+
+def _reject_cycles(reader: Reader, shared: Mapping[str, SharedLib]) -> None:
+    graph = {name: tuple(lib.requires or ()) for name, lib in shared.items()}
+    cycle = find_cycle(graph)
+    if cycle:
+        raise reader.fail(
+            join("shared", cycle[0]) + ".requires",
+            f"shared libraries form a cycle: {' -> '.join(cycle)}",
+            "remove one of these requires",
+        )
+
+
+def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str] | None:
+    """A cycle in ``graph`` as ``[a, b, ..., a]``, or None. Deterministic (sorted order)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def _reject_overlapping_servers(reader: Reader, servers: Mapping[str, Server]) -> None:
+    seen: dict[str, str] = {}
+    for name, server in servers.items():
+        if server.path in seen:
+            raise reader.fail(
+                join(join("servers", name), "path"),
+                f"same path {server.path!r} as server {seen[server.path]!r}",
+                "give each server its own directory",
+            )
+        seen[server.path] = name
+    for name, server in servers.items():
+        for other, other_server in servers.items():
+            if other == name or other_server.path == ".":
+                continue
+            if server.path != "." and Path(server.path).is_relative_to(other_server.path):
+                raise reader.fail(
+                    join(join("servers", name), "path"),
+                    f"{server.path!r} is inside server {other!r} ({other_server.path!r})",
+                    "servers must not nest; move one of them",
+                )

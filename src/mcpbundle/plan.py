@@ -1,0 +1,337 @@
+"""The build plan: for each server, what is copied where and what it requires.
+
+Planning reads the repository but writes nothing. Its result is plain frozen
+data that :mod:`mcpbundle.resolve` pins and :mod:`mcpbundle.emit` writes.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from packaging.requirements import Requirement
+
+from mcpbundle.closure import Classified, LibGraph, Rewrite, constraints_for, merge_requirements
+from mcpbundle.config import Config, Server
+from mcpbundle.discovery import STDLIB_NAMES, LibInfo, top_level_names
+from mcpbundle.errors import BuildError, ConfigError, UsageError
+from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
+from mcpbundle.pyproject import read_pyproject
+from mcpbundle.requirements import ReqLine, read_requirements_file
+
+SERVER_NAMES = ("mcp", "server", "app")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileCopy:
+    source: str  # repo-relative
+    dest: str  # output-relative
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerPlan:
+    name: str
+    path: str  # repo-relative server directory = its folder in the output
+    entry_file: str  # output-relative entrypoint file
+    object: str
+    vendor_dir: str  # output-relative
+    files: tuple[FileCopy, ...]
+    shared: tuple[str, ...]
+    vendored: tuple[LibInfo, ...]
+    requirements_in: tuple[str, ...]
+    rewrites: tuple[Rewrite, ...]
+    skipped_secrets: tuple[str, ...]
+    requirements_source: str | None  # repo-relative file the requirements came from
+    pyproject: str | None  # repo-relative server pyproject.toml, if any
+
+    @property
+    def entrypoint(self) -> str:
+        return f"{self.entry_file}:{self.object}"
+
+    @property
+    def requirements_txt(self) -> str:
+        return join(self.path, "requirements.txt")
+
+    @property
+    def vendored_names(self) -> frozenset[str]:
+        return frozenset(lib.distribution for lib in self.vendored)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildPlan:
+    servers: tuple[ServerPlan, ...]
+    warnings: tuple[str, ...]
+    libs: Mapping[str, LibInfo]  # every shared lib, declared or implicit
+    requires: Mapping[str, tuple[str, ...]]  # lib -> libs it needs (declared + inferred)
+
+
+def join(*parts: str) -> str:
+    joined = PurePosixPath(*[p for p in parts if p not in ("", ".")])
+    return joined.as_posix() if joined.parts else "."
+
+
+def make_plan(
+    config: Config, files: RepoFiles, *, only: Sequence[str] = (), strict: bool = False
+) -> BuildPlan:
+    """Plan the servers named in ``only`` (all when empty)."""
+    for name in only:
+        if name not in config.servers:
+            known = ", ".join(config.servers)
+            raise UsageError(f"unknown server {name!r}", hint=f"known servers: {known}")
+    graph = LibGraph(config, strict=strict)
+    chosen = [s for n, s in config.servers.items() if not only or n in only]
+    filt = FileFilter(config.bundle.exclude)
+    plans = tuple(_plan_server(config, server, graph, files, filt) for server in chosen)
+    return BuildPlan(
+        servers=plans,
+        warnings=tuple(graph.warnings),
+        libs=dict(sorted(graph.libs.items())),
+        requires=dict(sorted(graph.requires.items())),
+    )
+
+
+def _plan_server(
+    config: Config, server: Server, graph: LibGraph, files: RepoFiles, filt: FileFilter
+) -> ServerPlan:
+    root = config.root
+    key = f"{config.display}: servers.{server.name}"
+    source, lines, project_path = _server_requirements(config, server)
+    server_dir = root / server.path
+    found = graph.classify(lines, owner_dir=server_dir)
+    own: list[ReqLine] = []
+    if found.self_reference and project_path is not None:
+        info = read_pyproject(root / project_path, root=root)
+        own_found = graph.classify(info.dependencies, owner_dir=server_dir)
+        _absorb(found, own_found)
+        own = own_found.pypi
+    if found.git:
+        first = found.git[0]
+        raise BuildError(
+            f"git requirement {first.text!r} cannot ship to a PyPI-only host",
+            where=first.origin,
+            hint="depend on a released version (name==x.y) or vendor it as a shared library",
+        )
+    closure = graph.closure({*server.shared, *found.libs})
+    vendored = tuple(graph.libs[name] for name in closure)
+    requirements = merge_requirements(
+        [found.pypi, own, *(graph.third_party[name] for name in closure)]
+    )
+    required = {Requirement(r).name.lower().replace("_", "-"): r for r in requirements}
+    constraints = constraints_for(lines, required)
+    entry_rel = join(server.path, server.entrypoint)
+    vendor_dir = join(
+        server.path, server.vendor_dir or str(PurePosixPath(server.entrypoint).parent)
+    )
+    _reject_clashes(config, server, vendored, vendor_dir, key)
+    copies, secrets = _server_files(server, files, filt)
+    lib_copies, lib_secrets = _vendored_files(vendored, vendor_dir, files, filt)
+    obj = server.object or _default_object(root / entry_rel, entry_rel)
+    return ServerPlan(
+        name=server.name,
+        path=server.path,
+        entry_file=entry_rel,
+        object=obj,
+        vendor_dir=vendor_dir,
+        files=tuple(sorted(_dedupe([*copies, *lib_copies]), key=lambda c: c.dest)),
+        shared=closure,
+        vendored=vendored,
+        requirements_in=tuple(sorted({*requirements, *constraints})),
+        rewrites=tuple(found.rewrites),
+        skipped_secrets=tuple(sorted({*secrets, *lib_secrets})),
+        requirements_source=source,
+        pyproject=project_path,
+    )
+
+
+def _absorb(into: Classified, other: Classified) -> None:
+    into.libs |= other.libs
+    into.rewrites.extend(other.rewrites)
+    into.git.extend(other.git)
+
+
+def _server_requirements(
+    config: Config, server: Server
+) -> tuple[str | None, list[ReqLine], str | None]:
+    """(source file, its entries, the server's pyproject.toml) by the documented default rule."""
+    root = config.root
+    pyproject = join(server.path, "pyproject.toml")
+    project_path = pyproject if (root / pyproject).is_file() else None
+    if server.requirements is not None:
+        source = join(server.path, server.requirements)
+    elif (root / server.path / "requirements.txt").is_file():
+        source = join(server.path, "requirements.txt")
+    elif project_path is not None:
+        source = project_path
+    else:
+        return None, [], project_path
+    if source.endswith(".toml"):
+        info = read_pyproject(root / source, root=root)
+        return source, list(info.dependencies), project_path
+    return source, read_requirements_file(root / source, root=root, display=source), project_path
+
+
+def _reject_clashes(
+    config: Config, server: Server, vendored: Sequence[LibInfo], vendor_dir: str, key: str
+) -> None:
+    providers: dict[str, str] = {}
+    for lib in vendored:
+        for name in lib.top_level:
+            if name in providers:
+                raise ConfigError(
+                    f"shared libs {providers[name]!r} and {lib.name!r} both provide "
+                    f"the import name {name!r}",
+                    where=key,
+                    hint="rename one package or vendor only one of them",
+                )
+            if name in STDLIB_NAMES:
+                raise ConfigError(
+                    f"shared lib {lib.name!r} provides {name!r}, which shadows the standard "
+                    "library module of that name",
+                    where=key,
+                    hint="rename the package",
+                )
+            providers[name] = lib.name
+    own = top_level_names(config.root / vendor_dir)
+    for name, lib_name in providers.items():
+        lib = next(v for v in vendored if v.name == lib_name)
+        lib_source = (config.root / lib.source_root / name).resolve()
+        in_place = lib_source.parent == (config.root / vendor_dir).resolve()
+        if name in own and not in_place:
+            raise ConfigError(
+                f"shared lib {lib_name!r} provides the import name {name!r}, which the "
+                f"server's own code in {vendor_dir!r} also defines",
+                where=key,
+                hint="rename one of them, or set vendor-dir to another directory",
+            )
+
+
+def _server_files(
+    server: Server, files: RepoFiles, filt: FileFilter
+) -> tuple[list[FileCopy], list[str]]:
+    spec = local_spec(server.exclude)
+    copies: list[FileCopy] = []
+    secrets: list[str] = []
+    for repo_path, local in under(files.paths, server.path):
+        if filt.excluded(repo_path, local, spec):
+            continue
+        if is_secret(repo_path):
+            secrets.append(repo_path)
+            continue
+        _check_link(files.root, repo_path)
+        copies.append(FileCopy(source=repo_path, dest=repo_path))
+    return copies, secrets
+
+
+def _vendored_files(
+    vendored: Sequence[LibInfo], vendor_dir: str, files: RepoFiles, filt: FileFilter
+) -> tuple[list[FileCopy], list[str]]:
+    copies: list[FileCopy] = []
+    secrets: list[str] = []
+    for lib in vendored:
+        for package in lib.packages:
+            rel_pkg = package.replace(".", "/")
+            base = join(lib.source_root, rel_pkg)
+            as_module = base + ".py"
+            if as_module in files.paths:
+                matches = [(as_module, rel_pkg + ".py")]
+            else:
+                matches = [(p, join(rel_pkg, local)) for p, local in under(files.paths, base)]
+            for repo_path, inside in matches:
+                if filt.excluded(repo_path, inside, None):
+                    continue
+                if is_secret(repo_path):
+                    secrets.append(repo_path)
+                    continue
+                _check_link(files.root, repo_path)
+                copies.append(FileCopy(source=repo_path, dest=join(vendor_dir, inside)))
+    return copies, secrets
+
+
+def _dedupe(copies: list[FileCopy]) -> list[FileCopy]:
+    by_dest: dict[str, FileCopy] = {}
+    for copy in copies:
+        by_dest.setdefault(copy.dest, copy)
+    return list(by_dest.values())
+
+
+def _check_link(root: Path, repo_path: str) -> None:
+    path = root / repo_path
+    if not path.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(root.resolve()) or not target.is_file():
+        raise BuildError(
+            f"symlink points outside the repository or not at a file: {repo_path} -> "
+            f"{os.readlink(path)}",
+            where=repo_path,
+            hint="replace the link with the file, or exclude it",
+        )
+
+
+def _default_object(entry: Path, display: str) -> str:
+    """FastMCP's rule: the first of mcp / server / app bound at module level."""
+    names = module_level_names(entry)
+    for name in SERVER_NAMES:
+        if name in names:
+            return name
+    raise BuildError(
+        "no module-level server object (mcp, server or app)",
+        where=display,
+        hint="assign the server at module level (mcp = FastMCP(...)) or set "
+        "entrypoint = 'file.py:object'",
+    )
+
+
+def module_level_names(path: Path) -> set[str]:
+    """Names bound at module level (outside functions, classes and ``__main__`` guards)."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        raise BuildError(
+            f"syntax error: {exc.msg}", where=f"{path.name}:{exc.lineno}", hint="fix the code"
+        ) from exc
+    names: set[str] = set()
+    for node in _module_statements(tree.body):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+    return names
+
+
+def _module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    flat: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            flat.extend(_module_statements(node.orelse))
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            for block in _blocks(node):
+                flat.extend(_module_statements(block))
+        else:
+            flat.append(node)
+    return flat
+
+
+def _blocks(node: ast.If | ast.Try | ast.With) -> list[list[ast.stmt]]:
+    if isinstance(node, ast.If):
+        return [node.body, node.orelse]
+    if isinstance(node, ast.With):
+        return [node.body]
+    return [node.body, node.orelse, node.finalbody, *[h.body for h in node.handlers]]
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )

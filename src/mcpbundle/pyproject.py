@@ -1,0 +1,167 @@
+"""Read a ``pyproject.toml``: dependencies, sources, entry points.
+
+PEP 621 ``[project].dependencies`` with ``[tool.uv.sources]`` applied (path,
+workspace, git), or Poetry's ``[tool.poetry.dependencies]`` (path, git and
+version constraints), each entry classified by :mod:`mcpbundle.requirements`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from mcpbundle.configread import read_toml
+from mcpbundle.errors import ConfigError
+from mcpbundle.requirements import (
+    ReqLine,
+    git_line,
+    parse_requirement_text,
+    path_line,
+    relative_display,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectInfo:
+    """What mcpbundle reads from a ``pyproject.toml``."""
+
+    name: str | None  # canonical [project].name
+    version: str | None
+    dependencies: tuple[ReqLine, ...]
+    has_dependencies: bool  # [project].dependencies (or Poetry dependencies) is declared
+    entry_points: Mapping[str, Mapping[str, str]]
+    has_build_system: bool
+
+
+def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
+    """Read a pyproject: PEP 621 deps with ``[tool.uv.sources]`` and Poetry path deps applied."""
+    display = relative_display(path, root)
+    data = read_toml(path, display=display)
+    project: dict[str, Any] = (
+        data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+    )
+    tool: dict[str, Any] = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    sources = _uv_sources(tool)
+    lines: list[ReqLine] = []
+    raw_deps = project.get("dependencies")
+    has_deps = isinstance(raw_deps, list)
+    for index, dep in enumerate(raw_deps if isinstance(raw_deps, list) else []):
+        where = f"{display}: project.dependencies[{index}]"
+        if not isinstance(dep, str):
+            raise ConfigError("must be a string", where=where)
+        line = parse_requirement_text(dep, origin=where, base=path.parent)
+        lines.append(_apply_uv_source(line, sources, path.parent, where))
+    poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
+    poetry_deps = poetry.get("dependencies", {})
+    if isinstance(poetry_deps, dict) and not has_deps:
+        has_deps = bool(poetry_deps)
+        for dep_name, spec in poetry_deps.items():
+            if canonicalize_name(dep_name) == "python":
+                continue
+            lines.append(
+                _poetry_line(dep_name, spec, f"{display}: tool.poetry.dependencies", path.parent)
+            )
+    name = project.get("name") or poetry.get("name")
+    version = project.get("version") or poetry.get("version")
+    entry_points: dict[str, dict[str, str]] = {}
+    scripts = project.get("scripts")
+    if isinstance(scripts, dict):
+        entry_points["console_scripts"] = {str(k): str(v) for k, v in scripts.items()}
+    groups = project.get("entry-points")
+    if isinstance(groups, dict):
+        for group, items in groups.items():
+            if isinstance(items, dict):
+                entry_points[str(group)] = {str(k): str(v) for k, v in items.items()}
+    return ProjectInfo(
+        name=canonicalize_name(name) if isinstance(name, str) and name else None,
+        version=str(version) if isinstance(version, str) else None,
+        dependencies=tuple(lines),
+        has_dependencies=has_deps,
+        entry_points=entry_points,
+        has_build_system="build-system" in data,
+    )
+
+
+def _subtable(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _uv_sources(tool: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    uv = tool.get("uv", {})
+    sources = uv.get("sources", {}) if isinstance(uv, dict) else {}
+    if not isinstance(sources, dict):
+        return {}
+    return {canonicalize_name(k): v for k, v in sources.items() if isinstance(v, dict)}
+
+
+def _apply_uv_source(
+    line: ReqLine, sources: Mapping[str, Mapping[str, Any]], base: Path, where: str
+) -> ReqLine:
+    if line.kind != "pypi" or line.name is None or line.name not in sources:
+        return line
+    source = sources[line.name]
+    text = f"{line.text}  # [tool.uv.sources] {line.name}"
+    if "path" in source:
+        return path_line(
+            text, where, base / str(source["path"]), bool(source.get("editable")), False, line.name
+        )
+    if "git" in source:
+        ref = source.get("rev") or source.get("tag") or source.get("branch")
+        url = "git+" + str(source["git"]) + (f"@{ref}" if ref else "")
+        if source.get("subdirectory"):
+            url += f"#subdirectory={source['subdirectory']}"
+        return git_line(text, url, where, False, False, name=line.name)
+    if source.get("workspace"):
+        return ReqLine(
+            text=text, origin=where, kind="path", name=line.name, path=None, editable=True
+        )
+    return line
+
+
+def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
+    canonical = canonicalize_name(name)
+    if isinstance(spec, dict):
+        if "path" in spec:
+            return path_line(
+                f"{name} = {{path = {spec['path']!r}}}",
+                where,
+                base / str(spec["path"]),
+                bool(spec.get("develop")),
+                False,
+                canonical,
+            )
+        if "git" in spec:
+            ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
+            url = "git+" + str(spec["git"]) + (f"@{ref}" if ref else "")
+            return git_line(
+                f"{name} = {{git = {spec['git']!r}}}", url, where, False, False, name=canonical
+            )
+        version = str(spec.get("version", "*"))
+    else:
+        version = str(spec)
+    text = name + _poetry_specifier(version)
+    return parse_requirement_text(text, origin=where, base=base)
+
+
+def _poetry_specifier(version: str) -> str:
+    """Poetry's ``^1.2`` / ``~1.2`` / ``*`` as a PEP 440 specifier."""
+    version = version.strip()
+    if version in ("", "*"):
+        return ""
+    if version.startswith("^"):
+        parts = version[1:].split(".")
+        major = int(parts[0]) if parts[0].isdigit() else 0
+        upper = f"{major + 1}" if major > 0 else f"0.{int(parts[1]) + 1 if len(parts) > 1 else 1}"
+        return f">={version[1:]},<{upper}"
+    if version.startswith("~") and not version.startswith("~="):
+        parts = version[1:].split(".")
+        upper = f"{parts[0]}.{int(parts[1]) + 1}" if len(parts) > 1 else f"{int(parts[0]) + 1}"
+        return f">={version[1:]},<{upper}"
+    if version[0].isdigit():
+        return f"=={version}"
+    return version

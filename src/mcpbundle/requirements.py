@@ -1,0 +1,309 @@
+"""Read requirement sources and classify every line.
+
+A server's or library's requirements come from a ``requirements.txt`` (with
+``-r``/``-c`` includes and ``\\`` continuations) or from ``pyproject.toml``
+(``[project].dependencies``, ``[tool.uv.sources]``, Poetry path dependencies).
+Each entry becomes a :class:`ReqLine` that says what it points at: PyPI, a local
+directory, a git URL, another URL, a pip option. PEP 508 is parsed with
+:mod:`packaging.requirements`, never with a regex.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from mcpbundle.errors import ConfigError
+
+Kind = Literal["pypi", "path", "git", "url", "option"]
+
+# pip options that only steer where packages come from: never shipped.
+INDEX_OPTIONS = (
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--no-index",
+    "--trusted-host",
+    "--pre",
+    "--prefer-binary",
+    "--only-binary",
+    "--no-binary",
+    "--use-feature",
+    "--require-hashes",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReqLine:
+    """One requirement entry and what it points at."""
+
+    text: str  # the entry as written (for the manifest's ``rewrites``)
+    origin: str  # "server-ops/requirements.txt:3" or "shared-utils/pyproject.toml"
+    kind: Kind
+    name: str | None = None  # canonical distribution name when known
+    requirement: str | None = None  # normalised PEP 508 text (pypi kind)
+    path: Path | None = None  # absolute directory (path kind)
+    url: str | None = None  # git / url kinds
+    editable: bool = False
+    constraint: bool = False  # came from a ``-c`` file
+
+
+def parse_requirement_text(
+    text: str, *, origin: str, base: Path, editable: bool = False, constraint: bool = False
+) -> ReqLine:
+    """Classify one requirement entry; paths are resolved against ``base``."""
+    entry = text.strip()
+    if entry.startswith("-"):
+        return ReqLine(text=text, origin=origin, kind="option", constraint=constraint)
+    lowered = entry.lower()
+    if lowered.startswith("git+") or lowered.startswith("git://"):
+        return git_line(text, entry, origin, editable, constraint, name=None)
+    if lowered.startswith("file:"):
+        return path_line(text, origin, _file_url_path(entry, base), editable, constraint, None)
+    if "://" in entry.split("@")[0] or lowered.startswith(("http:", "https:")):
+        return ReqLine(
+            text=text,
+            origin=origin,
+            kind="url",
+            url=entry,
+            editable=editable,
+            constraint=constraint,
+        )
+    if _looks_like_path(entry, base):
+        return path_line(text, origin, base / entry, editable, constraint, None)
+    try:
+        req = Requirement(entry)
+    except InvalidRequirement as exc:
+        raise ConfigError(
+            f"invalid requirement {entry!r}: {exc}",
+            where=origin,
+            hint="write a PEP 508 requirement such as 'name>=1.0'",
+        ) from exc
+    name = canonicalize_name(req.name)
+    if req.url:
+        url = req.url
+        if url.lower().startswith("git+"):
+            return git_line(text, url, origin, editable, constraint, name=name)
+        if url.lower().startswith("file:"):
+            return path_line(text, origin, _file_url_path(url, base), editable, constraint, name)
+        return ReqLine(
+            text=text, origin=origin, kind="url", url=url, name=name, constraint=constraint
+        )
+    return ReqLine(
+        text=text,
+        origin=origin,
+        kind="pypi",
+        name=name,
+        requirement=str(req),
+        constraint=constraint,
+    )
+
+
+def read_requirements_file(path: Path, *, root: Path, display: str) -> list[ReqLine]:
+    """Every entry of a requirements file, following ``-r``/``-c`` includes."""
+    lines: list[ReqLine] = []
+    _read_file(path, root=root, display=display, lines=lines, stack=(), constraint=False)
+    return lines
+
+
+def _read_file(
+    path: Path,
+    *,
+    root: Path,
+    display: str,
+    lines: list[ReqLine],
+    stack: tuple[Path, ...],
+    constraint: bool,
+) -> None:
+    resolved = path.resolve()
+    if resolved in stack:
+        chain = " -> ".join(relative_display(p, root) for p in (*stack, resolved))
+        raise ConfigError(f"-r include loop: {chain}", where=display, hint="remove one include")
+    if not resolved.is_relative_to(root):
+        raise ConfigError(
+            "requirements include points outside the repository",
+            where=display,
+            hint="keep requirement files inside the repo",
+        )
+    if not resolved.is_file():
+        raise ConfigError(
+            "requirements file not found", where=display, hint="create it or fix the path"
+        )
+    raw = resolved.read_bytes()
+    if b"\x00" in raw:
+        raise ConfigError(
+            "requirements file is binary", where=display, hint="point at a text requirements file"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "requirements file is not valid UTF-8", where=display, hint="save it as UTF-8"
+        ) from exc
+    for number, logical in _logical_lines(text, display):
+        where = f"{display}:{number}"
+        entry = _strip_comment(logical).strip()
+        if not entry:
+            continue
+        option, _, value = _split_option(entry)
+        if option in ("-r", "--requirement", "-c", "--constraint"):
+            if not value:
+                raise ConfigError(f"{option} needs a file name", where=where)
+            included = resolved.parent / value
+            _read_file(
+                included,
+                root=root,
+                display=relative_display(included, root) + f" (from {where})",
+                lines=lines,
+                stack=(*stack, resolved),
+                constraint=constraint or option in ("-c", "--constraint"),
+            )
+            continue
+        if option in ("-e", "--editable"):
+            if not value:
+                raise ConfigError("-e needs a path or URL", where=where)
+            lines.append(_editable(entry, value, where, resolved.parent, constraint))
+            continue
+        if option:
+            lines.append(ReqLine(text=entry, origin=where, kind="option", constraint=constraint))
+            continue
+        entry = _strip_hash_options(entry)
+        lines.append(
+            parse_requirement_text(entry, origin=where, base=resolved.parent, constraint=constraint)
+        )
+
+
+def _editable(entry: str, value: str, where: str, base: Path, constraint: bool) -> ReqLine:
+    inner = parse_requirement_text(
+        value, origin=where, base=base, editable=True, constraint=constraint
+    )
+    if inner.kind == "pypi":
+        # ``-e name`` is not valid pip input; treat a bare word as a relative directory.
+        inner = path_line(entry, where, base / value, True, constraint, None)
+    return ReqLine(
+        text=entry,
+        origin=where,
+        kind=inner.kind,
+        name=inner.name,
+        requirement=inner.requirement,
+        path=inner.path,
+        url=inner.url,
+        editable=True,
+        constraint=constraint,
+    )
+
+
+def _logical_lines(text: str, display: str) -> list[tuple[int, str]]:
+    """Join ``\\`` continuations; each logical line keeps its first line number."""
+    result: list[tuple[int, str]] = []
+    buffer: list[str] = []
+    start = 0
+    physical = text.splitlines()
+    for number, line in enumerate(physical, start=1):
+        if not buffer:
+            start = number
+        if line.endswith("\\") and not _strip_comment(line).strip().startswith("#"):
+            buffer.append(line[:-1])
+            if number == len(physical):
+                raise ConfigError(
+                    "line continuation at end of file",
+                    where=f"{display}:{start}",
+                    hint="remove the trailing backslash",
+                )
+            continue
+        buffer.append(line)
+        result.append((start, " ".join(part.strip() for part in buffer)))
+        buffer = []
+    return result
+
+
+def _strip_comment(line: str) -> str:
+    if line.lstrip().startswith("#"):
+        return ""
+    index = line.find(" #")
+    return line if index < 0 else line[:index]
+
+
+def _split_option(entry: str) -> tuple[str, str, str]:
+    if not entry.startswith("-"):
+        return "", "", entry
+    if entry.startswith("--") and "=" in entry.split(maxsplit=1)[0]:
+        option, _, value = entry.partition("=")
+        return option, "=", value.strip()
+    option, _, value = entry.partition(" ")
+    if option.startswith("-") and not option.startswith("--") and len(option) > 2:
+        return option[:2], "", option[2:].strip()  # -rfile.txt
+    return option, " ", value.strip()
+
+
+def _strip_hash_options(entry: str) -> str:
+    parts = entry.split(" --hash")
+    return parts[0].strip()
+
+
+def _looks_like_path(entry: str, base: Path) -> bool:
+    if (
+        entry.startswith((".", "/", "~"))
+        or os.sep in entry.split(";", maxsplit=1)[0]
+        or "/" in entry
+    ):
+        return "@" not in entry.split("/", maxsplit=1)[0]
+    return entry.endswith((".whl", ".zip", ".tar.gz")) or (base / entry).is_dir()
+
+
+def _file_url_path(url: str, base: Path) -> Path:
+    # ``file:../x`` (relative, what real repos write), ``file:///abs/x``, ``file://localhost/x``.
+    without = url[len("file:") :]
+    if without.startswith("//"):
+        parsed = urlsplit(url)
+        return Path(unquote(parsed.path))
+    return base / unquote(without)
+
+
+def git_line(
+    text: str, url: str, origin: str, editable: bool, constraint: bool, *, name: str | None
+) -> ReqLine:
+    if name is None:
+        fragment = urlsplit(url).fragment
+        for part in fragment.split("&"):
+            key, _, value = part.partition("=")
+            if key == "egg" and value:
+                name = canonicalize_name(value)
+    return ReqLine(
+        text=text,
+        origin=origin,
+        kind="git",
+        url=url,
+        name=name,
+        editable=editable,
+        constraint=constraint,
+    )
+
+
+def path_line(
+    text: str, origin: str, path: Path, editable: bool, constraint: bool, name: str | None
+) -> ReqLine:
+    return ReqLine(
+        text=text,
+        origin=origin,
+        kind="path",
+        path=Path(os.path.normpath(path)),
+        name=name,
+        editable=editable,
+        constraint=constraint,
+    )
+
+
+def relative_display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
