@@ -1,0 +1,143 @@
+"""Which servers a change affects, since a git ref.
+
+A change is anything that differs between ``since`` and the working tree:
+commits since then, staged and unstaged edits, and untracked files git does not
+ignore. A changed path affects every server whose ``watch`` prefixes cover it.
+``mcpbundle.toml`` itself is compared table by table (old at ``since``, new in
+the working tree): ``[servers.X]`` affects X, ``[shared.Y]`` every server whose
+shared closure holds Y, anything else (``[bundle]``, ``[check]``) all servers.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mcpbundle.errors import UsageError
+from mcpbundle.gitsource import git_checked, is_commit, read_file_at, split_z
+
+
+@dataclass(frozen=True)
+class ServerScope:
+    name: str
+    path: str  # repo-relative POSIX directory of the server
+    watch: tuple[str, ...]  # repo-relative path prefixes whose changes affect it
+    shared: tuple[str, ...]  # its shared-lib closure (names)
+
+
+@dataclass(frozen=True)
+class AffectedResult:
+    servers: list[str]  # in config order
+    reason_all: str | None  # why every server is listed, when that is not from the paths
+
+
+def affected(
+    *, repo_root: Path, since: str, config_path: Path, scopes: Sequence[ServerScope]
+) -> AffectedResult:
+    names = [scope.name for scope in scopes]
+    base = is_commit(repo_root, since)
+    if base is None:
+        return AffectedResult(
+            names,
+            f"ref '{since}' is not in the local history (shallow clone?); listing all "
+            "servers; fetch with --unshallow or fetch-depth: 0",
+        )
+    config_rel = _config_rel(repo_root, config_path)
+    changed = changed_paths(repo_root, base)
+    hits: set[str] = set()
+    for path in changed:
+        if path == config_rel:
+            continue
+        hits.update(s.name for s in scopes if any(_covers(w, path) for w in s.watch))
+    if config_rel in changed:
+        old = read_file_at(repo_root, base, config_rel)
+        new_file = repo_root / config_rel
+        new = new_file.read_bytes() if new_file.is_file() else None
+        from_config, why = _config_changes(old, new, scopes, config_rel, since)
+        if why is not None:
+            return AffectedResult(names, why)
+        hits |= from_config
+    return AffectedResult([n for n in names if n in hits], None)
+
+
+def changed_paths(repo_root: Path, base: str) -> set[str]:
+    """Repo-relative paths that differ between ``base`` and the working tree."""
+    diff = git_checked(
+        repo_root, "diff", "--name-only", "-z", "--no-renames", "--no-relative",
+        "--no-ext-diff", "--no-textconv", base, "--",
+        what="git diff",
+    )  # fmt: skip
+    untracked = git_checked(
+        repo_root, "ls-files", "-z", "--others", "--exclude-standard", "--full-name",
+        what="git ls-files",
+    )  # fmt: skip
+    return set(split_z(diff.stdout)) | set(split_z(untracked.stdout))
+
+
+def to_json(result: AffectedResult, scopes: Sequence[ServerScope]) -> dict[str, Any]:
+    """``{"servers": [...], "matrix": {"include": [{"server", "path"}]}}`` in config order."""
+    chosen = set(result.servers)
+    ordered = [scope for scope in scopes if scope.name in chosen]
+    payload: dict[str, Any] = {
+        "servers": [scope.name for scope in ordered],
+        "matrix": {"include": [{"server": s.name, "path": s.path} for s in ordered]},
+    }
+    return payload
+
+
+def _config_rel(repo_root: Path, config_path: Path) -> str:
+    if not config_path.is_absolute():
+        return PurePosixPath(config_path.as_posix()).as_posix().removeprefix("./")
+    try:
+        return config_path.resolve().relative_to(repo_root.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(
+            f"{config_path} is not inside the repository {repo_root}", where="--config"
+        ) from None
+
+
+def _covers(prefix: str, path: str) -> bool:
+    clean = prefix.strip("/").removeprefix("./")
+    if clean in ("", "."):
+        return True
+    return path == clean or path.startswith(clean + "/")
+
+
+def _parse(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return {}
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    return value if isinstance(value, Mapping) else {"": value}
+
+
+def _config_changes(
+    old_bytes: bytes | None,
+    new_bytes: bytes | None,
+    scopes: Sequence[ServerScope],
+    config_rel: str,
+    since: str,
+) -> tuple[set[str], str | None]:
+    """Servers a config edit affects, or a reason why it affects all of them."""
+    old, new = _parse(old_bytes), _parse(new_bytes)
+    if old is None or new is None:
+        when = "at '" + since + "'" if old is None else "in the working tree"
+        return set(), f"{config_rel} {when} does not parse; listing all servers"
+    for key in sorted((set(old) | set(new)) - {"servers", "shared"}):
+        if old.get(key) != new.get(key):
+            return set(), f"[{key}] in {config_rel} changed since '{since}'; listing all servers"
+    old_servers, new_servers = _table(old, "servers"), _table(new, "servers")
+    hits = {s.name for s in scopes if old_servers.get(s.name) != new_servers.get(s.name)}
+    old_shared, new_shared = _table(old, "shared"), _table(new, "shared")
+    libs = {y for y in set(old_shared) | set(new_shared) if old_shared.get(y) != new_shared.get(y)}
+    hits.update(s.name for s in scopes if libs.intersection(s.shared))
+    return hits, None
