@@ -1,0 +1,322 @@
+"""Which import names a set of distributions provides.
+
+Real metadata first: for every distribution installed next to mcpbundle, its
+``top_level.txt`` or the top-level entries of its ``RECORD``, and its
+``Requires-Dist`` (with extras and markers) to follow transitive requirements.
+A table of well-known mismatches (``PyYAML`` -> ``yaml``) covers distributions
+that are not installed; after that only a guess from the name is left, which
+callers must treat as a guess (a warning, never an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+
+from packaging.markers import UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+# canonical distribution name -> import names, where the name does not say it
+KNOWN_IMPORTS: dict[str, tuple[str, ...]] = {
+    "python-dotenv": ("dotenv",),
+    "pyyaml": ("yaml", "_yaml"),
+    "pillow": ("PIL",),
+    "beautifulsoup4": ("bs4",),
+    "scikit-learn": ("sklearn",),
+    "scikit-image": ("skimage",),
+    "opencv-python": ("cv2",),
+    "opencv-python-headless": ("cv2",),
+    "opencv-contrib-python": ("cv2",),
+    "opencv-contrib-python-headless": ("cv2",),
+    "attrs": ("attr", "attrs"),
+    "protobuf": ("google",),
+    "pyjwt": ("jwt",),
+    "python-dateutil": ("dateutil",),
+    "msgpack-python": ("msgpack",),
+    "python-multipart": ("multipart", "python_multipart"),
+    "pymupdf": ("fitz", "pymupdf"),
+    "pycryptodome": ("Crypto",),
+    "pycryptodomex": ("Cryptodome",),
+    "pyopenssl": ("OpenSSL",),
+    "python-magic": ("magic",),
+    "python-docx": ("docx",),
+    "python-pptx": ("pptx",),
+    "python-jose": ("jose",),
+    "python-slugify": ("slugify",),
+    "python-json-logger": ("pythonjsonlogger",),
+    "pyserial": ("serial",),
+    "pyzmq": ("zmq",),
+    "pywin32": ("win32api", "win32con", "win32com", "pywintypes", "pythoncom"),
+    "google-api-python-client": ("googleapiclient",),
+    "grpcio": ("grpc",),
+    "psycopg2-binary": ("psycopg2",),
+    "psycopg-binary": ("psycopg_binary",),
+    "mysqlclient": ("MySQLdb",),
+    "dnspython": ("dns",),
+    "gitpython": ("git",),
+    "ruamel-yaml": ("ruamel",),
+    "markdown-it-py": ("markdown_it",),
+    "discord-py": ("discord",),
+    "faiss-cpu": ("faiss",),
+    "faiss-gpu": ("faiss",),
+    "pdfminer-six": ("pdfminer",),
+    "python-levenshtein": ("Levenshtein",),
+    "levenshtein": ("Levenshtein",),
+    "umap-learn": ("umap",),
+    "argon2-cffi": ("argon2",),
+    "pygithub": ("github",),
+    "websocket-client": ("websocket",),
+    "py-key-value-aio": ("key_value",),
+    "fastmcp-slim": ("fastmcp",),
+    "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
+    "pyobjc": ("objc",),
+    "ldap3": ("ldap3",),
+    "python-ldap": ("ldap",),
+    "pysocks": ("socks", "sockshandler"),
+    "typing-extensions": ("typing_extensions",),
+    "email-validator": ("email_validator",),
+    "tensorflow-cpu": ("tensorflow",),
+    "torch": ("torch",),
+    "pytorch-lightning": ("pytorch_lightning",),
+    "llama-index": ("llama_index",),
+    "duckduckgo-search": ("duckduckgo_search",),
+    "twilio": ("twilio",),
+    "azure-identity": ("azure",),
+    "google-auth": ("google",),
+    "google-genai": ("google",),
+    "google-generativeai": ("google",),
+}
+# Well-known distributions whose import name is their name (``-`` -> ``_``).
+KNOWN_SAME_NAME = frozenset(
+    {
+        "aiohttp",
+        "annotated-types",
+        "anthropic",
+        "anyio",
+        "authlib",
+        "boto3",
+        "botocore",
+        "certifi",
+        "charset-normalizer",
+        "click",
+        "cyclopts",
+        "fastapi",
+        "fastmcp",
+        "h11",
+        "httpcore",
+        "httpx",
+        "httpx-sse",
+        "idna",
+        "jinja2",
+        "jsonschema",
+        "mcp",
+        "numpy",
+        "openai",
+        "openapi-pydantic",
+        "pandas",
+        "pydantic",
+        "pydantic-core",
+        "pydantic-settings",
+        "redis",
+        "requests",
+        "rich",
+        "sqlalchemy",
+        "sse-starlette",
+        "starlette",
+        "tenacity",
+        "typing-inspection",
+        "urllib3",
+        "uvicorn",
+        "websockets",
+    }
+)
+
+# Requirements of well-known distributions, followed when they are not installed.
+KNOWN_REQUIRES: dict[str, tuple[str, ...]] = {
+    "fastmcp": (
+        "mcp",
+        "pydantic",
+        "httpx",
+        "python-dotenv",
+        "rich",
+        "pyyaml",
+        "typing-extensions",
+        "openapi-pydantic",
+        "authlib",
+        "cyclopts",
+        "websockets",
+    ),
+    "mcp": (
+        "anyio",
+        "httpx",
+        "httpx-sse",
+        "pydantic",
+        "pydantic-settings",
+        "python-multipart",
+        "sse-starlette",
+        "starlette",
+        "uvicorn",
+        "jsonschema",
+        "pyjwt",
+    ),
+    "httpx": ("anyio", "certifi", "httpcore", "idna"),
+    "pydantic": ("pydantic-core", "typing-extensions", "annotated-types", "typing-inspection"),
+    "requests": ("certifi", "charset-normalizer", "idna", "urllib3"),
+    "starlette": ("anyio",),
+    "uvicorn": ("click", "h11"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Installed:
+    """One installed distribution's import names and requirements."""
+
+    imports: frozenset[str] | None  # None when the metadata does not list files
+    requires: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def installed_distributions() -> Mapping[str, Installed]:
+    """Every distribution importable next to mcpbundle, by canonical name."""
+    out: dict[str, Installed] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        canonical = canonicalize_name(name)
+        if canonical in out:
+            continue
+        names = _top_level_names(dist)
+        out[canonical] = Installed(
+            imports=None if names is None else frozenset(names),
+            requires=tuple(dist.requires or ()),
+        )
+    return out
+
+
+def _top_level_names(dist: metadata.Distribution) -> set[str] | None:
+    text = dist.read_text("top_level.txt")
+    if text:
+        return {line.strip() for line in text.splitlines() if line.strip()}
+    if dist.files is None:
+        return None
+    names: set[str] = set()
+    for file in dist.files:
+        parts = file.parts
+        if (
+            not parts
+            or parts[0] in {"..", "__pycache__"}
+            or parts[0].endswith((".dist-info", ".egg-info", ".data", ".pth"))
+        ):
+            continue
+        first = parts[0]
+        if len(parts) == 1:
+            if not first.endswith((".py", ".so", ".pyd")):
+                continue
+            first = first.split(".", 1)[0]
+        if first.isidentifier():
+            names.add(first)
+    return names
+
+
+def name_guesses(dist: str) -> tuple[str, ...]:
+    """Import names a distribution probably provides, from its name alone."""
+    canonical = canonicalize_name(dist)
+    base = canonical.replace("-", "_")
+    guesses = [base]
+    for prefix in ("python_", "py_", "py"):
+        if base.startswith(prefix) and len(base) > len(prefix):
+            guesses.append(base.removeprefix(prefix))
+    if base.endswith("_python"):
+        guesses.append(base.removesuffix("_python"))
+    if "-" in canonical:
+        guesses.append(canonical.split("-", 1)[0])  # namespace packages: google-auth -> google
+    return tuple(dict.fromkeys(guesses))
+
+
+@dataclass(kw_only=True)
+class Provision:
+    """What the requirements (and what they require) make importable."""
+
+    modules: dict[str, str] = field(default_factory=dict)  # import name -> distribution
+    # distributions whose import names are only guessed: distribution -> guesses
+    guessed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def provider(self, top: str) -> str | None:
+        if top in self.modules:
+            return self.modules[top]
+        for dist, guesses in self.guessed.items():
+            if top in guesses:
+                return dist
+        return None
+
+
+def _wanted(req: Requirement, extras: Iterable[str]) -> bool:
+    if req.marker is None:
+        return True
+    for extra in ("", *extras):
+        try:
+            if req.marker.evaluate({"extra": extra}):
+                return True
+        except UndefinedEnvironmentName:
+            return True
+    return False
+
+
+def provision(roots: Mapping[str, frozenset[str]]) -> Provision:
+    """Import names of ``roots`` (canonical name -> requested extras) and their closure."""
+    return _provision(tuple(sorted((k, tuple(sorted(v))) for k, v in roots.items())))
+
+
+@lru_cache(maxsize=256)
+def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
+    installed = installed_distributions()
+    result = Provision()
+    done: dict[str, set[str]] = {}
+    queue: list[tuple[str, frozenset[str]]] = [
+        (canonicalize_name(n), frozenset(e)) for n, e in roots
+    ]
+    while queue:
+        name, extras = queue.pop()
+        seen = done.get(name)
+        if seen is not None and extras <= seen:
+            continue
+        new_extras = extras - seen if seen is not None else extras
+        done.setdefault(name, set()).update(extras)
+        first_visit = seen is None
+        dist = installed.get(name)
+        if first_visit:
+            _add_imports(result, name, dist)
+        if dist is None:
+            if first_visit:
+                queue.extend((dep, frozenset()) for dep in KNOWN_REQUIRES.get(name, ()))
+            continue
+        for line in dist.requires:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            marker_extras = new_extras if not first_visit else extras
+            if not first_visit and req.marker is None:
+                continue  # already followed on the first visit
+            if _wanted(req, marker_extras):
+                queue.append((canonicalize_name(req.name), frozenset(req.extras)))
+    return result
+
+
+def _add_imports(result: Provision, name: str, dist: Installed | None) -> None:
+    known = KNOWN_IMPORTS.get(name, ())
+    if name in KNOWN_SAME_NAME:
+        known = (*known, name.replace("-", "_"))
+    if dist is not None and dist.imports is not None:
+        names: Iterable[str] = (*sorted(dist.imports), *known)  # a metapackage has none
+    elif known:
+        names = known
+    else:
+        result.guessed[name] = name_guesses(name)
+        return
+    for import_name in names:
+        result.modules.setdefault(import_name, name)

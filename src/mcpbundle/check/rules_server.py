@@ -1,0 +1,295 @@
+"""The server object: present at module level (MCB001), not run at import (MCB002)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
+from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding, rule
+
+SERVER_CLASSES = frozenset(
+    {
+        "fastmcp.FastMCP",
+        "fastmcp.server.FastMCP",
+        "fastmcp.server.server.FastMCP",
+        "mcp.server.fastmcp.FastMCP",
+        "mcp.server.fastmcp.server.FastMCP",
+        "mcp.server.mcpserver.MCPServer",
+        "mcp.server.mcpserver.server.MCPServer",
+        "mcp.server.MCPServer",
+    }
+)
+EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
+
+
+def is_server_call(info: ModuleInfo, node: ast.AST) -> bool:
+    """``FastMCP(...)``/``MCPServer(...)`` through any import alias."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = info.qualname(node.func)
+    if name is None:
+        return False
+    return name in SERVER_CLASSES or name.rsplit(".", 1)[-1] in {"FastMCP", "MCPServer"}
+
+
+@dataclass(frozen=True)
+class Binding:
+    node: ast.stmt
+    value: ast.expr | None  # the assigned value (None for imports and defs)
+
+
+def module_bindings(tree: ast.Module) -> dict[str, list[Binding]]:
+    """Names bound when the module is imported (``__main__``/TYPE_CHECKING blocks excluded)."""
+    out: dict[str, list[Binding]] = {}
+
+    def add(name: str, node: ast.stmt, value: ast.expr | None) -> None:
+        out.setdefault(name, []).append(Binding(node, value))
+
+    def targets(expr: ast.expr) -> Iterator[str]:
+        if isinstance(expr, ast.Name):
+            yield expr.id
+        elif isinstance(expr, ast.Tuple | ast.List):
+            for elt in expr.elts:
+                yield from targets(elt)
+        elif isinstance(expr, ast.Starred):
+            yield from targets(expr.value)
+
+    def visit(stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    for name in targets(target):
+                        add(name, stmt, stmt.value)
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                for name in targets(stmt.target):
+                    add(name, stmt, stmt.value)
+            elif isinstance(stmt, ast.Import | ast.ImportFrom):
+                for alias in stmt.names:
+                    add(alias.asname or alias.name.split(".")[0], stmt, None)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                add(stmt.name, stmt, None)
+            elif isinstance(stmt, ast.If):
+                test = stmt.test.id if isinstance(stmt.test, ast.Name) else None
+                if not is_main_guard(stmt.test) and test != "TYPE_CHECKING":
+                    visit(stmt.body)
+                visit(stmt.orelse)
+            elif isinstance(stmt, ast.Try | ast.TryStar):
+                visit(stmt.body)
+                visit(stmt.orelse)
+                visit(stmt.finalbody)
+                for handler in stmt.handlers:
+                    visit(handler.body)
+            elif isinstance(stmt, ast.With | ast.AsyncWith | ast.For | ast.While):
+                visit(stmt.body)
+                if isinstance(stmt, ast.For | ast.While):
+                    visit(stmt.orelse)
+
+    visit(tree.body)
+    return out
+
+
+def _object_name(target: CheckTarget) -> str | None:
+    if target.object_name is None:
+        return None
+    return target.object_name.rsplit(":", 1)[-1].strip() or None
+
+
+def _creator(
+    info: ModuleInfo, tree: ast.Module
+) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
+    """The top-level function or class that creates a server, if any."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and any(
+            is_server_call(info, n) for n in ast.walk(stmt)
+        ):
+            return stmt
+    return None
+
+
+def _guard_line(tree: ast.Module) -> int | None:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
+            return stmt.lineno
+    return None
+
+
+@rule("MCB001", "error", "no module-level server object")
+def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    entry = target.entrypoint
+    info = ctx.module(entry)
+    display = target.files[entry].display if entry in target.files else entry
+    if info is None:
+        yield ctx.finding(
+            "MCB001",
+            file=display,
+            line=1,
+            message=f"entrypoint {entry} is not a file of the bundle",
+            fix="point the server's entrypoint at its server module",
+        )
+        return
+    if info.tree is None:
+        return  # MCB000 reports it
+    bindings = module_bindings(info.tree)
+    configured = _object_name(target)
+    wanted = (configured,) if configured else DEFAULT_OBJECT_NAMES
+    for name in wanted:
+        found = bindings.get(name, [])
+        if any(not _is_none(b.value) for b in found):
+            return
+        if found:
+            yield ctx.finding(
+                "MCB001",
+                file=display,
+                line=found[0].node.lineno,
+                message=f"module-level `{name}` is None when the module is imported",
+                fix=f"assign the server to `{name}` at module level",
+            )
+            return
+    yield _missing(ctx, info, info.tree, configured, display)
+
+
+def _is_none(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
+
+
+def _missing(
+    ctx: CheckContext, info: ModuleInfo, tree: ast.Module, configured: str | None, display: str
+) -> Finding:
+    name = configured or "mcp"
+    what = f"`{configured}`" if configured else "`mcp`, `server` or `app`"
+    creator = _creator(info, tree)
+    if creator is not None:
+        if isinstance(creator, ast.ClassDef):
+            place = f"only inside class {creator.name}"
+            fix = f"add `{name} = {creator.name}().mcp` (or the attribute holding the server)"
+        elif isinstance(creator, ast.AsyncFunctionDef):
+            place = f"only inside async function {creator.name}()"
+            fix = f"add `{name} = asyncio.run({creator.name}())` at module level"
+        else:
+            place = f"only inside function {creator.name}()"
+            fix = f"add `{name} = {creator.name}()` at module level"
+        return ctx.finding(
+            "MCB001",
+            file=display,
+            line=creator.lineno,
+            column=creator.col_offset + 1,
+            message=f"no module-level server object {what}: the server is created {place}",
+            fix=fix + " or configure the factory as the entrypoint object",
+        )
+    guard = _guard_line(tree)
+    if guard is not None and any(
+        is_server_call(info, n) for s in tree.body if isinstance(s, ast.If) for n in ast.walk(s)
+    ):
+        return ctx.finding(
+            "MCB001",
+            file=display,
+            line=guard,
+            message=f"no module-level server object {what}: it is only created under "
+            '`if __name__ == "__main__":`, which the runtime never executes',
+            fix=f"move `{name} = FastMCP(...)` above the `__main__` guard",
+        )
+    return ctx.finding(
+        "MCB001",
+        file=display,
+        line=1,
+        message=f"no module-level server object {what} in {info.bundle_path}",
+        fix=f'add `{name} = FastMCP(name="...")` at module level',
+    )
+
+
+# --- MCB002 -------------------------------------------------------------------------
+
+
+def _is_run_call(node: ast.AST, servers: set[str]) -> bool:
+    """``<server>.run()`` / ``<server>.run_async()`` / ``<server>.run_stdio_async()``."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    func = node.func
+    if not (func.attr == "run" or func.attr.startswith("run_")):
+        return False
+    return isinstance(func.value, ast.Name) and func.value.id in servers
+
+
+def _server_names(info: ModuleInfo, tree: ast.Module, configured: str | None) -> set[str]:
+    names = set(DEFAULT_OBJECT_NAMES)
+    if configured:
+        names.add(configured)
+    for name, found in module_bindings(tree).items():
+        if any(b.value is not None and is_server_call(info, b.value) for b in found):
+            names.add(name)
+    return names
+
+
+def _runners(info: ModuleInfo, tree: ast.Module, servers: set[str]) -> set[str]:
+    """Module-level functions that (directly or through each other) run the server."""
+    funcs = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
+    calls: dict[str, set[str]] = {}
+    runners: set[str] = set()
+    for name, func in funcs.items():
+        called: set[str] = set()
+        for node in ast.walk(func):
+            if _is_run_call(node, servers):
+                runners.add(name)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                called.add(node.func.id)
+        calls[name] = called
+    changed = True
+    while changed:
+        changed = False
+        for name, called in calls.items():
+            if name not in runners and called & runners:
+                runners.add(name)
+                changed = True
+    return runners
+
+
+def _runs_server(
+    info: ModuleInfo, node: ast.Call, servers: set[str], runners: set[str]
+) -> str | None:
+    """What the call runs, when it runs the server."""
+    if _is_run_call(node, servers):
+        return ast.unparse(node.func)
+    if isinstance(node.func, ast.Name) and node.func.id in runners:
+        return f"{node.func.id}()"
+    if info.qualname(node.func) in EVENT_LOOP_RUNNERS and node.args:
+        arg = node.args[0]
+        if isinstance(arg, ast.Call) and _runs_server(info, arg, servers, runners):
+            return ast.unparse(node)
+        if isinstance(arg, ast.Name) and arg.id in runners:
+            return ast.unparse(node)
+    return None
+
+
+@rule("MCB002", "error", "the server runs itself at import time")
+def check_run_at_import(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    configured = _object_name(target)
+    for info in ctx.modules():
+        assert info.tree is not None
+        servers = _server_names(info, info.tree, configured)
+        runners = _runners(info, info.tree, servers)
+        assigned = {
+            id(node.value)
+            for node, _ in info.of(ast.Assign, ast.AnnAssign)
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+        }
+        reported: set[int] = set()
+        for call, _, scope in info.calls():
+            if not scope.import_time or id(call) in reported:
+                continue
+            if id(call) in assigned and not _is_run_call(call, servers):
+                continue  # `mcp = asyncio.run(create_server())` is the async factory pattern
+            what = _runs_server(info, call, servers, runners)
+            if what is None:
+                continue
+            yield ctx.at(
+                "MCB002",
+                info,
+                call,
+                f"`{what}` runs the server when the module is imported; the runtime imports "
+                "the module and runs the server itself, so the import never returns",
+                'move it under `if __name__ == "__main__":`',
+            )
+            # asyncio.run(main()) is one finding, not two
+            reported.update(id(n) for n in ast.walk(call))
