@@ -104,6 +104,27 @@ def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: str) -
     }
 
 
+def stage_all(
+    config: Config,
+    plan: BuildPlan,
+    staging: Path,
+    *,
+    source: Source,
+    pin: Pinner,
+    previous: Mapping[str, Any] | None,
+    old_pins: Callable[[str], str | None],
+) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
+    """Stage every planned server plus the index files; return results and all entries."""
+    results = []
+    for server in plan.servers:
+        pinned = pin(server, requirements_in_text(server), old_pins(server.requirements_txt))
+        entry = stage_server(config, server, staging, pinned)
+        results.append(ServerResult(plan=server, manifest_entry=entry))
+    entries = _merge_entries(config, previous, results)
+    write_index_files(config, staging, source, entries)
+    return results, entries
+
+
 def build(
     config: Config,
     options: BuildOptions,
@@ -124,16 +145,17 @@ def build(
         )
     previous = read_manifest(output / MANIFEST_NAME)
     with emit.staged(output) as staging:
-        results = []
-        for server in plan.servers:
-            old_pins = _read_text(output / server.requirements_txt)
-            pinned = pin(server, requirements_in_text(server), old_pins)
-            entry = stage_server(config, server, staging, pinned)
-            results.append(ServerResult(plan=server, manifest_entry=entry))
-        entries = _merge_entries(config, previous, results)
-        kept = [e["path"] for n, e in entries.items() if n not in {r.plan.name for r in results}]
-        emit.carry_over(output, staging, kept)
-        write_index_files(config, staging, source, entries)
+        results, entries = stage_all(
+            config,
+            plan,
+            staging,
+            source=source,
+            pin=pin,
+            previous=previous,
+            old_pins=lambda rel: _read_text(output / rel),
+        )
+        built = {r.plan.name for r in results}
+        emit.carry_over(output, staging, [e["path"] for n, e in entries.items() if n not in built])
         emit.swap_in(staging, output)
     return BuildResult(
         output=output, plan=plan, servers=tuple(results), source=source, written=True

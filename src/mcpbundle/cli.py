@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,12 +15,28 @@ from typing import Any, TypeVar
 import click
 
 from mcpbundle import __version__
-from mcpbundle.build import BuildOptions, build, plan_build
+from mcpbundle.affected import affected as find_affected
+from mcpbundle.affected import to_json as affected_json
+from mcpbundle.build import BuildOptions, build, output_dir, plan_build
+from mcpbundle.check import format_findings, has_errors, run_checks
+from mcpbundle.checkrun import built_targets, source_targets
+from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
 from mcpbundle.config import Config, load_config
-from mcpbundle.errors import MCPBundleError
+from mcpbundle.deploy import BranchOptions, build_to_branch
+from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
 from mcpbundle.pinning import make_pinner
-from mcpbundle.report import build_report, format_build_report, format_list, list_document
+from mcpbundle.report import (
+    build_report,
+    deploy_report,
+    format_build_report,
+    format_deploy_report,
+    format_list,
+    list_document,
+)
+from mcpbundle.scopes import affected_scopes
 from mcpbundle.sourcestate import current_source
+from mcpbundle.verify import format_report
+from mcpbundle.verifyrun import run_verify
 
 log = logging.getLogger("mcpbundle")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,6 +102,30 @@ def cli(
     "--upgrade-package", "-P", "upgrade_packages", multiple=True, metavar="NAME",
     help="Upgrade only this package (repeatable).",
 )  # fmt: skip
+@click.option(
+    "--branch",
+    "branch",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[NAME]",
+    help="Commit the output to this branch (default: [bundle].branch, else 'deploy').",
+)
+@click.option("--allow-dirty", is_flag=True, help="Allow --branch with uncommitted changes.")
+@click.option(
+    "--push",
+    "push_remote",
+    is_flag=False,
+    flag_value="origin",
+    default=None,
+    metavar="[REMOTE]",
+    help="Push the branch after committing (default remote: origin).",
+)
+@click.option(
+    "--push-to",
+    metavar="URL_OR_REMOTE:BRANCH",
+    help="Also push the deploy commit to another repository's branch.",
+)
 @json_option
 @click.pass_obj
 def build_cmd(
@@ -95,12 +136,31 @@ def build_cmd(
     strict: bool,
     upgrade: bool,
     upgrade_packages: tuple[str, ...],
+    branch: str | None,
+    allow_dirty: bool,
+    push_remote: str | None,
+    push_to: str | None,
     as_json: bool,
 ) -> None:
     """Vendor shared code, pin requirements and write the deploy-ready output."""
     config = state.config()
+    if (push_remote is not None or push_to is not None) and branch is None:
+        branch = ""
     options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
     pinner = make_pinner(config, upgrade=upgrade, upgrade_packages=upgrade_packages)
+    if branch is not None and not dry_run:
+        if output is not None:
+            raise UsageError("--branch and -o/--output cannot be combined")
+        branch_options = BranchOptions(
+            branch=branch or config.bundle.branch,
+            allow_dirty=allow_dirty,
+            push_remote=push_remote,
+            push_to=push_to,
+        )
+        deployed = build_to_branch(config, options, branch_options, pin=pinner)
+        _warn_all(deployed.plan.warnings)
+        _emit(deploy_report(deployed), as_json, format_deploy_report)
+        return
     result = build(config, options, source=current_source(config.root), pin=pinner)
     _warn_all(result.plan.warnings)
     report = build_report(config, result)
@@ -133,7 +193,129 @@ def list_cmd(state: State, as_json: bool) -> None:
     _emit(list_document(config, plan), as_json, format_list)
 
 
+@cli.command()
+@servers_argument
+@click.option("--built", is_flag=True, help="Check the built output instead of the source.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--select", default="", metavar="CODES", help="Only these codes (comma-separated).")
+@click.option("--ignore", default="", metavar="CODES", help="Skip these codes (comma-separated).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory (--built).")
+@click.pass_obj
+def check(
+    state: State,
+    servers: tuple[str, ...],
+    built: bool,
+    fmt: str,
+    select: str,
+    ignore: str,
+    output: Path | None,
+) -> None:
+    """Find the ways a deploy fails, statically (exit 1 on any error)."""
+    config = state.config()
+    with tempfile.TemporaryDirectory(prefix="mcpbundle-check-") as scratch:
+        if built:
+            targets = built_targets(config, output_dir(config, output), servers)
+        else:
+            plan = plan_build(config, BuildOptions(servers=servers, dry_run=True))
+            targets = source_targets(config, plan, Path(scratch))
+        findings = run_checks(targets, select=_codes(select) or None, ignore=_codes(ignore))
+    text = format_findings(
+        findings,
+        "json" if fmt == "json" else "github" if fmt == "github" else "text",
+        servers=len(targets),
+    )
+    if text:
+        click.echo(text)
+    if has_errors(findings):
+        raise CheckFailed("check found errors")
+
+
+@cli.command()
+@servers_argument
+@click.option("--http", is_flag=True, help="Also serve each server over HTTP and call it.")
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="KEY=value lines for the load step (never copied into the bundle).",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
+@json_option
+@click.pass_obj
+def verify(
+    state: State,
+    servers: tuple[str, ...],
+    http: bool,
+    env_file: Path | None,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Install each built server in a fresh venv and load it as the host does."""
+    config = state.config()
+    report = run_verify(config, servers=servers, http=http, env_file=env_file, output=output)
+    click.echo(format_report(report, as_json))
+    if not report.ok:
+        raise CheckFailed("verify failed", hint="see the report above")
+
+
+@cli.command()
+@click.option("--since", required=True, metavar="REF", help="Compare REF..HEAD and the work tree.")
+@json_option
+@click.pass_obj
+def affected(state: State, since: str, as_json: bool) -> None:
+    """Servers whose bundle may change since REF (for CI matrices)."""
+    config = state.config()
+    repo, scopes = affected_scopes(config)
+    result = find_affected(repo_root=repo, since=since, config_path=config.path, scopes=scopes)
+    if result.reason_all:
+        log.warning("%s", result.reason_all)
+    document = affected_json(result, scopes)
+    if as_json:
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(document["servers"]) if document["servers"] else "no server affected")
+
+
+@cli.group()
+def ci() -> None:
+    """CI workflow templates."""
+
+
+@ci.command()
+@click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH}.")
+@click.option("--python", default="3.12", show_default=True, help="Python for the job.")
+@click.pass_obj
+def github(state: State, write: bool, python: str) -> None:
+    """Print the GitHub Actions workflow that keeps the deploy branch current."""
+    branch = "deploy"
+    root = Path.cwd()
+    try:
+        config = state.config()
+        branch, root = config.bundle.branch, config.root
+        python = config.bundle.python or python
+    except MCPBundleError:
+        pass
+    text = github_workflow(python=python, branch=branch)
+    if not write:
+        click.echo(text, nl=False)
+        return
+    target = root / WORKFLOW_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {WORKFLOW_PATH}")
+
+
 # ------------------------------------------------------------------------ plumbing
+
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 
 
 def _emit(

@@ -7,6 +7,7 @@ from typing import Any
 
 from mcpbundle.build import BuildResult
 from mcpbundle.config import Config
+from mcpbundle.deploy import DeployResult
 from mcpbundle.plan import BuildPlan, ServerPlan
 
 
@@ -101,4 +102,31 @@ def format_list(document: dict[str, Any]) -> str:
             f"  {lib['name']:<16} {lib['path']}  dist={lib['distribution']} "
             f"packages={','.join(lib['packages'])} requires={requires}"
         )
+    return "\n".join(lines)
+
+
+def deploy_report(result: DeployResult) -> dict[str, Any]:
+    commit = result.commit
+    return {
+        "branch": result.branch,
+        "commit": commit.commit,
+        "parent": commit.parent,
+        "created": commit.created,
+        "unchanged": commit.unchanged,
+        "pushed": list(result.pushed),
+        "source": {"commit": result.source.commit, "dirty": result.source.dirty},
+        "servers": [server_document(s.plan) for s in result.servers],
+        "warnings": list(result.plan.warnings),
+    }
+
+
+def format_deploy_report(document: dict[str, Any]) -> str:
+    names = ", ".join(s["name"] for s in document["servers"])
+    short = document["commit"][:12]
+    if document["unchanged"]:
+        lines = [f"branch {document['branch']} is up to date at {short} (no commit made)"]
+    else:
+        kind = "created" if document["created"] else "updated"
+        lines = [f"{kind} branch {document['branch']} at {short} ({names})"]
+    lines.extend(f"pushed to {target}" for target in document["pushed"])
     return "\n".join(lines)
