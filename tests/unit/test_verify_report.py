@@ -1,0 +1,184 @@
+"""The verify report (text and JSON), the probe's error lines, and the venv helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mcpbundle import loadprobe
+from mcpbundle.errors import BuildError, CheckFailed
+from mcpbundle.proberun import HttpCheck, probe_environment
+from mcpbundle.venvs import choose_installer, has_requirements, venv_key
+from mcpbundle.verify import ServerReport, VerifyReport, _with_hint, format_report
+
+GOOD = ServerReport(
+    name="ops",
+    ok=True,
+    install_seconds=3.25,
+    import_seconds=0.412,
+    peak_memory_mb=88.4,
+    tools=("health_check", "uptime"),
+    resources=("ops://environment",),
+    prompts=("summary",),
+    http=HttpCheck(
+        ok=True,
+        url="http://127.0.0.1:5000/mcp",
+        initialize_ms=40.0,
+        round_trip_ms=3.5,
+        called_tool="health_check",
+        call_ok=True,
+    ),
+    venv="/cache/venvs/abc (reused)",
+)
+BAD = ServerReport(
+    name="finance",
+    ok=False,
+    install_seconds=1.0,
+    peak_memory_mb=40.0,
+    error="src/server.py, line 3: import dateutil\nModuleNotFoundError: No module named 'dateutil'",
+)
+
+
+def test_ok_is_all_servers() -> None:
+    assert VerifyReport((GOOD,)).ok
+    assert not VerifyReport((GOOD, BAD)).ok
+    assert VerifyReport(()).ok
+
+
+def test_json_has_exactly_the_documented_keys() -> None:
+    document = json.loads(format_report(VerifyReport((GOOD, BAD)), json=True))
+    assert set(document) == {"servers", "ok"}
+    assert document["ok"] is False
+    keys = {
+        "name",
+        "ok",
+        "install_seconds",
+        "import_seconds",
+        "peak_memory_mb",
+        "tools",
+        "resources",
+        "prompts",
+        "http",
+        "error",
+    }
+    assert all(set(server) == keys for server in document["servers"])
+    good, bad = document["servers"]
+    assert good["tools"] == ["health_check", "uptime"]
+    assert good["http"]["round_trip_ms"] == 3.5
+    assert good["http"]["called_tool"] == "health_check"
+    assert bad["http"] is None
+    assert bad["import_seconds"] is None
+    assert bad["error"].endswith("No module named 'dateutil'")
+
+
+def test_text_report() -> None:
+    text = format_report(VerifyReport((GOOD, BAD)), json=False)
+    assert text.splitlines()[0] == "ops: ok"
+    assert "install 3.2s, import 0.41s, peak memory 88 MB" in text
+    assert "tools (2): health_check, uptime" in text
+    assert "http: ok, initialize 40.0 ms, tools/list 3.5 ms, tools/call health_check ok" in text
+    assert "finance: FAILED" in text
+    assert "  error: src/server.py, line 3: import dateutil" in text
+    assert "         ModuleNotFoundError: No module named 'dateutil'" in text
+    assert text.splitlines()[-1] == "1 of 2 servers passed"
+
+
+def test_text_report_shows_a_tool_error_without_failing() -> None:
+    check = HttpCheck(
+        ok=True,
+        url="u",
+        initialize_ms=1.0,
+        round_trip_ms=1.0,
+        called_tool="t",
+        call_ok=False,
+        call_error="boom",
+    )
+    report = VerifyReport((ServerReport(name="s", ok=True, http=check),))
+    assert report.ok
+    assert "tools/call t returned an error: boom" in format_report(report, json=False)
+
+
+def test_raise_for_failures() -> None:
+    VerifyReport((GOOD,)).raise_for_failures()
+    with pytest.raises(CheckFailed, match="verify failed for finance"):
+        VerifyReport((GOOD, BAD)).raise_for_failures()
+
+
+def test_hint_for_the_removed_sdk_module() -> None:
+    error = "ModuleNotFoundError: No module named 'mcp.server.fastmcp'"
+    assert "from fastmcp import FastMCP" in _with_hint(error)
+    assert _with_hint("KeyError: 'X'") == "KeyError: 'X'"
+
+
+def test_probe_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    monkeypatch.setenv("VIRTUAL_ENV", "/venv")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
+    env = probe_environment({"API_KEY": "placeholder", "PYTHONPATH": "/sneaky"})
+    assert "PYTHONPATH" not in env
+    assert "VIRTUAL_ENV" not in env
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["API_KEY"] == "placeholder"
+    assert env["FASTMCP_CHECK_FOR_UPDATES"] == "off"
+    assert env["PYTHONNOUSERSITE"] == "1"
+
+
+def test_probe_error_lines_point_at_the_server_file(tmp_path: Path) -> None:
+    server = tmp_path / "src" / "server.py"
+    server.parent.mkdir()
+    server.write_text("x = 1\nimport not_there_at_all\n", encoding="utf-8")
+    try:
+        exec(compile(server.read_text(), str(server), "exec"), {})
+    except ImportError as exc:
+        text = loadprobe.error_lines(exc, tmp_path)
+    assert text.splitlines() == [
+        "src/server.py, line 2: import not_there_at_all",
+        "ModuleNotFoundError: No module named 'not_there_at_all'",
+    ]
+
+
+def test_probe_error_lines_unwrap_single_exception_groups() -> None:
+    group = ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionError("refused")])
+    assert loadprobe.error_lines(group, None) == "ConnectionError: refused"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("/x/server.py", ("/x/server.py", None)),
+        ("/x/server.py:app", ("/x/server.py", "app")),
+        ("C:/x/server.py", ("C:/x/server.py", None)),
+    ],
+)
+def test_probe_split_entry(entry: str, expected: tuple[str, str | None]) -> None:
+    assert loadprobe._split_entry(entry) == expected
+
+
+def test_has_requirements() -> None:
+    assert not has_requirements(b"")
+    assert not has_requirements(b"# only a comment\n\n   \n")
+    assert has_requirements(b"# pinned\nfastmcp==2.12.0  # via -r\n")
+
+
+def test_venv_key_changes_with_every_input() -> None:
+    base = venv_key(b"fastmcp\n", "cpython-3.12.1", ["uv"])
+    assert base == venv_key(b"fastmcp\n", "cpython-3.12.1", ["uv"])
+    assert (
+        len(
+            {
+                base,
+                venv_key(b"fastmcp==2\n", "cpython-3.12.1", ["uv"]),
+                venv_key(b"fastmcp\n", "cpython-3.13.0", ["uv"]),
+                venv_key(b"fastmcp\n", "cpython-3.12.1", ["pip"]),
+            }
+        )
+        == 4
+    )
+
+
+def test_choose_installer_rejects_unknown() -> None:
+    with pytest.raises(BuildError, match="unknown installer"):
+        choose_installer("conda")
+    assert choose_installer("pip") == "pip"
