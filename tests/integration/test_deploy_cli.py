@@ -1,0 +1,105 @@
+"""`mcpbundle build --branch/--push` end to end, on real git repos with a bare origin."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from support.gitrepo import commit_all, git, init_repo
+from support.gitsnap import snapshot
+from support.monorepo import make_monorepo, mcpbundle
+
+
+@pytest.fixture
+def repo(tmp_path: Path, wheelhouse: Path) -> Path:
+    root = init_repo(tmp_path / "repo")
+    make_monorepo(root, wheelhouse)
+    (root / ".gitignore").write_text(".env\ndist/\n")
+    commit_all(root, "initial")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    git(root, "remote", "add", "origin", origin.as_uri())
+    git(root, "push", "-q", "origin", "main")
+    return root
+
+
+def test_branch_push_twice_makes_one_commit_and_leaves_checkout_alone(repo: Path) -> None:
+    (repo / "ops" / "notes.txt").write_text("untracked\n")
+    before = snapshot(repo, ignore_branch="deploy")
+    first = mcpbundle(repo, "build", "--branch", "deploy", "--push")
+    assert first.returncode == 0, first.stderr
+    assert "created branch deploy" in first.stdout
+    second = mcpbundle(repo, "build", "--branch", "deploy", "--push")
+    assert second.returncode == 0, second.stderr
+    assert "up to date" in second.stdout
+    after = snapshot(repo, ignore_branch="deploy")
+    # Only refs may move (deploy and origin/deploy): tree, index, HEAD, status, stash may not.
+    assert replace(after, refs="") == replace(before, refs="")
+    origin = repo.parent / "origin.git"
+    log = git(origin, "log", "--format=%H %P", "deploy").splitlines()
+    assert len(log) == 1 and log[0].split()[1:] == []  # one orphan commit
+    files = git(origin, "ls-tree", "-r", "--name-only", "deploy").split()
+    assert "ops/src/acme_utils/__init__.py" in files
+    assert "sales/acme_core/__init__.py" in files and "sales/acme_utils/__init__.py" in files
+    assert "mcpbundle-manifest.json" in files and "DEPLOY.md" in files
+    assert "ops/.env" not in files and "ops/.env.example" in files
+    message = git(origin, "log", "-1", "--format=%B", "deploy")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert message.startswith(f"mcpbundle build from {head[:7]}")
+    assert f"Source-Commit: {head}" in message
+    assert "Built-Servers: ops, sales" in message
+
+
+def test_dirty_tree_is_refused_unless_allowed(repo: Path) -> None:
+    (repo / "ops" / "src" / "server.py").write_text("mcp = None\n")
+    refused = mcpbundle(repo, "build", "--branch")
+    assert refused.returncode == 1
+    assert "--allow-dirty" in refused.stderr and "Traceback" not in refused.stderr
+    allowed = mcpbundle(repo, "build", "--branch", "--allow-dirty", "--json")
+    assert allowed.returncode == 0, allowed.stderr
+    manifest = json.loads(git(repo, "show", "deploy:mcpbundle-manifest.json"))
+    assert manifest["source"]["dirty"] is True
+
+
+def test_partial_branch_build_keeps_other_servers(repo: Path) -> None:
+    assert mcpbundle(repo, "build", "--branch=deploy").returncode == 0
+    sales_before = git(repo, "rev-parse", "deploy:sales")
+    (repo / "ops" / "src" / "extra.py").write_text("X = 1\n")
+    commit_all(repo, "ops change")
+    done = mcpbundle(repo, "build", "--branch=deploy", "ops")
+    assert done.returncode == 0, done.stderr
+    assert git(repo, "rev-parse", "deploy:sales") == sales_before
+    assert "ops/src/extra.py" in git(repo, "ls-tree", "-r", "--name-only", "deploy")
+    parents = git(repo, "log", "-1", "--format=%P", "deploy").split()
+    assert len(parents) == 1  # history, not a new orphan
+    manifest = json.loads(git(repo, "show", "deploy:mcpbundle-manifest.json"))
+    assert set(manifest["servers"]) == {"ops", "sales"}
+
+
+def test_current_branch_is_refused(repo: Path) -> None:
+    done = mcpbundle(repo, "build", "--branch", "main")
+    assert done.returncode == 2
+    assert done.stderr.count("error:") == 1
+
+
+def test_push_to_another_repository_branch(repo: Path, tmp_path: Path) -> None:
+    other = tmp_path / "deploy-only.git"
+    git(tmp_path, "init", "-q", "--bare", str(other))
+    done = mcpbundle(repo, "build", "--branch", "deploy", "--push-to", f"{other.as_uri()}:main")
+    assert done.returncode == 0, done.stderr
+    assert git(other, "rev-parse", "main") == git(repo, "rev-parse", "deploy")
+
+
+def test_affected_names_exactly_the_touched_servers(repo: Path) -> None:
+    (repo / "libs" / "core" / "src" / "acme_core" / "more.py").write_text("Y = 2\n")
+    commit_all(repo, "core change")
+    done = mcpbundle(repo, "affected", "--since", "HEAD~1", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document == {
+        "servers": ["sales"],
+        "matrix": {"include": [{"server": "sales", "path": "sales"}]},
+    }
