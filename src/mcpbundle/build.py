@@ -25,7 +25,9 @@ from mcpbundle.manifest import (
     render_manifest,
     sha256_file,
 )
+from mcpbundle.pins import parse_pins
 from mcpbundle.plan import BuildPlan, ServerPlan, join, make_plan
+from mcpbundle.pyproject_rewrite import rewrite_pyproject
 
 log = logging.getLogger("mcpbundle")
 
@@ -81,11 +83,20 @@ def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: str) -
     """Write one server into ``staging``; return its manifest entry."""
     root = config.root
     for copy in plan.files:
-        emit.copy_file(root / copy.source, staging / copy.dest)
+        emit.copy_file(copy.path(root), staging / copy.dest)
     emit.write_bytes(
         staging / join(plan.path, "requirements.in"), requirements_in_text(plan).encode()
     )
     emit.write_bytes(staging / plan.requirements_txt, pinned.encode())
+    if plan.pyproject is not None and (root / plan.pyproject).is_file():
+        # A host that sees [build-system] runs `pip install .`: ship the pins, no sources.
+        pins = [
+            f"{pin.name}=={pin.version}" + (f"; {pin.marker}" if pin.marker else "")
+            for pin in parse_pins(pinned)
+        ]
+        text = (root / plan.pyproject).read_text(encoding="utf-8")
+        rewritten = rewrite_pyproject(text, pins=pins, where=plan.pyproject)
+        emit.write_bytes(staging / plan.pyproject, rewritten.encode())
     server_dir = staging / plan.path
     hashes = {
         path.relative_to(staging).as_posix(): sha256_file(path)

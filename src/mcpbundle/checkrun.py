@@ -46,7 +46,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
     requirements_txt = _inside(server.requirements_txt, server.path)
     files = {
         _inside(copy.dest, server.path): SourceFile(
-            path=config.root / copy.source, display=copy.source
+            path=copy.path(config.root), display=copy.source
         )
         for copy in server.files
         if _inside(copy.dest, server.path) not in (requirements_txt, "requirements.in")

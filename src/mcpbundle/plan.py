@@ -16,9 +16,10 @@ from packaging.requirements import Requirement
 
 from mcpbundle.closure import Classified, LibGraph, Rewrite, constraints_for, merge_requirements
 from mcpbundle.config import Config, Server
-from mcpbundle.discovery import STDLIB_NAMES, LibInfo, top_level_names
+from mcpbundle.discovery import STDLIB_NAMES, LibInfo, import_path, top_level_names
 from mcpbundle.errors import BuildError, ConfigError, UsageError
 from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
+from mcpbundle.gitplan import expand_git
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import ReqLine, read_requirements_file
 
@@ -27,8 +28,11 @@ SERVER_NAMES = ("mcp", "server", "app")
 
 @dataclass(frozen=True, kw_only=True)
 class FileCopy:
-    source: str  # repo-relative
+    source: str  # repo-relative, or absolute for files from mcpbundle's cache (git checkouts)
     dest: str  # output-relative
+
+    def path(self, root: Path) -> Path:
+        return root / self.source  # an absolute ``source`` wins over ``root``
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,15 +111,9 @@ def _plan_server(
         own_found = graph.classify(info.dependencies, owner_dir=server_dir)
         _absorb(found, own_found)
         own = own_found.pypi
-    if found.git:
-        first = found.git[0]
-        raise BuildError(
-            f"git requirement {first.text!r} cannot ship to a PyPI-only host",
-            where=first.origin,
-            hint="depend on a released version (name==x.y) or vendor it as a shared library",
-        )
+    git_libs = expand_git(config, graph, found) if found.git else []
     closure = graph.closure({*server.shared, *found.libs})
-    vendored = tuple(graph.libs[name] for name in closure)
+    vendored = (*(graph.libs[name] for name in closure), *git_libs)
     requirements = merge_requirements(
         [found.pypi, own, *(graph.third_party[name] for name in closure)]
     )
@@ -231,6 +229,9 @@ def _vendored_files(
     copies: list[FileCopy] = []
     secrets: list[str] = []
     for lib in vendored:
+        if Path(lib.source_root).is_absolute():
+            copies.extend(_checkout_files(lib, vendor_dir, filt))
+            continue
         for package in lib.packages:
             rel_pkg = package.replace(".", "/")
             base = join(lib.source_root, rel_pkg)
@@ -248,6 +249,23 @@ def _vendored_files(
                 _check_link(files.root, repo_path)
                 copies.append(FileCopy(source=repo_path, dest=join(vendor_dir, inside)))
     return copies, secrets
+
+
+def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[FileCopy]:
+    """Files of a git checkout in mcpbundle's cache (absolute sources)."""
+    copies: list[FileCopy] = []
+    root = Path(lib.source_root)
+    for package in lib.packages:
+        target = import_path(root, package)
+        paths = (
+            [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+        )
+        for path in paths:
+            inside = path.relative_to(root).as_posix()
+            if filt.excluded(inside, inside, None) or is_secret(inside):
+                continue
+            copies.append(FileCopy(source=str(path), dest=join(vendor_dir, inside)))
+    return copies
 
 
 def _dedupe(copies: list[FileCopy]) -> list[FileCopy]:

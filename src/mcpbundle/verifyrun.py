@@ -60,7 +60,7 @@ def is_stale(config: Config, plan: BuildPlan, output: Path) -> bool:
         for copy in server.files:
             if copy.dest in generated:
                 continue
-            if hashes.get(copy.dest) != sha256_file(config.root / copy.source):
+            if hashes.get(copy.dest) != sha256_file(copy.path(config.root)):
                 return True
     return False
 
