@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from mcpbundle import __version__
+from mcpbundle import __version__, progress
 from mcpbundle.affected import affected as find_affected
 from mcpbundle.affected import to_json as affected_json
 from mcpbundle.build import BuildOptions, build, output_dir, plan_build
@@ -89,6 +89,7 @@ def cli(
 ) -> None:
     """Turn a monorepo of FastMCP servers into deploy-ready bundles."""
     _setup_logging(verbose=verbose or debug, quiet=quiet)
+    progress.configure(enabled=not quiet)
     ctx.obj = State(config_path=config_path, debug=debug)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mcpbundle import progress
 from mcpbundle.cachedir import cache_root
 from mcpbundle.closure import Classified, LibGraph, Rewrite
 from mcpbundle.config import Config
@@ -33,7 +34,8 @@ def expand_git(config: Config, graph: LibGraph, found: Classified) -> list[LibIn
     while pending:
         line = pending.pop(0)
         spec = parse_git_url(line)
-        co = checkout(spec, cache_dir=cache_root(), where=line.origin)
+        with progress.step(spec.display, "fetching git requirement"):
+            co = checkout(spec, cache_dir=cache_root(), where=line.origin)
         policy = policy_for(spec, config.bundle.git, config.bundle.git_overrides)
         if policy == "pin":
             pin = pin_line(co, line.origin)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from mcpbundle import progress
 from mcpbundle.build import Pinner
 from mcpbundle.config import Config
 from mcpbundle.plan import ServerPlan
@@ -50,6 +51,7 @@ def make_pinner(
             upgrade_packages=tuple(upgrade_packages),
             vendored=plan.vendored_names,
         )
-        return resolve(request, settings)
+        with progress.step(plan.name, f"resolving with {settings.resolver}"):
+            return resolve(request, settings)
 
     return pin
