@@ -7,12 +7,13 @@ only :mod:`mcpbundle.emit` and :mod:`mcpbundle.gitbranch` write outputs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mcpbundle import emit
+from mcpbundle.closure import Rewrite
 from mcpbundle.config import Config
 from mcpbundle.files import list_repo_files
 from mcpbundle.manifest import (
@@ -36,8 +37,18 @@ REQUIREMENTS_IN_HEADER = (
     "# libraries' dependencies; requirements.txt pins it. Do not edit.\n"
 )
 
-# (server plan, requirements.in text, previous requirements.txt or None) -> requirements.txt
-Pinner = Callable[[ServerPlan, str, str | None], str]
+
+@dataclass(frozen=True, kw_only=True)
+class Pinned:
+    """A server's pinned requirements and the input they were resolved from."""
+
+    requirements_in: tuple[str, ...]
+    requirements_txt: str
+    rewrites: tuple[Rewrite, ...] = ()  # additions the pinner made (e.g. fastmcp)
+
+
+# (server plan, previous requirements.txt or None) -> Pinned
+Pinner = Callable[[ServerPlan, str | None], Pinned]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,24 +86,27 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
     return make_plan(config, files, only=options.servers, strict=options.strict)
 
 
-def requirements_in_text(plan: ServerPlan) -> str:
-    return REQUIREMENTS_IN_HEADER + "".join(f"{line}\n" for line in plan.requirements_in)
+def requirements_in_text(lines: Sequence[str]) -> str:
+    return REQUIREMENTS_IN_HEADER + "".join(f"{line}\n" for line in lines)
 
 
-def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: str) -> dict[str, Any]:
+def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: Pinned) -> dict[str, Any]:
     """Write one server into ``staging``; return its manifest entry."""
     root = config.root
     for copy in plan.files:
         emit.copy_file(copy.path(root), staging / copy.dest)
     emit.write_bytes(
-        staging / join(plan.path, "requirements.in"), requirements_in_text(plan).encode()
+        staging / join(plan.path, "requirements.in"),
+        requirements_in_text(pinned.requirements_in).encode(),
     )
-    emit.write_bytes(staging / plan.requirements_txt, pinned.encode())
+    emit.write_bytes(staging / plan.requirements_txt, pinned.requirements_txt.encode())
+    for rel, data in plan.generated:
+        emit.write_bytes(staging / rel, data)
     if plan.pyproject is not None and (root / plan.pyproject).is_file():
         # A host that sees [build-system] runs `pip install .`: ship the pins, no sources.
         pins = [
             f"{pin.name}=={pin.version}" + (f"; {pin.marker}" if pin.marker else "")
-            for pin in parse_pins(pinned)
+            for pin in parse_pins(pinned.requirements_txt)
         ]
         text = (root / plan.pyproject).read_text(encoding="utf-8")
         rewritten = rewrite_pyproject(text, pins=pins, where=plan.pyproject)
@@ -109,9 +123,12 @@ def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: str) -
         "requirements": plan.requirements_txt,
         "shared": list(plan.shared),
         "rewrites": [
-            {"from": r.original, "to": r.replacement, "origin": r.origin} for r in plan.rewrites
+            {"from": r.original, "to": r.replacement, "origin": r.origin}
+            for r in (*plan.rewrites, *pinned.rewrites)
         ],
         "files": hashes,
+        "lock": plan.lock,
+        "shim": plan.original_entrypoint,
     }
 
 
@@ -128,7 +145,7 @@ def stage_all(
     """Stage every planned server plus the index files; return results and all entries."""
     results = []
     for server in plan.servers:
-        pinned = pin(server, requirements_in_text(server), old_pins(server.requirements_txt))
+        pinned = pin(server, old_pins(server.requirements_txt))
         entry = stage_server(config, server, staging, pinned)
         results.append(ServerResult(plan=server, manifest_entry=entry))
     entries = _merge_entries(config, previous, results)

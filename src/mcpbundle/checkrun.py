@@ -53,7 +53,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
     }
     generated = scratch / server.name / "requirements.in"
     generated.parent.mkdir(parents=True, exist_ok=True)
-    generated.write_text(requirements_in_text(server), encoding="utf-8")
+    generated.write_text(requirements_in_text(server.requirements_in), encoding="utf-8")
     names = {canonicalize_name(Requirement(line).name) for line in server.requirements_in}
     return CheckTarget(
         server=server.name,

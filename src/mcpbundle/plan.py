@@ -14,12 +14,14 @@ from pathlib import Path, PurePosixPath
 
 from packaging.requirements import Requirement
 
+from mcpbundle.adapt import dist_infos, entry_layout, lock_preferences, sdk_fix
 from mcpbundle.closure import Classified, LibGraph, Rewrite, constraints_for, merge_requirements
 from mcpbundle.config import Config, Server
 from mcpbundle.discovery import STDLIB_NAMES, LibInfo, import_path, top_level_names
 from mcpbundle.errors import BuildError, ConfigError, UsageError
 from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
 from mcpbundle.gitplan import expand_git
+from mcpbundle.locks import workspace_root_dependencies
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import ReqLine, read_requirements_file
 
@@ -43,6 +45,7 @@ class ServerPlan:
     object: str
     vendor_dir: str  # output-relative
     files: tuple[FileCopy, ...]
+    generated: tuple[tuple[str, bytes], ...]  # output-relative path -> content (shim, dist-info)
     shared: tuple[str, ...]
     vendored: tuple[LibInfo, ...]
     requirements_in: tuple[str, ...]
@@ -50,6 +53,10 @@ class ServerPlan:
     skipped_secrets: tuple[str, ...]
     requirements_source: str | None  # repo-relative file the requirements came from
     pyproject: str | None  # repo-relative server pyproject.toml, if any
+    original_entrypoint: str | None = None  # the configured entrypoint when shimmed
+    lock: str | None = None  # repo-relative lock file whose pins seed the resolver
+    preferences: tuple[str, ...] = ()  # name==version from that lock
+    warnings: tuple[str, ...] = ()
 
     @property
     def entrypoint(self) -> str:
@@ -91,7 +98,7 @@ def make_plan(
     plans = tuple(_plan_server(config, server, graph, files, filt) for server in chosen)
     return BuildPlan(
         servers=plans,
-        warnings=tuple(graph.warnings),
+        warnings=(*graph.warnings, *(w for p in plans for w in p.warnings)),
         libs=dict(sorted(graph.libs.items())),
         requires=dict(sorted(graph.requires.items())),
     )
@@ -111,6 +118,7 @@ def _plan_server(
         own_found = graph.classify(info.dependencies, owner_dir=server_dir)
         _absorb(found, own_found)
         own = own_found.pypi
+    own.extend(_workspace_root(config, server, graph, found))
     git_libs = expand_git(config, graph, found) if found.git else []
     closure = graph.closure({*server.shared, *found.libs})
     vendored = (*(graph.libs[name] for name in closure), *git_libs)
@@ -120,28 +128,53 @@ def _plan_server(
     required = {Requirement(r).name.lower().replace("_", "-"): r for r in requirements}
     constraints = constraints_for(lines, required)
     entry_rel = join(server.path, server.entrypoint)
-    vendor_dir = join(
-        server.path, server.vendor_dir or str(PurePosixPath(server.entrypoint).parent)
-    )
+    obj = server.object or _default_object(root / entry_rel, entry_rel)
+    layout = entry_layout(config, server, entry_rel, obj)
+    vendor_dir = layout.vendor_dir
     _reject_clashes(config, server, vendored, vendor_dir, key)
     copies, secrets = _server_files(server, files, filt)
     lib_copies, lib_secrets = _vendored_files(vendored, vendor_dir, files, filt)
-    obj = server.object or _default_object(root / entry_rel, entry_rel)
+    all_copies = sorted(_dedupe([*copies, *lib_copies]), key=lambda c: c.dest)
+    lock = lock_preferences(config, server, exclude=[lib.distribution for lib in vendored])
+    python_files = [(c.path(root), c.source) for c in all_copies if c.dest.endswith(".py")]
+    fix = sdk_fix(config, python_files, requirements, lock.pins)
+    generated = dist_infos(config, server, vendored, vendor_dir)
+    if layout.shim is not None:
+        generated.append(layout.shim)
     return ServerPlan(
         name=server.name,
         path=server.path,
-        entry_file=entry_rel,
-        object=obj,
+        entry_file=layout.entry_file,
+        object=layout.object,
         vendor_dir=vendor_dir,
-        files=tuple(sorted(_dedupe([*copies, *lib_copies]), key=lambda c: c.dest)),
+        files=tuple(all_copies),
+        generated=tuple(sorted(generated)),
         shared=closure,
         vendored=vendored,
-        requirements_in=tuple(sorted({*requirements, *constraints})),
-        rewrites=tuple(found.rewrites),
+        requirements_in=tuple(sorted({*requirements, *constraints, *fix.requirements})),
+        rewrites=(*found.rewrites, *fix.rewrites),
         skipped_secrets=tuple(sorted({*secrets, *lib_secrets})),
         requirements_source=source,
         pyproject=project_path,
+        original_entrypoint=layout.original,
+        lock=lock.path,
+        preferences=lock.preferences,
+        warnings=(*layout.warnings, *fix.warnings),
     )
+
+
+def _workspace_root(
+    config: Config, server: Server, graph: LibGraph, found: Classified
+) -> list[ReqLine]:
+    """A uv workspace root's own dependencies apply to its member servers."""
+    _, root_pyproject = workspace_root_dependencies(config.root / server.path, config.root)
+    if root_pyproject is None or root_pyproject == join(server.path, "pyproject.toml"):
+        return []
+    path = config.root / root_pyproject
+    info = read_pyproject(path, root=config.root)
+    extra = graph.classify(info.dependencies, owner_dir=path.parent)
+    _absorb(found, extra)
+    return extra.pypi
 
 
 def _absorb(into: Classified, other: Classified) -> None:

@@ -127,7 +127,17 @@ def test_uv_workspace_server_pyproject_is_rewritten(tmp_path: Path, wheelhouse: 
     data = tomllib.loads(shipped)
     assert "build-system" not in data
     assert "tool" not in data or "uv" not in data["tool"]
-    assert data["project"]["dependencies"] == ["alpha==1.1", "delta==1.0", "gamma==1.0"]
+    # fastmcp is added (the host needs it), at the version matching the resolved mcp.
+    assert data["project"]["dependencies"] == [
+        "alpha==1.1",
+        "delta==1.0",
+        "fastmcp==4.0",
+        "gamma==1.0",
+        "mcp==2.3",
+    ]
+    manifest = json.loads((root / "dist" / "mcpbundle-manifest.json").read_text())
+    added = [r["to"] for r in manifest["servers"]["api"]["rewrites"] if r["origin"] == "mcpbundle"]
+    assert added == ["added fastmcp"]
 
 
 def test_poetry_path_dependency_is_vendored(tmp_path: Path, wheelhouse: Path) -> None:

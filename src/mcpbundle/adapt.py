@@ -1,0 +1,189 @@
+"""Adapting real servers to the host: entry shims, dist-info, lock preferences, SDK fixes.
+
+Pure planning helpers (they read the repository and return data) used by
+:mod:`mcpbundle.plan`; :mod:`mcpbundle.build` writes what they produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from mcpbundle.closure import Rewrite
+from mcpbundle.config import Config, Server
+from mcpbundle.discovery import LibInfo
+from mcpbundle.distinfo import render_dist_info
+from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.locks import find_lock, preferences_for, read_lock_pins
+from mcpbundle.pyproject import read_pyproject
+from mcpbundle.sdkcompat import imports_mcp_server_fastmcp, mcp_cap_needed
+from mcpbundle.shim import needs_shim, render_shim
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntryLayout:
+    entry_file: str  # output-relative file the host imports
+    object: str
+    vendor_dir: str  # output-relative directory for vendored packages and dist-info
+    shim: tuple[str, bytes] | None  # (output-relative path, content)
+    original: str | None  # the configured entrypoint when a shim replaced it
+    warnings: tuple[str, ...]
+
+
+def entry_layout(config: Config, server: Server, entry_rel: str, obj: str) -> EntryLayout:
+    """Where the host enters the server, shimming package-style servers and factories."""
+    root = config.root
+    server_dir = root / server.path
+    entry = root / entry_rel
+    default_vendor = _join(server.path, server.vendor_dir or _parent(server.entrypoint))
+    mode = "auto" if server.shim not in ("always", "never") else server.shim
+    decision = needs_shim(entry, server_dir, object_name=obj, mode=mode)  # type: ignore[arg-type]
+    if not decision.needed:
+        warnings: tuple[str, ...] = ()
+        if server.shim == "never" and decision.reasons:
+            reasons = "; ".join(decision.reasons)
+            warnings = (f"servers.{server.name}: shim = 'never' but {reasons}",)
+        return EntryLayout(
+            entry_file=entry_rel,
+            object=obj,
+            vendor_dir=default_vendor,
+            shim=None,
+            original=None,
+            warnings=warnings,
+        )
+    shim_rel = _join(server.path, server.shim_name)
+    if (root / shim_rel).exists():
+        raise ConfigError(
+            f"the server already has a file named {server.shim_name!r}",
+            where=f"{config.display}: servers.{server.name}.shim-name",
+            hint="set shim-name to another file name",
+        )
+    source_rel = decision.source_root_rel(server_dir)
+    vendor = _join(server.path, source_rel)
+    if server.vendor_dir is not None and _join(server.path, server.vendor_dir) != vendor:
+        raise ConfigError(
+            f"vendor-dir must be the package's source root {source_rel!r} for a shimmed server",
+            where=f"{config.display}: servers.{server.name}.vendor-dir",
+            hint=f"remove vendor-dir or set it to {source_rel!r}",
+        )
+    text = render_shim(
+        source_root_rel=source_rel,
+        module=decision.module,
+        object_name=obj,
+        factory=decision.factory,
+        extra_path_rels=decision.extra_path_rels(server_dir, entry),
+    )
+    return EntryLayout(
+        entry_file=shim_rel,
+        object="mcp",
+        vendor_dir=vendor,
+        shim=(shim_rel, text.encode()),
+        original=f"{entry_rel}:{obj}",
+        warnings=(),
+    )
+
+
+def dist_infos(
+    config: Config, server: Server, vendored: Sequence[LibInfo], vendor_dir: str
+) -> list[tuple[str, bytes]]:
+    """``.dist-info`` metadata for every vendored distribution and the server's own project."""
+    files: list[tuple[str, bytes]] = []
+    for lib in vendored:
+        rendered = render_dist_info(
+            name=lib.distribution,
+            version=lib.version,
+            top_level=lib.top_level,
+            entry_points=lib.entry_points,
+        )
+        files.extend((_join(vendor_dir, rel), data) for rel, data in rendered.items())
+    pyproject = config.root / server.path / "pyproject.toml"
+    if pyproject.is_file():
+        info = read_pyproject(pyproject, root=config.root)
+        if info.name:
+            top = sorted(
+                p.name
+                for p in (config.root / vendor_dir).iterdir()
+                if p.is_dir() and (p / "__init__.py").is_file()
+            )
+            rendered = render_dist_info(
+                name=info.name, version=info.version, top_level=top, entry_points=info.entry_points
+            )
+            files.extend((_join(vendor_dir, rel), data) for rel, data in rendered.items())
+    return files
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockUse:
+    path: str | None  # repo-relative lock file
+    preferences: tuple[str, ...]  # name==version seeds for the resolver
+    pins: dict[str, str]
+
+
+def lock_preferences(config: Config, server: Server, exclude: Iterable[str]) -> LockUse:
+    found = find_lock(config.root / server.path, config.root)
+    if found is None:
+        return LockUse(path=None, preferences=(), pins={})
+    lock = read_lock_pins(found)
+    if lock is None:
+        return LockUse(path=None, preferences=(), pins={})
+    skip = {canonicalize_name(n) for n in exclude}
+    names = [n for n in lock.pins if n not in skip]
+    rel = found.resolve().relative_to(config.root).as_posix()
+    if rel == _join(server.path, "requirements.txt"):
+        # The server's own pinned requirements.txt is already its input.
+        return LockUse(path=rel, preferences=(), pins=dict(lock.pins))
+    return LockUse(path=rel, preferences=tuple(preferences_for(lock, names)), pins=dict(lock.pins))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SdkFix:
+    requirements: tuple[str, ...]
+    rewrites: tuple[Rewrite, ...]
+    warnings: tuple[str, ...]
+
+
+def sdk_fix(
+    config: Config,
+    python_files: Iterable[tuple[Path, str]],
+    requirements: Sequence[str],
+    lock_pins: dict[str, str],
+) -> SdkFix:
+    """Cap ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2)."""
+    by_path = dict(python_files)
+    hits = imports_mcp_server_fastmcp(by_path)
+    if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
+        return SdkFix(requirements=(), rewrites=(), warnings=())
+    path, line = hits[0]
+    where = f"{by_path[path]}:{line}"
+    if not config.bundle.auto_fix:
+        raise BuildError(
+            "imports mcp.server.fastmcp, which MCP SDK 2 removed, while the requirements "
+            "allow mcp>=2",
+            where=where,
+            hint="add 'mcp<2' to the requirements or migrate to mcp.server.mcpserver",
+        )
+    return SdkFix(
+        requirements=("mcp<2",),
+        rewrites=(Rewrite(origin=where, original="", replacement="added mcp<2"),),
+        warnings=(
+            f"{where}: imports mcp.server.fastmcp (removed in MCP SDK 2): added 'mcp<2'; "
+            "migrate to mcp.server.mcpserver to lift it",
+        ),
+    )
+
+
+def requirement_names(requirements: Iterable[str]) -> set[str]:
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
+
+
+def _parent(path: str) -> str:
+    return PurePosixPath(path).parent.as_posix()
+
+
+def _join(*parts: str) -> str:
+    joined = PurePosixPath(*[p for p in parts if p not in ("", ".")])
+    return joined.as_posix() if joined.parts else "."

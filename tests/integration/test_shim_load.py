@@ -1,0 +1,174 @@
+"""Shims really load package-style servers through FastMCP's own file loader.
+
+Each case copies a tree from ``tests/fixtures/realrepos`` to a temp dir, shows
+that ``fastmcp inspect`` fails on the original entrypoint, writes the shim that
+:mod:`mcpbundle.shim` renders, and checks ``fastmcp inspect`` lists the tools.
+Everything runs from an unrelated cwd.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.distinfo import render_dist_info
+from mcpbundle.shim import DEFAULT_SHIM_NAME, needs_shim, render_shim
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "realrepos"
+FASTMCP = Path(sys.executable).parent / "fastmcp"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["FASTMCP_CHECK_FOR_UPDATES"] = "off"
+    env.pop("PYTHONPATH", None)
+    env["COLUMNS"] = "200"
+    return env
+
+
+def _inspect(spec: Path | str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(FASTMCP), "inspect", str(spec), "--format", "fastmcp"],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _tools(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    return sorted(tool["name"] for tool in data["tools"])
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / "out" / name
+    shutil.copytree(FIXTURES / name, dest)
+    return dest
+
+
+def _write_shim(server_dir: Path, entry: Path, object_name: str) -> Path:
+    decision = needs_shim(entry, server_dir, object_name=object_name)
+    assert decision.needed, decision
+    text = render_shim(
+        source_root_rel=decision.source_root_rel(server_dir),
+        module=decision.module,
+        object_name=object_name,
+        factory=decision.factory,
+        extra_path_rels=decision.extra_path_rels(server_dir, entry),
+    )
+    shim = server_dir / DEFAULT_SHIM_NAME
+    shim.write_text(text, encoding="utf-8")
+    return shim
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Path:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    return cwd
+
+
+def test_relative_imports_src_layout(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("weather", tmp_path)
+    entry = server / "src" / "mcp_weather" / "server.py"
+    plain = _inspect(entry, elsewhere)
+    assert plain.returncode != 0
+    assert "relative import" in plain.stderr
+    shim = _write_shim(server, entry, "mcp")
+    assert _tools(_inspect(shim, elsewhere)) == ["convert", "forecast"]
+    assert _tools(_inspect(f"{shim}:mcp", elsewhere)) == ["convert", "forecast"]
+
+
+def test_object_in_init_importing_own_package(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("garmin", tmp_path)
+    entry = server / "src" / "mcp_garmin" / "__init__.py"
+    shim = _write_shim(server, entry, "mcp")
+    # Without metadata the package's version() call fails even through the shim ...
+    assert "mcp-garmin" in _inspect(shim, elsewhere).stderr
+    # ... and with a dist-info next to the package it loads.
+    for rel, data in render_dist_info(
+        name="mcp-garmin", version="1.4.0", top_level=["mcp_garmin"], entry_points={}
+    ).items():
+        target = server / "src" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    result = _inspect(shim, elsewhere)
+    assert _tools(result) == ["activities"]
+    assert json.loads(result.stdout)["server"]["version"] == "1.4.0"
+    plain = _inspect(entry, elsewhere)
+    assert plain.returncode != 0
+    assert "mcp_garmin" in plain.stderr
+
+
+def test_sync_factory(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("factory_sync", tmp_path)
+    entry = server / "server.py"
+    assert _inspect(entry, elsewhere).returncode != 0  # no module-level server object
+    decision = needs_shim(entry, server, object_name="create_server")
+    assert decision.factory == "sync"
+    shim = _write_shim(server, entry, "create_server")
+    assert _tools(_inspect(shim, elsewhere)) == ["ping"]
+
+
+def test_async_factory_inside_running_loop(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("factory_async", tmp_path)
+    entry = server / "src" / "mcp_async" / "app.py"
+    assert _inspect(f"{entry}:make_server", elsewhere).returncode != 0  # relative import
+    decision = needs_shim(entry, server, object_name="make_server")
+    assert decision.factory == "async"
+    shim = _write_shim(server, entry, "make_server")
+    # fastmcp's loader imports the file from inside its event loop
+    assert _tools(_inspect(shim, elsewhere)) == ["hello"]
+
+
+def test_async_factory_plain_import(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("factory_async", tmp_path)
+    shim = _write_shim(server, server / "src" / "mcp_async" / "app.py", "make_server")
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('entry', {str(shim)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(type(module.mcp).__name__, module.mcp.name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=elsewhere,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FastMCP", "factory-async"]
+
+
+def test_sibling_and_self_imports(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("mixed", tmp_path)
+    entry = server / "src" / "mcp_mixed" / "server.py"
+    assert _inspect(entry, elsewhere).returncode != 0
+    decision = needs_shim(entry, server, object_name="mcp")
+    assert decision.sibling_imports == ("helpers",)
+    shim = _write_shim(server, entry, "mcp")
+    assert _tools(_inspect(shim, elsewhere)) == ["loud"]
+
+
+def test_shim_survives_moving_the_bundle(tmp_path: Path, elsewhere: Path) -> None:
+    server = _copy("weather", tmp_path)
+    _write_shim(server, server / "src" / "mcp_weather" / "server.py", "mcp")
+    moved = tmp_path / "elsewhere" / "deploy dir"
+    shutil.move(str(server), str(moved))
+    assert _tools(_inspect(moved / DEFAULT_SHIM_NAME, elsewhere)) == ["convert", "forecast"]

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.shim import needs_shim, render_shim, shim_file
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_plain_file_needs_no_shim(tmp_path: Path) -> None:
+    _tree(tmp_path, {"server.py": "from fastmcp import FastMCP\nmcp = FastMCP('x')\n"})
+    decision = needs_shim(tmp_path / "server.py", tmp_path, object_name="mcp")
+    assert not decision.needed
+    assert decision.reasons == ()
+    assert decision.module == "server"
+    assert decision.source_root == tmp_path.resolve()
+    assert decision.source_root_rel(tmp_path) == "."
+
+
+def test_relative_import_in_src_package(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/sub/__init__.py": "",
+            "src/pkg/sub/server.py": "from ..tools import x\nmcp = x\n",
+            "src/pkg/tools.py": "x = 1\n",
+        },
+    )
+    entry = tmp_path / "src/pkg/sub/server.py"
+    decision = needs_shim(entry, tmp_path, object_name="mcp")
+    assert decision.needed
+    assert decision.module == "pkg.sub.server"
+    assert decision.source_root_rel(tmp_path) == "src"
+    assert decision.reasons == ("server.py:1: relative import 'from ..tools import x'",)
+
+
+def test_own_package_absolute_import(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "src/mcp_garmin/__init__.py": "",
+            "src/mcp_garmin/server.py": "import json\nfrom mcp_garmin.config import S\n",
+            "src/mcp_garmin/config.py": "S = 1\n",
+        },
+    )
+    decision = needs_shim(tmp_path / "src/mcp_garmin/server.py", tmp_path)
+    assert decision.needed
+    assert decision.reasons == (
+        "server.py:2: imports its own package 'from mcp_garmin.config import S'",
+    )
+
+
+def test_other_module_of_package_importing_it_absolutely(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/server.py": "import tools\n",
+            "pkg/tools.py": "import pkg.config\nfrom . import config\n",
+            "pkg/config.py": "",
+            "pkg/data/notpkg.py": "import pkg\n",  # no __init__.py: not part of the package
+        },
+    )
+    decision = needs_shim(tmp_path / "pkg/server.py", tmp_path)
+    assert decision.reasons == ("pkg/tools.py:1: imports its own package 'import pkg.config'",)
+    assert decision.sibling_imports == ("tools",)
+    assert decision.extra_path_rels(tmp_path, tmp_path / "pkg/server.py") == ("pkg",)
+
+
+def test_init_entrypoint(tmp_path: Path) -> None:
+    _tree(tmp_path, {"src/pkg/__init__.py": "mcp = 1\n"})
+    decision = needs_shim(tmp_path / "src/pkg/__init__.py", tmp_path)
+    assert decision.needed
+    assert decision.module == "pkg"
+    assert decision.reasons == ("__init__.py: the entrypoint is a package's __init__.py",)
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("def make():\n    pass\n", "sync"),
+        ("async def make():\n    pass\n", "async"),
+        ("def make():\n    pass\nmake = make()\n", None),
+        ("make = 1\n", None),
+        ("class make:\n    pass\n", None),
+    ],
+)
+def test_factory_detection(tmp_path: Path, source: str, kind: str | None) -> None:
+    _tree(tmp_path, {"server.py": source})
+    decision = needs_shim(tmp_path / "server.py", tmp_path, object_name="make")
+    assert decision.factory == kind
+    assert decision.needed is (kind is not None)
+
+
+def test_modes(tmp_path: Path) -> None:
+    _tree(tmp_path, {"p/__init__.py": "", "p/s.py": "from . import x\n", "plain.py": ""})
+    never = needs_shim(tmp_path / "p/s.py", tmp_path, mode="never")
+    assert not never.needed
+    assert never.reasons  # still reported, so the caller can warn
+    always = needs_shim(tmp_path / "plain.py", tmp_path, mode="always")
+    assert always.needed
+    assert always.module == "plain"
+    with pytest.raises(ConfigError, match="unknown shim mode"):
+        needs_shim(tmp_path / "plain.py", tmp_path, mode="sometimes")  # type: ignore[arg-type]
+
+
+def test_relative_import_outside_a_package_uses_namespace_package(tmp_path: Path) -> None:
+    _tree(tmp_path, {"src/server.py": "from .tools import t\n", "src/tools.py": "t = 1\n"})
+    decision = needs_shim(tmp_path / "src/server.py", tmp_path)
+    assert decision.needed
+    assert decision.module == "src.server"
+    assert decision.source_root_rel(tmp_path) == "."
+
+
+def test_package_above_server_dir_is_an_error(tmp_path: Path) -> None:
+    _tree(tmp_path, {"pkg/__init__.py": "", "pkg/server.py": "from . import x\n"})
+    with pytest.raises(BuildError, match="above the server directory"):
+        needs_shim(tmp_path / "pkg/server.py", tmp_path / "pkg")
+    # not needed -> no error
+    assert not needs_shim(tmp_path / "pkg/server.py", tmp_path / "pkg", mode="never").needed
+
+
+def test_syntax_error_is_one_line(tmp_path: Path) -> None:
+    _tree(tmp_path, {"server.py": "def (:\n"})
+    with pytest.raises(BuildError, match="cannot parse") as info:
+        needs_shim(tmp_path / "server.py", tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_render_plain_is_deterministic_and_valid() -> None:
+    text = render_shim(source_root_rel="src", module="mcp_garmin.server", object_name="mcp",
+                       factory=None)  # fmt: skip
+    assert text == render_shim(
+        source_root_rel="src", module="mcp_garmin.server", object_name="mcp", factory=None
+    )
+    ast.parse(text)
+    assert "_mcpbundle_os.path.join(_mcpbundle_here, 'src')" in text
+    assert "import_module('mcp_garmin.server')" in text
+    assert text.endswith("mcp = _mcpbundle_module.mcp\n")
+    assert "/" not in text.split('"""')[2].replace("'src'", "")  # no absolute paths baked in
+
+
+def test_render_root_dot_and_nested() -> None:
+    dot = render_shim(source_root_rel=".", module="server", object_name="app", factory=None)
+    assert "_mcpbundle_root = _mcpbundle_here\n" in dot
+    nested = render_shim(source_root_rel="a/b", module="m", object_name="app", factory=None)
+    assert "_mcpbundle_os.path.join(_mcpbundle_here, 'a', 'b')" in nested
+
+
+def test_render_factories_and_exposed_name() -> None:
+    sync = render_shim(
+        source_root_rel=".", module="s", object_name="create", factory="sync", exposed_name="server"
+    )
+    assert sync.endswith("server = _mcpbundle_module.create()\n")
+    async_ = render_shim(source_root_rel=".", module="s", object_name="create", factory="async")
+    ast.parse(async_)
+    assert "ThreadPoolExecutor" in async_
+    assert async_.endswith("mcp = _mcpbundle_run(_mcpbundle_module.create)\n")
+
+
+def test_render_extra_paths() -> None:
+    text = render_shim(
+        source_root_rel="src", module="p.s", object_name="mcp", factory=None,
+        extra_path_rels=["src/p"],
+    )  # fmt: skip
+    assert "_mcpbundle_sys.path.append(_mcpbundle_extra)" in text
+    assert "'src', 'p'" in text
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"source_root_rel": "/abs"},
+        {"source_root_rel": "../up"},
+        {"source_root_rel": "C:\\x"},
+        {"module": "not-a-module"},
+        {"object_name": "a.b"},
+        {"exposed_name": "_mcpbundle_module"},
+    ],
+)
+def test_render_rejects_bad_input(kwargs: dict[str, str]) -> None:
+    args = {"source_root_rel": "src", "module": "m", "object_name": "mcp", **kwargs}
+    with pytest.raises(BuildError):
+        render_shim(factory=None, **args)
+
+
+def test_shim_file() -> None:
+    assert shim_file("servers/garmin") == "servers/garmin/mcpbundle_entry.py"
+    assert shim_file(".", "entry.py") == "entry.py"
+    with pytest.raises(ConfigError):
+        shim_file("s", "sub/entry.py")
+    with pytest.raises(ConfigError):
+        shim_file("s", "entry.txt")
+
+
+def test_broken_other_module_is_skipped_and_namespace_siblings(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/server.py": "from . import x\n",
+            "pkg/template.py": "{{ not python }}\n",
+            "app/server.py": "from .a import x\nimport b\n",
+            "app/a.py": "x = 1\n",
+            "app/b.py": "",
+        },
+    )
+    assert needs_shim(tmp_path / "pkg/server.py", tmp_path).needed
+    decision = needs_shim(tmp_path / "app/server.py", tmp_path)
+    assert decision.module == "app.server"
+    assert decision.sibling_imports == ("b",)
+    assert decision.extra_path_rels(tmp_path, tmp_path / "app/server.py") == ("app",)
