@@ -6,13 +6,15 @@ only :mod:`mcpbundle.emit` and :mod:`mcpbundle.gitbranch` write outputs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mcpbundle import emit
+from mcpbundle import __version__, emit
 from mcpbundle.closure import Rewrite
 from mcpbundle.config import Config
 from mcpbundle.files import list_repo_files
@@ -47,8 +49,8 @@ class Pinned:
     rewrites: tuple[Rewrite, ...] = ()  # additions the pinner made (e.g. fastmcp)
 
 
-# (server plan, previous requirements.txt or None) -> Pinned
-Pinner = Callable[[ServerPlan, str | None], Pinned]
+# (server plans, previous requirements.txt per server) -> Pinned per server
+Pinner = Callable[[Sequence[ServerPlan], Mapping[str, str | None]], dict[str, Pinned]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,8 @@ class BuildResult:
     servers: tuple[ServerResult, ...]
     source: Source
     written: bool
+    up_to_date: bool = False
+    unchanged: tuple[str, ...] = ()
 
 
 def output_dir(config: Config, override: Path | None) -> Path:
@@ -132,21 +136,64 @@ def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: Pinned
     }
 
 
+def pin_servers(
+    config: Config,
+    plan: BuildPlan,
+    options: BuildOptions,
+    pin: Pinner,
+    old_pins: Callable[[str], str | None],
+) -> dict[str, Pinned]:
+    """Pins for the planned servers. A shared lock covers every server, even in a partial
+    build, so ``build ops`` pins exactly what a full build would."""
+    pin_plan = plan
+    if options.servers and config.bundle.lock == "shared":
+        pin_plan = plan_build(config, replace(options, servers=()))
+    previous = {s.name: old_pins(s.requirements_txt) for s in pin_plan.servers}
+    return pin(pin_plan.servers, previous)
+
+
+def input_hash(config: Config, plan: ServerPlan, pinned: Pinned) -> str:
+    """Everything a server's output is made from: files, generated files, pins, its config."""
+    digest = hashlib.sha256()
+
+    def feed(*parts: str) -> None:
+        for part in parts:
+            digest.update(part.encode())
+            digest.update(b"\0")
+
+    # Only repository-relative facts: the hash lands in the manifest, which must be the
+    # same wherever the repository is checked out.
+    feed(__version__, repr(config.servers[plan.name]), plan.entrypoint, plan.vendor_dir)
+    feed(*plan.shared, *(f"{r.origin}|{r.original}|{r.replacement}" for r in plan.rewrites))
+    feed(str(plan.lock), *plan.preferences, str(plan.original_entrypoint))
+    for rel, data in plan.generated:
+        feed(rel, hashlib.sha256(data).hexdigest())
+    for copy in plan.files:
+        source = copy.path(config.root)
+        mode = "x" if os.access(source, os.X_OK) else "-"
+        feed(copy.dest, sha256_file(source), mode)
+    feed(requirements_in_text(pinned.requirements_in), pinned.requirements_txt, repr(pinned))
+    return f"sha256:{digest.hexdigest()}"
+
+
 def stage_all(
     config: Config,
     plan: BuildPlan,
     staging: Path,
     *,
     source: Source,
-    pin: Pinner,
+    pins: Mapping[str, Pinned],
     previous: Mapping[str, Any] | None,
-    old_pins: Callable[[str], str | None],
+    unchanged: Sequence[str] = (),
 ) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
-    """Stage every planned server plus the index files; return results and all entries."""
+    """Stage the planned servers (except ``unchanged`` ones) and the index files."""
     results = []
     for server in plan.servers:
-        pinned = pin(server, old_pins(server.requirements_txt))
-        entry = stage_server(config, server, staging, pinned)
+        if server.name in unchanged and previous is not None:
+            entry = previous["servers"][server.name]
+        else:
+            entry = stage_server(config, server, staging, pins[server.name])
+            entry["inputs"] = input_hash(config, server, pins[server.name])
         results.append(ServerResult(plan=server, manifest_entry=entry))
     entries = _merge_entries(config, previous, results)
     write_index_files(config, staging, source, entries)
@@ -172,22 +219,69 @@ def build(
             written=False,
         )
     previous = read_manifest(output / MANIFEST_NAME)
+    pins = pin_servers(config, plan, options, pin, lambda rel: _read_text(output / rel))
+    unchanged = _unchanged(config, plan, pins, previous, output)
+    if previous is not None and len(unchanged) == len(plan.servers):
+        entries = _merge_entries(config, previous, [])
+        current = _index_bytes(config, source, entries)
+        if all(_same(output / name, data) for name, data in current.items()):
+            results = [ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers]
+            return BuildResult(
+                output=output,
+                plan=plan,
+                servers=tuple(results),
+                source=source,
+                written=False,
+                up_to_date=True,
+            )
     with emit.staged(output) as staging:
         results, entries = stage_all(
-            config,
-            plan,
-            staging,
-            source=source,
-            pin=pin,
-            previous=previous,
-            old_pins=lambda rel: _read_text(output / rel),
+            config, plan, staging, source=source, pins=pins, previous=previous,
+            unchanged=unchanged,
+        )  # fmt: skip
+        rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
+        emit.carry_over(
+            output, staging, [e["path"] for n, e in entries.items() if n not in rebuilt]
         )
-        built = {r.plan.name for r in results}
-        emit.carry_over(output, staging, [e["path"] for n, e in entries.items() if n not in built])
         emit.swap_in(staging, output)
     return BuildResult(
-        output=output, plan=plan, servers=tuple(results), source=source, written=True
+        output=output,
+        plan=plan,
+        servers=tuple(results),
+        source=source,
+        written=True,
+        unchanged=tuple(unchanged),
     )
+
+
+def _unchanged(
+    config: Config,
+    plan: BuildPlan,
+    pins: Mapping[str, Pinned],
+    previous: Mapping[str, Any] | None,
+    output: Path,
+) -> list[str]:
+    """Servers whose inputs hash as recorded in the previous manifest, with output present."""
+    if previous is None:
+        return []
+    same = []
+    for server in plan.servers:
+        entry = previous["servers"].get(server.name)
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("inputs") != input_hash(config, server, pins[server.name]):
+            continue
+        files = entry.get("files", {})
+        if isinstance(files, dict) and all((output / rel).is_file() for rel in files):
+            same.append(server.name)
+    return same
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _merge_entries(
@@ -208,13 +302,22 @@ def write_index_files(
     config: Config, staging: Path, source: Source, entries: Mapping[str, Mapping[str, Any]]
 ) -> None:
     """The manifest and DEPLOY.md at the output root."""
+    for name, data in _index_bytes(config, source, entries).items():
+        emit.write_bytes(staging / name, data)
+
+
+def _index_bytes(
+    config: Config, source: Source, entries: Mapping[str, Mapping[str, Any]]
+) -> dict[str, bytes]:
     env = {
         name: env_example_names(config.root / config.servers[name].path / ".env.example")
         for name in entries
         if name in config.servers
     }
-    emit.write_bytes(staging / MANIFEST_NAME, render_manifest(source, entries))
-    emit.write_bytes(staging / DEPLOY_NAME, render_deploy_md(entries, env))
+    return {
+        MANIFEST_NAME: render_manifest(source, entries),
+        DEPLOY_NAME: render_deploy_md(entries, env),
+    }
 
 
 def _read_text(path: Path) -> str | None:

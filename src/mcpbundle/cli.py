@@ -25,6 +25,7 @@ from mcpbundle.config import Config, load_config
 from mcpbundle.deploy import BranchOptions, build_to_branch
 from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
 from mcpbundle.pinning import make_pinner
+from mcpbundle.rcache import cache_clear, cache_info
 from mcpbundle.report import (
     build_report,
     deploy_report,
@@ -113,6 +114,7 @@ def cli(
     help="Commit the output to this branch (default: [bundle].branch, else 'deploy').",
 )
 @click.option("--allow-dirty", is_flag=True, help="Allow --branch with uncommitted changes.")
+@click.option("--no-cache", is_flag=True, help="Resolve again; do not read the resolution cache.")
 @click.option(
     "--push",
     "push_remote",
@@ -139,6 +141,7 @@ def build_cmd(
     upgrade_packages: tuple[str, ...],
     branch: str | None,
     allow_dirty: bool,
+    no_cache: bool,
     push_remote: str | None,
     push_to: str | None,
     as_json: bool,
@@ -148,7 +151,9 @@ def build_cmd(
     if (push_remote is not None or push_to is not None) and branch is None:
         branch = ""
     options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
-    pinner = make_pinner(config, upgrade=upgrade, upgrade_packages=upgrade_packages)
+    pinner = make_pinner(
+        config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
+    )
     if branch is not None and not dry_run:
         if output is not None:
             raise UsageError("--branch and -o/--output cannot be combined")
@@ -310,6 +315,32 @@ def github(state: State, write: bool, python: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     click.echo(f"wrote {WORKFLOW_PATH}")
+
+
+@cli.group()
+def cache() -> None:
+    """mcpbundle's cache (resolutions, git checkouts, verify venvs)."""
+
+
+@cache.command(name="info")
+@json_option
+def cache_info_cmd(as_json: bool) -> None:
+    """Where the cache is and how much it holds."""
+    info = cache_info()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    click.echo(f"{info['path']}: {info['entries']} entries, {info['bytes']} bytes")
+    for kind, part in sorted(info["kinds"].items()):
+        click.echo(f"  {kind:<8} {part['entries']} entries, {part['bytes']} bytes")
+
+
+@cache.command(name="clear")
+@click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs]...")
+def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
+    """Remove cached entries (all kinds by default)."""
+    removed = cache_clear(kinds) if kinds else cache_clear()
+    click.echo(f"removed {removed} cache entries")
 
 
 # ------------------------------------------------------------------------ plumbing

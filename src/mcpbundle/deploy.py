@@ -11,7 +11,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpbundle.build import BuildOptions, Pinner, ServerResult, plan_build, stage_all
+from mcpbundle.build import (
+    BuildOptions,
+    Pinner,
+    ServerResult,
+    pin_servers,
+    plan_build,
+    stage_all,
+)
 from mcpbundle.config import Config
 from mcpbundle.errors import BuildError, UsageError
 from mcpbundle.gitbranch import (
@@ -82,18 +89,11 @@ def build_to_branch(
         else None
     )
     source = Source(commit=state.commit, dirty=state.dirty)
+    pins = pin_servers(config, plan, options, pin, lambda rel: _decode(at_tip(rel)))
     with tempfile.TemporaryDirectory(prefix="mcpbundle-branch-") as scratch:
         tree = Path(scratch) / "tree"
         tree.mkdir()
-        results, _ = stage_all(
-            config,
-            plan,
-            tree,
-            source=source,
-            pin=pin,
-            previous=previous,
-            old_pins=lambda rel: _decode(at_tip(rel)),
-        )
+        results, _ = stage_all(config, plan, tree, source=source, pins=pins, previous=previous)
         built = [r.plan.name for r in results]
         replace = None
         if options.servers:

@@ -7,7 +7,7 @@ a server's pins lack it (the host runs servers with FastMCP).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mcpbundle import progress
@@ -17,8 +17,9 @@ from mcpbundle.config import Config
 from mcpbundle.errors import BuildError
 from mcpbundle.pins import pinned_versions
 from mcpbundle.plan import ServerPlan
-from mcpbundle.resolve import ResolveRequest, ResolverSettings, resolve
+from mcpbundle.resolve import ResolverSettings
 from mcpbundle.sdkcompat import fastmcp_addition
+from mcpbundle.sharedlock import resolve_per_server, resolve_shared
 
 
 def resolver_settings(config: Config) -> ResolverSettings:
@@ -54,37 +55,70 @@ def seed(previous: str | None, preferences: Sequence[str]) -> str | None:
 
 
 def make_pinner(
-    config: Config, *, upgrade: bool = False, upgrade_packages: Sequence[str] = ()
+    config: Config,
+    *,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    use_cache: bool = True,
 ) -> Pinner:
+    """Pin a batch of servers: one shared resolution (``lock = "shared"``) or one each."""
     settings = resolver_settings(config)
+    run = resolve_shared if config.bundle.lock == "shared" else resolve_per_server
 
-    def run(plan: ServerPlan, lines: Sequence[str], previous: str | None) -> str:
-        request = ResolveRequest(
-            server=plan.name,
-            requirements_in=requirements_in_text(lines),
-            previous=seed(previous, plan.preferences),
-            upgrade=upgrade,
-            upgrade_packages=tuple(upgrade_packages),
-            vendored=plan.vendored_names,
-        )
-        with progress.step(plan.name, f"resolving with {settings.resolver}"):
-            return resolve(request, settings)
+    def resolve_batch(
+        plans: Sequence[ServerPlan],
+        lines: Mapping[str, tuple[str, ...]],
+        previous: Mapping[str, str | None],
+    ) -> dict[str, str]:
+        label = "one shared resolution" if config.bundle.lock == "shared" else "per server"
+        names = ", ".join(p.name for p in plans)
+        with progress.step(names, f"resolving with {settings.resolver} ({label})"):
+            result = run(
+                {p.name: requirements_in_text(lines[p.name]) for p in plans},
+                {p.name: seed(previous.get(p.name), p.preferences) for p in plans},
+                settings,
+                upgrade=upgrade,
+                upgrade_packages=tuple(upgrade_packages),
+                use_cache=use_cache,
+                vendored={p.name: p.vendored_names for p in plans},
+            )
+        return result.outputs
 
-    def pin(plan: ServerPlan, previous: str | None) -> Pinned:
-        lines = plan.requirements_in
-        text = run(plan, lines, previous)
-        addition = fastmcp_addition(pinned_versions(text)) if config.bundle.add_fastmcp else None
-        if addition is None:
-            return Pinned(requirements_in=lines, requirements_txt=text)
-        if not config.bundle.auto_fix:
+    def pin(plans: Sequence[ServerPlan], previous: Mapping[str, str | None]) -> dict[str, Pinned]:
+        if not plans:
+            return {}
+        lines = {p.name: p.requirements_in for p in plans}
+        outputs = resolve_batch(plans, lines, previous)
+        additions: dict[str, str] = {}
+        if config.bundle.add_fastmcp:
+            for plan in plans:
+                addition = fastmcp_addition(pinned_versions(outputs[plan.name]))
+                if addition is not None:
+                    additions[plan.name] = addition
+        if additions and not config.bundle.auto_fix:
+            name, addition = sorted(additions.items())[0]
             raise BuildError(
                 "its pinned requirements lack fastmcp, which the host needs to run it",
-                where=f"server {plan.name!r}",
+                where=f"server {name!r}",
                 hint=f"add '{addition}' to its requirements, or set [bundle] add-fastmcp = false",
             )
-        lines = tuple(sorted({*lines, addition}))
-        text = run(plan, lines, previous)
-        added = Rewrite(origin="mcpbundle", original="", replacement=f"added {addition}")
-        return Pinned(requirements_in=lines, requirements_txt=text, rewrites=(added,))
+        if additions:
+            for name, addition in additions.items():
+                lines[name] = tuple(sorted({*lines[name], addition}))
+            outputs = resolve_batch(plans, lines, previous)
+        pinned = {}
+        for plan in plans:
+            added = additions.get(plan.name)
+            rewrites = (
+                (Rewrite(origin="mcpbundle", original="", replacement=f"added {added}"),)
+                if added
+                else ()
+            )
+            pinned[plan.name] = Pinned(
+                requirements_in=lines[plan.name],
+                requirements_txt=outputs[plan.name],
+                rewrites=rewrites,
+            )
+        return pinned
 
     return pin

@@ -39,7 +39,11 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
     return {
         "output": _shown(config, result.output),
         "written": result.written,
-        "dry_run": not result.written,
+        "dry_run": not result.written and not result.up_to_date,
+        "up_to_date": result.up_to_date,
+        "unchanged": sorted(
+            result.unchanged if not result.up_to_date else [s.plan.name for s in result.servers]
+        ),
         "source": {"commit": result.source.commit, "dirty": result.source.dirty},
         "servers": [server_document(s.plan) for s in result.servers],
         "warnings": list(result.plan.warnings),
@@ -47,9 +51,14 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
 
 
 def format_build_report(document: dict[str, Any]) -> str:
+    if document["up_to_date"]:
+        return f"up to date: {document['output']} (no file written)"
     lines = []
     verb = "built" if document["written"] else "would build"
     for server in document["servers"]:
+        if server["name"] in document["unchanged"]:
+            lines.append(f"unchanged {server['name']}")
+            continue
         shared = ", ".join(server["shared"]) or "none"
         lines.append(
             f"{verb} {server['name']}: {len(server['files'])} files, shared: {shared}, "
@@ -62,7 +71,7 @@ def format_build_report(document: dict[str, Any]) -> str:
             lines.append(f"  rewrote {rewrite['from']!r} ({rewrite['origin']}) -> {to}")
         for secret in server["skipped_secrets"]:
             lines.append(f"  skipped secret file {secret}")
-        if not document["written"]:
+        if document["dry_run"]:
             lines.extend(f"    {path}" for path in server["files"])
     where = document["output"]
     lines.append(

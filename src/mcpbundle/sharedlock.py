@@ -1,0 +1,446 @@
+"""One resolution for the whole monorepo (``[bundle] lock = "shared"``).
+
+The union of all servers' requirements is resolved once; each server's
+``requirements.txt`` is the part of that lock reachable from its own direct
+requirements through the resolver's ``# via`` annotations. A shared package has
+one version everywhere. Derived files keep the resolver's header, line format
+(markers, ``--hash``) and annotations limited to what remains (``# via -r
+requirements.in`` marks the server's own requirements). Extras are stripped by
+the resolver, so a package needed only by an extra another server requests is
+kept: a superset that still installs consistently.
+
+Servers that conflict (the union does not resolve) are found by bisection, O(log n)
+cached resolutions per conflict, and pinned on their own, as are servers whose
+``requirements.in`` has option lines; :class:`SharedResult` says which and why.
+:func:`resolve_per_server` (``lock = "per-server"``) resolves each server, in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from packaging.markers import default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mcpbundle.errors import BuildError
+from mcpbundle.pins import PinError, logical_lines, parse_pin, verify_pins
+from mcpbundle.rcache import cached_resolve
+from mcpbundle.resolve import OUT_FILE, ResolveRequest, ResolverSettings
+
+log = logging.getLogger("mcpbundle")
+
+ROOT_SOURCE = "-r requirements.in"
+SHARED_NAME = "shared lock"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinNode:
+    """One package of an annotated ``requirements.txt``."""
+
+    name: str  # canonical
+    version: str
+    lines: tuple[str, ...]  # the requirement line(s) as written: markers, ``\`` + ``--hash``
+    sources: tuple[str, ...]  # the ``# via`` entries as written, in order
+    via: frozenset[str]  # canonical names of the parents among ``sources``
+    direct: bool  # ``-r requirements.in`` is among ``sources``
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedResult:
+    outputs: dict[str, str]  # server -> requirements.txt text
+    fallback: dict[str, str] = field(default_factory=dict)  # server -> why it was resolved alone
+    shared: tuple[str, ...] = ()  # servers whose pins come from the union lock
+    resolutions: int = 0  # resolver requests made (hits included)
+    cache_hits: int = 0
+
+
+# -- annotated lock files --------------------------------------------------------------
+
+
+def _is_requirement_start(line: str) -> bool:
+    return bool(line.strip()) and not line[0].isspace() and not line.startswith("#")
+
+
+def split_annotated(text: str) -> tuple[str, dict[str, PinNode]]:
+    """``(header, nodes)``: the comment lines before the first pin, and every pin."""
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines) and not _is_requirement_start(lines[index]):
+        index += 1
+    header = "".join(f"{line}\n" for line in lines[:index] if line.startswith("#"))
+    nodes: dict[str, PinNode] = {}
+    while index < len(lines):
+        if not _is_requirement_start(lines[index]):
+            index += 1
+            continue
+        req_lines = [lines[index]]
+        index += 1
+        while req_lines[-1].rstrip().endswith("\\") and index < len(lines):
+            req_lines.append(lines[index])
+            index += 1
+        comments: list[str] = []
+        while index < len(lines) and lines[index][:1].isspace() and lines[index].strip():
+            comments.append(lines[index].strip().lstrip("#").strip())
+            index += 1
+        node = _node(req_lines, _via_sources(comments))
+        nodes[node.name] = node
+    return header, nodes
+
+
+def parse_annotated(text: str) -> dict[str, PinNode]:
+    """Every pin of a resolver's annotated output, by canonical name."""
+    return split_annotated(text)[1]
+
+
+def _via_sources(comments: list[str]) -> tuple[str, ...]:
+    sources: list[str] = []
+    in_via = False
+    for comment in comments:
+        if comment == "via":
+            in_via = True
+        elif comment.startswith("via "):
+            sources.append(comment.removeprefix("via ").strip())
+            in_via = False
+        elif in_via and comment:
+            sources.append(comment)
+    return tuple(sources)
+
+
+def _node(req_lines: list[str], sources: tuple[str, ...]) -> PinNode:
+    logical = logical_lines("\n".join(req_lines))
+    try:
+        pin = parse_pin(logical[0][1])
+    except (PinError, IndexError) as exc:
+        raise BuildError(
+            f"cannot read the shared lock line {req_lines[0]!r}: {exc}",
+            where=SHARED_NAME,
+            hint="report this as an mcpbundle bug; set lock = 'per-server' meanwhile",
+        ) from None
+    parents = frozenset(_source_name(source) for source in sources if not source.startswith("-"))
+    return PinNode(
+        name=pin.name,
+        version=pin.version,
+        lines=tuple(req_lines),
+        sources=sources,
+        via=parents,
+        direct=ROOT_SOURCE in sources,
+    )
+
+
+def _render_node(node: PinNode, sources: Sequence[str]) -> str:
+    text = "".join(f"{line}\n" for line in node.lines)
+    if len(sources) == 1:
+        return text + f"    # via {sources[0]}\n"
+    if sources:
+        return text + "    # via\n" + "".join(f"    #   {s}\n" for s in sources)
+    return text
+
+
+# -- union and derivation ------------------------------------------------------------------
+
+
+def requirement_lines(text: str) -> list[str]:
+    """The logical requirement lines of a ``requirements.in`` text (no comments)."""
+    return [" ".join(line.split()) for _number, line in logical_lines(text)]
+
+
+def union_input(server_inputs: Mapping[str, Sequence[str]]) -> str:
+    """The ``requirements.in`` text for the union: deduplicated, sorted, no server names."""
+    lines = {" ".join(line.split()) for reqs in server_inputs.values() for line in reqs}
+    lines.discard("")
+    return "".join(f"{line}\n" for line in sorted(lines, key=lambda x: (x.lower(), x)))
+
+
+def marker_environment(python: str | None) -> dict[str, str]:
+    """The environment markers are evaluated in: this machine, for ``python`` if given."""
+    env = {key: str(value) for key, value in default_environment().items()}
+    if python:
+        env.update(python_version=python, python_full_version=f"{python}.0")
+    return env
+
+
+def direct_names(own_requirements: Iterable[str], environment: Mapping[str, str]) -> set[str]:
+    """Canonical names of requirements whose markers hold in ``environment``."""
+    names: set[str] = set()
+    for line in own_requirements:
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate(dict(environment)):
+            names.add(canonicalize_name(req.name))
+    return names
+
+
+def derive(
+    union_output: str,
+    own_requirements: Sequence[str],
+    *,
+    environment: Mapping[str, str] | None = None,
+) -> str:
+    """A server's ``requirements.txt``: the union lock reachable from its own requirements.
+
+    ``own_requirements`` are its ``requirements.in`` lines (PEP 508; requirements
+    whose markers are false in ``environment`` are not roots, as the resolver
+    would have dropped them). Header, line format and order are the union's; the
+    ``# via`` annotations keep only what remains.
+    """
+    header, nodes = split_annotated(union_output)
+    env = environment if environment is not None else marker_environment(None)
+    roots = {name for name in direct_names(own_requirements, env) if name in nodes}
+    children: dict[str, set[str]] = {}
+    for node in nodes.values():
+        for parent in node.via:
+            children.setdefault(parent, set()).add(node.name)
+    kept = set(roots)
+    todo = sorted(roots)
+    while todo:
+        for child in sorted(children.get(todo.pop(), ())):
+            if child not in kept:
+                kept.add(child)
+                todo.append(child)
+    blocks = []
+    for name, node in nodes.items():
+        if name not in kept:
+            continue
+        sources = [
+            source
+            for source in node.sources
+            if (source == ROOT_SOURCE and name in roots)
+            or (not source.startswith("-") and _source_name(source) in kept)
+        ]
+        blocks.append(_render_node(node, sources))
+    return header + "".join(blocks)
+
+
+def _source_name(source: str) -> str:
+    return canonicalize_name(source.split(maxsplit=1)[0].split("[", maxsplit=1)[0])
+
+
+def merge_previous(texts: Iterable[str | None]) -> str | None:
+    """One previous lock from several: each package's line(s), the highest version wins."""
+    best: dict[str, PinNode] = {}
+    for text in texts:
+        if not text:
+            continue
+        try:
+            nodes = parse_annotated(text)
+        except BuildError:
+            continue  # a hand-edited file: its pins are not kept
+        for name, node in nodes.items():
+            if name not in best or _version(node.version) > _version(best[name].version):
+                best[name] = node
+    if not best:
+        return None
+    return "".join(_render_node(best[name], ()) for name in sorted(best))
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+# -- resolving ---------------------------------------------------------------------------------
+
+
+def _unshareable(lines: Sequence[str]) -> str | None:
+    for line in lines:
+        if line.startswith("-"):
+            return f"option line {line.split()[0]!r} cannot be merged into a shared lock"
+        try:
+            Requirement(line)
+        except InvalidRequirement:
+            return f"requirement {line!r} is not PEP 508"
+    return None
+
+
+def resolve_shared(
+    server_inputs: Mapping[str, str],
+    previous: Mapping[str, str | None],
+    settings: ResolverSettings,
+    *,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    use_cache: bool = True,
+    vendored: Mapping[str, frozenset[str]] | None = None,
+) -> SharedResult:
+    """Pin every server from one union resolution (see the module docstring).
+
+    ``server_inputs`` maps server -> ``requirements.in`` text; ``previous`` maps
+    server -> its previous ``requirements.txt`` (or None). Raises the
+    :class:`ResolveError` of a server that does not resolve even on its own.
+    """
+    vendored = vendored or {}
+    counter = _Counter()
+    lines = {name: requirement_lines(server_inputs[name]) for name in sorted(server_inputs)}
+    fallback = {name: why for name, ls in lines.items() if (why := _unshareable(ls)) is not None}
+    attempts: dict[tuple[str, ...], str | BuildError] = {}
+
+    def attempt(group: Sequence[str]) -> str | BuildError:
+        key = tuple(group)
+        if key not in attempts:
+            request = ResolveRequest(
+                server=SHARED_NAME,
+                requirements_in=union_input({name: lines[name] for name in group}),
+                previous=None if upgrade else merge_previous(previous.get(n) for n in group),
+                upgrade=upgrade,
+                upgrade_packages=tuple(upgrade_packages),
+            )
+            try:
+                attempts[key] = counter.run(request, settings, use_cache)
+            except BuildError as exc:
+                attempts[key] = exc
+        return attempts[key]
+
+    candidates = [name for name in lines if name not in fallback]
+    shared, conflicts = _partition(candidates, attempt)
+    fallback.update(conflicts)
+    for name, why in conflicts.items():
+        log.warning("server '%s' is pinned on its own: %s", name, why)
+    outputs: dict[str, str] = {}
+    if shared:
+        union = attempt(shared)
+        assert isinstance(union, str)
+        env = marker_environment(settings.python)
+        for name in shared:
+            derived = derive(union, lines[name], environment=env)
+            verify_pins(
+                derived,
+                vendored=vendored.get(name, frozenset()),
+                where=f"server '{name}' {OUT_FILE}",
+            )
+            outputs[name] = derived
+    alone = _parallel(
+        _server_requests(
+            sorted(fallback), server_inputs, previous, upgrade, upgrade_packages, vendored
+        ),
+        settings,
+        use_cache,
+        counter,
+    )
+    outputs.update(alone)
+    return SharedResult(
+        outputs={name: outputs[name] for name in sorted(outputs)},
+        fallback=dict(sorted(fallback.items())),
+        shared=tuple(shared),
+        resolutions=counter.runs,
+        cache_hits=counter.hits,
+    )
+
+
+def _partition(
+    servers: Sequence[str], attempt: Callable[[Sequence[str]], str | BuildError]
+) -> tuple[list[str], dict[str, str]]:
+    """``(servers sharing one lock, {conflicting server: reason})``.
+
+    Bisection: the longest prefix of the remaining servers that resolves together
+    with those already kept; the next server conflicts and is set aside.
+    """
+    kept: list[str] = []
+    conflicts: dict[str, str] = {}
+    rest = list(servers)
+    while rest:
+        result = attempt(kept + rest)
+        if isinstance(result, str):
+            return kept + rest, conflicts
+        failures = {len(rest): result}
+        low, high = 0, len(rest) - 1
+        while low < high:
+            middle = (low + high) // 2
+            probe = attempt(kept + rest[: middle + 1])
+            if isinstance(probe, str):
+                low = middle + 1
+            else:
+                high = middle
+                failures[middle + 1] = probe
+        culprit, error = rest[low], failures[low + 1]
+        others = kept + rest[:low]
+        message = error.message if error.message else str(error)
+        if others:
+            conflicts[culprit] = f"cannot share one lock with {', '.join(others)}: {message}"
+        else:
+            conflicts[culprit] = f"its requirements do not resolve: {message}"
+        kept = others
+        rest = rest[low + 1 :]
+    return kept, conflicts
+
+
+class _Counter:
+    """Resolver requests made and cache hits, counted across threads."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.hits = 0
+        self._lock = threading.Lock()
+
+    def run(self, request: ResolveRequest, settings: ResolverSettings, use_cache: bool) -> str:
+        with self._lock:
+            self.runs += 1
+        output, hit = cached_resolve(request, settings, enabled=use_cache)
+        with self._lock:
+            self.hits += int(hit)
+        return output
+
+
+def _parallel(
+    requests: Sequence[ResolveRequest],
+    settings: ResolverSettings,
+    use_cache: bool,
+    counter: _Counter,
+) -> dict[str, str]:
+    """Resolve ``requests`` concurrently; the first failure (in request order) is raised."""
+    if not requests:
+        return {}
+    workers = max(1, min(len(requests), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcpbundle-resolve") as pool:
+        futures = [pool.submit(counter.run, request, settings, use_cache) for request in requests]
+        return {
+            request.server: future.result()
+            for request, future in zip(requests, futures, strict=True)
+        }
+
+
+def _server_requests(
+    names: Iterable[str],
+    server_inputs: Mapping[str, str],
+    previous: Mapping[str, str | None],
+    upgrade: bool,
+    upgrade_packages: Sequence[str],
+    vendored: Mapping[str, frozenset[str]],
+) -> list[ResolveRequest]:
+    return [
+        ResolveRequest(
+            server=name,
+            requirements_in=server_inputs[name],
+            previous=previous.get(name),
+            upgrade=upgrade,
+            upgrade_packages=tuple(upgrade_packages),
+            vendored=vendored.get(name, frozenset()),
+        )
+        for name in names
+    ]
+
+
+def resolve_per_server(
+    server_inputs: Mapping[str, str],
+    previous: Mapping[str, str | None],
+    settings: ResolverSettings,
+    *,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    use_cache: bool = True,
+    vendored: Mapping[str, frozenset[str]] | None = None,
+) -> SharedResult:
+    """One resolution per server (``lock = "per-server"``), run in parallel."""
+    counter = _Counter()
+    requests = _server_requests(
+        sorted(server_inputs), server_inputs, previous, upgrade, upgrade_packages, vendored or {}
+    )
+    outputs = _parallel(requests, settings, use_cache, counter)
+    return SharedResult(outputs=outputs, resolutions=counter.runs, cache_hits=counter.hits)
