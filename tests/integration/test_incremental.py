@@ -1,0 +1,90 @@
+"""Incremental output: a no-op touches nothing; after any change it equals a clean build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.monorepo import make_monorepo, mcpbundle
+
+
+def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), os.access(p, os.X_OK))
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _mtimes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*")}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, wheelhouse: Path) -> Path:
+    root = make_monorepo(tmp_path / "repo", wheelhouse)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def test_noop_build_touches_nothing(repo: Path) -> None:
+    before = _mtimes(repo / "dist")
+    done = mcpbundle(repo, "build")
+    assert done.returncode == 0, done.stderr
+    assert "up to date" in done.stdout
+    assert _mtimes(repo / "dist") == before
+
+
+def _edit_server(root: Path) -> None:
+    (root / "ops" / "src" / "server.py").write_text("mcp = 1\n")
+
+
+def _edit_lib(root: Path) -> None:
+    path = root / "libs" / "core" / "src" / "acme_core" / "__init__.py"
+    path.write_text(path.read_text() + "Z = 3\n")
+
+
+def _add_requirement(root: Path) -> None:
+    path = root / "ops" / "requirements.txt"
+    path.write_text(path.read_text() + "py-kappa\n")
+
+
+def _edit_config(root: Path) -> None:
+    path = root / "mcpbundle.toml"
+    path.write_text(path.read_text() + "vendor-dir = '.'\n")  # applies to servers.sales
+
+
+def _add_exclude(root: Path) -> None:
+    path = root / "mcpbundle.toml"
+    text = path.read_text().replace("[bundle]\n", "[bundle]\nexclude = ['*.example']\n")
+    path.write_text(text)
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "server file": _edit_server,
+    "shared lib": _edit_lib,
+    "requirement": _add_requirement,
+    "server table": _edit_config,
+    "bundle exclude": _add_exclude,
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_incremental_equals_clean(repo: Path, tmp_path: Path, change: str) -> None:
+    ops_before = _mtimes(repo / "dist" / "ops")
+    CHANGES[change](repo)
+    done = mcpbundle(repo, "build")
+    assert done.returncode == 0, done.stderr
+    clean = tmp_path / "clean"
+    shutil.copytree(repo, clean, ignore=shutil.ignore_patterns("dist"))
+    fresh = mcpbundle(clean, "build", "--no-cache")
+    assert fresh.returncode == 0, fresh.stderr
+    assert _tree(repo / "dist") == _tree(clean / "dist")
+    if change == "shared lib":  # only core's users are rebuilt: ops is untouched
+        assert "unchanged ops" in done.stdout
+        assert _mtimes(repo / "dist" / "ops") == ops_before
