@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mcpbundle import __version__, emit
+from mcpbundle import __version__, emit, secretscan
 from mcpbundle.closure import Rewrite
 from mcpbundle.config import Config
 from mcpbundle.files import list_repo_files
@@ -210,6 +210,7 @@ def build(
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
     plan = plan_build(config, options)
+    secretscan.check_plan(config, plan)
     if options.dry_run:
         return BuildResult(
             output=output,

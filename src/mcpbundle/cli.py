@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -24,6 +25,7 @@ from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
 from mcpbundle.config import Config, load_config
 from mcpbundle.deploy import BranchOptions, build_to_branch
 from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
+from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
 from mcpbundle.rcache import cache_clear, cache_info
 from mcpbundle.report import (
@@ -114,6 +116,7 @@ def cli(
     help="Commit the output to this branch (default: [bundle].branch, else 'deploy').",
 )
 @click.option("--allow-dirty", is_flag=True, help="Allow --branch with uncommitted changes.")
+@click.option("--no-wait", is_flag=True, help="Fail if another build of the output is running.")
 @click.option("--no-cache", is_flag=True, help="Resolve again; do not read the resolution cache.")
 @click.option(
     "--push",
@@ -141,6 +144,7 @@ def build_cmd(
     upgrade_packages: tuple[str, ...],
     branch: str | None,
     allow_dirty: bool,
+    no_wait: bool,
     no_cache: bool,
     push_remote: str | None,
     push_to: str | None,
@@ -167,7 +171,13 @@ def build_cmd(
         _warn_all(deployed.plan.warnings)
         _emit(deploy_report(deployed), as_json, format_deploy_report)
         return
-    result = build(config, options, source=current_source(config.root), pin=pinner)
+    lock = (
+        contextlib.nullcontext()
+        if dry_run
+        else output_lock(output_dir(config, output), wait=not no_wait)
+    )
+    with lock:
+        result = build(config, options, source=current_source(config.root), pin=pinner)
     _warn_all(result.plan.warnings)
     report = build_report(config, result)
     _emit(report, as_json, format_build_report)

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcpbundle import secretscan
 from mcpbundle.build import (
     BuildOptions,
     Pinner,
@@ -82,6 +83,7 @@ def build_to_branch(
         return read_file_at(repo, tip, path)
 
     plan = plan_build(config, options)
+    secretscan.check_plan(config, plan)
     manifest_bytes = at_tip(MANIFEST_NAME)
     previous = (
         parse_manifest(manifest_bytes, f"{branch.branch}:{MANIFEST_NAME}")

@@ -5,6 +5,12 @@ then exchanges the two directories in one ``renameat2(RENAME_EXCHANGE)`` call
 where the kernel has it (Linux), else with two renames. A build that fails or
 is killed part-way leaves the previous output as it was; the next build removes
 leftover staging directories whose process is gone.
+
+Test-only hooks (read from the environment at each call; never set them in real
+use): ``MCPBUNDLE_TEST_KILL_AFTER_WRITES=N`` sends this process SIGKILL right
+after its N-th write step (a file written or linked, or a step of the swap), so
+tests can kill a build at every point; ``MCPBUNDLE_TEST_NO_EXCHANGE=1`` skips
+``renameat2`` and takes the two-rename fallback.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import errno
 import itertools
 import os
 import shutil
+import signal
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,6 +31,19 @@ from mcpbundle.errors import BuildError
 _TMP_MARK = ".mcpbundle-tmp-"
 _OLD_MARK = ".mcpbundle-old-"
 _counter = itertools.count()
+_writes = itertools.count(1)
+
+KILL_AFTER_WRITES_ENV = "MCPBUNDLE_TEST_KILL_AFTER_WRITES"
+NO_EXCHANGE_ENV = "MCPBUNDLE_TEST_NO_EXCHANGE"
+
+
+def _checkpoint() -> None:
+    """Test hook: SIGKILL ourselves after the N-th write step (see the module docstring)."""
+    limit = os.environ.get(KILL_AFTER_WRITES_ENV)
+    if limit is None:
+        return
+    if next(_writes) >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def staging_dir(output: Path) -> Path:
@@ -51,26 +71,41 @@ def staging_dir(output: Path) -> Path:
 
 
 def clean_leftovers(output: Path) -> None:
-    """Remove staging/old directories left by builds that were killed."""
+    """Put back an output lost mid-swap, then remove dirs left by builds that were killed."""
     parent = output.parent
     if not parent.is_dir():
         return
-    prefix = f".{output.name}"
-    for child in parent.iterdir():
-        name = child.name
-        if not name.startswith(prefix):
-            continue
-        rest = name[len(prefix) :]
-        for mark in (_TMP_MARK, _OLD_MARK):
-            if rest.startswith(mark):
-                pid = rest[len(mark) :].split("-")[0]
-                if pid.isdigit() and not _alive(int(pid)):
-                    shutil.rmtree(child, ignore_errors=True)
+    dead = _dead_leftovers(output)
     if not output.exists():
-        # A build killed between the two fallback renames: put the old output back.
-        olds = sorted(p for p in parent.glob(f".{output.name}{_OLD_MARK}*") if p.is_dir())
+        # A build killed between the two fallback renames: put the old output back
+        # (before the cleanup below, which would otherwise delete it).
+        olds = sorted((p for p, mark in dead if mark == _OLD_MARK), key=_leftover_order)
         if olds:
             olds[-1].rename(output)
+    for child, _ in dead:
+        if child.exists():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _dead_leftovers(output: Path) -> list[tuple[Path, str]]:
+    """Staging/old directories beside ``output`` whose build process is gone."""
+    prefix = f".{output.name}"
+    found = []
+    for child in output.parent.iterdir():
+        rest = child.name[len(prefix) :] if child.name.startswith(prefix) else ""
+        for mark in (_TMP_MARK, _OLD_MARK):
+            if rest.startswith(mark) and child.is_dir() and not child.is_symlink():
+                pid = rest[len(mark) :].split("-")[0]
+                if pid.isdigit() and not _alive(int(pid)):
+                    found.append((child, mark))
+    return found
+
+
+def _leftover_order(path: Path) -> tuple[int, str]:
+    try:
+        return (path.stat().st_mtime_ns, path.name)
+    except OSError:
+        return (0, path.name)
 
 
 def _alive(pid: int) -> bool:
@@ -92,12 +127,14 @@ def copy_file(source: Path, dest: Path) -> None:
     shutil.copyfile(real, dest)
     executable = os.stat(real).st_mode & stat.S_IXUSR
     os.chmod(dest, 0o755 if executable else 0o644)
+    _checkpoint()
 
 
 def write_bytes(dest: Path, data: bytes) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
     os.chmod(dest, 0o644)
+    _checkpoint()
 
 
 def carry_over(old_output: Path, staging: Path, paths: Iterable[str]) -> None:
@@ -119,20 +156,25 @@ def _link_or_copy(source: str, target: str) -> str:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+    _checkpoint()
     return target
 
 
 def swap_in(staging: Path, output: Path) -> None:
     """Make ``staging`` the output; the previous output is removed afterwards."""
+    _checkpoint()
     if not output.exists():
         staging.rename(output)
         return
     if _exchange(staging, output):
+        _checkpoint()
         shutil.rmtree(staging, ignore_errors=True)
         return
     old = output.parent / f".{output.name}{_OLD_MARK}{os.getpid()}-{next(_counter)}"
     output.rename(old)
+    _checkpoint()
     staging.rename(output)
+    _checkpoint()
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -142,6 +184,8 @@ def discard(staging: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two paths (Linux ``renameat2``); False when unsupported."""
+    if os.environ.get(NO_EXCHANGE_ENV) == "1":
+        return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -25,6 +25,7 @@ BUILTIN_EXCLUDES = (
 
 SECRET_PATTERNS = (
     ".env", ".env.*", "!.env.example", "*.pem", "*.key", "id_rsa*", "id_ed25519*",
+    "id_dsa*", "id_ecdsa*",
     ".netrc", ".pypirc", "credentials*.json",
 )  # fmt: skip
 
@@ -100,7 +101,9 @@ class FileFilter:
     def __init__(self, bundle_excludes: Iterable[str]):
         self._bundle = pathspec.GitIgnoreSpec.from_lines(list(bundle_excludes))
 
-    def excluded(self, repo_path: str, local_path: str, local: pathspec.GitIgnoreSpec | None) -> bool:
+    def excluded(
+        self, repo_path: str, local_path: str, local: pathspec.GitIgnoreSpec | None
+    ) -> bool:
         if _BUILTIN.match_file(local_path) or self._bundle.match_file(repo_path):
             return True
         return bool(local is not None and local.match_file(local_path))

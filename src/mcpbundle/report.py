@@ -52,7 +52,12 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
 
 def format_build_report(document: dict[str, Any]) -> str:
     if document["up_to_date"]:
-        return f"up to date: {document['output']} (no file written)"
+        lines = [
+            f"  skipped secret file {secret}"
+            for server in document["servers"]
+            for secret in server["skipped_secrets"]
+        ]
+        return "\n".join([f"up to date: {document['output']} (no file written)", *lines])
     lines = []
     verb = "built" if document["written"] else "would build"
     for server in document["servers"]:

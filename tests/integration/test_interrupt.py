@@ -1,0 +1,125 @@
+"""Builds killed with SIGKILL at every write step leave the previous output complete.
+
+``MCPBUNDLE_TEST_KILL_AFTER_WRITES=N`` (a test-only hook in :mod:`mcpbundle.emit`)
+makes the build SIGKILL itself right after its N-th write step; N runs from 1
+until a build survives. After each kill the output must be either the previous
+output or the complete new one, byte for byte; the next build removes the dead
+build's staging directory and succeeds. ``MCPBUNDLE_TEST_NO_EXCHANGE=1`` repeats
+this with the two-rename fallback used where ``renameat2`` is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_build_cli import SERVER_OPS, cli_env, leftovers, make_repo, run_cli, tree
+
+from mcpbundle import emit
+
+Tree = dict[str, tuple[int, bytes]]
+
+pytestmark = pytest.mark.slow
+
+
+def _kill_loop(repo: Path, extra_env: dict[str, str]) -> None:
+    out = repo / "dist"
+    run_cli(repo, "build")
+    before = tree(out)
+    # Change ops so a completed build is distinguishable; build only ops so that
+    # web is carried over (hard links) and the manifest is merged.
+    (repo / "ops/src/server.py").write_text(SERVER_OPS + "# new\n")
+    observed: list[tuple[int, Tree | None]] = []
+    for n in range(1, 200):
+        env = cli_env(**extra_env, MCPBUNDLE_TEST_KILL_AFTER_WRITES=str(n))
+        done = run_cli(repo, "build", "ops", check=False, env=env)
+        if done.returncode == 0:
+            break
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        if out.exists():
+            observed.append((n, tree(out)))
+        else:
+            # Only possible between the two fallback renames: the next build puts it back.
+            assert extra_env.get(emit.NO_EXCHANGE_ENV) == "1"
+            emit.clean_leftovers(out)
+            assert tree(out) == before, f"killed after {n} writes: old output not restored"
+            observed.append((n, None))
+        # the dead build's staging dir is the only leftover (earlier ones were cleaned)
+        assert len(leftovers(out)) <= 2, leftovers(out)
+    else:
+        pytest.fail("the build never finished")
+    assert n > 10, "the kill hook did not fire at every write"
+    after = tree(out)
+    assert after != before
+    assert leftovers(out) == []
+    for n, seen in observed:
+        assert seen in (before, after, None), f"killed after {n} writes: output is mixed"
+    # Kills before the swap keep the old output; only the last steps can show the new one.
+    assert observed[0][1] == before
+    run_cli(repo, "build", "ops")
+    assert tree(out) == after
+
+
+def test_sigkill_at_every_write_keeps_previous_output(tmp_path: Path, wheelhouse: Path) -> None:
+    _kill_loop(make_repo(tmp_path / "repo", wheelhouse), {})
+
+
+def test_sigkill_with_rename_fallback(tmp_path: Path, wheelhouse: Path) -> None:
+    _kill_loop(make_repo(tmp_path / "repo", wheelhouse), {emit.NO_EXCHANGE_ENV: "1"})
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 0.9, 1.2])
+def test_external_sigkill_at_random_moments(tmp_path: Path, wheelhouse: Path, delay: float) -> None:
+    """Kill the whole process group (the resolver too) from outside, mid-build."""
+    repo = make_repo(tmp_path / "repo", wheelhouse)
+    out = repo / "dist"
+    run_cli(repo, "build")
+    before = tree(out)
+    (repo / "ops/src/server.py").write_text(SERVER_OPS + "# new\n")
+    (repo / "web/app.py").write_text("from fastmcp import FastMCP\napp = FastMCP('w')\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcpbundle", "build"],
+        cwd=repo,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(delay)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    seen = tree(out)
+    run_cli(repo, "build")
+    after = tree(out)
+    assert seen in (before, after)
+    assert leftovers(out) == []
+
+
+def test_clean_leftovers_keeps_live_builds_and_restores_only_dead_ones(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    live = tmp_path / f".dist.mcpbundle-old-{os.getpid()}-0"
+    live.mkdir()
+    (live / "f").write_text("live")
+    dead_pid = _dead_pid()
+    dead_tmp = tmp_path / f".dist.mcpbundle-tmp-{dead_pid}-0"
+    dead_tmp.mkdir()
+    dead_old = tmp_path / f".dist.mcpbundle-old-{dead_pid}-1"
+    dead_old.mkdir()
+    (dead_old / "f").write_text("previous output")
+    emit.clean_leftovers(out)
+    assert (out / "f").read_text() == "previous output"
+    assert not dead_tmp.exists()
+    assert live.exists(), "a running build's directory was touched"
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
