@@ -196,7 +196,9 @@ def _paths(name: str, entry: Mapping[str, Any], output_dir: Path) -> tuple[str, 
     req = entry.get("requirements")
     if not all(isinstance(v, str) and v for v in (server_dir, entrypoint, req)):
         raise BuildError("needs path, entrypoint and requirements", where=where)
-    assert isinstance(server_dir, str) and isinstance(entrypoint, str) and isinstance(req, str)  # noqa: PT018
+    assert isinstance(server_dir, str)
+    assert isinstance(entrypoint, str)
+    assert isinstance(req, str)
     file_part = entrypoint.rsplit(":", 1)[0] if ":" in entrypoint else entrypoint
     prefix = "" if server_dir in ("", ".") else server_dir.rstrip("/") + "/"
     if not file_part.startswith(prefix) or ".." in Path(file_part).parts:
