@@ -186,7 +186,8 @@ def resolver_identity(settings: ResolverSettings) -> str:
 # -- commands -----------------------------------------------------------------
 
 
-def _index_args(settings: ResolverSettings) -> list[str]:
+def index_args(settings: ResolverSettings) -> list[str]:
+    """The index options of ``settings`` as pip / uv command-line arguments."""
     args: list[str] = []
     if settings.no_index:
         args.append("--no-index")
@@ -201,7 +202,7 @@ def _index_args(settings: ResolverSettings) -> list[str]:
 
 def _common_args(request: ResolveRequest, settings: ResolverSettings) -> list[str]:
     args = ["--no-emit-index-url", "--no-emit-find-links", "--output-file", OUT_FILE]
-    args += _index_args(settings)
+    args += index_args(settings)
     if settings.hashes:
         args.append("--generate-hashes")
     if request.upgrade:

@@ -12,6 +12,7 @@ from mcpbundle.config import Config
 from mcpbundle.errors import ConfigError
 from mcpbundle.manifest import MANIFEST_NAME, read_manifest, sha256_file
 from mcpbundle.pinning import make_pinner, resolver_settings
+from mcpbundle.resolve import index_args
 from mcpbundle.plan import BuildPlan
 from mcpbundle.sourcestate import current_source
 from mcpbundle.verify import VerifyReport, verify
@@ -30,20 +31,6 @@ def read_env_file(path: Path) -> dict[str, str]:
             raise ConfigError("expected KEY=value", where=f"{path}:{number}")
         values[key.strip()] = value.strip().strip("'\"")
     return values
-
-
-def index_args(config: Config) -> list[str]:
-    settings = resolver_settings(config)
-    args: list[str] = []
-    if settings.no_index:
-        args.append("--no-index")
-    if settings.index_url:
-        args += ["--index-url", settings.index_url]
-    for url in settings.extra_index_urls:
-        args += ["--extra-index-url", url]
-    for link in settings.find_links:
-        args += ["--find-links", link]
-    return args
 
 
 def is_stale(config: Config, plan: BuildPlan, output: Path) -> bool:
@@ -91,5 +78,5 @@ def run_verify(
         env=env,
         expect_tools=expect,
         installer="uv" if config.bundle.resolver == "uv" else None,
-        index_args=index_args(config),
+        index_args=index_args(resolver_settings(config)),
     )
