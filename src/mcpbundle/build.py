@@ -16,7 +16,7 @@ from typing import Any
 
 from mcpbundle import __version__, emit, secretscan
 from mcpbundle.closure import Rewrite
-from mcpbundle.config import Config
+from mcpbundle.config import Config, check_output_dir
 from mcpbundle.files import list_repo_files
 from mcpbundle.manifest import (
     DEPLOY_NAME,
@@ -80,6 +80,7 @@ class BuildResult:
 
 def output_dir(config: Config, override: Path | None) -> Path:
     if override is not None:
+        check_output_dir(config, override)  # `-o .` must never replace the repository
         return override.resolve()
     return (config.root / config.bundle.output).resolve()
 

@@ -188,23 +188,35 @@ class LibGraph:
         return tuple(sorted(seen))
 
 
+def canonical_requirement(text: str) -> tuple[str, str]:
+    """``(canonical name, normalised PEP 508 text)``: one spelling per requirement."""
+    req = Requirement(text)
+    name = canonicalize_name(req.name)
+    extras = f"[{','.join(sorted(canonicalize_name(e) for e in req.extras))}]" if req.extras else ""
+    specifier = ",".join(sorted(str(s) for s in req.specifier))
+    marker = f"; {req.marker}" if req.marker else ""
+    return name, f"{name}{extras}{specifier}{marker}"
+
+
+def sort_requirements(lines: Iterable[str]) -> tuple[str, ...]:
+    """De-duplicated and sorted by canonical name, whatever the input order or spelling."""
+    return tuple(text for _, text in sorted({canonical_requirement(line) for line in lines}))
+
+
 def merge_requirements(groups: Iterable[Iterable[ReqLine]]) -> tuple[str, ...]:
     """One sorted, de-duplicated list of PEP 508 lines (order of inputs does not matter)."""
-    unique: dict[str, tuple[str, str]] = {}
-    for group in groups:
-        for line in group:
-            if line.kind != "pypi" or line.requirement is None or line.constraint:
-                continue
-            text = str(Requirement(line.requirement))
-            unique[text] = (line.name or "", text)
-    return tuple(text for _, text in sorted(unique.values()))
+    return sort_requirements(
+        line.requirement
+        for group in groups
+        for line in group
+        if line.kind == "pypi" and line.requirement is not None and not line.constraint
+    )
 
 
 def constraints_for(lines: Iterable[ReqLine], required: Mapping[str, object]) -> tuple[str, ...]:
     """``-c`` lines for packages that are required directly (others would add packages)."""
-    kept = {
-        str(Requirement(line.requirement))
+    return sort_requirements(
+        line.requirement
         for line in lines
         if line.constraint and line.kind == "pypi" and line.requirement and line.name in required
-    }
-    return tuple(sorted(kept))
+    )

@@ -13,7 +13,7 @@ import difflib
 import keyword
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,16 @@ def validate(data: Mapping[str, Any], path: Path) -> Config:
                     reader, f"{join('shared', lib.name)}.requires[{index}]", dep, shared
                 )
     _reject_cycles(reader, shared)
-    _reject_overlapping_servers(reader, servers)
+    _reject_overlapping_servers(reader, servers, root)
+    _reject_shared_duplicates(reader, shared, root)
+    protected = [root / s.path for s in servers.values()] + [root / s.path for s in shared.values()]
+    problem = output_problem(root, root / bundle.output, protected)
+    if problem:
+        raise reader.fail(
+            "bundle.output",
+            f"{bundle.output!r} {problem}, which a build would replace",
+            "pick a new subdirectory such as 'dist'",
+        )
     check = reader.table("check", data.get("check", {}))
     reader.reject_unknown("check", check, ("ignore",))
     check_ignore = reader.strings("check.ignore", check["ignore"]) if "ignore" in check else ()
@@ -186,19 +195,84 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
                 for key, value in deploy.items()
             }
         )
-    if "branch" in values and values["branch"].startswith("-"):
-        raise reader.fail("bundle.branch", "must not start with '-'")
+    if "branch" in values:
+        problem = branch_name_problem(values["branch"])
+        if problem:
+            raise reader.fail(
+                "bundle.branch",
+                f"{values['branch']!r} is not a valid branch name: {problem}",
+                "use a name like 'deploy' (see git check-ref-format)",
+            )
     output = values.get("output", "dist")
-    out_path = (root / output).resolve()
-    if out_path == root:
+    if output.startswith("~"):
         raise reader.fail(
-            "bundle.output", "is the repository root itself", "pick a subdirectory such as 'dist'"
+            "bundle.output", f"{output!r} starts with '~'", "use a path relative to mcpbundle.toml"
         )
-    if root.is_relative_to(out_path):
-        raise reader.fail("bundle.output", "contains the repository", "pick a subdirectory")
-    if out_path.exists() and not out_path.is_dir():
-        raise reader.fail("bundle.output", f"'{output}' is a file, not a directory")
+    problem = output_problem(root, root / output)
+    if problem:
+        raise reader.fail(
+            "bundle.output", f"{output!r} {problem}", "pick a new subdirectory such as 'dist'"
+        )
     return BundleSettings(**values)
+
+
+def output_problem(root: Path, output: Path, protected: Iterable[Path] = ()) -> str | None:
+    """Why ``output`` must not be replaced by a build (None when it may).
+
+    A build swaps the whole output directory, so it must not be the repository,
+    contain it, be a file, or be (or contain) a directory in ``protected`` (the
+    servers' and shared libraries' sources).
+    """
+    out = output.resolve()
+    root = root.resolve()
+    if out == root:
+        return "is the repository root itself"
+    if root.is_relative_to(out):
+        return "contains the repository"
+    if out.exists() and not out.is_dir():
+        return "is a file, not a directory"
+    for source in protected:
+        resolved = source.resolve()
+        if resolved.is_relative_to(out):
+            shown = (
+                resolved.relative_to(root).as_posix()
+                if resolved.is_relative_to(root)
+                else str(resolved)
+            )
+            return f"is or contains the source directory {shown!r}"
+    return None
+
+
+def check_output_dir(config: Config, output: Path, *, where: str = "-o/--output") -> None:
+    """Raise :class:`ConfigError` if a build must not write ``output`` (e.g. ``-o .``)."""
+    protected = [config.root / s.path for s in config.servers.values()]
+    protected += [config.root / lib.path for lib in config.shared.values()]
+    problem = output_problem(config.root, output, protected)
+    if problem:
+        raise ConfigError(
+            f"{str(output)!r} {problem}", where=where, hint="pick a new subdirectory such as 'dist'"
+        )
+
+
+_BAD_REF_CHARS = frozenset(" ~^:?*[\\\x7f")
+
+
+def branch_name_problem(name: str) -> str | None:
+    """What ``git check-ref-format --branch`` would reject in ``name`` (None if fine)."""
+    if name.startswith("-"):
+        return "it starts with '-'"
+    if name in {"HEAD", "@"}:
+        return f"{name!r} is reserved"
+    bad = sorted({c for c in name if c in _BAD_REF_CHARS or ord(c) < 32})
+    if bad:
+        return "it contains " + ", ".join(repr(c) for c in bad)
+    if ".." in name or "@{" in name or "//" in name:
+        return "it contains '..', '@{' or '//'"
+    if name.endswith((".", "/", ".lock")) or name.startswith("/"):
+        return "it starts with '/' or ends with '.', '/' or '.lock'"
+    if any(part.startswith(".") for part in name.split("/")):
+        return "a component starts with '.'"
+    return None
 
 
 def _shared(reader: Reader, key_path: str, name: str, value: object, root: Path) -> SharedLib:
@@ -241,19 +315,27 @@ def _server(
         "shim", "shim-name", "ignore", "env", "expect-tools",
     )  # fmt: skip
     reader.reject_unknown(key_path, table, known)
+    hints = {
+        "path": "set it to the server's directory, relative to mcpbundle.toml",
+        "entrypoint": "set it to the server's file, e.g. entrypoint = 'server.py'",
+    }
     for required in ("path", "entrypoint"):
         if required not in table:
-            raise reader.fail(join(key_path, required), "is required")
+            raise reader.fail(join(key_path, required), "is required", hints[required])
     path = _directory(reader, join(key_path, "path"), table["path"], root)
     entry_key = join(key_path, "entrypoint")
     entry_text = reader.string(entry_key, table["entrypoint"])
-    entry_file, _, obj = entry_text.partition(":")
-    if ":" in entry_text and not obj.isidentifier():
+    entry_file, _, obj = entry_text.strip().partition(":")
+    if ":" in entry_text and (not obj.isidentifier() or keyword.iskeyword(obj)):
         raise reader.fail(
-            entry_key, f"object name {obj!r} is not a Python identifier", "use file.py:object"
+            entry_key,
+            f"object name {obj!r} is not a Python identifier",
+            "use file.py:object, e.g. 'server.py:mcp'",
         )
     if not entry_file.endswith(".py"):
-        raise reader.fail(entry_key, f"{entry_file!r} is not a .py file", "use file.py[:object]")
+        raise reader.fail(
+            entry_key, f"{entry_file!r} is not a .py file", "use file.py[:object], e.g. 'server.py'"
+        )
     entry_rel = _inside(reader, entry_key, entry_file, root / path, root, kind="file")
     values: dict[str, Any] = {}
     if "requirements" in table:
@@ -295,6 +377,8 @@ def _server(
 
 
 def _check_name(reader: Reader, key_path: str, name: str) -> None:
+    if not name.strip():
+        raise reader.fail(key_path, "name must not be empty", "give the table a name")
     if not _NAME.match(name):
         raise reader.fail(
             key_path,
@@ -330,7 +414,11 @@ def _inside(reader: Reader, key_path: str, text: str, base: Path, root: Path, *,
         )
     if not lexical.is_relative_to(base):
         inside = base.relative_to(root).as_posix()
-        raise reader.fail(key_path, f"{text!r} points outside {inside!r}")
+        raise reader.fail(
+            key_path,
+            f"{text!r} points outside {inside!r}",
+            f"give a path relative to the server's directory {inside!r}",
+        )
     target = lexical.resolve()
     if not target.is_relative_to(root):
         raise reader.fail(
@@ -341,9 +429,9 @@ def _inside(reader: Reader, key_path: str, text: str, base: Path, root: Path, *,
     if not target.exists():
         raise reader.fail(key_path, f"{kind} {text!r} does not exist", "create it or fix the path")
     if kind == "directory" and not target.is_dir():
-        raise reader.fail(key_path, f"{text!r} is not a directory")
+        raise reader.fail(key_path, f"{text!r} is not a directory", "point it at a directory")
     if kind == "file" and not target.is_file():
-        raise reader.fail(key_path, f"{text!r} is not a file")
+        raise reader.fail(key_path, f"{text!r} is not a file", "point it at a file")
     return lexical.relative_to(base).as_posix()
 
 
@@ -389,16 +477,30 @@ def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str] | None:
     return None
 
 
-def _reject_overlapping_servers(reader: Reader, servers: Mapping[str, Server]) -> None:
-    seen: dict[str, str] = {}
+def _reject_shared_duplicates(reader: Reader, shared: Mapping[str, SharedLib], root: Path) -> None:
+    seen: dict[Path, str] = {}
+    for name, lib in shared.items():
+        resolved = (root / lib.path).resolve()
+        if resolved in seen:
+            raise reader.fail(
+                join(join("shared", name), "path"),
+                f"same directory {lib.path!r} as shared library {seen[resolved]!r}",
+                "declare each library once",
+            )
+        seen[resolved] = name
+
+
+def _reject_overlapping_servers(reader: Reader, servers: Mapping[str, Server], root: Path) -> None:
+    seen: dict[Path, str] = {}
     for name, server in servers.items():
-        if server.path in seen:
+        resolved = (root / server.path).resolve()
+        if resolved in seen:
             raise reader.fail(
                 join(join("servers", name), "path"),
-                f"same path {server.path!r} as server {seen[server.path]!r}",
+                f"same directory {server.path!r} as server {seen[resolved]!r}",
                 "give each server its own directory",
             )
-        seen[server.path] = name
+        seen[resolved] = name
     for name, server in servers.items():
         for other, other_server in servers.items():
             if other == name or other_server.path == ".":

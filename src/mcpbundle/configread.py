@@ -17,6 +17,7 @@ from mcpbundle.errors import ConfigError
 CONFIG_NAME = "mcpbundle.toml"
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_END = "(at end of document)"
 
 
 def find_config(start: Path, explicit: Path | None = None) -> Path:
@@ -51,7 +52,7 @@ def read_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", where=shown) from exc
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # tolerate a BOM (Windows editors write one)
     except UnicodeDecodeError as exc:
         raise ConfigError("not valid UTF-8", where=shown, hint="save the file as UTF-8") from exc
     try:
@@ -60,7 +61,14 @@ def read_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
         message = str(exc)
         match = _TOML_POSITION.search(message)
         reason = _TOML_POSITION.sub("", message).strip()
-        where = f"{shown}:{match.group(1)}:{match.group(2)}" if match else shown
+        if match:
+            where = f"{shown}:{match.group(1)}:{match.group(2)}"
+        elif _TOML_END in message:  # e.g. an unclosed array: point at the last line
+            reason = message.replace(_TOML_END, "").strip() + " at end of file"
+            lines = text.splitlines() or [""]
+            where = f"{shown}:{len(lines)}:{len(lines[-1]) + 1}"
+        else:
+            where = shown
         raise ConfigError(
             f"TOML syntax error: {reason}", where=where, hint="fix the TOML syntax"
         ) from exc

@@ -23,7 +23,9 @@ _NOT_PACKAGES = frozenset(
     {"tests", "test", "testing", "docs", "doc", "examples", "example", "scripts", "tools",
      "benchmarks", "bench", "build", "dist", "site", "venv", "node_modules"}
 )  # fmt: skip
-_NOT_MODULES = frozenset({"setup.py", "conftest.py", "noxfile.py", "tasks.py", "fabfile.py"})
+_NOT_MODULES = frozenset(
+    {"setup.py", "conftest.py", "noxfile.py", "toxfile.py", "tasks.py", "fabfile.py", "manage.py"}
+)
 STDLIB_NAMES = frozenset(sys.stdlib_module_names)
 
 
@@ -65,6 +67,12 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
         source_root, packages = _given_packages(lib, directory, root, key_path, display)
     else:
         source_root, packages = discover_packages(directory)
+        if source_root.resolve() != root and not source_root.resolve().is_relative_to(root):
+            raise ConfigError(
+                f"{lib.path!r} is itself a package at the top of the repository",
+                where=f"{display}: {key_path}.path",
+                hint="move the package into a subdirectory of the repository",
+            )
         if not packages:
             raise ConfigError(
                 f"no Python package or module found in {lib.path!r}",
@@ -105,7 +113,11 @@ def _importables(directory: Path, *, flat: bool) -> tuple[str, ...]:
             if (child / "__init__.py").is_file():
                 names.add(name)
         elif child.suffix == ".py" and child.stem.isidentifier():
-            if name in _NOT_MODULES or name.startswith("test_") or name.endswith("_test.py"):
+            if (
+                name in _NOT_MODULES
+                or name.startswith(("test_", "_"))  # tests, __main__.py, private scripts
+                or name.endswith("_test.py")
+            ):
                 continue
             names.add(child.stem)
     return tuple(sorted(names))
@@ -115,11 +127,16 @@ def _given_packages(
     lib: SharedLib, directory: Path, root: Path, key_path: str, display: str
 ) -> tuple[Path, tuple[str, ...]]:
     assert lib.packages is not None
-    candidates = [directory / "src", directory, directory.parent]
+    candidates = [directory / "src", directory]
+    if directory.resolve() != root.resolve():
+        candidates.append(directory.parent)
     for base in candidates:
         if all(_exists_as_import(base, name) for name in lib.packages):
             return base, tuple(sorted(lib.packages))
-    missing = next(p for p in lib.packages if not _exists_as_import(directory / "src", p))
+    best = max(
+        candidates[:2], key=lambda b: sum(_exists_as_import(b, n) for n in lib.packages or ())
+    )
+    missing = next(p for p in lib.packages if not _exists_as_import(best, p))
     raise ConfigError(
         f"package {missing!r} not found in {lib.path!r} (looked in src/ and the directory itself)",
         where=f"{display}: {key_path}.packages",

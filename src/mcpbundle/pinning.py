@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mcpbundle import progress
 from mcpbundle.build import Pinned, Pinner, requirements_in_text
-from mcpbundle.closure import Rewrite
+from mcpbundle.closure import Rewrite, sort_requirements
 from mcpbundle.config import Config
 from mcpbundle.errors import BuildError
 from mcpbundle.pins import pinned_versions
@@ -104,7 +104,7 @@ def make_pinner(
             )
         if additions:
             for name, addition in additions.items():
-                lines[name] = tuple(sorted({*lines[name], addition}))
+                lines[name] = sort_requirements([*lines[name], addition])
             outputs = resolve_batch(plans, lines, previous)
         pinned = {}
         for plan in plans:

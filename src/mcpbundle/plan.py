@@ -15,7 +15,14 @@ from pathlib import Path, PurePosixPath
 from packaging.requirements import Requirement
 
 from mcpbundle.adapt import dist_infos, entry_layout, lock_preferences, sdk_fix
-from mcpbundle.closure import Classified, LibGraph, Rewrite, constraints_for, merge_requirements
+from mcpbundle.closure import (
+    Classified,
+    LibGraph,
+    Rewrite,
+    constraints_for,
+    merge_requirements,
+    sort_requirements,
+)
 from mcpbundle.config import Config, Server
 from mcpbundle.discovery import STDLIB_NAMES, LibInfo, import_path, top_level_names
 from mcpbundle.errors import BuildError, ConfigError, UsageError
@@ -151,7 +158,7 @@ def _plan_server(
         generated=tuple(sorted(generated)),
         shared=closure,
         vendored=vendored,
-        requirements_in=tuple(sorted({*requirements, *constraints, *fix.requirements})),
+        requirements_in=sort_requirements([*requirements, *constraints, *fix.requirements]),
         rewrites=(*found.rewrites, *fix.rewrites),
         skipped_secrets=tuple(sorted({*secrets, *lib_secrets})),
         requirements_source=source,

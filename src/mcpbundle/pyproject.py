@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from mcpbundle.configread import read_toml
 from mcpbundle.errors import ConfigError
 from mcpbundle.requirements import (
     ReqLine,
+    check_local_path,
     git_line,
     parse_requirement_text,
     path_line,
@@ -48,13 +50,24 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
     sources = _uv_sources(tool)
     lines: list[ReqLine] = []
     raw_deps = project.get("dependencies")
+    if raw_deps is not None and not isinstance(raw_deps, list):
+        raise ConfigError(
+            f"must be a list of strings, got {type(raw_deps).__name__}",
+            where=f"{display}: project.dependencies",
+            hint='write dependencies = ["name>=1.0", ...]',
+        )
     has_deps = isinstance(raw_deps, list)
     for index, dep in enumerate(raw_deps if isinstance(raw_deps, list) else []):
         where = f"{display}: project.dependencies[{index}]"
         if not isinstance(dep, str):
-            raise ConfigError("must be a string", where=where)
+            raise ConfigError(
+                f"must be a string, got {type(dep).__name__}",
+                where=where,
+                hint="write a PEP 508 requirement such as 'name>=1.0'",
+            )
         line = parse_requirement_text(dep, origin=where, base=path.parent)
-        lines.append(_apply_uv_source(line, sources, path.parent, where))
+        line = _apply_uv_source(line, sources, path.parent, where)
+        lines.append(check_local_path(line, root=root))
     poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
     poetry_deps = poetry.get("dependencies", {})
     if isinstance(poetry_deps, dict) and not has_deps:
@@ -62,9 +75,9 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
         for dep_name, spec in poetry_deps.items():
             if canonicalize_name(dep_name) == "python":
                 continue
-            lines.append(
-                _poetry_line(dep_name, spec, f"{display}: tool.poetry.dependencies", path.parent)
-            )
+            where = f"{display}: tool.poetry.dependencies.{dep_name}"
+            line = _poetry_line(dep_name, spec, where, path.parent)
+            lines.append(check_local_path(line, root=root))
     name = project.get("name") or poetry.get("name")
     version = project.get("version") or poetry.get("version")
     entry_points: dict[str, dict[str, str]] = {}
@@ -149,19 +162,39 @@ def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
 
 
 def _poetry_specifier(version: str) -> str:
-    """Poetry's ``^1.2`` / ``~1.2`` / ``*`` as a PEP 440 specifier."""
+    """Poetry's ``^1.2`` / ``~1.2`` / ``*`` as a PEP 440 specifier.
+
+    ``^`` keeps the left-most non-zero component fixed (``^1.2`` -> ``<2``,
+    ``^0.2.3`` -> ``<0.3``, ``^0.0.3`` -> ``<0.0.4``, ``^0`` -> ``<1``); ``~``
+    fixes major.minor (``~1.2.3`` -> ``<1.3``) or only major (``~1`` -> ``<2``).
+    Anything that is not such a constraint is passed on (and validated) as is.
+    """
     version = version.strip()
     if version in ("", "*"):
         return ""
     if version.startswith("^"):
-        parts = version[1:].split(".")
-        major = int(parts[0]) if parts[0].isdigit() else 0
-        upper = f"{major + 1}" if major > 0 else f"0.{int(parts[1]) + 1 if len(parts) > 1 else 1}"
-        return f">={version[1:]},<{upper}"
+        release = _release(version[1:])
+        if release is None:
+            return version
+        given = len(version[1:].split("."))
+        index = next((i for i, part in enumerate(release[:given]) if part != 0), given - 1)
+        upper = [*release[:index], release[index] + 1]
+        return f">={version[1:]},<{'.'.join(map(str, upper))}"
     if version.startswith("~") and not version.startswith("~="):
-        parts = version[1:].split(".")
-        upper = f"{parts[0]}.{int(parts[1]) + 1}" if len(parts) > 1 else f"{int(parts[0]) + 1}"
-        return f">={version[1:]},<{upper}"
+        release = _release(version[1:])
+        if release is None:
+            return version
+        keep = 2 if len(version[1:].split(".")) > 1 else 1
+        upper = [*release[: keep - 1], release[keep - 1] + 1]
+        return f">={version[1:]},<{'.'.join(map(str, upper))}"
     if version[0].isdigit():
         return f"=={version}"
     return version
+
+
+def _release(text: str) -> tuple[int, ...] | None:
+    try:
+        release = Version(text).release
+    except InvalidVersion:
+        return None
+    return release + (0,) * (3 - len(release)) if len(release) < 3 else release

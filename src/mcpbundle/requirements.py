@@ -11,6 +11,7 @@ directory, a git URL, another URL, a pip option. PEP 508 is parsed with
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -83,7 +84,7 @@ def parse_requirement_text(
         req = Requirement(entry)
     except InvalidRequirement as exc:
         raise ConfigError(
-            f"invalid requirement {entry!r}: {exc}",
+            f"invalid requirement {entry!r}: {_first_line(exc)}",
             where=origin,
             hint="write a PEP 508 requirement such as 'name>=1.0'",
         ) from exc
@@ -107,10 +108,34 @@ def parse_requirement_text(
     )
 
 
+def _first_line(exc: InvalidRequirement) -> str:
+    """packaging's message without its multi-line caret picture, plus the column."""
+    lines = str(exc).splitlines()
+    text = lines[0] if lines else "invalid"
+    caret = lines[-1] if len(lines) >= 3 else ""
+    marker = caret.find("^")
+    if marker >= 0:
+        text += f" (at column {marker - 3})"  # packaging indents the picture by 4 spaces
+    return text
+
+
+def check_local_path(line: ReqLine, *, root: Path) -> ReqLine:
+    """A ``path`` requirement must point at something that exists: else a ConfigError."""
+    if line.kind != "path" or line.path is None or line.path.exists():
+        return line
+    shown = relative_display(line.path, root) if line.path.is_relative_to(root) else str(line.path)
+    what = "directory" if line.editable else "path"
+    raise ConfigError(
+        f"{line.text.strip()!r} points at {what} {shown!r}, which does not exist",
+        where=line.origin,
+        hint="fix the path, or depend on a PyPI release instead",
+    )
+
+
 def read_requirements_file(path: Path, *, root: Path, display: str) -> list[ReqLine]:
     """Every entry of a requirements file, following ``-r``/``-c`` includes."""
     lines: list[ReqLine] = []
-    _read_file(path, root=root, display=display, lines=lines, stack=(), constraint=False)
+    _read_file(path, root=root, name=display, via=None, lines=lines, stack=(), constraint=False)
     return lines
 
 
@@ -118,11 +143,14 @@ def _read_file(
     path: Path,
     *,
     root: Path,
-    display: str,
+    name: str,
+    via: str | None,
     lines: list[ReqLine],
     stack: tuple[Path, ...],
     constraint: bool,
 ) -> None:
+    """Read ``path`` (shown as ``name``; ``via`` is the ``-r`` line that included it)."""
+    display = f"{name} (from {via})" if via else name
     resolved = path.resolve()
     if resolved in stack:
         chain = " -> ".join(relative_display(p, root) for p in (*stack, resolved))
@@ -133,11 +161,22 @@ def _read_file(
             where=display,
             hint="keep requirement files inside the repo",
         )
-    if not resolved.is_file():
+    if not resolved.exists():
         raise ConfigError(
             "requirements file not found", where=display, hint="create it or fix the path"
         )
-    raw = resolved.read_bytes()
+    if not resolved.is_file():
+        raise ConfigError(
+            "requirements path is not a file", where=display, hint="point at a requirements file"
+        )
+    try:
+        raw = resolved.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read requirements file: {exc.strerror}",
+            where=display,
+            hint="check its permissions",
+        ) from exc
     if b"\x00" in raw:
         raise ConfigError(
             "requirements file is binary", where=display, hint="point at a text requirements file"
@@ -148,20 +187,29 @@ def _read_file(
         raise ConfigError(
             "requirements file is not valid UTF-8", where=display, hint="save it as UTF-8"
         ) from exc
-    for number, logical in _logical_lines(text, display):
-        where = f"{display}:{number}"
+    for number, logical in _logical_lines(text, name):
+        where = f"{name}:{number}"
         entry = _strip_comment(logical).strip()
         if not entry:
             continue
         option, _, value = _split_option(entry)
         if option in ("-r", "--requirement", "-c", "--constraint"):
             if not value:
-                raise ConfigError(f"{option} needs a file name", where=where)
+                raise ConfigError(
+                    f"{option} needs a file name", where=where, hint=f"write '{option} FILE'"
+                )
             included = resolved.parent / value
+            if not included.resolve().is_relative_to(root):
+                raise ConfigError(
+                    f"{option} {value} points outside the repository",
+                    where=where,
+                    hint="keep requirement files inside the repo",
+                )
             _read_file(
                 included,
                 root=root,
-                display=relative_display(included, root) + f" (from {where})",
+                name=relative_display(included, root),
+                via=where,
                 lines=lines,
                 stack=(*stack, resolved),
                 constraint=constraint or option in ("-c", "--constraint"),
@@ -169,16 +217,20 @@ def _read_file(
             continue
         if option in ("-e", "--editable"):
             if not value:
-                raise ConfigError("-e needs a path or URL", where=where)
-            lines.append(_editable(entry, value, where, resolved.parent, constraint))
+                raise ConfigError(
+                    "-e needs a path or URL", where=where, hint="write '-e ../path/to/lib'"
+                )
+            line = _editable(entry, value, where, resolved.parent, constraint)
+            lines.append(check_local_path(line, root=root))
             continue
         if option:
             lines.append(ReqLine(text=entry, origin=where, kind="option", constraint=constraint))
             continue
         entry = _strip_hash_options(entry)
-        lines.append(
-            parse_requirement_text(entry, origin=where, base=resolved.parent, constraint=constraint)
+        line = parse_requirement_text(
+            entry, origin=where, base=resolved.parent, constraint=constraint
         )
+        lines.append(check_local_path(line, root=root))
 
 
 def _editable(entry: str, value: str, where: str, base: Path, constraint: bool) -> ReqLine:
@@ -210,13 +262,13 @@ def _logical_lines(text: str, display: str) -> list[tuple[int, str]]:
     for number, line in enumerate(physical, start=1):
         if not buffer:
             start = number
-        if line.endswith("\\") and not _strip_comment(line).strip().startswith("#"):
+        if line.endswith("\\") and not line.lstrip().startswith("#"):
             buffer.append(line[:-1])
             if number == len(physical):
                 raise ConfigError(
-                    "line continuation at end of file",
+                    "unterminated line continuation: the last line ends with '\\'",
                     where=f"{display}:{start}",
-                    hint="remove the trailing backslash",
+                    hint="remove the trailing backslash or add the continued line",
                 )
             continue
         buffer.append(line)
@@ -225,11 +277,12 @@ def _logical_lines(text: str, display: str) -> list[tuple[int, str]]:
     return result
 
 
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+
+
 def _strip_comment(line: str) -> str:
-    if line.lstrip().startswith("#"):
-        return ""
-    index = line.find(" #")
-    return line if index < 0 else line[:index]
+    """pip's rule: ``#`` at the start of a line or after whitespace starts a comment."""
+    return _COMMENT.sub("", line)
 
 
 def _split_option(entry: str) -> tuple[str, str, str]:
@@ -256,7 +309,13 @@ def _looks_like_path(entry: str, base: Path) -> bool:
         or "/" in entry
     ):
         return "@" not in entry.split("/", maxsplit=1)[0]
-    return entry.endswith((".whl", ".zip", ".tar.gz")) or (base / entry).is_dir()
+    if entry.endswith((".whl", ".zip", ".tar.gz")):
+        return True
+    # pip's rule: a bare word is a directory only if it is an installable project.
+    directory = base / entry
+    return directory.is_dir() and any(
+        (directory / marker).is_file() for marker in ("pyproject.toml", "setup.py", "setup.cfg")
+    )
 
 
 def _file_url_path(url: str, base: Path) -> Path:

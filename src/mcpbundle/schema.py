@@ -71,10 +71,10 @@ class Reader:
         if not isinstance(value, list):
             raise self.fail(key_path, f"must be a list of strings, got {type_name(value)}")
         for index, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                raise self.fail(
-                    f"{key_path}[{index}]", f"must be a non-empty string, got {type_name(item)}"
-                )
+            if not isinstance(item, str):
+                raise self.fail(f"{key_path}[{index}]", f"must be a string, got {type_name(item)}")
+            if not item.strip():
+                raise self.fail(f"{key_path}[{index}]", "must not be empty", "remove the entry")
         return tuple(value)
 
     def choice(self, key_path: str, value: object, choices: tuple[str, ...]) -> str:

@@ -1,0 +1,354 @@
+"""``make_plan`` on small monorepos in tmp: closure, requirements, rewrites, files, clashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.config import load_config
+from mcpbundle.errors import BuildError, ConfigError, UsageError
+from mcpbundle.files import list_repo_files
+from mcpbundle.plan import BuildPlan, ServerPlan, make_plan
+
+SRV = "from fastmcp import FastMCP\nmcp = FastMCP('x')\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return root
+
+
+def plan(root: Path, toml: str, files: dict[str, str], **kwargs: object) -> BuildPlan:
+    write(root, {"mcpbundle.toml": toml, **files})
+    config = load_config(root)
+    return make_plan(config, list_repo_files(config.root), **kwargs)  # type: ignore[arg-type]
+
+
+def one(result: BuildPlan) -> ServerPlan:
+    assert len(result.servers) == 1
+    return result.servers[0]
+
+
+LIBS = {
+    "utils/pyproject.toml": '[project]\nname = "shared-utils"\ndependencies = ["pydantic>=2"]\n',
+    "utils/shared_utils/__init__.py": "",
+    "utils/shared_utils/text.py": "",
+    "core/pyproject.toml": '[project]\nname = "shared-core"\n'
+    'dependencies = ["shared-utils", "python-dateutil>=2.8"]\n'
+    '[tool.uv.sources]\nshared-utils = { path = "../utils" }\n',
+    "core/src/shared_core/__init__.py": "",
+}
+LIB_TOML = '[shared.utils]\npath = "utils"\n[shared.core]\npath = "core"\n'
+
+
+def test_closure_requirements_and_rewrites(tmp_path: Path) -> None:
+    toml = LIB_TOML + '[servers.a]\npath = "srv"\nentrypoint = "src/server.py"\n'
+    files = {
+        **LIBS,
+        "srv/src/server.py": SRV,
+        "srv/requirements.txt": (
+            "fastmcp>=2.12\n"
+            "pydantic>=2\n"  # also a dependency of shared-utils: merged once
+            "--index-url https://pypi.example/simple\n"
+            "shared-core @ file:../core\n"
+            "-c constraints.txt\n"
+        ),
+        "srv/constraints.txt": "python-dateutil<3\nunrelated<1\n",
+    }
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.shared == ("core", "utils")
+    assert [lib.name for lib in server.vendored] == ["core", "utils"]
+    assert server.vendored_names == {"shared-core", "shared-utils"}
+    # the -c line for python-dateutil is kept (it is required); 'unrelated' is not
+    assert server.requirements_in == (
+        "fastmcp>=2.12",
+        "pydantic>=2",
+        "python-dateutil<3",
+        "python-dateutil>=2.8",
+    )
+    assert [(r.origin, r.replacement) for r in server.rewrites] == [
+        ("srv/requirements.txt:3", ""),
+        ("srv/requirements.txt:4", "vendored shared lib 'core'"),
+    ]
+    assert result.requires == {"core": ("utils",), "utils": ()}
+    assert server.requirements_source == "srv/requirements.txt"
+    assert server.entrypoint == "srv/src/server.py:mcp"
+    assert server.vendor_dir == "srv/src"
+    dests = [f.dest for f in server.files]
+    assert "srv/src/shared_utils/text.py" in dests
+    assert "srv/src/shared_core/__init__.py" in dests
+    assert dests == sorted(dests)
+
+
+MERGE_TOML = (
+    '[shared.u]\npath = "u"\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\nshared = ["u"]\n'
+)
+
+
+def test_merge_is_sorted_and_deduplicated(tmp_path: Path) -> None:
+    files = {
+        "u/u_pkg/__init__.py": "",
+        "u/requirements.txt": "rich>=13\nanyio\n",
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "rich >= 13\nzzz\nanyio\nhttpx[http2] ==0.27\n",
+    }
+    server = one(plan(tmp_path, MERGE_TOML, files))
+    assert server.requirements_in == ("anyio", "httpx[http2]==0.27", "rich>=13", "zzz")
+
+
+def test_merge_ignores_name_spelling(tmp_path: Path) -> None:
+    files = {
+        "u/u_pkg/__init__.py": "",
+        "u/requirements.txt": "pydantic>=2\n",
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "Pydantic>=2\nBBB==1\nanyio\n",
+    }
+    server = one(plan(tmp_path, MERGE_TOML, files))
+    assert [r.lower() for r in server.requirements_in] == ["anyio", "bbb==1", "pydantic>=2"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["-e ../utils", "../utils", "./../utils/", "shared-utils", "Shared_Utils>=0",
+     "shared-utils @ file:../utils", "-e file:../utils"],
+)  # fmt: skip
+def test_every_way_of_naming_a_shared_lib(tmp_path: Path, line: str) -> None:
+    toml = '[shared.utils]\npath = "utils"\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {**LIBS, "srv/server.py": SRV, "srv/requirements.txt": f"fastmcp\n{line}\n"}
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.shared == ("utils",)
+    assert server.requirements_in == ("fastmcp", "pydantic>=2")
+    assert [r.replacement for r in server.rewrites] == ["vendored shared lib 'utils'"]
+    assert result.warnings == ()
+
+
+def test_pyproject_workspace_source(tmp_path: Path) -> None:
+    toml = '[shared.utils]\npath = "utils"\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        **LIBS,
+        "srv/server.py": SRV,
+        "srv/pyproject.toml": '[project]\nname = "a"\ndependencies = ["fastmcp", "shared-utils"]\n'
+        "[tool.uv.sources]\nshared-utils = { workspace = true }\n",
+    }
+    server = one(plan(tmp_path, toml, files))
+    assert server.requirements_source == "srv/pyproject.toml"
+    assert server.pyproject == "srv/pyproject.toml"
+    assert server.shared == ("utils",)
+    assert server.requirements_in == ("fastmcp", "pydantic>=2")
+
+
+def test_implicit_lib_warns(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "-e ../extra\n",
+        "extra/extra_pkg/__init__.py": "",
+        "extra/requirements.txt": "rich\n",
+    }
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.shared == ("extra",)
+    assert server.requirements_in == ("rich",)
+    assert "srv/server_pkg" not in [f.dest for f in server.files]
+    assert "srv/extra_pkg/__init__.py" in [f.dest for f in server.files]
+    (warning,) = result.warnings
+    assert warning.startswith("srv/requirements.txt:1: '-e ../extra' points at 'extra'")
+    assert "[shared.extra]" in warning
+    assert "extra" in result.libs
+
+
+def test_implicit_lib_is_an_error_when_strict(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "-e ../extra\n",
+        "extra/extra_pkg/__init__.py": "",
+    }
+    with pytest.raises(ConfigError) as info:
+        plan(tmp_path, toml, files, strict=True)
+    assert str(info.value).startswith("srv/requirements.txt:1: '-e ../extra' points at 'extra'")
+    assert "add [shared.extra] with path = 'extra'" in str(info.value)
+    assert info.value.exit_code == 2
+
+
+def test_editable_self_reference_uses_own_pyproject(tmp_path: Path) -> None:
+    toml = '[shared.utils]\npath = "utils"\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        **LIBS,
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "-e .\nhttpx\n",
+        "srv/pyproject.toml": (
+            '[project]\nname = "a"\ndependencies = ["fastmcp>=2", "shared-utils"]\n'
+        ),
+    }
+    server = one(plan(tmp_path, toml, files))
+    assert server.requirements_source == "srv/requirements.txt"
+    assert server.requirements_in == ("fastmcp>=2", "httpx", "pydantic>=2")
+    assert server.shared == ("utils",)
+    assert ("srv/requirements.txt:1", "") in [(r.origin, r.replacement) for r in server.rewrites]
+
+
+def test_files_selected_excluded_and_secrets(tmp_path: Path) -> None:
+    toml = (
+        '[bundle]\nexclude = ["srv/notes/"]\n'
+        '[shared.u]\npath = "u"\n'
+        '[servers.a]\npath = "srv"\nentrypoint = "server.py"\nshared = ["u"]\n'
+        'exclude = ["*.md"]\n'
+    )
+    files = {
+        "u/u_pkg/__init__.py": "",
+        "u/u_pkg/.env": "SECRET=1\n",
+        "u/README.md": "not vendored\n",
+        "srv/server.py": SRV,
+        "srv/data.json": "{}",
+        "srv/README.md": "excluded by the server\n",
+        "srv/notes/a.txt": "excluded by the bundle\n",
+        "srv/tests/test_x.py": "",
+        "srv/__pycache__/x.pyc": "",
+        "srv/.env": "TOKEN=1\n",
+        "srv/.env.example": "TOKEN=\n",
+        "srv/key.pem": "x",
+        "other/file.py": "",
+    }
+    server = one(plan(tmp_path, toml, files))
+    assert [(f.source, f.dest) for f in server.files] == [
+        ("srv/.env.example", "srv/.env.example"),
+        ("srv/data.json", "srv/data.json"),
+        ("srv/server.py", "srv/server.py"),
+        ("u/u_pkg/__init__.py", "srv/u_pkg/__init__.py"),
+    ]
+    assert server.skipped_secrets == ("srv/.env", "srv/key.pem", "u/u_pkg/.env")
+
+
+def test_vendor_dir_default_and_configured(tmp_path: Path) -> None:
+    toml = (
+        '[shared.u]\npath = "u"\n'
+        '[servers.a]\npath = "a"\nentrypoint = "app/main.py"\nshared = ["u"]\n'
+        '[servers.b]\npath = "b"\nentrypoint = "main.py"\nshared = ["u"]\nvendor-dir = "_vendor"\n'
+    )
+    files = {"u/u_mod.py": "", "a/app/main.py": SRV, "b/main.py": SRV}
+    a, b = plan(tmp_path, toml, files).servers
+    assert a.vendor_dir == "a/app"
+    assert "a/app/u_mod.py" in [f.dest for f in a.files]
+    assert b.vendor_dir == "b/_vendor"
+    assert "b/_vendor/u_mod.py" in [f.dest for f in b.files]
+
+
+def test_only_and_unknown_server(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "a"\nentrypoint = "s.py"\n'
+    toml += '[servers.b]\npath = "b"\nentrypoint = "s.py"\n'
+    files = {"a/s.py": SRV, "b/s.py": "server = 1\n"}
+    result = plan(tmp_path, toml, files, only=("b",))
+    assert [s.name for s in result.servers] == ["b"]
+    assert result.servers[0].object == "server"
+    config = load_config(tmp_path)
+    with pytest.raises(UsageError, match="unknown server 'c'; known servers: a, b"):
+        make_plan(config, list_repo_files(config.root), only=("c",))
+
+
+def test_server_path_may_also_be_a_shared_lib(tmp_path: Path) -> None:
+    toml = '[shared.s]\npath = "srv"\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    toml += 'shared = ["s"]\n'
+    server = one(plan(tmp_path, toml, {"srv/server.py": SRV, "srv/helpers.py": ""}))
+    assert server.shared == ("s",)
+    assert [f.dest for f in server.files] == ["srv/helpers.py", "srv/server.py"]
+
+
+@pytest.mark.parametrize(
+    ("toml", "files", "fragment"),
+    [
+        (
+            '[shared.one]\npath = "one"\n[shared.two]\npath = "two"\n',
+            {"one/common/__init__.py": "", "two/src/common.py": ""},
+            "shared libs 'one' and 'two' both provide the import name 'common'",
+        ),
+        (
+            '[shared.one]\npath = "one"\n',
+            {"one/helpers/__init__.py": "", "srv/helpers.py": ""},
+            "shared lib 'one' provides the import name 'helpers', which the server's own code",
+        ),
+        (
+            '[shared.one]\npath = "one"\n',
+            {"one/json/__init__.py": ""},
+            "shared lib 'one' provides 'json', which shadows the standard library",
+        ),
+    ],
+)
+def test_import_name_clashes(
+    tmp_path: Path, toml: str, files: dict[str, str], fragment: str
+) -> None:
+    shared = [line.split(".")[1].rstrip("]") for line in toml.splitlines() if "[shared." in line]
+    toml += '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    toml += "shared = [" + ", ".join(f'"{n}"' for n in shared) + "]\n"
+    with pytest.raises(ConfigError) as info:
+        plan(tmp_path, toml, {"srv/server.py": SRV, **files})
+    assert str(info.value).startswith("mcpbundle.toml: servers.a: ")
+    assert fragment in str(info.value)
+    assert info.value.exit_code == 2
+
+
+def test_clash_only_for_libs_a_server_vendors(tmp_path: Path) -> None:
+    toml = '[shared.one]\npath = "one"\n[shared.two]\npath = "two"\n'
+    toml += '[servers.a]\npath = "srv"\nentrypoint = "server.py"\nshared = ["one"]\n'
+    files = {"srv/server.py": SRV, "one/common/__init__.py": "", "two/common/__init__.py": ""}
+    assert one(plan(tmp_path, toml, files)).shared == ("one",)
+
+
+def test_inferred_cycle(tmp_path: Path) -> None:
+    toml = '[shared.a]\npath = "a"\n[shared.b]\npath = "b"\n'
+    toml += '[servers.s]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "a/a_pkg/__init__.py": "",
+        "a/requirements.txt": "-e ../b\n",
+        "b/b_pkg/__init__.py": "",
+        "b/pyproject.toml": '[project]\nname = "b"\ndependencies = ["a"]\n',
+    }
+    with pytest.raises(ConfigError, match="shared libraries form a cycle: a -> b -> a"):
+        plan(tmp_path, toml, files)
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("pkg @ https://x.example/pkg-1.0.tar.gz", "URL requirement"),
+        ("./wheels/pkg-1.0-py3-none-any.whl", "local archives cannot ship"),
+    ],
+)
+def test_unshippable_requirements_fail_the_build(tmp_path: Path, line: str, fragment: str) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "srv/requirements.txt": f"{line}\n",
+        "srv/wheels/pkg-1.0-py3-none-any.whl": "",
+    }
+    with pytest.raises(BuildError, match=fragment) as info:
+        plan(tmp_path, toml, files)
+    assert info.value.exit_code == 1
+
+
+def test_default_object(tmp_path: Path) -> None:
+    toml = (
+        '[servers.a]\npath = "a"\nentrypoint = "s.py"\n'
+        '[servers.b]\npath = "b"\nentrypoint = "s.py"\n'
+        '[servers.c]\npath = "c"\nentrypoint = "s.py:custom"\n'
+    )
+    files = {
+        "a/s.py": "if __name__ == '__main__':\n    mcp = 1\napp = 2\n",
+        "b/s.py": "try:\n    server = make()\nexcept ImportError:\n    server = None\n",
+        "c/s.py": "",
+    }
+    objects = [s.object for s in plan(tmp_path, toml, files).servers]
+    assert objects == ["app", "server", "custom"]
+
+
+def test_no_server_object(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    with pytest.raises(BuildError, match="no module-level server object"):
+        plan(tmp_path, toml, {"srv/server.py": "def main():\n    mcp = 1\n"})
