@@ -16,30 +16,19 @@ from typing import Any, TypeVar
 import click
 
 from mcpbundle import __version__, progress
-from mcpbundle.affected import affected as find_affected
-from mcpbundle.affected import to_json as affected_json
 from mcpbundle.build import BuildOptions, build, output_dir, plan_build
-from mcpbundle.check import format_findings, has_errors, run_checks
-from mcpbundle.checkrun import built_targets, source_targets
 from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
 from mcpbundle.config import Config, load_config
-from mcpbundle.deploy import BranchOptions, build_to_branch
 from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
 from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
-from mcpbundle.rcache import cache_clear, cache_info
 from mcpbundle.report import (
     build_report,
-    deploy_report,
     format_build_report,
-    format_deploy_report,
     format_list,
     list_document,
 )
-from mcpbundle.scopes import affected_scopes
 from mcpbundle.sourcestate import current_source
-from mcpbundle.verify import format_report
-from mcpbundle.verifyrun import run_verify
 
 log = logging.getLogger("mcpbundle")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -159,6 +148,9 @@ def build_cmd(
         config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
     )
     if branch is not None and not dry_run:
+        from mcpbundle.deploy import BranchOptions, build_to_branch
+        from mcpbundle.report import deploy_report, format_deploy_report
+
         if output is not None:
             raise UsageError("--branch and -o/--output cannot be combined")
         branch_options = BranchOptions(
@@ -234,6 +226,9 @@ def check(
     output: Path | None,
 ) -> None:
     """Find the ways a deploy fails, statically (exit 1 on any error)."""
+    from mcpbundle.check import format_findings, has_errors, run_checks
+    from mcpbundle.checkrun import built_targets, source_targets
+
     config = state.config()
     with tempfile.TemporaryDirectory(prefix="mcpbundle-check-") as scratch:
         if built:
@@ -273,6 +268,9 @@ def verify(
     as_json: bool,
 ) -> None:
     """Install each built server in a fresh venv and load it as the host does."""
+    from mcpbundle.verify import format_report
+    from mcpbundle.verifyrun import run_verify
+
     config = state.config()
     report = run_verify(config, servers=servers, http=http, env_file=env_file, output=output)
     click.echo(format_report(report, as_json))
@@ -286,6 +284,10 @@ def verify(
 @click.pass_obj
 def affected(state: State, since: str, as_json: bool) -> None:
     """Servers whose bundle may change since REF (for CI matrices)."""
+    from mcpbundle.affected import affected as find_affected
+    from mcpbundle.affected import to_json as affected_json
+    from mcpbundle.scopes import affected_scopes
+
     config = state.config()
     repo, scopes = affected_scopes(config)
     result = find_affected(repo_root=repo, since=since, config_path=config.path, scopes=scopes)
@@ -336,6 +338,8 @@ def cache() -> None:
 @json_option
 def cache_info_cmd(as_json: bool) -> None:
     """Where the cache is and how much it holds."""
+    from mcpbundle.rcache import cache_info
+
     info = cache_info()
     if as_json:
         click.echo(json.dumps(info, indent=2, sort_keys=True))
@@ -349,6 +353,8 @@ def cache_info_cmd(as_json: bool) -> None:
 @click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs]...")
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
     """Remove cached entries (all kinds by default)."""
+    from mcpbundle.rcache import cache_clear
+
     removed = cache_clear(kinds) if kinds else cache_clear()
     click.echo(f"removed {removed} cache entries")
 

@@ -27,7 +27,6 @@ from mcpbundle.config import Config, Server
 from mcpbundle.discovery import STDLIB_NAMES, LibInfo, import_path, top_level_names
 from mcpbundle.errors import BuildError, ConfigError, UsageError
 from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
-from mcpbundle.gitplan import expand_git
 from mcpbundle.locks import workspace_root_dependencies
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import ReqLine, read_requirements_file
@@ -126,7 +125,11 @@ def _plan_server(
         _absorb(found, own_found)
         own = own_found.pypi
     own.extend(_workspace_root(config, server, graph, found))
-    git_libs = expand_git(config, graph, found) if found.git else []
+    git_libs: list[LibInfo] = []
+    if found.git:
+        from mcpbundle.gitplan import expand_git  # GitPython: only for git requirements
+
+        git_libs = expand_git(config, graph, found)
     closure = graph.closure({*server.shared, *found.libs})
     vendored = (*(graph.libs[name] for name in closure), *git_libs)
     requirements = merge_requirements(

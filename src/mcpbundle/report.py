@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpbundle.build import BuildResult
 from mcpbundle.config import Config
-from mcpbundle.deploy import DeployResult
 from mcpbundle.plan import BuildPlan, ServerPlan
+
+if TYPE_CHECKING:
+    from mcpbundle.deploy import DeployResult
 
 
 def _shown(config: Config, path: os.PathLike[str] | str) -> str:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mcpbundle.gitsource import SourceState, repo_root_of, source_state
 from mcpbundle.manifest import Source
+
+if TYPE_CHECKING:
+    from mcpbundle.gitsource import SourceState
 
 
 def current_state(root: Path) -> SourceState | None:
+    from mcpbundle.gitsource import repo_root_of, source_state  # GitPython: only when needed
+
     repo = repo_root_of(root)
     return source_state(repo) if repo is not None else None
 
