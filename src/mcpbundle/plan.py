@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from packaging.requirements import Requirement
 
 from mcpbundle.adapt import dist_infos, entry_layout, lock_preferences, sdk_fix
+from mcpbundle.clashes import reject_clashes
 from mcpbundle.closure import (
     Classified,
     LibGraph,
@@ -24,8 +25,8 @@ from mcpbundle.closure import (
     sort_requirements,
 )
 from mcpbundle.config import Config, Server
-from mcpbundle.discovery import STDLIB_NAMES, LibInfo, import_path, top_level_names
-from mcpbundle.errors import BuildError, ConfigError, UsageError
+from mcpbundle.discovery import LibInfo, import_path
+from mcpbundle.errors import BuildError, UsageError
 from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
 from mcpbundle.locks import workspace_root_dependencies
 from mcpbundle.pyproject import read_pyproject
@@ -141,7 +142,7 @@ def _plan_server(
     obj = server.object or _default_object(root / entry_rel, entry_rel)
     layout = entry_layout(config, server, entry_rel, obj)
     vendor_dir = layout.vendor_dir
-    _reject_clashes(config, server, vendored, vendor_dir, key)
+    reject_clashes(config, vendored, vendor_dir, key, requirements)
     copies, secrets = _server_files(server, files, filt)
     lib_copies, lib_secrets = _vendored_files(vendored, vendor_dir, files, filt)
     all_copies = sorted(_dedupe([*copies, *lib_copies]), key=lambda c: c.dest)
@@ -212,41 +213,6 @@ def _server_requirements(
         info = read_pyproject(root / source, root=root)
         return source, list(info.dependencies), project_path
     return source, read_requirements_file(root / source, root=root, display=source), project_path
-
-
-def _reject_clashes(
-    config: Config, server: Server, vendored: Sequence[LibInfo], vendor_dir: str, key: str
-) -> None:
-    providers: dict[str, str] = {}
-    for lib in vendored:
-        for name in lib.top_level:
-            if name in providers:
-                raise ConfigError(
-                    f"shared libs {providers[name]!r} and {lib.name!r} both provide "
-                    f"the import name {name!r}",
-                    where=key,
-                    hint="rename one package or vendor only one of them",
-                )
-            if name in STDLIB_NAMES:
-                raise ConfigError(
-                    f"shared lib {lib.name!r} provides {name!r}, which shadows the standard "
-                    "library module of that name",
-                    where=key,
-                    hint="rename the package",
-                )
-            providers[name] = lib.name
-    own = top_level_names(config.root / vendor_dir)
-    for name, lib_name in providers.items():
-        lib = next(v for v in vendored if v.name == lib_name)
-        lib_source = (config.root / lib.source_root / name).resolve()
-        in_place = lib_source.parent == (config.root / vendor_dir).resolve()
-        if name in own and not in_place:
-            raise ConfigError(
-                f"shared lib {lib_name!r} provides the import name {name!r}, which the "
-                f"server's own code in {vendor_dir!r} also defines",
-                where=key,
-                hint="rename one of them, or set vendor-dir to another directory",
-            )
 
 
 def _server_files(
