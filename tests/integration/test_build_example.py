@@ -139,8 +139,27 @@ def test_example_builds_hermetically(tmp_path: Path, wheelhouse: Path) -> None:
 def test_example_builds_and_every_server_loads_in_its_own_venv(tmp_path: Path) -> None:
     repo = copy_example(tmp_path / "example")
     run_cli(repo, "build")
-    out = repo / "dist"
-    manifest = check_layout(out)
+    manifest = check_layout(repo / "dist")
+    # The deploy branch: made twice, pushed to a bare origin, it holds one commit whose
+    # checkout alone (without the monorepo) is what every server is loaded from below.
+    origin = tmp_path / "origin.git"
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"],
+                 ["init", "-q", "--bare", str(origin)],
+                 ["remote", "add", "origin", origin.as_uri()]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    run_cli(repo, "build", "--branch", "deploy", "--push")
+    run_cli(repo, "build", "--branch", "deploy", "--push")
+    log = subprocess.run(
+        ["git", "log", "--oneline", "deploy"], cwd=origin, check=True, capture_output=True,
+        text=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert len(log) == 1, log
+    out = tmp_path / "deployed"
+    subprocess.run(
+        ["git", "clone", "-q", "--branch", "deploy", origin.as_uri(), str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert not (out / "mcpbundle.toml").exists()
     pins = (out / "server-finance/requirements.txt").read_text()
     assert "python-dateutil==" in pins
     assert "fastmcp==" in pins
