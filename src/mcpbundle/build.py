@@ -220,6 +220,7 @@ def build(
             source=source,
             written=False,
         )
+    emit.clean_leftovers(output)  # also when the build turns out to be a no-op
     previous = read_manifest(output / MANIFEST_NAME)
     pins = pin_servers(config, plan, options, pin, lambda rel: _read_text(output / rel))
     unchanged = _unchanged(config, plan, pins, previous, output)

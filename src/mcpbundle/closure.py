@@ -188,19 +188,26 @@ class LibGraph:
         return tuple(sorted(seen))
 
 
-def canonical_requirement(text: str) -> tuple[str, str]:
-    """``(canonical name, normalised PEP 508 text)``: one spelling per requirement."""
+def canonical_requirement(text: str) -> tuple[str, str, str]:
+    """``(canonical name, comparable form, text)``; spellings of one requirement compare equal."""
     req = Requirement(text)
     name = canonicalize_name(req.name)
     extras = f"[{','.join(sorted(canonicalize_name(e) for e in req.extras))}]" if req.extras else ""
     specifier = ",".join(sorted(str(s) for s in req.specifier))
     marker = f"; {req.marker}" if req.marker else ""
-    return name, f"{name}{extras}{specifier}{marker}"
+    rest = f"{extras}{specifier}{marker}"
+    # The shipped text keeps a name as written: not every canonical name re-parses ("0_").
+    return name, rest, f"{req.name}{rest}"
 
 
 def sort_requirements(lines: Iterable[str]) -> tuple[str, ...]:
     """De-duplicated and sorted by canonical name, whatever the input order or spelling."""
-    return tuple(text for _, text in sorted({canonical_requirement(line) for line in lines}))
+    chosen: dict[tuple[str, str], str] = {}
+    for line in lines:
+        name, rest, text = canonical_requirement(line)
+        key = (name, rest)
+        chosen[key] = min(text, chosen.get(key, text))
+    return tuple(chosen[key] for key in sorted(chosen))
 
 
 def merge_requirements(groups: Iterable[Iterable[ReqLine]]) -> tuple[str, ...]:

@@ -5,12 +5,14 @@ interpreter (``python -I loadprobe.py ...``) in a throwaway directory. It must n
 import mcpbundle (which is not installed there) and needs only the standard
 library plus the ``fastmcp`` the server's requirements installed.
 
-``load ENTRY --root DIR``
+``load ENTRY --root DIR [--path DIR ...]``
     Load ``file.py[:object]`` with FastMCP's own file loader (entrypoint directory
     first on ``sys.path``, module ``server_module``, then ``mcp``/``server``/``app``
     or the named object or factory), list tools, resources, resource templates and
     prompts through FastMCP's in-memory client, and measure the load time and
-    peak memory.
+    peak memory. Each ``--path`` goes on ``sys.path`` where ``PYTHONPATH`` would put
+    it (the probe runs with ``-I``, which ignores ``PYTHONPATH``): how the source
+    tree is loaded, with every shared library importable as in a development venv.
 
 ``http URL``
     Connect to a running server over streamable HTTP: initialize, list tools, and
@@ -243,12 +245,21 @@ async def _http_session(fastmcp: Any, url: str, timeout: float) -> dict[str, Any
     }
 
 
+def add_paths(paths: list[str]) -> None:
+    """Put ``paths`` right after the script's directory, in order, like ``PYTHONPATH``."""
+    for offset, path in enumerate(dict.fromkeys(paths)):
+        if path in sys.path:
+            sys.path.remove(path)
+        sys.path.insert(1 + offset, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="loadprobe")
     sub = parser.add_subparsers(dest="mode", required=True)
     load = sub.add_parser("load")
     load.add_argument("entry")
     load.add_argument("--root", type=Path, default=None)
+    load.add_argument("--path", dest="paths", action="append", default=[])
     http = sub.add_parser("http")
     http.add_argument("url")
     http.add_argument("--timeout", type=float, default=30.0)
@@ -256,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     root: Path | None = getattr(args, "root", None)
     try:
         if args.mode == "load":
+            add_paths(args.paths)
             document = asyncio.run(probe_load(args.entry, root))
         else:
             document = asyncio.run(probe_http(args.url, args.timeout))

@@ -3,7 +3,9 @@
 Each child gets the server venv's interpreter, an empty working directory and a
 scrubbed environment (:func:`probe_environment`). The HTTP check starts the
 server with ``fastmcp run --transport http`` on a free port, has the probe talk
-MCP to it, and always stops it by its pid.
+MCP to it, and always stops it by its pid. :func:`load_source` loads the server
+from the source tree instead (its original entrypoint, every shared library on
+``sys.path``) so :func:`differences` can compare what the two expose.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from mcpbundle.runner import log, run, tail
 
 PROBE = Path(__file__).with_name("loadprobe.py")
 MARKER = "MCPBUNDLE_PROBE "
+KINDS = ("tools", "resources", "prompts")
+SHIM_NAME = "mcpbundle_source_entry.py"
 HTTP_START_TIMEOUT = 60.0
 STOP_TIMEOUT = 5.0
 KEPT_ENV = (
@@ -55,6 +59,91 @@ class HttpCheck:
     error: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class SourceSpec:
+    """How a server loads in development, where every shared lib is installed editable."""
+
+    entry: Path  # the original entrypoint file in the source tree (absolute)
+    object: str | None  # its server object or factory (None: FastMCP's rule)
+    paths: tuple[Path, ...]  # on sys.path like PYTHONPATH: package root, shared lib roots
+    root: Path  # the server's source directory: errors name files relative to it
+    shim: str | None = None  # package-style server: this shim (binding ``mcp``) is loaded
+
+    def load_args(self, stage: Path) -> list[str]:
+        """Probe arguments; a shim is written to ``stage/source`` first."""
+        entry = f"{self.entry}:{self.object}" if self.object else str(self.entry)
+        if self.shim is not None:
+            shim = stage / "source" / SHIM_NAME
+            shim.parent.mkdir(parents=True, exist_ok=True)
+            shim.write_text(self.shim, encoding="utf-8")
+            entry = f"{shim}:mcp"
+        args = ["load", entry, "--root", str(self.root)]
+        for path in self.paths:
+            args += ["--path", str(path)]
+        return args
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceCheck:
+    """The source tree's load and whether it exposes what the bundle does."""
+
+    ok: bool
+    tools: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    prompts: tuple[str, ...] = ()
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "tools": list(self.tools),
+            "resources": list(self.resources),
+            "prompts": list(self.prompts),
+            "error": self.error,
+        }
+
+
+def load_source(
+    python: Path, spec: SourceSpec, stage: Path, env: Mapping[str, str], timeout: float
+) -> dict[str, Any]:
+    """Load the server from the source tree (writing no bytecode there)."""
+    return run_probe(python, spec.load_args(stage), stage, env, timeout, write_bytecode=False)
+
+
+def check_source(bundle: Mapping[str, Any], source: Mapping[str, Any]) -> SourceCheck:
+    """Compare two probe verdicts: the bundle's and the source tree's."""
+    if not source.get("ok"):
+        return SourceCheck(ok=False, error=f"the source tree did not load: {source.get('error')}")
+    lists = {kind: tuple(sorted(source.get(kind, ()))) for kind in KINDS}
+    if not bundle.get("ok"):
+        return SourceCheck(ok=False, error="not compared: the bundle did not load", **lists)
+    problems = differences(bundle, source)
+    return SourceCheck(ok=not problems, error="; ".join(problems) or None, **lists)
+
+
+def differences(bundle: Mapping[str, Any], source: Mapping[str, Any]) -> list[str]:
+    """``bundle lists 3 tools, source lists 4: missing from bundle: x`` per differing kind."""
+    problems = []
+    for kind in KINDS:
+        ours, theirs = set(bundle.get(kind, ())), set(source.get(kind, ()))
+        if ours == theirs:
+            continue
+        parts = []
+        if missing := sorted(theirs - ours):
+            parts.append(f"missing from bundle: {', '.join(missing)}")
+        if extra := sorted(ours - theirs):
+            parts.append(f"not in source: {', '.join(extra)}")
+        problems.append(
+            f"bundle lists {_count(len(ours), kind)}, source lists {len(theirs)}: "
+            + "; ".join(parts)
+        )
+    return problems
+
+
+def _count(number: int, kind: str) -> str:
+    return f"{number} {kind if number != 1 else kind.removesuffix('s')}"
+
+
 def probe_environment(server_env: Mapping[str, str]) -> dict[str, str]:
     """A minimal environment: no PYTHONPATH, no virtualenv, no update check, no user site."""
     env = {key: os.environ[key] for key in KEPT_ENV if key in os.environ}
@@ -71,10 +160,21 @@ def probe_environment(server_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_probe(
-    python: Path, args: Sequence[str], stage: Path, env: Mapping[str, str], timeout: float
+    python: Path,
+    args: Sequence[str],
+    stage: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    *,
+    write_bytecode: bool = True,
 ) -> dict[str, Any]:
-    """Run the probe script and return its JSON verdict (failures become ``ok: false``)."""
-    cmd = [str(python), "-I", str(stage / "probe" / PROBE.name), *args]
+    """Run the probe script and return its JSON verdict (failures become ``ok: false``).
+
+    ``write_bytecode=False`` (``-B``; ``-I`` ignores ``PYTHONDONTWRITEBYTECODE``)
+    keeps ``__pycache__`` out of a source tree the probe imports from.
+    """
+    flags = ["-I"] if write_bytecode else ["-I", "-B"]
+    cmd = [str(python), *flags, str(stage / "probe" / PROBE.name), *args]
     try:
         result = run(cmd, cwd=stage / "cwd", env=env, timeout=timeout)
     except subprocess.TimeoutExpired:

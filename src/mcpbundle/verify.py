@@ -5,6 +5,11 @@ For every server in ``mcpbundle-manifest.json``: a fresh venv with exactly its
 process with the venv's interpreter, a copy of *only* that server's folder, an
 empty working directory and a scrubbed environment, :mod:`mcpbundle.loadprobe`
 loads the entrypoint with FastMCP's own loader and lists what it exposes.
+Given a :class:`~mcpbundle.proberun.SourceSpec` for it, the server is also loaded
+from the source tree the way it runs in development (same interpreter, every
+shared library importable) and any difference in the tools, resources or prompts
+the two expose fails it: a composite server that swallows an ``ImportError`` for a
+member that was not vendored lists fewer tools without failing to load.
 Optionally the server is started with ``fastmcp run --transport http`` and
 called over HTTP. Nothing here imports the servers' code into this process.
 """
@@ -21,7 +26,17 @@ from typing import Any
 
 from mcpbundle.errors import BuildError, CheckFailed, UsageError
 from mcpbundle.manifest import MANIFEST_NAME, read_manifest
-from mcpbundle.proberun import PROBE, HttpCheck, probe_environment, run_probe, serve_http
+from mcpbundle.proberun import (
+    PROBE,
+    HttpCheck,
+    SourceCheck,
+    SourceSpec,
+    check_source,
+    load_source,
+    probe_environment,
+    run_probe,
+    serve_http,
+)
 from mcpbundle.venvs import Venv, choose_installer, ensure_venv
 
 LOAD_TIMEOUT = 180.0
@@ -42,6 +57,7 @@ class ServerReport:
     resources: tuple[str, ...] = ()
     prompts: tuple[str, ...] = ()
     http: HttpCheck | None = None
+    source: SourceCheck | None = None  # None: not compared with the source tree
     error: str | None = None
     venv: str | None = None  # text output only: where it ran and whether the venv was reused
 
@@ -56,6 +72,7 @@ class ServerReport:
             "resources": list(self.resources),
             "prompts": list(self.prompts),
             "http": asdict(self.http) if self.http else None,
+            "source": self.source.to_json() if self.source else None,
             "error": self.error,
         }
 
@@ -88,11 +105,15 @@ def verify(
     installer: str | None,
     index_args: Sequence[str] = (),
     python: Path | None = None,
+    sources: Mapping[str, SourceSpec] | None = None,
 ) -> VerifyReport:
     """Verify the servers built into ``output_dir`` (all of them when ``servers`` is None).
 
     ``python``: use this interpreter as is instead of building a venv from each
     server's requirements (no install; for offline tests and quick local checks).
+    ``sources``: how to load each server from the source tree; a server with a spec
+    fails unless both loads list the same tools, resources and prompts (None: no
+    comparison).
     """
     manifest = read_manifest(output_dir / MANIFEST_NAME)
     if manifest is None:
@@ -115,8 +136,16 @@ def verify(
         installer=None if python is not None else choose_installer(installer),
         python=python,
     )
+    specs = sources or {}
     reports = [
-        _verify_server(name, entries[name], options, env.get(name, {}), expect_tools.get(name, ()))
+        _verify_server(
+            name,
+            entries[name],
+            options,
+            env.get(name, {}),
+            expect_tools.get(name, ()),
+            specs.get(name),
+        )
         for name in names
     ]
     return VerifyReport(tuple(reports))
@@ -152,6 +181,7 @@ def _verify_server(
     options: _Options,
     env: Mapping[str, str],
     expect: Sequence[str],
+    source: SourceSpec | None,
 ) -> ServerReport:
     try:
         server_dir, entry_rel, requirements = _paths(name, entry, options.output_dir)
@@ -170,6 +200,9 @@ def _verify_server(
         args = ["load", entry_arg, "--root", str(root)]
         loaded = run_probe(venv.python, args, stage, probe_env, LOAD_TIMEOUT)
         common["peak_memory_mb"] = loaded.get("peak_memory_mb")
+        if source is not None:
+            from_source = load_source(venv.python, source, stage, probe_env, LOAD_TIMEOUT)
+            common["source"] = check_source(loaded, from_source)
         if not loaded.get("ok"):
             return ServerReport(ok=False, error=_with_hint(str(loaded.get("error"))), **common)
         found = tuple(loaded.get("tools", ()))
@@ -183,6 +216,9 @@ def _verify_server(
         missing = [tool for tool in expect if tool not in found]
         if missing:
             errors.append(f"expected tools missing: {', '.join(missing)}")
+        compared: SourceCheck | None = common.get("source")
+        if compared is not None and compared.error:
+            errors.append(compared.error)
         check = serve_http(venv.python, entry_arg, stage, probe_env) if options.http else None
         if check is not None and not check.ok:
             errors.append(f"http: {check.error}")
@@ -258,6 +294,8 @@ def format_report(report: VerifyReport, json: bool) -> str:
         ):
             if items:
                 lines.append(f"  {label} ({len(items)}): {', '.join(items)}")
+        if server.source is not None:
+            lines.append("  " + _source_line(server.source, server.error))
         if server.http is not None:
             lines.append("  " + _http_line(server.http))
         if server.error:
@@ -267,6 +305,14 @@ def format_report(report: VerifyReport, json: bool) -> str:
     passed = sum(1 for s in report.servers if s.ok)
     lines.append(f"{passed} of {len(report.servers)} servers passed")
     return "\n".join(lines)
+
+
+def _source_line(check: SourceCheck, error: str | None) -> str:
+    if check.ok:
+        return "source: same tools, resources and prompts as the source tree"
+    if not check.error or check.error in (error or ""):
+        return "source: FAILED (see error)"
+    return f"source: {check.error.splitlines()[0]}"
 
 
 def _http_line(check: HttpCheck) -> str:

@@ -1,4 +1,5 @@
-"""``mcpbundle verify`` from configuration: env, expected tools, index options, freshness."""
+"""``mcpbundle verify`` from configuration: env, expected tools, index options, freshness,
+and how each server loads from the source tree (:func:`source_specs`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from mcpbundle.config import Config
 from mcpbundle.errors import ConfigError
 from mcpbundle.manifest import MANIFEST_NAME, read_manifest, sha256_file
 from mcpbundle.pinning import make_pinner, resolver_settings
+from mcpbundle.plan import BuildPlan, ServerPlan
+from mcpbundle.proberun import SourceSpec
 from mcpbundle.resolve import index_args
-from mcpbundle.plan import BuildPlan
+from mcpbundle.shim import needs_shim, render_shim
 from mcpbundle.sourcestate import current_source
 from mcpbundle.verify import VerifyReport, verify
 
@@ -52,6 +55,47 @@ def is_stale(config: Config, plan: BuildPlan, output: Path) -> bool:
     return False
 
 
+def source_specs(config: Config, plan: BuildPlan) -> dict[str, SourceSpec]:
+    """How each planned server loads in development: from its original entrypoint, with
+    every shared lib importable (a dev venv installs them all editable, not only the
+    server's closure) and, for a package-style server, the package's source root."""
+    root = config.root
+    libs = [root / lib.source_root for lib in plan.libs.values()]
+    return {server.name: _source_spec(config, server, libs) for server in plan.servers}
+
+
+def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> SourceSpec:
+    root = config.root
+    server_dir = root / server.path
+    # Git libs: absolute source roots in mcpbundle's cache (an absolute path wins).
+    libs = [*libs, *(root / lib.source_root for lib in server.vendored)]
+    if server.original_entrypoint is None:
+        return SourceSpec(
+            entry=root / server.entry_file,
+            object=server.object,
+            paths=_unique(libs),
+            root=server_dir,
+        )
+    entry_rel, _, obj = server.original_entrypoint.rpartition(":")
+    entry = root / entry_rel
+    decision = needs_shim(entry, server_dir, object_name=obj, mode="always")
+    shim = render_shim(
+        source_root_rel=".", module=decision.module, object_name=obj, factory=decision.factory
+    )
+    extra = [server_dir / rel for rel in decision.extra_path_rels(server_dir, entry)]
+    return SourceSpec(
+        entry=entry,
+        object=obj,
+        paths=_unique([decision.source_root, *libs, *extra]),
+        root=server_dir,
+        shim=shim,
+    )
+
+
+def _unique(paths: Sequence[Path]) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(path.resolve() for path in paths))
+
+
 def run_verify(
     config: Config,
     *,
@@ -79,4 +123,5 @@ def run_verify(
         expect_tools=expect,
         installer="uv" if config.bundle.resolver == "uv" else None,
         index_args=index_args(resolver_settings(config)),
+        sources=source_specs(config, plan),
     )

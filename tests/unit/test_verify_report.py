@@ -62,6 +62,7 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "prompts",
         "http",
         "error",
+        "source",
     }
     assert all(set(server) == keys for server in document["servers"])
     good, bad = document["servers"]
