@@ -18,9 +18,7 @@ FIXED_ENV = {
 
 def git(repo: Path, *args: str) -> str:
     """Run git in ``repo`` and return its stdout (raises on failure)."""
-    done = subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
-    )
+    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
     return done.stdout
 
 
