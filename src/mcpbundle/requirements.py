@@ -24,23 +24,6 @@ from mcpbundle.errors import ConfigError
 
 Kind = Literal["pypi", "path", "git", "url", "option"]
 
-# pip options that only steer where packages come from: never shipped.
-INDEX_OPTIONS = (
-    "-i",
-    "--index-url",
-    "--extra-index-url",
-    "-f",
-    "--find-links",
-    "--no-index",
-    "--trusted-host",
-    "--pre",
-    "--prefer-binary",
-    "--only-binary",
-    "--no-binary",
-    "--use-feature",
-    "--require-hashes",
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class ReqLine:
