@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mcpbundle import progress
 from mcpbundle.errors import BuildError, CheckFailed, UsageError
 from mcpbundle.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.proberun import (
@@ -185,7 +186,8 @@ def _verify_server(
 ) -> ServerReport:
     try:
         server_dir, entry_rel, requirements = _paths(name, entry, options.output_dir)
-        venv = _venv(requirements, options)
+        with progress.step(name, "installing requirements.txt into a venv"):
+            venv = _venv(requirements, options)
     except BuildError as exc:
         return ServerReport(name=name, ok=False, error=str(exc))
     common: dict[str, Any] = {
@@ -198,7 +200,8 @@ def _verify_server(
         entry_arg, root = _stage(stage, options.output_dir, server_dir, entry_rel)
         probe_env = probe_environment(env)
         args = ["load", entry_arg, "--root", str(root)]
-        loaded = run_probe(venv.python, args, stage, probe_env, LOAD_TIMEOUT)
+        with progress.step(name, "loading the bundle"):
+            loaded = run_probe(venv.python, args, stage, probe_env, LOAD_TIMEOUT)
         common["peak_memory_mb"] = loaded.get("peak_memory_mb")
         if source is not None:
             from_source = load_source(venv.python, source, stage, probe_env, LOAD_TIMEOUT)
