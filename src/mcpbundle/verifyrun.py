@@ -4,8 +4,10 @@ and how each server loads from the source tree (:func:`source_specs`)."""
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 
 from mcpbundle.build import BuildOptions, build, output_dir, plan_build
 from mcpbundle.cachedir import cache_root
@@ -55,13 +57,34 @@ def is_stale(config: Config, plan: BuildPlan, output: Path) -> bool:
     return False
 
 
-def source_specs(config: Config, plan: BuildPlan) -> dict[str, SourceSpec]:
+def source_specs(
+    config: Config, plan: BuildPlan, metadata_dir: Path | None = None
+) -> dict[str, SourceSpec]:
     """How each planned server loads in development: from its original entrypoint, with
     every shared lib importable (a dev venv installs them all editable, not only the
-    server's closure) and, for a package-style server, the package's source root."""
+    server's closure) and, for a package-style server, the package's source root.
+
+    With ``metadata_dir``, the dist-info an editable install would give (the same files
+    the bundle ships) is written there per server and put on the path, so code that reads
+    ``importlib.metadata.version(...)`` loads from source as it does in development."""
     root = config.root
     libs = [root / lib.source_root for lib in plan.libs.values()]
-    return {server.name: _source_spec(config, server, libs) for server in plan.servers}
+    specs = {}
+    for server in plan.servers:
+        spec = _source_spec(config, server, libs)
+        if metadata_dir is not None:
+            meta = metadata_dir / server.name
+            for rel, data in server.generated:
+                parts = PurePosixPath(rel).parts
+                info = next((i for i, p in enumerate(parts) if p.endswith(".dist-info")), None)
+                if info is None:
+                    continue  # the shim, not metadata
+                target = meta.joinpath(*parts[info:])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            spec = replace(spec, paths=(*spec.paths, meta.resolve()))
+        specs[server.name] = spec
+    return specs
 
 
 def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> SourceSpec:
@@ -114,14 +137,15 @@ def run_verify(
     names = list(servers) or list(config.servers)
     env = {name: {**config.servers[name].env, **shared_env} for name in names}
     expect = {name: config.servers[name].expect_tools for name in names}
-    return verify(
-        output_dir=out,
-        servers=names,
-        http=http,
-        cache_dir=cache_root(),
-        env=env,
-        expect_tools=expect,
-        installer="uv" if config.bundle.resolver == "uv" else None,
-        index_args=index_args(resolver_settings(config)),
-        sources=source_specs(config, plan),
-    )
+    with tempfile.TemporaryDirectory(prefix="mcpbundle-dev-metadata-") as metadata:
+        return verify(
+            output_dir=out,
+            servers=names,
+            http=http,
+            cache_dir=cache_root(),
+            env=env,
+            expect_tools=expect,
+            installer="uv" if config.bundle.resolver == "uv" else None,
+            index_args=index_args(resolver_settings(config)),
+            sources=source_specs(config, plan, Path(metadata)),
+        )

@@ -151,3 +151,26 @@ def test_v1_sdk_import_caps_mcp(tmp_path: Path, wheelhouse: Path) -> None:
     assert refused.returncode == 1
     assert "old/server.py:1" in refused.stderr
     assert "mcp<2" in refused.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_every_fixture_verifies_in_a_clean_venv_from_pypi(tmp_path: Path) -> None:
+    """The Done-when of the real-monorepo issue: each bundle, installed from its own pinned
+    requirements.txt into a fresh venv, loads from another directory with the same tools,
+    resources and prompts as its source tree (`mcpbundle verify` compares both)."""
+    root = tmp_path / "mono"
+    config = "[bundle]\n"
+    for name, (fixture, entry, _) in SERVERS.items():
+        shutil.copytree(FIXTURES / fixture, root / fixture)
+        config += f"[servers.{name}]\npath = {fixture!r}\nentrypoint = {entry!r}\n"
+    write(root, {"mcpbundle.toml": config})
+    built = mcpbundle(root, "build")
+    assert built.returncode == 0, built.stderr
+    done = mcpbundle(root, "verify", "--json")
+    report = json.loads(done.stdout)
+    failures = {s["name"]: s["error"] for s in report["servers"] if not s["ok"]}
+    assert done.returncode == 0, (failures, done.stderr[-2000:])
+    for server in report["servers"]:
+        assert server["tools"], server["name"]
+        assert server["source"]["ok"], server
