@@ -7,6 +7,7 @@ fastmcp, nothing installed) and source specs made the way ``run_verify`` makes t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -295,7 +296,12 @@ def test_run_verify_passes_the_source_specs(repo: Path, monkeypatch: pytest.Monk
     config = load_config(repo)
     verifyrun.run_verify(config, servers=["pkg"], http=False, env_file=None, output=None)
     assert seen["servers"] == ["pkg"]
-    assert seen["sources"] == {"pkg": specs_for(repo)["pkg"]}
+    expected = specs_for(repo)["pkg"]
+    given = seen["sources"]["pkg"]
+    # run_verify adds one directory: the dist-info an editable install would provide.
+    assert given.paths[:-1] == expected.paths
+    assert given.paths[-1].name == "pkg"
+    assert dataclasses.replace(given, paths=expected.paths) == expected
 
 
 def test_text_report_shows_a_source_error_the_bundle_error_does_not() -> None:
