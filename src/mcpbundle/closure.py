@@ -16,7 +16,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mcpbundle.config import Config, SharedLib, find_cycle
+from mcpbundle.config import Config, SharedLib
+from mcpbundle.configchecks import find_cycle
 from mcpbundle.discovery import LibInfo, discover_lib, discover_packages
 from mcpbundle.errors import BuildError, ConfigError
 from mcpbundle.requirements import ReqLine

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import difflib
 import keyword
-import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mcpbundle.configchecks import (
+    branch_name_problem,
+    check_relative,
+    directory_path,
+    find_cycle,
+    inside_path,
+    output_problem,
+)
 from mcpbundle.configread import find_config, read_toml
 from mcpbundle.errors import ConfigError
 from mcpbundle.schema import Reader, join
@@ -216,33 +223,6 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
     return BundleSettings(**values)
 
 
-def output_problem(root: Path, output: Path, protected: Iterable[Path] = ()) -> str | None:
-    """Why ``output`` must not be replaced by a build (None when it may).
-
-    A build swaps the whole output directory, so it must not be the repository,
-    contain it, be a file, or be (or contain) a directory in ``protected`` (the
-    servers' and shared libraries' sources).
-    """
-    out = output.resolve()
-    root = root.resolve()
-    if out == root:
-        return "is the repository root itself"
-    if root.is_relative_to(out):
-        return "contains the repository"
-    if out.exists() and not out.is_dir():
-        return "is a file, not a directory"
-    for source in protected:
-        resolved = source.resolve()
-        if resolved.is_relative_to(out):
-            shown = (
-                resolved.relative_to(root).as_posix()
-                if resolved.is_relative_to(root)
-                else str(resolved)
-            )
-            return f"is or contains the source directory {shown!r}"
-    return None
-
-
 def check_output_dir(config: Config, output: Path, *, where: str = "-o/--output") -> None:
     """Raise :class:`ConfigError` if a build must not write ``output`` (e.g. ``-o .``)."""
     protected = [config.root / s.path for s in config.servers.values()]
@@ -254,27 +234,6 @@ def check_output_dir(config: Config, output: Path, *, where: str = "-o/--output"
         )
 
 
-_BAD_REF_CHARS = frozenset(" ~^:?*[\\\x7f")
-
-
-def branch_name_problem(name: str) -> str | None:
-    """What ``git check-ref-format --branch`` would reject in ``name`` (None if fine)."""
-    if name.startswith("-"):
-        return "it starts with '-'"
-    if name in {"HEAD", "@"}:
-        return f"{name!r} is reserved"
-    bad = sorted({c for c in name if c in _BAD_REF_CHARS or ord(c) < 32})
-    if bad:
-        return "it contains " + ", ".join(repr(c) for c in bad)
-    if ".." in name or "@{" in name or "//" in name:
-        return "it contains '..', '@{' or '//'"
-    if name.endswith((".", "/", ".lock")) or name.startswith("/"):
-        return "it starts with '/' or ends with '.', '/' or '.lock'"
-    if any(part.startswith(".") for part in name.split("/")):
-        return "a component starts with '.'"
-    return None
-
-
 def _shared(reader: Reader, key_path: str, name: str, value: object, root: Path) -> SharedLib:
     _check_name(reader, key_path, name)
     table = reader.table(key_path, value)
@@ -283,7 +242,7 @@ def _shared(reader: Reader, key_path: str, name: str, value: object, root: Path)
         raise reader.fail(
             join(key_path, "path"), "is required", "set it to the library's directory"
         )
-    path = _directory(reader, join(key_path, "path"), table["path"], root)
+    path = directory_path(reader, join(key_path, "path"), table["path"], root)
     packages = None
     if "packages" in table:
         packages = reader.strings(join(key_path, "packages"), table["packages"])
@@ -322,7 +281,7 @@ def _server(
     for required in ("path", "entrypoint"):
         if required not in table:
             raise reader.fail(join(key_path, required), "is required", hints[required])
-    path = _directory(reader, join(key_path, "path"), table["path"], root)
+    path = directory_path(reader, join(key_path, "path"), table["path"], root)
     entry_key = join(key_path, "entrypoint")
     entry_text = reader.string(entry_key, table["entrypoint"])
     entry_file, _, obj = entry_text.strip().partition(":")
@@ -336,18 +295,18 @@ def _server(
         raise reader.fail(
             entry_key, f"{entry_file!r} is not a .py file", "use file.py[:object], e.g. 'server.py'"
         )
-    entry_rel = _inside(reader, entry_key, entry_file, root / path, root, kind="file")
+    entry_rel = inside_path(reader, entry_key, entry_file, root / path, root, kind="file")
     values: dict[str, Any] = {}
     if "requirements" in table:
         req_key = join(key_path, "requirements")
-        values["requirements"] = _inside(
+        values["requirements"] = inside_path(
             reader, req_key, reader.string(req_key, table["requirements"]), root / path, root,
             kind="file",
         )  # fmt: skip
     if "vendor-dir" in table:
         vendor_key = join(key_path, "vendor-dir")
         vendor = reader.string(vendor_key, table["vendor-dir"])
-        _check_relative(reader, vendor_key, vendor)
+        check_relative(reader, vendor_key, vendor)
         target = (root / path / vendor).resolve()
         if not target.is_relative_to(root / path):
             raise reader.fail(vendor_key, "must stay inside the server's directory")
@@ -392,49 +351,6 @@ def _is_dotted_identifier(name: str) -> bool:
     return all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
 
 
-def _check_relative(reader: Reader, key_path: str, text: str) -> None:
-    if Path(text).is_absolute() or text.startswith("~"):
-        raise reader.fail(
-            key_path, f"{text!r} is absolute", "use a path relative to mcpbundle.toml"
-        )
-
-
-def _directory(reader: Reader, key_path: str, value: object, root: Path) -> str:
-    text = reader.string(key_path, value)
-    return _inside(reader, key_path, text, root, root, kind="directory")
-
-
-def _inside(reader: Reader, key_path: str, text: str, base: Path, root: Path, *, kind: str) -> str:
-    """Check ``base/text`` exists as ``kind`` inside ``base``; return it relative to ``base``."""
-    _check_relative(reader, key_path, text)
-    lexical = Path(os.path.normpath(base / text))
-    if not lexical.is_relative_to(root):
-        raise reader.fail(
-            key_path, f"{text!r} points outside the repository", "keep paths inside the repo"
-        )
-    if not lexical.is_relative_to(base):
-        inside = base.relative_to(root).as_posix()
-        raise reader.fail(
-            key_path,
-            f"{text!r} points outside {inside!r}",
-            f"give a path relative to the server's directory {inside!r}",
-        )
-    target = lexical.resolve()
-    if not target.is_relative_to(root):
-        raise reader.fail(
-            key_path,
-            f"{text!r} resolves outside the repository through a symlink",
-            "keep paths inside the repo",
-        )
-    if not target.exists():
-        raise reader.fail(key_path, f"{kind} {text!r} does not exist", "create it or fix the path")
-    if kind == "directory" and not target.is_dir():
-        raise reader.fail(key_path, f"{text!r} is not a directory", "point it at a directory")
-    if kind == "file" and not target.is_file():
-        raise reader.fail(key_path, f"{text!r} is not a file", "point it at a file")
-    return lexical.relative_to(base).as_posix()
-
-
 def _unknown_lib(
     reader: Reader, key_path: str, name: str, shared: Mapping[str, SharedLib]
 ) -> ConfigError:
@@ -452,29 +368,6 @@ def _reject_cycles(reader: Reader, shared: Mapping[str, SharedLib]) -> None:
             f"shared libraries form a cycle: {' -> '.join(cycle)}",
             "remove one of these requires",
         )
-
-
-def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str] | None:
-    """A cycle in ``graph`` as ``[a, b, ..., a]``, or None. Deterministic (sorted order)."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (found := visit(node)):
-            return found
-    return None
 
 
 def _reject_shared_duplicates(reader: Reader, shared: Mapping[str, SharedLib], root: Path) -> None:

@@ -11,12 +11,11 @@ from mcpbundle.config import (
     BundleSettings,
     DeploySettings,
     Server,
-    branch_name_problem,
     check_output_dir,
-    find_cycle,
     load_config,
     validate,
 )
+from mcpbundle.configchecks import branch_name_problem, find_cycle
 from mcpbundle.configread import find_config, read_toml
 from mcpbundle.errors import ConfigError
 
