@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from mcpbundle import interpreters
 from mcpbundle import resolve as resolve_mod
 from mcpbundle.errors import BuildError, ConfigError, ResolveError
+from mcpbundle.interpreters import find_interpreter
 from mcpbundle.pins import pip_failure_reason, uv_failure_reason, verify_pins
 from mcpbundle.resolve import (
     ResolveRequest,
     ResolverSettings,
-    find_interpreter,
     resolve,
     resolver_identity,
 )
@@ -288,7 +289,7 @@ def test_uv_targets_python_version(tmp_path: Path) -> None:
 def test_missing_target_interpreter_warns_once(
     wheelhouse: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(resolve_mod, "_warned", set())
+    monkeypatch.setattr(interpreters, "_warned", set())
     caplog.set_level(logging.WARNING, logger="mcpbundle")
     settings = settings_for("pip-tools", wheelhouse, python="3.99")
     request = ResolveRequest(server="ops", requirements_in="alpha\n")
