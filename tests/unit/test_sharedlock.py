@@ -7,19 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.errors import BuildError, ResolveError
-from mcpbundle.pins import verify_pins
-from mcpbundle.resolve import ResolveRequest, ResolverSettings, resolve
-from mcpbundle.sharedlock import (
-    _partition,
+from mcpbundle.annotated import (
     derive,
     marker_environment,
     merge_previous,
     parse_annotated,
-    resolve_per_server,
-    resolve_shared,
     union_input,
 )
+from mcpbundle.errors import BuildError, ResolveError
+from mcpbundle.pins import verify_pins
+from mcpbundle.resolve import ResolveRequest, ResolverSettings, resolve
+from mcpbundle.sharedlock import _partition, resolve_per_server, resolve_shared
 
 RESOLVERS = ["pip-tools", "uv"]
 
