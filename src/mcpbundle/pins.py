@@ -15,6 +15,7 @@ stderr into the offending requirements and a one-line reason (no traceback).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_pin(line: str, *, number: int = 0) -> Pin:
     """Parse one logical line as an exact pin; raise :class:`PinError` if it is not one."""
     if line.startswith("-"):

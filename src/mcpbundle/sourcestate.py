@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 
 def current_state(root: Path) -> SourceState | None:
-    from mcpbundle.gitsource import repo_root_of, source_state  # GitPython: only when needed
+    if not any((d / ".git").exists() for d in (root, *root.parents)):
+        return None  # not in a work tree: no need to load GitPython
+    from mcpbundle.gitsource import repo_root_of, source_state
 
     repo = repo_root_of(root)
     return source_state(repo) if repo is not None else None
