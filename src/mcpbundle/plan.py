@@ -59,6 +59,7 @@ class ServerPlan:
     rewrites: tuple[Rewrite, ...]
     skipped_secrets: tuple[str, ...]
     requirements_source: str | None  # repo-relative file the requirements came from
+    requirement_files: tuple[str, ...] = ()  # every file its entries came from (-r/-c too)
     pyproject: str | None  # repo-relative server pyproject.toml, if any
     original_entrypoint: str | None = None  # the configured entrypoint when shimmed
     lock: str | None = None  # repo-relative lock file whose pins seed the resolver
@@ -166,6 +167,7 @@ def _plan_server(
         rewrites=(*found.rewrites, *fix.rewrites),
         skipped_secrets=tuple(sorted({*secrets, *lib_secrets})),
         requirements_source=source,
+        requirement_files=_origin_files(lines),
         pyproject=project_path,
         original_entrypoint=layout.original,
         lock=lock.path,
@@ -186,6 +188,12 @@ def _workspace_root(
     extra = graph.classify(info.dependencies, owner_dir=path.parent)
     _absorb(found, extra)
     return extra.pypi
+
+
+def _origin_files(lines: Sequence[ReqLine]) -> tuple[str, ...]:
+    """Repo-relative files named by the entries' origins (``file:line`` or ``file: key``)."""
+    files = {line.origin.split(":", 1)[0].split(" (from ", 1)[0] for line in lines}
+    return tuple(sorted(files))
 
 
 def _absorb(into: Classified, other: Classified) -> None:

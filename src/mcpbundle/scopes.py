@@ -25,6 +25,7 @@ def affected_scopes(config: Config) -> tuple[Path, list[ServerScope]]:
         watch = {server.path, *(lib.path for lib in server.vendored)}
         if server.requirements_source:
             watch.add(server.requirements_source)
+        watch.update(server.requirement_files)  # -r / -c includes, wherever they live
         scopes.append(
             ServerScope(
                 name=server.name,

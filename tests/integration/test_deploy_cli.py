@@ -103,3 +103,16 @@ def test_affected_names_exactly_the_touched_servers(repo: Path) -> None:
         "servers": ["sales"],
         "matrix": {"include": [{"server": "sales", "path": "sales"}]},
     }
+
+
+def test_affected_follows_requirement_includes_outside_the_server(repo: Path) -> None:
+    (repo / "common").mkdir()
+    (repo / "common" / "base.txt").write_text("alpha\n")
+    reqs = repo / "sales" / "requirements.txt"
+    reqs.write_text(reqs.read_text() + "-r ../common/base.txt\n")
+    commit_all(repo, "sales includes a shared requirements file")
+    (repo / "common" / "base.txt").write_text("alpha<2\n")
+    commit_all(repo, "tighten the shared requirements")
+    done = mcpbundle(repo, "affected", "--since", "HEAD~1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["servers"] == ["sales"]
