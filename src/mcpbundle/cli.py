@@ -54,6 +54,29 @@ def servers_argument(func: F) -> F:
     return click.argument("servers", nargs=-1, metavar="[SERVER]...")(func)
 
 
+def _quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        _setup_logging(verbose=False, quiet=True)
+        progress.configure(enabled=False)
+
+
+def _verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        _setup_logging(verbose=True, quiet=False)
+
+
+def verbosity_options(func: F) -> F:
+    """``-q``/``-v`` after the command name too (``mcpbundle build -q``), like uv and ruff."""
+    func = click.option(
+        "-q", "--quiet", is_flag=True, expose_value=False, callback=_quiet,
+        help="Only errors; no progress lines.",
+    )(func)  # fmt: skip
+    return click.option(
+        "-v", "--verbose", is_flag=True, expose_value=False, callback=_verbose,
+        help="Log every command run (+ cmd).",
+    )(func)  # fmt: skip
+
+
 def strict_option(func: F) -> F:
     return click.option(
         "--strict", is_flag=True, help="Treat warnings (undeclared shared code) as errors."
@@ -86,6 +109,7 @@ def cli(
 
 
 @cli.command()
+@verbosity_options
 @servers_argument
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
@@ -179,6 +203,7 @@ build_cmd.name = "build"
 
 
 @cli.command()
+@verbosity_options
 @strict_option
 @click.pass_obj
 def validate(state: State, strict: bool) -> None:
@@ -192,6 +217,7 @@ def validate(state: State, strict: bool) -> None:
 
 
 @cli.command(name="list")
+@verbosity_options
 @json_option
 @click.pass_obj
 def list_cmd(state: State, as_json: bool) -> None:
@@ -202,6 +228,7 @@ def list_cmd(state: State, as_json: bool) -> None:
 
 
 @cli.command()
+@verbosity_options
 @servers_argument
 @click.option("--built", is_flag=True, help="Check the built output instead of the source.")
 @click.option(
@@ -249,6 +276,7 @@ def check(
 
 
 @cli.command()
+@verbosity_options
 @servers_argument
 @click.option("--http", is_flag=True, help="Also serve each server over HTTP and call it.")
 @click.option(
@@ -279,6 +307,7 @@ def verify(
 
 
 @cli.command()
+@verbosity_options
 @click.option("--since", required=True, metavar="REF", help="Compare REF..HEAD and the work tree.")
 @json_option
 @click.pass_obj
@@ -306,6 +335,7 @@ def ci() -> None:
 
 
 @ci.command()
+@verbosity_options
 @click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH}.")
 @click.option("--python", default="3.12", show_default=True, help="Python for the job.")
 @click.pass_obj
@@ -335,6 +365,7 @@ def cache() -> None:
 
 
 @cache.command(name="info")
+@verbosity_options
 @json_option
 def cache_info_cmd(as_json: bool) -> None:
     """Where the cache is and how much it holds."""
@@ -350,6 +381,7 @@ def cache_info_cmd(as_json: bool) -> None:
 
 
 @cache.command(name="clear")
+@verbosity_options
 @click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs]...")
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
     """Remove cached entries (all kinds by default)."""

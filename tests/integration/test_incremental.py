@@ -88,3 +88,14 @@ def test_incremental_equals_clean(repo: Path, tmp_path: Path, change: str) -> No
     if change == "shared lib":  # only core's users are rebuilt: ops is untouched
         assert "unchanged ops" in done.stdout
         assert _mtimes(repo / "dist" / "ops") == ops_before
+
+
+def test_progress_lines_and_quiet(repo: Path) -> None:
+    (repo / "ops" / "src" / "server.py").write_text("mcp = 2\n")
+    loud = mcpbundle(repo, "build", "--no-cache")
+    assert "resolving with pip-tools" in loud.stderr  # one line per step when not a terminal
+    (repo / "ops" / "src" / "server.py").write_text("mcp = 3\n")
+    quiet = mcpbundle(repo, "build", "-q", "--no-cache")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert mcpbundle(repo, "-q", "build").stderr == ""
