@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from mcpbundle import __version__, progress
 from mcpbundle.build import BuildOptions, build, output_dir, plan_build
-from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
-from mcpbundle.config import Config, load_config
+from mcpbundle.clioptions import (
+    State,
+    emit_document,
+    json_option,
+    parse_codes,
+    servers_argument,
+    setup_logging,
+    strict_option,
+    verbosity_options,
+    warn_all,
+)
+from mcpbundle.clitools import affected, cache, ci
 from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
 from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
@@ -29,59 +34,6 @@ from mcpbundle.report import (
     list_document,
 )
 from mcpbundle.sourcestate import current_source
-
-log = logging.getLogger("mcpbundle")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass
-class State:
-    config_path: Path | None = None
-    debug: bool = False
-
-    def config(self) -> Config:
-        return load_config(Path.cwd(), self.config_path)
-
-
-# ----------------------------------------------------------------- reusable options
-
-
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
-
-
-def servers_argument(func: F) -> F:
-    return click.argument("servers", nargs=-1, metavar="[SERVER]...")(func)
-
-
-def _quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        _setup_logging(verbose=False, quiet=True)
-        progress.configure(enabled=False)
-
-
-def _verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        _setup_logging(verbose=True, quiet=False)
-
-
-def verbosity_options(func: F) -> F:
-    """``-q``/``-v`` after the command name too (``mcpbundle build -q``), like uv and ruff."""
-    func = click.option(
-        "-q", "--quiet", is_flag=True, expose_value=False, callback=_quiet,
-        help="Only errors; no progress lines.",
-    )(func)  # fmt: skip
-    return click.option(
-        "-v", "--verbose", is_flag=True, expose_value=False, callback=_verbose,
-        help="Log every command run (+ cmd).",
-    )(func)  # fmt: skip
-
-
-def strict_option(func: F) -> F:
-    return click.option(
-        "--strict", is_flag=True, help="Treat warnings (undeclared shared code) as errors."
-    )(func)
-
 
 # ----------------------------------------------------------------------- commands
 
@@ -103,7 +55,7 @@ def cli(
     ctx: click.Context, config_path: Path | None, verbose: bool, quiet: bool, debug: bool
 ) -> None:
     """Turn a monorepo of FastMCP servers into deploy-ready bundles."""
-    _setup_logging(verbose=verbose or debug, quiet=quiet)
+    setup_logging(verbose=verbose or debug, quiet=quiet)
     progress.configure(enabled=not quiet)
     ctx.obj = State(config_path=config_path, debug=debug)
 
@@ -184,8 +136,8 @@ def build_cmd(
             push_to=push_to,
         )
         deployed = build_to_branch(config, options, branch_options, pin=pinner)
-        _warn_all(deployed.plan.warnings)
-        _emit(deploy_report(deployed), as_json, format_deploy_report)
+        warn_all(deployed.plan.warnings)
+        emit_document(deploy_report(deployed), as_json, format_deploy_report)
         return
     lock = (
         contextlib.nullcontext()
@@ -194,9 +146,9 @@ def build_cmd(
     )
     with lock:
         result = build(config, options, source=current_source(config.root), pin=pinner)
-    _warn_all(result.plan.warnings)
+    warn_all(result.plan.warnings)
     report = build_report(config, result)
-    _emit(report, as_json, format_build_report)
+    emit_document(report, as_json, format_build_report)
 
 
 build_cmd.name = "build"
@@ -210,7 +162,7 @@ def validate(state: State, strict: bool) -> None:
     """Check mcpbundle.toml and what it points at; build nothing."""
     config = state.config()
     plan = plan_build(config, BuildOptions(strict=strict, dry_run=True))
-    _warn_all(plan.warnings)
+    warn_all(plan.warnings)
     click.echo(
         f"{config.display}: ok ({len(config.servers)} servers, {len(config.shared)} shared libs)"
     )
@@ -224,7 +176,7 @@ def list_cmd(state: State, as_json: bool) -> None:
     """Servers and shared libraries with their paths, entrypoints and closures."""
     config = state.config()
     plan = plan_build(config, BuildOptions(dry_run=True))
-    _emit(list_document(config, plan), as_json, format_list)
+    emit_document(list_document(config, plan), as_json, format_list)
 
 
 @cli.command()
@@ -263,7 +215,9 @@ def check(
         else:
             plan = plan_build(config, BuildOptions(servers=servers, dry_run=True))
             targets = source_targets(config, plan, Path(scratch))
-        findings = run_checks(targets, select=_codes(select) or None, ignore=_codes(ignore))
+        findings = run_checks(
+            targets, select=parse_codes(select) or None, ignore=parse_codes(ignore)
+        )
     text = format_findings(
         findings,
         "json" if fmt == "json" else "github" if fmt == "github" else "text",
@@ -306,126 +260,9 @@ def verify(
         raise CheckFailed("verify failed", hint="see the report above")
 
 
-@cli.command()
-@verbosity_options
-@click.option("--since", required=True, metavar="REF", help="Compare REF..HEAD and the work tree.")
-@json_option
-@click.pass_obj
-def affected(state: State, since: str, as_json: bool) -> None:
-    """Servers whose bundle may change since REF (for CI matrices)."""
-    from mcpbundle.affected import affected as find_affected
-    from mcpbundle.affected import to_json as affected_json
-    from mcpbundle.scopes import affected_scopes
-
-    config = state.config()
-    repo, scopes = affected_scopes(config)
-    result = find_affected(repo_root=repo, since=since, config_path=config.path, scopes=scopes)
-    if result.reason_all:
-        log.warning("%s", result.reason_all)
-    document = affected_json(result, scopes)
-    if as_json:
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
-    else:
-        click.echo("\n".join(document["servers"]) if document["servers"] else "no server affected")
-
-
-@cli.group()
-def ci() -> None:
-    """CI workflow templates."""
-
-
-@ci.command()
-@verbosity_options
-@click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH}.")
-@click.option("--python", default="3.12", show_default=True, help="Python for the job.")
-@click.pass_obj
-def github(state: State, write: bool, python: str) -> None:
-    """Print the GitHub Actions workflow that keeps the deploy branch current."""
-    branch = "deploy"
-    root = Path.cwd()
-    try:
-        config = state.config()
-        branch, root = config.bundle.branch, config.root
-        python = config.bundle.python or python
-    except MCPBundleError:
-        pass
-    text = github_workflow(python=python, branch=branch)
-    if not write:
-        click.echo(text, nl=False)
-        return
-    target = root / WORKFLOW_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {WORKFLOW_PATH}")
-
-
-@cli.group()
-def cache() -> None:
-    """mcpbundle's cache (resolutions, git checkouts, verify venvs)."""
-
-
-@cache.command(name="info")
-@verbosity_options
-@json_option
-def cache_info_cmd(as_json: bool) -> None:
-    """Where the cache is and how much it holds."""
-    from mcpbundle.rcache import cache_info
-
-    info = cache_info()
-    if as_json:
-        click.echo(json.dumps(info, indent=2, sort_keys=True))
-        return
-    click.echo(f"{info['path']}: {info['entries']} entries, {info['bytes']} bytes")
-    for kind, part in sorted(info["kinds"].items()):
-        click.echo(f"  {kind:<8} {part['entries']} entries, {part['bytes']} bytes")
-
-
-@cache.command(name="clear")
-@verbosity_options
-@click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs]...")
-def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
-    """Remove cached entries (all kinds by default)."""
-    from mcpbundle.rcache import cache_clear
-
-    removed = cache_clear(kinds) if kinds else cache_clear()
-    click.echo(f"removed {removed} cache entries")
-
-
-# ------------------------------------------------------------------------ plumbing
-
-
-def _codes(text: str) -> frozenset[str]:
-    return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
-
-
-def _emit(
-    document: dict[str, Any], as_json: bool, formatter: Callable[[dict[str, Any]], str]
-) -> None:
-    if as_json:
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
-    else:
-        click.echo(formatter(document))
-
-
-def _warn_all(warnings: tuple[str, ...] | list[str]) -> None:
-    for warning in warnings:
-        log.warning("%s", warning)
-
-
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            return f"{record.levelname.lower()}: {message}"
-        return message
-
-
-def _setup_logging(*, verbose: bool, quiet: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter())
-    log.handlers[:] = [handler]
-    log.propagate = False
-    log.setLevel(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
+cli.add_command(affected)
+cli.add_command(ci)
+cli.add_command(cache)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,101 @@
+"""Commands around the build: ``affected``, ``ci github`` and ``cache``.
+
+Registered on the main group by :mod:`mcpbundle.cli`, which maps their errors to
+exit codes like every other command's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
+from mcpbundle.clioptions import State, json_option, log, verbosity_options
+from mcpbundle.errors import MCPBundleError
+
+
+@click.command()
+@verbosity_options
+@click.option("--since", required=True, metavar="REF", help="Compare REF..HEAD and the work tree.")
+@json_option
+@click.pass_obj
+def affected(state: State, since: str, as_json: bool) -> None:
+    """Servers whose bundle may change since REF (for CI matrices)."""
+    from mcpbundle.affected import affected as find_affected
+    from mcpbundle.affected import to_json as affected_json
+    from mcpbundle.scopes import affected_scopes
+
+    config = state.config()
+    repo, scopes = affected_scopes(config)
+    result = find_affected(repo_root=repo, since=since, config_path=config.path, scopes=scopes)
+    if result.reason_all:
+        log.warning("%s", result.reason_all)
+    document = affected_json(result, scopes)
+    if as_json:
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(document["servers"]) if document["servers"] else "no server affected")
+
+
+@click.group()
+def ci() -> None:
+    """CI workflow templates."""
+
+
+@ci.command()
+@verbosity_options
+@click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH}.")
+@click.option("--python", default="3.12", show_default=True, help="Python for the job.")
+@click.pass_obj
+def github(state: State, write: bool, python: str) -> None:
+    """Print the GitHub Actions workflow that keeps the deploy branch current."""
+    branch = "deploy"
+    root = Path.cwd()
+    try:
+        config = state.config()
+        branch, root = config.bundle.branch, config.root
+        python = config.bundle.python or python
+    except MCPBundleError:
+        pass
+    text = github_workflow(python=python, branch=branch)
+    if not write:
+        click.echo(text, nl=False)
+        return
+    target = root / WORKFLOW_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {WORKFLOW_PATH}")
+
+
+@click.group()
+def cache() -> None:
+    """mcpbundle's cache (resolutions, git checkouts, verify venvs)."""
+
+
+@cache.command(name="info")
+@verbosity_options
+@json_option
+def cache_info_cmd(as_json: bool) -> None:
+    """Where the cache is and how much it holds."""
+    from mcpbundle.rcache import cache_info
+
+    info = cache_info()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    click.echo(f"{info['path']}: {info['entries']} entries, {info['bytes']} bytes")
+    for kind, part in sorted(info["kinds"].items()):
+        click.echo(f"  {kind:<8} {part['entries']} entries, {part['bytes']} bytes")
+
+
+@cache.command(name="clear")
+@verbosity_options
+@click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs]...")
+def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
+    """Remove cached entries (all kinds by default)."""
+    from mcpbundle.rcache import cache_clear
+
+    removed = cache_clear(kinds) if kinds else cache_clear()
+    click.echo(f"removed {removed} cache entries")
