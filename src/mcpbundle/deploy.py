@@ -75,12 +75,11 @@ def build_to_branch(
     lease = None
     if branch.push_remote is not None:
         lease = sync_from_remote(repo, remote=branch.push_remote, branch=branch.branch)
-    prefix = config.root.relative_to(repo).as_posix()
     tip = f"refs/heads/{branch.branch}"
 
     def at_tip(rel: str) -> bytes | None:
-        path = rel if prefix == "." else f"{prefix}/{rel}"
-        return read_file_at(repo, tip, path)
+        # The branch holds the output tree: paths relative to the config, as in `dist/`.
+        return read_file_at(repo, tip, rel)
 
     plan = plan_build(config, options)
     secretscan.check_plan(config, plan)

@@ -116,3 +116,22 @@ def test_affected_follows_requirement_includes_outside_the_server(repo: Path) ->
     done = mcpbundle(repo, "affected", "--since", "HEAD~1", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["servers"] == ["sales"]
+
+
+def test_config_in_a_subdirectory_reads_the_previous_build_back_from_the_branch(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    top = init_repo(tmp_path / "top")
+    make_monorepo(top / "mcp", wheelhouse)
+    (top / "mcp" / ".gitignore").write_text(".env\ndist/\n")
+    commit_all(top, "monorepo in a subdirectory")
+    assert mcpbundle(top / "mcp", "build", "--branch").returncode == 0
+    files = git(top, "ls-tree", "-r", "--name-only", "deploy").split()
+    assert "mcpbundle-manifest.json" in files  # the output tree, as in dist/
+    (top / "mcp" / "ops" / "src" / "extra.py").write_text("X = 1\n")
+    commit_all(top, "ops change")
+    # A partial build merges its entry into the manifest it reads back from the branch.
+    done = mcpbundle(top / "mcp", "build", "--branch", "deploy", "ops")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(git(top, "show", "deploy:mcpbundle-manifest.json"))
+    assert set(manifest["servers"]) == {"ops", "sales"}
