@@ -370,30 +370,34 @@ def _reject_cycles(reader: Reader, shared: Mapping[str, SharedLib]) -> None:
         )
 
 
-def _reject_shared_duplicates(reader: Reader, shared: Mapping[str, SharedLib], root: Path) -> None:
+def _reject_same_directory(
+    reader: Reader, table: str, paths: Mapping[str, str], root: Path, what: str, hint: str
+) -> None:
+    """Two entries of ``table`` may not name one directory, however it is spelled."""
     seen: dict[Path, str] = {}
-    for name, lib in shared.items():
-        resolved = (root / lib.path).resolve()
+    for name, path in paths.items():
+        resolved = (root / path).resolve()
         if resolved in seen:
             raise reader.fail(
-                join(join("shared", name), "path"),
-                f"same directory {lib.path!r} as shared library {seen[resolved]!r}",
-                "declare each library once",
+                join(join(table, name), "path"),
+                f"same directory {path!r} as {what} {seen[resolved]!r}",
+                hint,
             )
         seen[resolved] = name
+
+
+def _reject_shared_duplicates(reader: Reader, shared: Mapping[str, SharedLib], root: Path) -> None:
+    paths = {name: lib.path for name, lib in shared.items()}
+    _reject_same_directory(
+        reader, "shared", paths, root, "shared library", "declare each library once"
+    )
 
 
 def _reject_overlapping_servers(reader: Reader, servers: Mapping[str, Server], root: Path) -> None:
-    seen: dict[Path, str] = {}
-    for name, server in servers.items():
-        resolved = (root / server.path).resolve()
-        if resolved in seen:
-            raise reader.fail(
-                join(join("servers", name), "path"),
-                f"same directory {server.path!r} as server {seen[resolved]!r}",
-                "give each server its own directory",
-            )
-        seen[resolved] = name
+    paths = {name: server.path for name, server in servers.items()}
+    _reject_same_directory(
+        reader, "servers", paths, root, "server", "give each server its own directory"
+    )
     for name, server in servers.items():
         for other, other_server in servers.items():
             if other == name or other_server.path == ".":
