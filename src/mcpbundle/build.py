@@ -186,15 +186,19 @@ def stage_all(
     pins: Mapping[str, Pinned],
     previous: Mapping[str, Any] | None,
     unchanged: Sequence[str] = (),
+    hashes: Mapping[str, str] | None = None,
 ) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
-    """Stage the planned servers (except ``unchanged`` ones) and the index files."""
+    """Stage the planned servers (except ``unchanged`` ones) and the index files.
+
+    ``hashes``: each server's :func:`input_hash`, when the caller computed it already."""
     results = []
     for server in plan.servers:
         if server.name in unchanged and previous is not None:
             entry = previous["servers"][server.name]
         else:
             entry = stage_server(config, server, staging, pins[server.name])
-            entry["inputs"] = input_hash(config, server, pins[server.name])
+            known = hashes.get(server.name) if hashes is not None else None
+            entry["inputs"] = known or input_hash(config, server, pins[server.name])
         results.append(ServerResult(plan=server, manifest_entry=entry))
     entries = _merge_entries(config, previous, results)
     write_index_files(config, staging, source, entries)
@@ -223,7 +227,8 @@ def build(
     emit.clean_leftovers(output)  # also when the build turns out to be a no-op
     previous = read_manifest(output / MANIFEST_NAME)
     pins = pin_servers(config, plan, options, pin, lambda rel: _read_text(output / rel))
-    unchanged = _unchanged(config, plan, pins, previous, output)
+    hashes = {p.name: input_hash(config, p, pins[p.name]) for p in plan.servers}
+    unchanged = _unchanged(plan, hashes, previous, output)
     if previous is not None and len(unchanged) == len(plan.servers):
         entries = _merge_entries(config, previous, [])
         current = _index_bytes(config, source, entries)
@@ -241,6 +246,7 @@ def build(
         results, entries = stage_all(
             config, plan, staging, source=source, pins=pins, previous=previous,
             unchanged=unchanged,
+            hashes=hashes,
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
         emit.carry_over(
@@ -258,9 +264,8 @@ def build(
 
 
 def _unchanged(
-    config: Config,
     plan: BuildPlan,
-    pins: Mapping[str, Pinned],
+    hashes: Mapping[str, str],
     previous: Mapping[str, Any] | None,
     output: Path,
 ) -> list[str]:
@@ -272,7 +277,7 @@ def _unchanged(
         entry = previous["servers"].get(server.name)
         if not isinstance(entry, dict):
             continue
-        if entry.get("inputs") != input_hash(config, server, pins[server.name]):
+        if entry.get("inputs") != hashes[server.name]:
             continue
         files = entry.get("files", {})
         if isinstance(files, dict) and all((output / rel).is_file() for rel in files):
