@@ -19,12 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_build_cli import cli_env, run_cli, tree
+from test_build_cli import run_cli, tree
 
 from mcpbundle.manifest import sha256_file
+from support.fastmcpcli import FASTMCP, run_inspect, tool_names
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-monorepo"
-FASTMCP = Path(sys.executable).with_name("fastmcp")
 TOOLS = {
     "ops": {"health_check", "uptime_percentage", "error_budget", "duration_seconds",
             "service_name"},
@@ -67,19 +67,7 @@ def hermetic(repo: Path, wheelhouse: Path) -> Path:
 
 
 def inspect(out: Path, entrypoint: str, cwd: Path, fastmcp: Path = FASTMCP) -> set[str]:
-    env = {k: v for k, v in cli_env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    done = subprocess.run(
-        [str(fastmcp), "inspect", str(out / entrypoint), "--format", "fastmcp"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
-    return {tool["name"] for tool in report["tools"]}
+    return set(tool_names(run_inspect(out / entrypoint, cwd, fastmcp)))
 
 
 def check_layout(out: Path) -> dict[str, object]:

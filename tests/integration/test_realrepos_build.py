@@ -8,18 +8,15 @@ dependencies reach members, and an SDK-only server gets fastmcp added.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from support.fastmcpcli import run_inspect, tool_names
 from support.monorepo import mcpbundle, write
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "realrepos"
-FASTMCP = Path(sys.executable).parent / "fastmcp"
 
 SERVERS = {
     # name: (fixture dir, entrypoint, tools the source defines)
@@ -29,22 +26,6 @@ SERVERS = {
     "fasync": ("factory_async", "src/mcp_async/app.py:make_server", None),
     "mixed": ("mixed", "src/mcp_mixed/server.py", None),
 }
-
-
-def _inspect(spec: str, cwd: Path) -> list[str]:
-    env = {**os.environ, "FASTMCP_CHECK_FOR_UPDATES": "off", "COLUMNS": "200"}
-    env.pop("PYTHONPATH", None)
-    done = subprocess.run(
-        [str(FASTMCP), "inspect", spec, "--format", "fastmcp"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-1500:]
-    return sorted(tool["name"] for tool in json.loads(done.stdout)["tools"])
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +51,7 @@ def test_shimmed_bundle_loads_with_same_tools_as_source(
     fixture = SERVERS[name][0]
     assert entry["entrypoint"] == f"{fixture}/mcpbundle_entry.py:mcp"
     assert entry["shim"].startswith(fixture)
-    tools = _inspect(str(built / "dist" / entry["entrypoint"]), tmp_path)
+    tools = tool_names(run_inspect(built / "dist" / entry["entrypoint"], tmp_path))
     assert tools, "a bundle with no tools"
     expected = SERVERS[name][2]
     if expected is not None:

@@ -9,7 +9,6 @@ Everything runs from an unrelated cwd.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,37 +18,11 @@ import pytest
 
 from mcpbundle.distinfo import render_dist_info
 from mcpbundle.shim import DEFAULT_SHIM_NAME, needs_shim, render_shim
+from support.fastmcpcli import host_env, run_inspect, tool_names
 
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "realrepos"
-FASTMCP = Path(sys.executable).parent / "fastmcp"
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["FASTMCP_CHECK_FOR_UPDATES"] = "off"
-    env.pop("PYTHONPATH", None)
-    env["COLUMNS"] = "200"
-    return env
-
-
-def _inspect(spec: Path | str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(FASTMCP), "inspect", str(spec), "--format", "fastmcp"],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def _tools(result: subprocess.CompletedProcess[str]) -> list[str]:
-    assert result.returncode == 0, result.stderr[-2000:]
-    data = json.loads(result.stdout)
-    return sorted(tool["name"] for tool in data["tools"])
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
@@ -83,12 +56,12 @@ def elsewhere(tmp_path: Path) -> Path:
 def test_relative_imports_src_layout(tmp_path: Path, elsewhere: Path) -> None:
     server = _copy("weather", tmp_path)
     entry = server / "src" / "mcp_weather" / "server.py"
-    plain = _inspect(entry, elsewhere)
+    plain = run_inspect(entry, elsewhere)
     assert plain.returncode != 0
     assert "relative import" in plain.stderr
     shim = _write_shim(server, entry, "mcp")
-    assert _tools(_inspect(shim, elsewhere)) == ["convert", "forecast"]
-    assert _tools(_inspect(f"{shim}:mcp", elsewhere)) == ["convert", "forecast"]
+    assert tool_names(run_inspect(shim, elsewhere)) == ["convert", "forecast"]
+    assert tool_names(run_inspect(f"{shim}:mcp", elsewhere)) == ["convert", "forecast"]
 
 
 def test_object_in_init_importing_own_package(tmp_path: Path, elsewhere: Path) -> None:
@@ -96,7 +69,7 @@ def test_object_in_init_importing_own_package(tmp_path: Path, elsewhere: Path) -
     entry = server / "src" / "mcp_garmin" / "__init__.py"
     shim = _write_shim(server, entry, "mcp")
     # Without metadata the package's version() call fails even through the shim ...
-    assert "mcp-garmin" in _inspect(shim, elsewhere).stderr
+    assert "mcp-garmin" in run_inspect(shim, elsewhere).stderr
     # ... and with a dist-info next to the package it loads.
     for rel, data in render_dist_info(
         name="mcp-garmin", version="1.4.0", top_level=["mcp_garmin"], entry_points={}
@@ -104,10 +77,10 @@ def test_object_in_init_importing_own_package(tmp_path: Path, elsewhere: Path) -
         target = server / "src" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    result = _inspect(shim, elsewhere)
-    assert _tools(result) == ["activities"]
+    result = run_inspect(shim, elsewhere)
+    assert tool_names(result) == ["activities"]
     assert json.loads(result.stdout)["server"]["version"] == "1.4.0"
-    plain = _inspect(entry, elsewhere)
+    plain = run_inspect(entry, elsewhere)
     assert plain.returncode != 0
     assert "mcp_garmin" in plain.stderr
 
@@ -115,22 +88,22 @@ def test_object_in_init_importing_own_package(tmp_path: Path, elsewhere: Path) -
 def test_sync_factory(tmp_path: Path, elsewhere: Path) -> None:
     server = _copy("factory_sync", tmp_path)
     entry = server / "server.py"
-    assert _inspect(entry, elsewhere).returncode != 0  # no module-level server object
+    assert run_inspect(entry, elsewhere).returncode != 0  # no module-level server object
     decision = needs_shim(entry, server, object_name="create_server")
     assert decision.factory == "sync"
     shim = _write_shim(server, entry, "create_server")
-    assert _tools(_inspect(shim, elsewhere)) == ["ping"]
+    assert tool_names(run_inspect(shim, elsewhere)) == ["ping"]
 
 
 def test_async_factory_inside_running_loop(tmp_path: Path, elsewhere: Path) -> None:
     server = _copy("factory_async", tmp_path)
     entry = server / "src" / "mcp_async" / "app.py"
-    assert _inspect(f"{entry}:make_server", elsewhere).returncode != 0  # relative import
+    assert run_inspect(f"{entry}:make_server", elsewhere).returncode != 0  # relative import
     decision = needs_shim(entry, server, object_name="make_server")
     assert decision.factory == "async"
     shim = _write_shim(server, entry, "make_server")
     # fastmcp's loader imports the file from inside its event loop
-    assert _tools(_inspect(shim, elsewhere)) == ["hello"]
+    assert tool_names(run_inspect(shim, elsewhere)) == ["hello"]
 
 
 def test_async_factory_plain_import(tmp_path: Path, elsewhere: Path) -> None:
@@ -146,7 +119,7 @@ def test_async_factory_plain_import(tmp_path: Path, elsewhere: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=elsewhere,
-        env=_env(),
+        env=host_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -159,11 +132,11 @@ def test_async_factory_plain_import(tmp_path: Path, elsewhere: Path) -> None:
 def test_sibling_and_self_imports(tmp_path: Path, elsewhere: Path) -> None:
     server = _copy("mixed", tmp_path)
     entry = server / "src" / "mcp_mixed" / "server.py"
-    assert _inspect(entry, elsewhere).returncode != 0
+    assert run_inspect(entry, elsewhere).returncode != 0
     decision = needs_shim(entry, server, object_name="mcp")
     assert decision.sibling_imports == ("helpers",)
     shim = _write_shim(server, entry, "mcp")
-    assert _tools(_inspect(shim, elsewhere)) == ["loud"]
+    assert tool_names(run_inspect(shim, elsewhere)) == ["loud"]
 
 
 def test_shim_survives_moving_the_bundle(tmp_path: Path, elsewhere: Path) -> None:
@@ -171,4 +144,4 @@ def test_shim_survives_moving_the_bundle(tmp_path: Path, elsewhere: Path) -> Non
     _write_shim(server, server / "src" / "mcp_weather" / "server.py", "mcp")
     moved = tmp_path / "elsewhere" / "deploy dir"
     shutil.move(str(server), str(moved))
-    assert _tools(_inspect(moved / DEFAULT_SHIM_NAME, elsewhere)) == ["convert", "forecast"]
+    assert tool_names(run_inspect(moved / DEFAULT_SHIM_NAME, elsewhere)) == ["convert", "forecast"]
