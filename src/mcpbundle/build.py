@@ -279,10 +279,22 @@ def _unchanged(
             continue
         if entry.get("inputs") != hashes[server.name]:
             continue
-        files = entry.get("files", {})
-        if isinstance(files, dict) and all((output / rel).is_file() for rel in files):
+        if _intact(output, entry):
             same.append(server.name)
     return same
+
+
+def _intact(output: Path, entry: Mapping[str, Any]) -> bool:
+    """The server's output holds exactly the files its manifest entry lists, unmodified."""
+    files = entry.get("files")
+    path = entry.get("path")
+    if not isinstance(files, dict) or not isinstance(path, str):
+        return False
+    server_dir = output / path
+    present = {p.relative_to(output).as_posix() for p in server_dir.rglob("*") if p.is_file()}
+    if present != set(files):
+        return False
+    return all(sha256_file(output / rel) == digest for rel, digest in files.items())
 
 
 def _same(path: Path, data: bytes) -> bool:

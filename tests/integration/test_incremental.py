@@ -99,3 +99,22 @@ def test_progress_lines_and_quiet(repo: Path) -> None:
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
     assert mcpbundle(repo, "-q", "build").stderr == ""
+
+
+@pytest.mark.parametrize("damage", ["edit", "delete", "extra"])
+def test_rebuild_repairs_a_damaged_output(repo: Path, tmp_path: Path, damage: str) -> None:
+    expected = _tree(repo / "dist")
+    sales_before = _mtimes(repo / "dist" / "sales")
+    target = repo / "dist" / "ops" / "src" / "server.py"
+    if damage == "edit":
+        target.write_text(target.read_text().replace("hi", "HI"))
+    elif damage == "delete":
+        target.unlink()
+    else:
+        (target.parent / "stray.py").write_text("x = 1\n")
+    done = mcpbundle(repo, "build")
+    assert done.returncode == 0, done.stderr
+    assert "up to date" not in done.stdout
+    assert _tree(repo / "dist") == expected
+    assert "unchanged sales" in done.stdout  # only the damaged server is written again
+    assert _mtimes(repo / "dist" / "sales") == sales_before
