@@ -1,6 +1,6 @@
 """``python -m mcpbundle``."""
 
-from mcpbundle.cli import main
+from mcpbundle.launch import main
 
 if __name__ == "__main__":
     main()

@@ -5,25 +5,32 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from mcpbundle import __version__, progress
-from mcpbundle.build import BuildOptions, build, output_dir, plan_build
+from mcpbundle import __version__, progress, stamp, watch
+from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
 from mcpbundle.clioptions import (
     State,
     emit_document,
     json_option,
+    log,
     parse_codes,
+    render_document,
     servers_argument,
     setup_logging,
     strict_option,
+    verbose_logging,
     verbosity_options,
     warn_all,
+    warning_text,
 )
 from mcpbundle.clitools import affected, cache, ci
+from mcpbundle.config import Config
 from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
 from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
@@ -57,7 +64,8 @@ def cli(
     """Turn a monorepo of FastMCP servers into deploy-ready bundles."""
     setup_logging(verbose=verbose or debug, quiet=quiet)
     progress.configure(enabled=not quiet)
-    ctx.obj = State(config_path=config_path, debug=debug)
+    argv = ctx.obj if isinstance(ctx.obj, tuple) else None  # set by main(): the real command
+    ctx.obj = State(config_path=config_path, debug=debug, argv=argv)
 
 
 @cli.command()
@@ -116,39 +124,74 @@ def build_cmd(
     as_json: bool,
 ) -> None:
     """Vendor shared code, pin requirements and write the deploy-ready output."""
-    config = state.config()
     if (push_remote is not None or push_to is not None) and branch is None:
         branch = ""
-    options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
-    pinner = make_pinner(
-        config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
-    )
-    if branch is not None and not dry_run:
-        from mcpbundle.deploy import BranchOptions, build_to_branch
-        from mcpbundle.report import deploy_report, format_deploy_report
-
-        if output is not None:
-            raise UsageError("--branch and -o/--output cannot be combined")
-        branch_options = BranchOptions(
-            branch=branch or config.bundle.branch,
-            allow_dirty=allow_dirty,
-            push_remote=push_remote,
-            push_to=push_to,
+    stampable = state.argv is not None and branch is None and not dry_run
+    stampable = stampable and not (upgrade or upgrade_packages or no_cache or state.debug)
+    recording = watch.recording() if stampable and not verbose_logging() else None
+    started = time.time_ns()
+    with recording or contextlib.nullcontext() as reads:
+        config = state.config()
+        options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
+        pinner = make_pinner(
+            config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
         )
-        deployed = build_to_branch(config, options, branch_options, pin=pinner)
-        warn_all(deployed.plan.warnings)
-        emit_document(deploy_report(deployed), as_json, format_deploy_report)
-        return
-    lock = (
-        contextlib.nullcontext()
-        if dry_run
-        else output_lock(output_dir(config, output), wait=not no_wait)
-    )
-    with lock:
-        result = build(config, options, source=current_source(config.root), pin=pinner)
+        if branch is not None and not dry_run:
+            from mcpbundle.deploy import BranchOptions, build_to_branch
+            from mcpbundle.report import deploy_report, format_deploy_report
+
+            if output is not None:
+                raise UsageError("--branch and -o/--output cannot be combined")
+            branch_options = BranchOptions(
+                branch=branch or config.bundle.branch,
+                allow_dirty=allow_dirty,
+                push_remote=push_remote,
+                push_to=push_to,
+            )
+            deployed = build_to_branch(config, options, branch_options, pin=pinner)
+            warn_all(deployed.plan.warnings)
+            emit_document(deploy_report(deployed), as_json, format_deploy_report)
+            return
+        lock = (
+            contextlib.nullcontext()
+            if dry_run
+            else output_lock(output_dir(config, output), wait=not no_wait)
+        )
+        with lock:
+            result = build(config, options, source=current_source(config.root), pin=pinner)
     warn_all(result.plan.warnings)
-    report = build_report(config, result)
-    emit_document(report, as_json, format_build_report)
+    emit_document(build_report(config, result), as_json, format_build_report)
+    if reads is not None and state.argv is not None:
+        _stamp_noop(state.argv, config, result, reads, started_ns=started, as_json=as_json)
+
+
+def _stamp_noop(
+    argv: tuple[str, ...],
+    config: Config,
+    result: BuildResult,
+    reads: watch.Reads,
+    *,
+    started_ns: int,
+    as_json: bool,
+) -> None:
+    """Stamp this build so the same command on the same inputs replays its no-op report."""
+    noop = replace(result, written=False, up_to_date=True, unchanged=())
+    stdout = render_document(build_report(config, noop), as_json, format_build_report) + "\n"
+    try:
+        written = stamp.write(
+            argv,
+            reads=reads,
+            root=str(config.root),
+            output=str(result.output),
+            stdout=stdout,
+            stderr=warning_text(result.plan.warnings),
+            started_ns=started_ns,
+        )
+    except OSError as exc:
+        log.info("no-op stamp not written: %s", exc)
+        return
+    if written is None:
+        log.info("no-op stamp not written: %s", reads.volatile or "inputs changed during the build")
 
 
 build_cmd.name = "build"
@@ -267,9 +310,10 @@ cli.add_command(cache)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map errors to exit codes (0 ok, 1 failed, 2 bad input)."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args
     try:
-        cli.main(args=argv, prog_name="mcpbundle", standalone_mode=False)
+        cli.main(args=args, prog_name="mcpbundle", standalone_mode=False, obj=tuple(args))
     except MCPBundleError as exc:
         if debug:
             traceback.print_exc()

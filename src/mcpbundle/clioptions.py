@@ -27,6 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class State:
     config_path: Path | None = None
     debug: bool = False
+    argv: tuple[str, ...] | None = None  # the command line, when run through main()
 
     def config(self) -> Config:
         return load_config(Path.cwd(), self.config_path)
@@ -76,18 +77,38 @@ def parse_codes(text: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 
 
+def render_document(
+    document: dict[str, Any], as_json: bool, formatter: Callable[[dict[str, Any]], str]
+) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) if as_json else formatter(document)
+
+
 def emit_document(
     document: dict[str, Any], as_json: bool, formatter: Callable[[dict[str, Any]], str]
 ) -> None:
-    if as_json:
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
-    else:
-        click.echo(formatter(document))
+    click.echo(render_document(document, as_json, formatter))
 
 
 def warn_all(warnings: tuple[str, ...] | list[str]) -> None:
     for warning in warnings:
         log.warning("%s", warning)
+
+
+def warning_text(warnings: tuple[str, ...] | list[str]) -> str:
+    """What :func:`warn_all` prints on stderr at the current verbosity."""
+    if not log.isEnabledFor(logging.WARNING):
+        return ""
+    formatter = LogFormatter()
+    lines = [
+        formatter.format(logging.makeLogRecord({"levelno": logging.WARNING, "msg": w}))
+        for w in warnings
+    ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def verbose_logging() -> bool:
+    """True under ``-v``/``--debug`` (commands run are logged)."""
+    return log.isEnabledFor(logging.INFO)
 
 
 class LogFormatter(logging.Formatter):

@@ -71,7 +71,7 @@ def github(state: State, write: bool, python: str) -> None:
 
 @click.group()
 def cache() -> None:
-    """mcpbundle's cache (resolutions, git checkouts, verify venvs)."""
+    """mcpbundle's cache (resolutions, git checkouts, verify venvs, no-op stamps)."""
 
 
 @cache.command(name="info")
@@ -92,7 +92,7 @@ def cache_info_cmd(as_json: bool) -> None:
 
 @cache.command(name="clear")
 @verbosity_options
-@click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs]...")
+@click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs|stamps]...")
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
     """Remove cached entries (all kinds by default)."""
     from mcpbundle.rcache import cache_clear

@@ -52,7 +52,7 @@ from mcpbundle.resolve import (
 log = logging.getLogger("mcpbundle")
 
 KEY_VERSION = 1
-KINDS = ("resolve", "git", "venvs")
+KINDS = ("resolve", "git", "venvs", "stamps")
 
 
 # -- the key ------------------------------------------------------------------------

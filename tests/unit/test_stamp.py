@@ -1,0 +1,110 @@
+"""Stamps: written from what a build read and wrote, replayed only while all of it holds."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mcpbundle import stamp
+from mcpbundle.watch import Reads
+
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "a.py").write_text("A = 1\n")
+    (root / "dist").mkdir()
+    (root / "dist" / "a.py").write_text("A = 1\n")
+    return root
+
+
+def _write(root: Path, reads: Reads, *, started_ns: int | None = None) -> str | None:
+    return stamp.write(
+        ["build"],
+        reads=reads,
+        root=str(root),
+        output=str(root / "dist"),
+        stdout="up to date: dist (no file written)\n",
+        stderr="warning: w\n",
+        started_ns=time.time_ns() if started_ns is None else started_ns,
+        cwd=str(root),
+        environ=ENV,
+    )
+
+
+def _replay(root: Path, argv: tuple[str, ...] = ("build",), **env: str) -> object:
+    return stamp.replay(list(argv), cwd=str(root), environ={**ENV, **env})
+
+
+def test_round_trip_and_what_breaks_it(tree: Path) -> None:
+    reads = Reads(files={str(tree / "src" / "a.py")})
+    assert _write(tree, reads) is not None
+    assert _replay(tree) == ("up to date: dist (no file written)\n", "warning: w\n")
+    assert _replay(tree, ("build", "-q")) is None
+    assert _replay(tree, UV_INDEX_URL="https://mirror.invalid") is None
+    assert _replay(tree, UNRELATED="x") is not None  # only variables a build reads count
+    assert stamp.replay(["build"], cwd=str(tree / "src"), environ=ENV) is None
+    (tree / "src" / "a.py").write_text("A = 2\n")
+    assert _replay(tree) is None
+
+
+def test_new_file_beside_an_input_or_in_the_output_breaks_it(tree: Path) -> None:
+    assert _write(tree, Reads(files={str(tree / "src" / "a.py")})) is not None
+    (tree / "src" / "b.py").write_text("")
+    assert _replay(tree) is None
+    (tree / "src" / "b.py").unlink()
+    assert _replay(tree) is not None
+    (tree / "dist" / "b.py").write_text("")
+    assert _replay(tree) is None
+
+
+def test_listed_directories_and_programs_are_watched(tree: Path, tmp_path: Path) -> None:
+    links = tmp_path / "wheels"
+    links.mkdir()
+    tool = tmp_path / "tool"
+    tool.write_text("#!/bin/sh\n")
+    assert _write(tree, Reads(dirs={str(links)}, programs={str(tool)})) is not None
+    assert _replay(tree) is not None
+    (links / "pkg-1.0-py3-none-any.whl").write_text("")
+    assert _replay(tree) is None
+    assert _write(tree, Reads(dirs={str(links)}, programs={str(tool)})) is not None
+    tool.write_text("#!/bin/sh\nexit 1\n")
+    assert _replay(tree) is None
+
+
+def test_volatile_builds_and_inputs_changed_mid_build_are_not_stamped(tree: Path) -> None:
+    assert _write(tree, Reads(volatile="ran git ls-remote")) is None
+    before = time.time_ns() - 10**9
+    (tree / "src" / "a.py").write_text("A = 3\n")  # after the build "started"
+    assert _write(tree, Reads(files={str(tree / "src" / "a.py")}), started_ns=before) is None
+    assert _replay(tree) is None
+
+
+def test_temporary_and_cache_files_are_not_inputs(tree: Path, tmp_path: Path) -> None:
+    cache_file = tmp_path / "cache" / "resolve" / "x.json"
+    cache_file.parent.mkdir(parents=True)
+    cache_file.write_text("{}")
+    gone = str(tmp_path / "tmp-resolver" / "requirements.txt")
+    assert _write(tree, Reads(files={str(cache_file), gone})) is not None
+    cache_file.write_text('{"changed": true}')
+    assert _replay(tree) is not None
+
+
+def test_corrupt_or_foreign_stamps_are_ignored(tree: Path) -> None:
+    key = _write(tree, Reads(files={str(tree / "src" / "a.py")}))
+    assert key is not None
+    path = Path(stamp.stamp_path(key))
+    text = path.read_text()
+    path.write_text(text.replace("up to date", "up to DATE"))
+    assert _replay(tree) is None
+    path.write_text(text[: len(text) // 2])
+    assert _replay(tree) is None
+    os.unlink(path)
+    assert _replay(tree) is None
