@@ -30,7 +30,6 @@ from mcpbundle.manifest import (
 )
 from mcpbundle.pins import parse_pins
 from mcpbundle.plan import BuildPlan, ServerPlan, join, make_plan
-from mcpbundle.pyproject_rewrite import rewrite_pyproject
 
 log = logging.getLogger("mcpbundle")
 
@@ -109,6 +108,8 @@ def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: Pinned
         emit.write_bytes(staging / rel, data)
     if plan.pyproject is not None and (root / plan.pyproject).is_file():
         # A host that sees [build-system] runs `pip install .`: ship the pins, no sources.
+        from mcpbundle.pyproject_rewrite import rewrite_pyproject  # tomlkit: only when needed
+
         pins = [
             f"{pin.name}=={pin.version}" + (f"; {pin.marker}" if pin.marker else "")
             for pin in parse_pins(pinned.requirements_txt)

@@ -8,15 +8,25 @@ subdirectory they need.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing is not imported: the no-op shortcut reads this module
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def cache_root_path() -> str:
+    """:func:`cache_root` as a string, without importing pathlib (for the no-op shortcut)."""
+    explicit = os.environ.get("MCPBUNDLE_CACHE_DIR", "").strip()
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore relative values
+        return os.path.join(xdg, "mcpbundle")
+    return os.path.join(os.path.expanduser("~"), ".cache", "mcpbundle")
 
 
 def cache_root() -> Path:
     """The mcpbundle cache directory (absolute, possibly not yet created)."""
-    explicit = os.environ.get("MCPBUNDLE_CACHE_DIR", "").strip()
-    if explicit:
-        return Path(explicit).expanduser().absolute()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative values
-        return Path(xdg) / "mcpbundle"
-    return Path.home() / ".cache" / "mcpbundle"
+    from pathlib import Path
+
+    return Path(cache_root_path())

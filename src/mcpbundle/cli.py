@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from mcpbundle import __version__, progress, stamp, watch
+from mcpbundle import __version__, progress, watch
 from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
 from mcpbundle.clioptions import (
     State,
@@ -175,6 +175,8 @@ def _stamp_noop(
     as_json: bool,
 ) -> None:
     """Stamp this build so the same command on the same inputs replays its no-op report."""
+    from mcpbundle import stamp
+
     noop = replace(result, written=False, up_to_date=True, unchanged=())
     stdout = render_document(build_report(config, noop), as_json, format_build_report) + "\n"
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pathspec
 
 from mcpbundle.errors import BuildError
+from mcpbundle.worktree import git_root
 
 BUILTIN_EXCLUDES = (
     ".git/", "__pycache__/", "*.py[cod]", ".venv/", "venv/", ".mypy_cache/",
@@ -65,6 +66,8 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
 
 
 def _git_files(root: Path) -> list[str] | None:
+    if git_root(root) is None:
+        return None  # not in a work tree: no need to load GitPython
     try:
         import git
     except ImportError:  # pragma: no cover - gitpython is a dependency

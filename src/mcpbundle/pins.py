@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -92,9 +92,14 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
     return result
 
 
-@functools.lru_cache(maxsize=4096)
 def parse_pin(line: str, *, number: int = 0) -> Pin:
     """Parse one logical line as an exact pin; raise :class:`PinError` if it is not one."""
+    pin = _parse_pin(line)
+    return pin if pin.line == number else replace(pin, line=number)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_pin(line: str) -> Pin:
     if line.startswith("-"):
         option = line.split(maxsplit=1)[0]
         if option in ("-e", "--editable"):
@@ -125,7 +130,7 @@ def parse_pin(line: str, *, number: int = 0) -> Pin:
         version=specs[0].version,
         marker=str(req.marker) if req.marker else None,
         hashes=hashes,
-        line=number,
+        line=0,
     )
 
 

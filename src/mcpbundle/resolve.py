@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -174,6 +173,8 @@ def resolver_identity(settings: ResolverSettings) -> str:
     if settings.resolver == "uv":
         return f"uv=={_uv_version(_find_uv())} python=={settings.python or RUNNING_PYTHON} {plat}"
     _exe, _env, python = piptools_interpreter(settings.python)
+    from importlib import metadata  # only pip-tools builds need it (and it is slow to import)
+
     tools = f"pip-tools=={metadata.version('pip-tools')} pip=={metadata.version('pip')}"
     return f"{tools} python=={python} {plat}"
 

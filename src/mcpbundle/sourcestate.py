@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcpbundle.manifest import Source
+from mcpbundle.worktree import git_root
 
 if TYPE_CHECKING:
     from mcpbundle.gitsource import SourceState
 
 
 def current_state(root: Path) -> SourceState | None:
-    if not any((d / ".git").exists() for d in (root, *root.parents)):
+    if git_root(root) is None:
         return None  # not in a work tree: no need to load GitPython
     from mcpbundle.gitsource import repo_root_of, source_state
 

@@ -1,7 +1,7 @@
 """The no-op shortcut: a stamp of everything the last build read and wrote.
 
 After a directory build, ``mcpbundle build`` writes a *stamp* to
-``cache_root()/stamps/<key>.json``. The key is the sha256 of mcpbundle's version,
+``cache_root()/stamps/<key>.stamp``. The key is the sha256 of mcpbundle's version,
 the command line, the working directory and the environment variables a build
 depends on. The stamp holds:
 
@@ -27,18 +27,24 @@ ran, or that asked the network (``git ls-remote``), writes no stamp.
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from mcpbundle import __version__
+from mcpbundle.worktree import git_root
 
+# Not imported at run time: json, re, typing and pathlib together cost more than the check.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from mcpbundle.watch import Reads
 
 FORMAT = 1
+MAGIC = b"mcpbundle-stamp 1\n"
 RACY_NS = 2_000_000_000
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"}
@@ -52,16 +58,15 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def stamp_key(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> str:
-    env = {k: v for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES)}
-    document = {"format": FORMAT, "version": __version__, "argv": list(argv), "cwd": cwd}
-    document["env"] = dict(sorted(env.items()))
-    return _digest(json.dumps(document, sort_keys=True).encode())
+    env = sorted((k, v) for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
+    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env))
+    return _digest(repr(identity).encode("utf-8", "surrogateescape"))
 
 
 def stamp_path(key: str) -> str:
-    from mcpbundle.cachedir import cache_root
+    from mcpbundle.cachedir import cache_root_path
 
-    return os.path.join(cache_root(), "stamps", f"{key}.json")
+    return os.path.join(cache_root_path(), "stamps", f"{key}.stamp")
 
 
 def code_state() -> str:
@@ -77,18 +82,6 @@ def code_state() -> str:
     return _digest("\n".join(parts).encode())
 
 
-def git_root(start: str) -> str | None:
-    """The nearest directory at or above ``start`` holding ``.git``."""
-    current = start
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-
-
 def git_status(root: str) -> str:
     """Digest of HEAD, branch and tracked changes (what the manifest's source depends on)."""
     from mcpbundle.runner import run
@@ -102,22 +95,26 @@ def git_status(root: str) -> str:
 
 
 def replay(
-    argv: Sequence[str], *, cwd: str | None = None, environ: Mapping[str, str] | None = None
+    argv: Sequence[str],
+    *,
+    cwd: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    now_ns: int | None = None,
 ) -> tuple[str, str] | None:
     """``(stdout, stderr)`` of the no-op build this command would be, or None to build."""
+    environ = os.environ if environ is None else environ
     try:
-        return _replay(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return _replay(argv, cwd or os.getcwd(), environ, now_ns or time.time_ns())
+    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError, AttributeError):
         return None
 
 
-def _replay(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    key = stamp_key(argv, cwd, environ)
-    with open(stamp_path(key), "rb") as handle:
-        document = json.loads(handle.read())
-    if document.get("format") != FORMAT or document.get("key") != key:
-        return None
-    if document.get("checksum") != _checksum(document) or document["code"] != code_state():
+def _replay(
+    argv: Sequence[str], cwd: str, environ: Mapping[str, str], now_ns: int
+) -> tuple[str, str] | None:
+    key = stamp_path(stamp_key(argv, cwd, environ))
+    document = _load(key)
+    if document is None or document["code"] != code_state():
         return None
     if git_root(document["root"]) != document["git_root"]:
         return None
@@ -125,21 +122,33 @@ def _replay(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> tuple[
         return None
     if any(_stat(path) != stat for path, stat in document["programs"].items()):
         return None
+    settled = now_ns - RACY_NS
+    refreshed = False
     for path, recorded in document["files"].items():
-        if not _same_file(path, recorded):
+        now = _same_file(path, recorded)
+        if now is None:
             return None
+        if now is not recorded and now[2] < settled:  # verified by content and now settled
+            document["files"][path] = [*now, recorded[5], False]
+            refreshed = True
     if document["git_root"] is not None and git_status(document["git_root"]) != document["git"]:
         return None
+    if refreshed:  # later checks of these files need only stat them
+        _store(key, document)
     return str(document["stdout"]), str(document["stderr"])
 
 
-def _same_file(path: str, recorded: Sequence[Any]) -> bool:
+def _same_file(path: str, recorded: Sequence[Any]) -> Sequence[Any] | None:
+    """``recorded`` if the stat is as recorded, the current stat if only the content is, else
+    None."""
     *stat, sha, racy = recorded
     st = os.stat(path)
     now = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
     if now == stat and not racy:
-        return True
-    return bool(now[0] == stat[0] and now[4] == stat[4] and _sha(path) == sha)
+        return recorded
+    if now[0] == stat[0] and now[4] == stat[4] and _sha(path) == sha:
+        return now
+    return None
 
 
 # -- writing ------------------------------------------------------------------------
@@ -194,8 +203,7 @@ def write(
         "stdout": stdout,
         "stderr": stderr,
     }
-    document["checksum"] = _checksum(document)
-    _write_atomic(stamp_path(key), json.dumps(document, sort_keys=True).encode())
+    _store(stamp_path(key), document)
     return key
 
 
@@ -226,12 +234,14 @@ def _in_git_dir(path: str) -> bool:
     return f"{os.sep}.git{os.sep}" in path or path.endswith(f"{os.sep}.git")
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    import tempfile
-
+def _store(path: str, document: dict[str, Any]) -> None:
+    """Write atomically: ``MAGIC``, the payload's sha256, then the payload (marshal)."""
+    payload = marshal.dumps(document)
+    data = MAGIC + _digest(payload).encode() + b"\n" + payload
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".stamp-", suffix=".tmp", dir=os.path.dirname(path))
+    tmp = f"{path}.{os.getpid()}.tmp"
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
@@ -239,6 +249,21 @@ def _write_atomic(path: str, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _load(path: str) -> dict[str, Any] | None:
+    """The stamp at ``path``; None if absent, of another format, or not matching its checksum."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if not data.startswith(MAGIC):
+        return None
+    checksum, _, payload = data[len(MAGIC) :].partition(b"\n")
+    if _digest(payload).encode() != checksum:
+        return None
+    document = marshal.loads(payload)
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    return document
 
 
 # -- small pieces -----------------------------------------------------------------
@@ -263,8 +288,3 @@ def _sha(path: str) -> str:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _checksum(document: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in document.items() if k != "checksum"}
-    return _digest(json.dumps(body, sort_keys=True).encode())

@@ -4,7 +4,6 @@ result as a clean build."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -113,11 +112,10 @@ def _leftover_beside_output(repo: Path) -> None:
 
 
 def _corrupt_stamp(repo: Path) -> None:
-    for path in (Path(os.environ["MCPBUNDLE_CACHE_DIR"]) / "stamps").glob("*.json"):
-        document = json.loads(path.read_text())
-        if document["root"] == str(repo):
-            document["stdout"] = "up to date: forged\n"
-            path.write_text(json.dumps(document))
+    for path in (Path(os.environ["MCPBUNDLE_CACHE_DIR"]) / "stamps").glob("*.stamp"):
+        data = path.read_bytes()
+        if str(repo).encode() in data:
+            path.write_bytes(data.replace(b"up to date: dist", b"up to date: forged"))
 
 
 CHANGES: dict[str, Callable[[Path], None]] = {

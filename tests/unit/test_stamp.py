@@ -39,8 +39,13 @@ def _write(root: Path, reads: Reads, *, started_ns: int | None = None) -> str | 
     )
 
 
-def _replay(root: Path, argv: tuple[str, ...] = ("build",), **env: str) -> object:
-    return stamp.replay(list(argv), cwd=str(root), environ={**ENV, **env})
+def _replay(
+    root: Path,
+    argv: tuple[str, ...] = ("build",),
+    env: dict[str, str] | None = None,
+    now_ns: int | None = None,
+) -> object:
+    return stamp.replay(list(argv), cwd=str(root), environ={**ENV, **(env or {})}, now_ns=now_ns)
 
 
 def test_round_trip_and_what_breaks_it(tree: Path) -> None:
@@ -48,8 +53,8 @@ def test_round_trip_and_what_breaks_it(tree: Path) -> None:
     assert _write(tree, reads) is not None
     assert _replay(tree) == ("up to date: dist (no file written)\n", "warning: w\n")
     assert _replay(tree, ("build", "-q")) is None
-    assert _replay(tree, UV_INDEX_URL="https://mirror.invalid") is None
-    assert _replay(tree, UNRELATED="x") is not None  # only variables a build reads count
+    assert _replay(tree, env={"UV_INDEX_URL": "https://mirror.invalid"}) is None
+    assert _replay(tree, env={"UNRELATED": "x"}) is not None  # only variables a build reads count
     assert stamp.replay(["build"], cwd=str(tree / "src"), environ=ENV) is None
     (tree / "src" / "a.py").write_text("A = 2\n")
     assert _replay(tree) is None
@@ -97,14 +102,33 @@ def test_temporary_and_cache_files_are_not_inputs(tree: Path, tmp_path: Path) ->
     assert _replay(tree) is not None
 
 
+def test_a_verified_change_of_stat_is_remembered(tree: Path) -> None:
+    source = tree / "src" / "a.py"
+    assert _write(tree, Reads(files={str(source)}), started_ns=time.time_ns()) is not None
+    key = stamp.stamp_key(["build"], str(tree), ENV)
+    first = Path(stamp.stamp_path(key)).read_bytes()
+    assert _replay(tree) is not None  # just written: racy, hashed, not yet settled
+    assert Path(stamp.stamp_path(key)).read_bytes() == first
+    old = time.time_ns() - 10 * stamp.RACY_NS
+    os.utime(source, ns=(old, old))  # ctime moves on; mtime far in the past
+    os.utime(tree / "dist" / "a.py", ns=(old, old))
+    assert _replay(tree, now_ns=time.time_ns() + 3 * stamp.RACY_NS) is not None
+    assert Path(stamp.stamp_path(key)).read_bytes() != first  # stats refreshed, not racy
+    assert _replay(tree) is not None
+    source.write_text("A = 9\n")
+    assert _replay(tree) is None
+
+
 def test_corrupt_or_foreign_stamps_are_ignored(tree: Path) -> None:
     key = _write(tree, Reads(files={str(tree / "src" / "a.py")}))
     assert key is not None
     path = Path(stamp.stamp_path(key))
-    text = path.read_text()
-    path.write_text(text.replace("up to date", "up to DATE"))
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"up to date", b"up to DATE"))
     assert _replay(tree) is None
-    path.write_text(text[: len(text) // 2])
+    path.write_bytes(data[: len(data) // 2])
+    assert _replay(tree) is None
+    path.write_bytes(b"")
     assert _replay(tree) is None
     os.unlink(path)
     assert _replay(tree) is None
