@@ -7,6 +7,7 @@ through the ``# via`` annotations, rendered in the same format.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,8 +42,11 @@ def _is_requirement_start(line: str) -> bool:
     return bool(line.strip()) and not line[0].isspace() and not line.startswith("#")
 
 
-def split_annotated(text: str) -> tuple[str, dict[str, PinNode]]:
-    """``(header, nodes)``: the comment lines before the first pin, and every pin."""
+@functools.lru_cache(maxsize=64)
+def split_annotated(text: str) -> tuple[str, Mapping[str, PinNode]]:
+    """``(header, nodes)``: the comment lines before the first pin, and every pin.
+
+    Cached (a build reads the same lock once per server): callers must not mutate it."""
     lines = text.splitlines()
     index = 0
     while index < len(lines) and not _is_requirement_start(lines[index]):
@@ -67,7 +71,7 @@ def split_annotated(text: str) -> tuple[str, dict[str, PinNode]]:
     return header, nodes
 
 
-def parse_annotated(text: str) -> dict[str, PinNode]:
+def parse_annotated(text: str) -> Mapping[str, PinNode]:
     """Every pin of a resolver's annotated output, by canonical name."""
     return split_annotated(text)[1]
 
@@ -87,6 +91,11 @@ def _via_sources(comments: list[str]) -> tuple[str, ...]:
 
 
 def _node(req_lines: list[str], sources: tuple[str, ...]) -> PinNode:
+    return _cached_node(tuple(req_lines), sources)
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_node(req_lines: tuple[str, ...], sources: tuple[str, ...]) -> PinNode:
     logical = logical_lines("\n".join(req_lines))
     try:
         pin = parse_pin(logical[0][1])

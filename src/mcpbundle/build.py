@@ -77,6 +77,39 @@ class BuildResult:
     unchanged: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class Reuse:
+    """The previous output and its manifest's file digests: unchanged files are linked."""
+
+    output: Path | None = None
+    digests: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, output: Path, previous: Mapping[str, Any] | None) -> Reuse:
+        digests: dict[str, str] = {}
+        for entry in (previous or {}).get("servers", {}).values():
+            files = entry.get("files") if isinstance(entry, dict) else None
+            if isinstance(files, dict):
+                digests.update({k: v for k, v in files.items() if isinstance(v, str)})
+        return cls(output=output, digests=digests)
+
+    def link(
+        self, staging: Path, rel: str, *, source: Path | None = None, data: bytes | None = None
+    ) -> bool:
+        """Link ``rel`` from the previous output if it holds these bytes (``source``'s or
+        ``data``) with the mode a fresh copy would get."""
+        expected = self.digests.get(rel)
+        if self.output is None or expected is None:
+            return False
+        if source is not None:
+            digest, mode = sha256_file(source), emit.mode_for(source)
+        else:
+            digest, mode = f"sha256:{hashlib.sha256(data or b'').hexdigest()}", 0o644
+        if digest != expected:
+            return False
+        return emit.link_previous(self.output / rel, staging / rel, digest, mode)
+
+
 def output_dir(config: Config, override: Path | None) -> Path:
     if override is not None:
         check_output_dir(config, override)  # `-o .` must never replace the repository
@@ -94,18 +127,27 @@ def requirements_in_text(lines: Sequence[str]) -> str:
     return REQUIREMENTS_IN_HEADER + "".join(f"{line}\n" for line in lines)
 
 
-def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: Pinned) -> dict[str, Any]:
-    """Write one server into ``staging``; return its manifest entry."""
+def stage_server(
+    config: Config,
+    plan: ServerPlan,
+    staging: Path,
+    pinned: Pinned,
+    reuse: Reuse | None = None,
+) -> dict[str, Any]:
+    """Write one server into ``staging``; return its manifest entry.
+
+    ``reuse``: the previous output, whose files with the same content are linked."""
     root = config.root
+    reuse = reuse or Reuse()
     for copy in plan.files:
-        emit.copy_file(copy.path(root), staging / copy.dest)
-    emit.write_bytes(
-        staging / join(plan.path, "requirements.in"),
-        requirements_in_text(pinned.requirements_in).encode(),
-    )
-    emit.write_bytes(staging / plan.requirements_txt, pinned.requirements_txt.encode())
-    for rel, data in plan.generated:
-        emit.write_bytes(staging / rel, data)
+        source = copy.path(root)
+        if not reuse.link(staging, copy.dest, source=source):
+            emit.copy_file(source, staging / copy.dest)
+    writes = [
+        (join(plan.path, "requirements.in"), requirements_in_text(pinned.requirements_in).encode()),
+        (plan.requirements_txt, pinned.requirements_txt.encode()),
+        *plan.generated,
+    ]
     if plan.pyproject is not None and (root / plan.pyproject).is_file():
         # A host that sees [build-system] runs `pip install .`: ship the pins, no sources.
         from mcpbundle.pyproject_rewrite import rewrite_pyproject  # tomlkit: only when needed
@@ -116,7 +158,10 @@ def stage_server(config: Config, plan: ServerPlan, staging: Path, pinned: Pinned
         ]
         text = (root / plan.pyproject).read_text(encoding="utf-8")
         rewritten = rewrite_pyproject(text, pins=pins, where=plan.pyproject)
-        emit.write_bytes(staging / plan.pyproject, rewritten.encode())
+        writes.append((plan.pyproject, rewritten.encode()))
+    for rel, data in writes:
+        if not reuse.link(staging, rel, data=data):
+            emit.write_bytes(staging / rel, data)
     server_dir = staging / plan.path
     hashes = {
         path.relative_to(staging).as_posix(): sha256_file(path)
@@ -188,16 +233,18 @@ def stage_all(
     previous: Mapping[str, Any] | None,
     unchanged: Sequence[str] = (),
     hashes: Mapping[str, str] | None = None,
+    reuse: Reuse | None = None,
 ) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
     """Stage the planned servers (except ``unchanged`` ones) and the index files.
 
-    ``hashes``: each server's :func:`input_hash`, when the caller computed it already."""
+    ``hashes``: each server's :func:`input_hash`, when the caller computed it already.
+    ``reuse``: the previous output directory, to link unchanged files from."""
     results = []
     for server in plan.servers:
         if server.name in unchanged and previous is not None:
             entry = previous["servers"][server.name]
         else:
-            entry = stage_server(config, server, staging, pins[server.name])
+            entry = stage_server(config, server, staging, pins[server.name], reuse)
             known = hashes.get(server.name) if hashes is not None else None
             entry["inputs"] = known or input_hash(config, server, pins[server.name])
         results.append(ServerResult(plan=server, manifest_entry=entry))
@@ -248,6 +295,7 @@ def build(
             config, plan, staging, source=source, pins=pins, previous=previous,
             unchanged=unchanged,
             hashes=hashes,
+            reuse=Reuse.of(output, previous),
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
         emit.carry_over(

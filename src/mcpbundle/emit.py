@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from mcpbundle.errors import BuildError
+from mcpbundle.manifest import sha256_file
 
 _TMP_MARK = ".mcpbundle-tmp-"
 _OLD_MARK = ".mcpbundle-old-"
@@ -124,17 +125,51 @@ def copy_file(source: Path, dest: Path) -> None:
     """Copy bytes and the executable bit; normalised modes keep outputs reproducible."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     real = source.resolve() if source.is_symlink() else source
+    _unlink(dest)
     shutil.copyfile(real, dest)
-    executable = os.stat(real).st_mode & stat.S_IXUSR
-    os.chmod(dest, 0o755 if executable else 0o644)
+    os.chmod(dest, mode_for(real))
     _checkpoint()
 
 
 def write_bytes(dest: Path, data: bytes) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _unlink(dest)
     dest.write_bytes(data)
     os.chmod(dest, 0o644)
     _checkpoint()
+
+
+def mode_for(source: Path) -> int:
+    """The output mode of a copy of ``source``: 0o755 if it is executable, else 0o644."""
+    return 0o755 if os.stat(source).st_mode & stat.S_IXUSR else 0o644
+
+
+def link_previous(previous: Path, dest: Path, digest: str, mode: int) -> bool:
+    """Hard-link ``previous`` (a file of the old output) to ``dest`` if it holds exactly
+    ``digest`` with ``mode``; False (nothing written) otherwise.
+
+    Creating a file costs far more than linking one, and an unchanged file keeps its
+    mtime. The old output is never written through: :func:`copy_file` and
+    :func:`write_bytes` replace a staged path instead of writing into it.
+    """
+    try:
+        info = os.lstat(previous)
+        if not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) != mode:
+            return False
+        if sha256_file(previous) != digest:
+            return False
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _unlink(dest)
+        os.link(previous, dest)
+    except OSError:
+        return False
+    _checkpoint()
+    return True
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def carry_over(old_output: Path, staging: Path, paths: Iterable[str]) -> None:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from importlib import metadata
 from pathlib import Path
 
 from packaging.markers import default_environment
@@ -113,6 +112,8 @@ def _piptools_lib(target: str) -> str | None:
     extension of the running interpreter can be picked up); None if one is
     missing or not pure Python. The directory lives until the process exits.
     """
+    from importlib import metadata  # slow to import; only a cross-version pip-tools needs it
+
     env = {key: str(value) for key, value in default_environment().items()}
     env.update(python_version=target, python_full_version=f"{target}.0", extra="")
     needed: dict[str, metadata.Distribution] = {}

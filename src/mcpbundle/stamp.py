@@ -112,29 +112,32 @@ def replay(
 def _replay(
     argv: Sequence[str], cwd: str, environ: Mapping[str, str], now_ns: int
 ) -> tuple[str, str] | None:
-    key = stamp_path(stamp_key(argv, cwd, environ))
-    document = _load(key)
+    path = stamp_path(stamp_key(argv, cwd, environ))
+    document = _load(path)
     if document is None or document["code"] != code_state():
         return None
     if git_root(document["root"]) != document["git_root"]:
         return None
-    if any(_listing(path) != listing for path, listing in document["dirs"].items()):
+    if any(_listing(name) != listing for name, listing in document["dirs"].items()):
         return None
-    if any(_stat(path) != stat for path, stat in document["programs"].items()):
+    if any(_stat(name) != stat for name, stat in document["programs"].items()):
         return None
     settled = now_ns - RACY_NS
     refreshed = False
-    for path, recorded in document["files"].items():
-        now = _same_file(path, recorded)
+    for name, recorded in document["files"].items():
+        now = _same_file(name, recorded)
         if now is None:
             return None
         if now is not recorded and now[2] < settled:  # verified by content and now settled
-            document["files"][path] = [*now, recorded[5], False]
+            document["files"][name] = [*now, recorded[5], False]
             refreshed = True
     if document["git_root"] is not None and git_status(document["git_root"]) != document["git"]:
         return None
     if refreshed:  # later checks of these files need only stat them
-        _store(key, document)
+        try:  # noqa: SIM105 - contextlib costs more to import than this check takes
+            _store(path, document)
+        except OSError:
+            pass  # a read-only cache still replays
     return str(document["stdout"]), str(document["stderr"])
 
 

@@ -118,3 +118,23 @@ def test_rebuild_repairs_a_damaged_output(repo: Path, tmp_path: Path, damage: st
     assert _tree(repo / "dist") == expected
     assert "unchanged sales" in done.stdout  # only the damaged server is written again
     assert _mtimes(repo / "dist" / "sales") == sales_before
+
+
+def test_a_rebuilt_server_keeps_its_unchanged_files(repo: Path) -> None:
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (repo / "dist").rglob("*")}
+    _edit_lib(repo)
+    done = mcpbundle(repo, "build")
+    assert done.returncode == 0, done.stderr
+    rebuilt = [line.split()[1].rstrip(":") for line in done.stdout.splitlines()
+               if line.startswith("built ")]  # fmt: skip
+    assert rebuilt
+    changed = []
+    for name in rebuilt:
+        for path in sorted((repo / "dist" / name).rglob("*")):
+            if not path.is_file() or path not in before:
+                continue
+            if (path.stat().st_ino, path.stat().st_mtime_ns) != before[path]:
+                changed.append(path.relative_to(repo / "dist").as_posix())
+    # Only the edited module (and the dist-info RECORD listing its hash) is written anew.
+    assert changed, "the edited module must be rewritten"
+    assert all(p.endswith(("acme_core/__init__.py", "/RECORD")) for p in changed), changed
