@@ -132,3 +132,16 @@ def test_corrupt_or_foreign_stamps_are_ignored(tree: Path) -> None:
     assert _replay(tree) is None
     os.unlink(path)
     assert _replay(tree) is None
+
+
+def test_a_stamp_that_cannot_be_refreshed_still_replays(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _write(tree, Reads(files={str(tree / "src" / "a.py")})) is not None
+
+    def read_only(path: str, document: object) -> None:
+        raise PermissionError(13, "read-only cache", path)
+
+    monkeypatch.setattr(stamp, "_store", read_only)
+    later = time.time_ns() + 3 * stamp.RACY_NS  # everything settled: a refresh is due
+    assert _replay(tree, now_ns=later) is not None
