@@ -62,12 +62,16 @@ def recording() -> Iterator[Reads]:
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not _active:
         return
-    if event == "open":
-        _opened(args)
-    elif event in ("os.listdir", "os.scandir"):
-        _listed(args[0] if args else None)
-    elif event == "subprocess.Popen":
-        _started(args)
+    try:
+        if event == "open":
+            _opened(args)
+        elif event in ("os.listdir", "os.scandir"):
+            _listed(args[0] if args else None)
+        elif event == "subprocess.Popen":
+            _started(args)
+    except Exception:  # an audit hook that raises would break the audited call itself
+        for reads in list(_active):
+            reads.volatile = reads.volatile or f"could not record a {event} event"
 
 
 def _absolute(path: Any) -> str | None:

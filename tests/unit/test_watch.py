@@ -58,3 +58,13 @@ def test_asking_a_remote_makes_the_recording_volatile(tmp_path: Path) -> None:
         run(["git", "ls-remote", origin.as_uri()])
     assert remote.volatile is not None
     assert "ls-remote" in remote.volatile
+
+
+def test_an_event_it_cannot_read_makes_the_recording_volatile() -> None:
+    class Unreadable:
+        def __fspath__(self) -> str:
+            raise RuntimeError("no path")
+
+    with watch.recording() as reads:
+        watch._hook("open", (Unreadable(), "r", os.O_RDONLY))  # must not raise
+    assert reads.volatile is not None
