@@ -9,6 +9,7 @@ import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -41,6 +42,9 @@ from mcpbundle.report import (
     list_document,
 )
 from mcpbundle.sourcestate import current_source
+
+if TYPE_CHECKING:
+    from mcpbundle.deploy import BranchOptions
 
 # ----------------------------------------------------------------------- commands
 
@@ -126,32 +130,26 @@ def build_cmd(
     """Vendor shared code, pin requirements and write the deploy-ready output."""
     if (push_remote is not None or push_to is not None) and branch is None:
         branch = ""
-    stampable = state.argv is not None and branch is None and not dry_run
-    stampable = stampable and not (upgrade or upgrade_packages or no_cache or state.debug)
+    options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
+    if branch is not None and not dry_run:
+        from mcpbundle.deploy import BranchOptions
+
+        if output is not None:
+            raise UsageError("--branch and -o/--output cannot be combined")
+        branch_options = BranchOptions(
+            branch=branch, allow_dirty=allow_dirty, push_remote=push_remote, push_to=push_to
+        )
+        _deploy(state, options, branch_options, upgrade, upgrade_packages, no_cache, as_json)
+        return
+    # A directory build records what it reads so the same command can replay a no-op.
+    stampable = not (dry_run or upgrade or upgrade_packages or no_cache or state.debug)
     recording = watch.recording() if stampable and not verbose_logging() else None
     started = time.time_ns()
     with recording or contextlib.nullcontext() as reads:
         config = state.config()
-        options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
         pinner = make_pinner(
             config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
         )
-        if branch is not None and not dry_run:
-            from mcpbundle.deploy import BranchOptions, build_to_branch
-            from mcpbundle.report import deploy_report, format_deploy_report
-
-            if output is not None:
-                raise UsageError("--branch and -o/--output cannot be combined")
-            branch_options = BranchOptions(
-                branch=branch or config.bundle.branch,
-                allow_dirty=allow_dirty,
-                push_remote=push_remote,
-                push_to=push_to,
-            )
-            deployed = build_to_branch(config, options, branch_options, pin=pinner)
-            warn_all(deployed.plan.warnings)
-            emit_document(deploy_report(deployed), as_json, format_deploy_report)
-            return
         lock = (
             contextlib.nullcontext()
             if dry_run
@@ -163,6 +161,30 @@ def build_cmd(
     emit_document(build_report(config, result), as_json, format_build_report)
     if reads is not None and state.argv is not None:
         _stamp_noop(state.argv, config, result, reads, started_ns=started, as_json=as_json)
+
+
+def _deploy(
+    state: State,
+    options: BuildOptions,
+    branch_options: BranchOptions,
+    upgrade: bool,
+    upgrade_packages: tuple[str, ...],
+    no_cache: bool,
+    as_json: bool,
+) -> None:
+    """``build --branch``: commit the output to a branch (never stamped: it reads git)."""
+    from mcpbundle.deploy import build_to_branch
+    from mcpbundle.report import deploy_report, format_deploy_report
+
+    config = state.config()
+    if not branch_options.branch:
+        branch_options = replace(branch_options, branch=config.bundle.branch)
+    pinner = make_pinner(
+        config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
+    )
+    deployed = build_to_branch(config, options, branch_options, pin=pinner)
+    warn_all(deployed.plan.warnings)
+    emit_document(deploy_report(deployed), as_json, format_deploy_report)
 
 
 def _stamp_noop(
