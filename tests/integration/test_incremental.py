@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from support.monorepo import make_monorepo, mcpbundle
-
-
-def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
-    return {
-        p.relative_to(root).as_posix(): (p.read_bytes(), os.access(p, os.X_OK))
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from support.monorepo import mcpbundle, tree
 
 
 def _mtimes(root: Path) -> dict[str, int]:
     return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*")}
-
-
-@pytest.fixture
-def repo(tmp_path: Path, wheelhouse: Path) -> Path:
-    root = make_monorepo(tmp_path / "repo", wheelhouse)
-    done = mcpbundle(root, "build")
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 def test_noop_build_touches_nothing(repo: Path) -> None:
@@ -84,7 +67,7 @@ def test_incremental_equals_clean(repo: Path, tmp_path: Path, change: str) -> No
     shutil.copytree(repo, clean, ignore=shutil.ignore_patterns("dist"))
     fresh = mcpbundle(clean, "build", "--no-cache")
     assert fresh.returncode == 0, fresh.stderr
-    assert _tree(repo / "dist") == _tree(clean / "dist")
+    assert tree(repo / "dist") == tree(clean / "dist")
     if change == "shared lib":  # only core's users are rebuilt: ops is untouched
         assert "unchanged ops" in done.stdout
         assert _mtimes(repo / "dist" / "ops") == ops_before
@@ -103,7 +86,7 @@ def test_progress_lines_and_quiet(repo: Path) -> None:
 
 @pytest.mark.parametrize("damage", ["edit", "delete", "extra"])
 def test_rebuild_repairs_a_damaged_output(repo: Path, tmp_path: Path, damage: str) -> None:
-    expected = _tree(repo / "dist")
+    expected = tree(repo / "dist")
     sales_before = _mtimes(repo / "dist" / "sales")
     target = repo / "dist" / "ops" / "src" / "server.py"
     if damage == "edit":
@@ -115,7 +98,7 @@ def test_rebuild_repairs_a_damaged_output(repo: Path, tmp_path: Path, damage: st
     done = mcpbundle(repo, "build")
     assert done.returncode == 0, done.stderr
     assert "up to date" not in done.stdout
-    assert _tree(repo / "dist") == expected
+    assert tree(repo / "dist") == expected
     assert "unchanged sales" in done.stdout  # only the damaged server is written again
     assert _mtimes(repo / "dist" / "sales") == sales_before
 

@@ -15,23 +15,11 @@ import pytest
 
 from mcpbundle import stamp
 from support.gitrepo import commit_all, init_repo
-from support.monorepo import make_monorepo, mcpbundle
+from support.monorepo import mcpbundle, tree
 
 
 def _replay(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[str, str] | None:
     return stamp.replay(["build", *args], cwd=str(repo), environ=env or dict(os.environ))
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
-@pytest.fixture
-def repo(tmp_path: Path, wheelhouse: Path) -> Path:
-    root = make_monorepo(tmp_path / "repo", wheelhouse)
-    done = mcpbundle(root, "build")
-    assert done.returncode == 0, done.stderr
-    return root
 
 
 def test_unchanged_rebuild_replays_without_importing_the_pipeline(repo: Path) -> None:
@@ -143,7 +131,7 @@ def test_any_change_goes_down_the_full_path(repo: Path, tmp_path: Path, change: 
     clean = tmp_path / "clean"
     shutil.copytree(repo, clean, ignore=shutil.ignore_patterns("dist", ".dist.*"))
     assert mcpbundle(clean, "build").returncode == 0
-    assert _tree(repo / "dist") == _tree(clean / "dist")
+    assert tree(repo / "dist") == tree(clean / "dist")
     assert _replay(repo) is not None  # the full path stamped the new state
 
 
