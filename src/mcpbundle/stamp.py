@@ -282,6 +282,7 @@ def _listing(path: str) -> str:
 
 
 def _sha(path: str) -> str:
+    # Not manifest.sha256_file: importing manifest pulls in json and pathlib (see above).
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
