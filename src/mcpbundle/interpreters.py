@@ -1,7 +1,11 @@
-"""An interpreter of the target Python that can run pip-tools, found offline.
+"""Interpreters of a target Python, found offline, and one that can run pip-tools.
+
+:func:`find_interpreter` returns the *real* executable of a Python version (never
+a pyenv shim, which works only next to a ``.python-version``); every module that
+runs a target Python (resolver, verify, check) uses it.
 
 pip-compile resolves for the interpreter that runs it. For ``[bundle] python =
-"3.12"`` mcpbundle runs it under a ``python3.12`` found on PATH or in pyenv, with
+"3.12"`` mcpbundle runs it under a ``python3.12`` found on PATH, in pyenv or by uv, with
 ``PYTHONPATH`` pointing at a private directory of links to the running
 environment's pure-Python pip-tools and its dependencies (no compiled module may
 cross interpreters). Without such an interpreter it warns once and uses its own.
@@ -26,6 +30,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mcpbundle.runner import run
+from mcpbundle.uvbin import find_uv
 
 log = logging.getLogger("mcpbundle")
 
@@ -77,11 +82,30 @@ def _foreign_piptools(target: str) -> tuple[str, str] | None:
     return exe, lib
 
 
+_PROBE = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
+
+
 @functools.cache
 def find_interpreter(version: str) -> str | None:
-    """A working ``python{version}`` executable (PATH first, then pyenv versions), or None."""
+    """The real executable of a working Python ``version`` ("3.12"), or None.
+
+    Candidates, in order: ``python{version}`` on PATH, pyenv's
+    ``versions/{version}.*/bin/python{version}`` (newest first), then ``uv python
+    find``. Each is asked for its own ``sys.executable``, which is what is returned:
+    a pyenv shim works only where a ``.python-version`` selects that version (so it
+    may run here and fail in the resolver's temporary directory), while the
+    executable it starts works everywhere.
+    """
     if version == RUNNING_PYTHON:
         return sys.executable
+    for candidate in _candidates(version):
+        real = _probe(candidate, version)
+        if real is not None:
+            return real
+    return None
+
+
+def _candidates(version: str) -> list[str]:
     candidates: list[str] = []
     on_path = shutil.which(f"python{version}")
     if on_path:
@@ -94,15 +118,41 @@ def find_interpreter(version: str) -> str | None:
         except InvalidVersion:
             continue
     candidates += [exe for _version, exe in sorted(installed, reverse=True)]
-    code = "import sys; print('%d.%d' % sys.version_info[:2])"
-    for exe in candidates:
-        try:
-            done = run([exe, "-c", code], timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 0 and done.stdout.strip() == version:
-            return exe
-    return None
+    uv = find_uv()
+    if uv is not None:
+        done = _run_quiet([uv, "python", "find", "--no-project", version])
+        if done is not None and done.returncode == 0 and done.stdout.strip():
+            candidates.append(done.stdout.strip().splitlines()[-1])
+    return list(dict.fromkeys(candidates))
+
+
+def _probe(candidate: str, version: str) -> str | None:
+    """``candidate``'s own ``sys.executable`` when it runs and is ``version``, else None."""
+    done = _run_quiet([candidate, "-c", _PROBE])
+    if done is None or done.returncode != 0:
+        if done is not None:
+            log.debug("%s does not run here: %s", candidate, done.stderr.strip()[:200])
+        return None
+    lines = done.stdout.split("\n")
+    if len(lines) < 2 or lines[0].strip() != version:
+        return None
+    real = lines[1].strip()
+    if not real or not os.path.isabs(real) or not os.access(real, os.X_OK):
+        return None
+    # The executable must work on its own, wherever it is started from.
+    check = _run_quiet([real, "-c", _PROBE], cwd=tempfile.gettempdir())
+    if check is None or check.returncode != 0 or check.stdout.split("\n")[0].strip() != version:
+        return None
+    return real
+
+
+def _run_quiet(
+    cmd: list[str], *, cwd: str | None = None
+) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return run(cmd, cwd=cwd, extra_env={"UV_PYTHON_DOWNLOADS": "never"}, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
 
 
 def _piptools_lib(target: str) -> str | None:

@@ -238,7 +238,9 @@ def pip_failure_reason(text: str) -> tuple[list[str], str]:
     candidates = [*errors]
     if final and not final.startswith("ResolutionImpossible") and final not in errors:
         candidates.insert(0, final)
-    reason = candidates[0] if candidates else (plain[-1] if plain else "pip-compile failed")
+    # Without an ERROR: line or an exception the text is not pip-compile's own (a wrapper
+    # such as a pyenv shim refused to start it): its first line says why.
+    reason = candidates[0] if candidates else _did_not_run("pip-compile", plain)
     versions = re.search(r"\(from versions: ([^)]*)\)", text)
     if versions and "from versions" not in reason:
         reason = f"{reason} (available: {versions.group(1) or 'none'})"
@@ -280,6 +282,12 @@ def uv_failure_reason(text: str) -> tuple[list[str], str]:
     if error and cause and not error.startswith("No solution found"):
         reason = f"{error}: {cause}"
     else:
-        reason = cause or error or "uv pip compile failed"
+        reason = cause or error or _did_not_run("uv pip compile", [
+            raw.strip() for raw in text.splitlines() if raw.strip()
+        ])
     offenders += [o.rstrip(".") for o in _UV_OFFENDER.findall(cause)]
     return offenders, reason.rstrip(".")
+
+
+def _did_not_run(tool: str, lines: list[str]) -> str:
+    return f"{tool} did not run: {lines[0]}" if lines else f"{tool} failed"
