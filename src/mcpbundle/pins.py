@@ -282,9 +282,13 @@ def uv_failure_reason(text: str) -> tuple[list[str], str]:
     if error and cause and not error.startswith("No solution found"):
         reason = f"{error}: {cause}"
     else:
-        reason = cause or error or _did_not_run("uv pip compile", [
-            raw.strip() for raw in text.splitlines() if raw.strip()
-        ])
+        reason = (
+            cause
+            or error
+            or _did_not_run(
+                "uv pip compile", [raw.strip() for raw in text.splitlines() if raw.strip()]
+            )
+        )
     offenders += [o.rstrip(".") for o in _UV_OFFENDER.findall(cause)]
     return offenders, reason.rstrip(".")
 
