@@ -84,6 +84,8 @@ def render_deploy_md(
             f"- Entrypoint: `{entry['entrypoint']}`",
             f"- Requirements file: `{entry['requirements']}`",
         ]
+        if entry.get("python"):
+            lines.append(f"- Python: {entry['python']} (the pins are for this version)")
         if entry.get("shared"):
             lines.append(f"- Vendored shared libraries: {', '.join(entry['shared'])}")
         names = env.get(name, [])

@@ -8,6 +8,7 @@ a server's pins lack it (the host runs servers with FastMCP).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from mcpbundle import progress
@@ -17,7 +18,7 @@ from mcpbundle.config import Config
 from mcpbundle.errors import BuildError
 from mcpbundle.pins import pinned_versions
 from mcpbundle.plan import ServerPlan
-from mcpbundle.resolve import ResolverSettings
+from mcpbundle.resolve import ResolverSettings, pinned_for
 from mcpbundle.sdkcompat import fastmcp_addition
 from mcpbundle.sharedlock import resolve_per_server, resolve_shared
 
@@ -61,14 +62,16 @@ def make_pinner(
     upgrade_packages: Sequence[str] = (),
     use_cache: bool = True,
 ) -> Pinner:
-    """Pin a batch of servers: one shared resolution (``lock = "shared"``) or one each."""
-    settings = resolver_settings(config)
+    """Pin a batch of servers: one shared resolution (``lock = "shared"``) or one each,
+    per target Python (servers built for different Pythons never share a lock)."""
+    base = resolver_settings(config)
     run = resolve_shared if config.bundle.lock == "shared" else resolve_per_server
 
     def resolve_batch(
         plans: Sequence[ServerPlan],
         lines: Mapping[str, tuple[str, ...]],
         previous: Mapping[str, str | None],
+        settings: ResolverSettings,
     ) -> dict[str, str]:
         label = "one shared resolution" if config.bundle.lock == "shared" else "per server"
         names = ", ".join(p.name for p in plans)
@@ -85,10 +88,19 @@ def make_pinner(
         return result.outputs
 
     def pin(plans: Sequence[ServerPlan], previous: Mapping[str, str | None]) -> dict[str, Pinned]:
-        if not plans:
-            return {}
+        pinned: dict[str, Pinned] = {}
+        for python in sorted({p.python for p in plans}):
+            group = [p for p in plans if p.python == python]
+            pinned.update(pin_group(group, previous, replace(base, python=python)))
+        return dict(sorted(pinned.items()))
+
+    def pin_group(
+        plans: Sequence[ServerPlan],
+        previous: Mapping[str, str | None],
+        settings: ResolverSettings,
+    ) -> dict[str, Pinned]:
         lines = {p.name: p.requirements_in for p in plans}
-        outputs = resolve_batch(plans, lines, previous)
+        outputs = resolve_batch(plans, lines, previous, settings)
         additions: dict[str, str] = {}
         if config.bundle.add_fastmcp:
             for plan in plans:
@@ -101,11 +113,13 @@ def make_pinner(
                 "its pinned requirements lack fastmcp, which the host needs to run it",
                 where=f"server {name!r}",
                 hint=f"add '{addition}' to its requirements, or set [bundle] add-fastmcp = false",
+                server=name,
             )
         if additions:
             for name, addition in additions.items():
                 lines[name] = sort_requirements([*lines[name], addition])
-            outputs = resolve_batch(plans, lines, previous)
+            outputs = resolve_batch(plans, lines, previous, settings)
+        header = target_header(pinned_for(settings))
         pinned = {}
         for plan in plans:
             added = additions.get(plan.name)
@@ -116,9 +130,14 @@ def make_pinner(
             )
             pinned[plan.name] = Pinned(
                 requirements_in=lines[plan.name],
-                requirements_txt=outputs[plan.name],
+                requirements_txt=header + outputs[plan.name].removeprefix(header),
                 rewrites=rewrites,
             )
         return pinned
 
     return pin
+
+
+def target_header(python: str) -> str:
+    """The first line of every ``requirements.txt``: which Python its pins are for."""
+    return f"# Pinned for Python {python}: the host must run this version.\n"

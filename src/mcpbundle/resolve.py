@@ -151,6 +151,7 @@ def resolve(request: ResolveRequest, settings: ResolverSettings) -> str:
                 f"{settings.resolver} did not finish within {settings.timeout:.0f}s",
                 where=where,
                 hint="check the index settings and network access",
+                server=request.server,
             ) from None
         output_path = work / OUT_FILE
         if done.returncode != 0 or not output_path.is_file():
@@ -177,6 +178,14 @@ def resolver_identity(settings: ResolverSettings) -> str:
 
     tools = f"pip-tools=={metadata.version('pip-tools')} pip=={metadata.version('pip')}"
     return f"{tools} python=={python} {plat}"
+
+
+def pinned_for(settings: ResolverSettings) -> str:
+    """The Python version the pins are really for: the target, unless pip-tools has no
+    interpreter of it and falls back (with a warning) to the running one."""
+    if settings.resolver == "uv":
+        return settings.python or RUNNING_PYTHON
+    return piptools_interpreter(settings.python)[2]
 
 
 # -- commands -----------------------------------------------------------------
@@ -344,4 +353,5 @@ def _failure(
         f"cannot resolve {what}: {reason}",
         where=f"server '{request.server}'",
         hint="fix the requirement's syntax" if syntax else _HINT_RESOLVE,
+        server=request.server,
     )

@@ -22,6 +22,7 @@ def make_monorepo(root: Path, wheelhouse: Path) -> Path:
         {
             "mcpbundle.toml": (
                 "[bundle]\n"
+                f"python = '{sys.version_info.major}.{sys.version_info.minor}'\n"
                 "no-index = true\n"
                 f"find-links = [{str(wheelhouse)!r}]\n"
                 "[shared.utils]\npath = 'libs/utils'\n"

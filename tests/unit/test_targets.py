@@ -1,0 +1,115 @@
+"""The target Python: [bundle] python, else the nearest .python-version, else the running one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.config import load_config
+from mcpbundle.errors import ConfigError
+from mcpbundle.files import list_repo_files
+from mcpbundle.interpreters import RUNNING_PYTHON
+from mcpbundle.plan import make_plan
+from mcpbundle.targets import parse_version_file
+from support.monorepo import mcpbundle, write
+
+SRV = "from fastmcp import FastMCP\nmcp = FastMCP('x')\n"
+TWO = (
+    '[servers.a]\npath = "apps/a"\nentrypoint = "server.py"\n'
+    '[servers.b]\npath = "apps/b"\nentrypoint = "server.py"\n'
+)
+
+
+def planned(root: Path, toml: str, files: dict[str, str]) -> dict[str, tuple[str, str]]:
+    write(root, {"mcpbundle.toml": toml, "apps/a/server.py": SRV, "apps/b/server.py": SRV, **files})
+    config = load_config(root)
+    plan = make_plan(config, list_repo_files(config.root))
+    return {s.name: (s.python, s.python_origin) for s in plan.servers}
+
+
+def test_the_servers_version_file_beats_the_repositorys(tmp_path: Path) -> None:
+    found = planned(
+        tmp_path, TWO, {".python-version": "3.12.1\n", "apps/b/.python-version": "3.13\n"}
+    )
+    assert found == {"a": ("3.12", ".python-version"), "b": ("3.13", "apps/b/.python-version")}
+
+
+def test_bundle_python_wins(tmp_path: Path) -> None:
+    found = planned(tmp_path, '[bundle]\npython = "3.10"\n' + TWO, {".python-version": "3.12\n"})
+    assert {v for v, _ in found.values()} == {"3.10"}
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("3.12\n", "3.12"),
+        ("3.12.4\n", "3.12"),
+        ("# pinned\n\ncpython-3.13.0-linux\n", "3.13"),
+        ("3.11.7/envs/tools\n", "3.11"),
+        ("pypy3.10\n", None),
+        ("system\n", None),
+    ],
+)
+def test_version_file_forms(tmp_path: Path, text: str, version: str | None) -> None:
+    (tmp_path / ".python-version").write_text(text)
+    assert parse_version_file(tmp_path / ".python-version") == version
+
+
+def test_no_target_warns_once_naming_every_server(tmp_path: Path) -> None:
+    write(tmp_path, {"mcpbundle.toml": TWO, "apps/a/server.py": SRV, "apps/b/server.py": SRV})
+    config = load_config(tmp_path)
+    plan = make_plan(config, list_repo_files(config.root))
+    (warning,) = [w for w in plan.warnings if "pins are for the running Python" in w]
+    assert "for a, b" in warning
+    assert RUNNING_PYTHON in warning
+    assert {s.python for s in plan.servers} == {RUNNING_PYTHON}
+
+
+def test_a_target_outside_requires_python_names_both(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        planned(
+            tmp_path,
+            '[bundle]\npython = "3.10"\n' + TWO,
+            {"apps/a/pyproject.toml": '[project]\nname = "a"\nrequires-python = ">=3.12"\n'},
+        )
+    message = str(info.value)
+    assert message.startswith("apps/a/pyproject.toml: project.requires-python:")
+    assert "3.10" in message
+    assert "'>=3.12'" in message
+    assert "[bundle] python" in message
+
+
+def test_a_patch_level_bound_accepts_the_line(tmp_path: Path) -> None:
+    found = planned(
+        tmp_path,
+        '[bundle]\npython = "3.12"\n' + TWO,
+        {"apps/a/pyproject.toml": '[project]\nname = "a"\nrequires-python = ">=3.12.1"\n'},
+    )
+    assert found["a"][0] == "3.12"
+
+
+def test_manifest_deploy_md_and_requirements_name_the_target(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    write(
+        tmp_path,
+        {
+            "mcpbundle.toml": (
+                f"[bundle]\nno-index = true\nfind-links = [{str(wheelhouse)!r}]\n"
+                '[servers.a]\npath = "a"\nentrypoint = "server.py"\n'
+            ),
+            ".python-version": f"{RUNNING_PYTHON}\n",
+            "a/server.py": SRV,
+            "a/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert "pins are for the running Python" not in done.stderr
+    manifest = json.loads((tmp_path / "dist/mcpbundle-manifest.json").read_text())
+    assert manifest["servers"]["a"]["python"] == RUNNING_PYTHON
+    assert f"- Python: {RUNNING_PYTHON}" in (tmp_path / "dist/DEPLOY.md").read_text()
+    first = (tmp_path / "dist/a/requirements.txt").read_text().splitlines()[0]
+    assert first == f"# Pinned for Python {RUNNING_PYTHON}: the host must run this version."
