@@ -6,6 +6,7 @@ Pure planning helpers (they read the repository and return data) used by
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,8 +21,9 @@ from mcpbundle.distinfo import render_dist_info
 from mcpbundle.errors import BuildError, ConfigError
 from mcpbundle.locks import find_lock, preferences_for, read_lock_pins
 from mcpbundle.pyproject import read_pyproject
+from mcpbundle.requirements import read_requirements_file
 from mcpbundle.sdkcompat import imports_mcp_server_fastmcp, mcp_cap_needed
-from mcpbundle.shim import needs_shim, render_shim
+from mcpbundle.shim import CHAIN_DIR, needs_shim, render_shim
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +34,7 @@ class EntryLayout:
     shim: tuple[str, bytes] | None  # (output-relative path, content)
     original: str | None  # the configured entrypoint when a shim replaced it
     warnings: tuple[str, ...]
+    chain: tuple[tuple[str, str], ...] = ()  # (repo path, output path) of package-chain inits
 
 
 def entry_layout(config: Config, server: Server, entry_rel: str, obj: str) -> EntryLayout:
@@ -70,12 +73,18 @@ def entry_layout(config: Config, server: Server, entry_rel: str, obj: str) -> En
             where=f"{config.display}: servers.{server.name}.vendor-dir",
             hint=f"remove vendor-dir or set it to {source_rel!r}",
         )
+    chain = [(name, init.resolve().relative_to(root).as_posix()) for name, init in decision.outside]
+    vendored_inits = [
+        (name, _join(CHAIN_DIR, *name.split("."), "__init__.py")) for name, _ in chain
+    ]
     text = render_shim(
         source_root_rel=source_rel,
         module=decision.module,
         object_name=obj,
         factory=decision.factory,
         extra_path_rels=decision.extra_path_rels(server_dir, entry),
+        outside=vendored_inits,
+        inside_package=decision.inside_package,
     )
     return EntryLayout(
         entry_file=shim_rel,
@@ -84,6 +93,10 @@ def entry_layout(config: Config, server: Server, entry_rel: str, obj: str) -> En
         shim=(shim_rel, text.encode()),
         original=f"{entry_rel}:{obj}",
         warnings=(),
+        chain=tuple(
+            (repo_path, _join(server.path, rel))
+            for (_, repo_path), (_, rel) in zip(chain, vendored_inits, strict=True)
+        ),
     )
 
 
@@ -121,16 +134,49 @@ class LockUse:
     path: str | None  # repo-relative lock file
     preferences: tuple[str, ...]  # name==version seeds for the resolver
     pins: dict[str, str]
+    constraints: tuple[str, ...] = ()  # repo-relative constraint files whose pins seed it too
 
 
 def lock_preferences(config: Config, server: Server, exclude: Iterable[str]) -> LockUse:
+    """The nearest lock's pins, then the configured constraint files' pins over them."""
+    skip: set[str] = {canonicalize_name(n) for n in exclude}
+    use = _lock_use(config, server, skip)
+    files = [*config.bundle.constraints, *(_join(server.path, c) for c in server.constraints)]
+    if not files:
+        return use
+    pins = {line.partition("==")[0]: line.partition("==")[2] for line in use.preferences}
+    for rel in files:
+        normalised = PurePosixPath(os.path.normpath(rel)).as_posix()
+        for name, version in constraint_pins(config.root / normalised, normalised).items():
+            if name not in skip:
+                pins[name] = version
+    return LockUse(
+        path=use.path,
+        preferences=tuple(f"{n}=={v}" for n, v in sorted(pins.items())),
+        pins=use.pins,
+        constraints=tuple(PurePosixPath(os.path.normpath(f)).as_posix() for f in files),
+    )
+
+
+def constraint_pins(path: Path, display: str) -> dict[str, str]:
+    """``name==version`` entries of a constraints file (other lines decide nothing here)."""
+    found: dict[str, str] = {}
+    for line in read_requirements_file(path, root=path.parent.resolve(), display=display):
+        if line.kind != "pypi" or line.requirement is None or line.name is None:
+            continue
+        specs = list(Requirement(line.requirement).specifier)
+        if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
+            found[line.name] = specs[0].version
+    return found
+
+
+def _lock_use(config: Config, server: Server, skip: set[str]) -> LockUse:
     found = find_lock(config.root / server.path, config.root)
     if found is None:
         return LockUse(path=None, preferences=(), pins={})
     lock = read_lock_pins(found)
     if lock is None:
         return LockUse(path=None, preferences=(), pins={})
-    skip = {canonicalize_name(n) for n in exclude}
     names = [n for n in lock.pins if n not in skip]
     rel = found.resolve().relative_to(config.root).as_posix()
     if rel == _join(server.path, "requirements.txt"):

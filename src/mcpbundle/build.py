@@ -17,6 +17,7 @@ from typing import Any
 from mcpbundle import __version__, emit, secretscan
 from mcpbundle.closure import Rewrite
 from mcpbundle.config import Config, check_output_dir
+from mcpbundle.errors import MCPBundleError
 from mcpbundle.files import list_repo_files
 from mcpbundle.manifest import (
     DEPLOY_NAME,
@@ -58,6 +59,8 @@ class BuildOptions:
     output: Path | None = None
     strict: bool = False
     dry_run: bool = False
+    keep_going: bool = False  # a failed server is reported; the others are built
+    fetch_git: bool = True  # False: plan without the network (validate, list, check)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +78,7 @@ class BuildResult:
     written: bool
     up_to_date: bool = False
     unchanged: tuple[str, ...] = ()
+    failures: Mapping[str, MCPBundleError] = field(default_factory=dict)  # --keep-going
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +124,14 @@ def output_dir(config: Config, override: Path | None) -> Path:
 def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
     output = output_dir(config, options.output)
     files = list_repo_files(config.root, skip=[output])
-    return make_plan(config, files, only=options.servers, strict=options.strict)
+    return make_plan(
+        config,
+        files,
+        only=options.servers,
+        strict=options.strict,
+        keep_going=options.keep_going,
+        fetch_git=options.fetch_git,
+    )
 
 
 def requirements_in_text(lines: Sequence[str]) -> str:
@@ -162,14 +173,11 @@ def stage_server(
     for rel, data in writes:
         if not reuse.link(staging, rel, data=data):
             emit.write_bytes(staging / rel, data)
-    server_dir = staging / plan.path
-    hashes = {
-        path.relative_to(staging).as_posix(): sha256_file(path)
-        for path in sorted(server_dir.rglob("*"))
-        if path.is_file()
-    }
+    written = sorted({copy.dest for copy in plan.files} | {rel for rel, _ in writes})
+    hashes = {rel: sha256_file(staging / rel) for rel in written}
     return {
         "path": plan.path,
+        "python": plan.python,
         "entrypoint": plan.entrypoint,
         "requirements": plan.requirements_txt,
         "shared": list(plan.shared),
@@ -189,14 +197,27 @@ def pin_servers(
     options: BuildOptions,
     pin: Pinner,
     old_pins: Callable[[str], str | None],
+    failures: dict[str, MCPBundleError] | None = None,
 ) -> dict[str, Pinned]:
     """Pins for the planned servers. A shared lock covers every server, even in a partial
-    build, so ``build ops`` pins exactly what a full build would."""
+    build, so ``build ops`` pins exactly what a full build would.
+
+    ``failures`` (``--keep-going``): a server whose requirements do not resolve is
+    recorded there and left out, and the others are pinned without it."""
     pin_plan = plan
     if options.servers and config.bundle.lock == "shared":
         pin_plan = plan_build(config, replace(options, servers=()))
     previous = {s.name: old_pins(s.requirements_txt) for s in pin_plan.servers}
-    return pin(pin_plan.servers, previous)
+    remaining = list(pin_plan.servers)
+    while True:
+        try:
+            return pin(remaining, previous)
+        except MCPBundleError as exc:
+            names = {p.name for p in remaining}
+            if failures is None or exc.server not in names:
+                raise
+            failures[exc.server] = exc
+            remaining = [p for p in remaining if p.name != exc.server]
 
 
 def input_hash(config: Config, plan: ServerPlan, pinned: Pinned) -> str:
@@ -211,6 +232,7 @@ def input_hash(config: Config, plan: ServerPlan, pinned: Pinned) -> str:
     # Only repository-relative facts: the hash lands in the manifest, which must be the
     # same wherever the repository is checked out.
     feed(__version__, repr(config.servers[plan.name]), plan.entrypoint, plan.vendor_dir)
+    feed(plan.python)
     feed(*plan.shared, *(f"{r.origin}|{r.original}|{r.replacement}" for r in plan.rewrites))
     feed(str(plan.lock), *plan.preferences, str(plan.original_entrypoint))
     for rel, data in plan.generated:
@@ -274,7 +296,17 @@ def build(
         )
     emit.clean_leftovers(output)  # also when the build turns out to be a no-op
     previous = read_manifest(output / MANIFEST_NAME)
-    pins = pin_servers(config, plan, options, pin, lambda rel: _read_text(output / rel))
+    failures = dict(plan.failures)
+    pins = pin_servers(
+        config,
+        plan,
+        options,
+        pin,
+        lambda rel: _read_text(output / rel),
+        failures=failures if options.keep_going else None,
+    )
+    if failures:  # --keep-going: the failed servers keep their previous output
+        plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
     hashes = {p.name: input_hash(config, p, pins[p.name]) for p in plan.servers}
     unchanged = _unchanged(plan, hashes, previous, output)
     if previous is not None and len(unchanged) == len(plan.servers):
@@ -289,6 +321,7 @@ def build(
                 source=source,
                 written=False,
                 up_to_date=True,
+                failures=failures,
             )
     with emit.staged(output) as staging:
         results, entries = stage_all(
@@ -298,9 +331,8 @@ def build(
             reuse=Reuse.of(output, previous),
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
-        emit.carry_over(
-            output, staging, [e["path"] for n, e in entries.items() if n not in rebuilt]
-        )
+        kept = [rel for n, e in entries.items() if n not in rebuilt for rel in _files_of(e)]
+        emit.carry_over(output, staging, kept)
         emit.swap_in(staging, output)
     return BuildResult(
         output=output,
@@ -309,7 +341,14 @@ def build(
         source=source,
         written=True,
         unchanged=tuple(unchanged),
+        failures=failures,
     )
+
+
+def _files_of(entry: Mapping[str, Any]) -> list[str]:
+    """The output files a manifest entry lists (a server's folder may hold another's)."""
+    files = entry.get("files")
+    return sorted(files) if isinstance(files, dict) else []
 
 
 def _unchanged(
@@ -328,19 +367,35 @@ def _unchanged(
             continue
         if entry.get("inputs") != hashes[server.name]:
             continue
-        if _intact(output, entry):
+        others = [
+            str(e["path"])
+            for n, e in previous["servers"].items()
+            if n != server.name and isinstance(e, dict) and isinstance(e.get("path"), str)
+        ]
+        if _intact(output, entry, others):
             same.append(server.name)
     return same
 
 
-def _intact(output: Path, entry: Mapping[str, Any]) -> bool:
-    """The server's output holds exactly the files its manifest entry lists, unmodified."""
+def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) -> bool:
+    """The server's output holds exactly the files its manifest entry lists, unmodified.
+
+    ``others``: the other servers' folders, which a server at the root contains."""
     files = entry.get("files")
     path = entry.get("path")
     if not isinstance(files, dict) or not isinstance(path, str):
         return False
     server_dir = output / path
     present = {p.relative_to(output).as_posix() for p in server_dir.rglob("*") if p.is_file()}
+    if path in ("", "."):
+        nested = tuple(o.rstrip("/") + "/" for o in others if o not in ("", "."))
+        present = {
+            p
+            for p in present
+            if not p.startswith(nested)
+            and p not in (MANIFEST_NAME, DEPLOY_NAME)
+            and not p.startswith(".mcpbundle")
+        }
     if present != set(files):
         return False
     return all(sha256_file(output / rel) == digest for rel, digest in files.items())

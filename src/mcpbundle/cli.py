@@ -32,7 +32,7 @@ from mcpbundle.clioptions import (
 )
 from mcpbundle.clitools import affected, cache, ci
 from mcpbundle.config import Config
-from mcpbundle.errors import CheckFailed, MCPBundleError, UsageError
+from mcpbundle.errors import BuildError, CheckFailed, MCPBundleError, UsageError
 from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
 from mcpbundle.report import (
@@ -96,6 +96,11 @@ def cli(
 @click.option("--no-wait", is_flag=True, help="Fail if another build of the output is running.")
 @click.option("--no-cache", is_flag=True, help="Resolve again; do not read the resolution cache.")
 @click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Build every other server when one fails (exit 1 listing the failed ones).",
+)
+@click.option(
     "--push",
     "push_remote",
     is_flag=False,
@@ -123,6 +128,7 @@ def build_cmd(
     allow_dirty: bool,
     no_wait: bool,
     no_cache: bool,
+    keep_going: bool,
     push_remote: str | None,
     push_to: str | None,
     as_json: bool,
@@ -130,12 +136,19 @@ def build_cmd(
     """Vendor shared code, pin requirements and write the deploy-ready output."""
     if (push_remote is not None or push_to is not None) and branch is None:
         branch = ""
-    options = BuildOptions(servers=servers, output=output, strict=strict, dry_run=dry_run)
+    options = BuildOptions(
+        servers=servers, output=output, strict=strict, dry_run=dry_run, keep_going=keep_going
+    )
     if branch is not None and not dry_run:
         from mcpbundle.deploy import BranchOptions
 
         if output is not None:
             raise UsageError("--branch and -o/--output cannot be combined")
+        if keep_going:
+            raise UsageError(
+                "--keep-going builds a directory, not --branch",
+                hint="a deploy commit holds every server or none; fix the failing server",
+            )
         branch_options = BranchOptions(
             branch=branch, allow_dirty=allow_dirty, push_remote=push_remote, push_to=push_to
         )
@@ -143,6 +156,7 @@ def build_cmd(
         return
     # A directory build records what it reads so the same command can replay a no-op.
     stampable = not (dry_run or upgrade or upgrade_packages or no_cache or state.debug)
+    stampable = stampable and not keep_going
     recording = watch.recording() if stampable and not verbose_logging() else None
     started = time.time_ns()
     with recording or contextlib.nullcontext() as reads:
@@ -159,6 +173,14 @@ def build_cmd(
             result = build(config, options, source=current_source(config.root), pin=pinner)
     warn_all(result.plan.warnings)
     emit_document(build_report(config, result), as_json, format_build_report)
+    if result.failures:
+        for name, error in sorted(result.failures.items()):
+            click.echo(f"error: server {name!r} failed: {error}", err=True)
+        failed = ", ".join(sorted(result.failures))
+        raise BuildError(
+            f"{len(result.failures)} of {len(servers or config.servers)} servers failed: {failed}",
+            hint="their previous output was kept; the other servers were built",
+        )
     if reads is not None and state.argv is not None:
         _stamp_noop(state.argv, config, result, reads, started_ns=started, as_json=as_json)
 
@@ -228,7 +250,7 @@ build_cmd.name = "build"
 def validate(state: State, strict: bool) -> None:
     """Check mcpbundle.toml and what it points at; build nothing."""
     config = state.config()
-    plan = plan_build(config, BuildOptions(strict=strict, dry_run=True))
+    plan = plan_build(config, BuildOptions(strict=strict, dry_run=True, fetch_git=False))
     warn_all(plan.warnings)
     click.echo(
         f"{config.display}: ok ({len(config.servers)} servers, {len(config.shared)} shared libs)"
@@ -242,7 +264,7 @@ def validate(state: State, strict: bool) -> None:
 def list_cmd(state: State, as_json: bool) -> None:
     """Servers and shared libraries with their paths, entrypoints and closures."""
     config = state.config()
-    plan = plan_build(config, BuildOptions(dry_run=True))
+    plan = plan_build(config, BuildOptions(dry_run=True, fetch_git=False))
     emit_document(list_document(config, plan), as_json, format_list)
 
 
@@ -280,7 +302,7 @@ def check(
         if built:
             targets = built_targets(config, output_dir(config, output), servers)
         else:
-            plan = plan_build(config, BuildOptions(servers=servers, dry_run=True))
+            plan = plan_build(config, BuildOptions(servers=servers, dry_run=True, fetch_git=False))
             targets = source_targets(config, plan, Path(scratch))
         findings = run_checks(
             targets, select=parse_codes(select) or None, ignore=parse_codes(ignore)

@@ -20,6 +20,8 @@ from mcpbundle.config import Config, SharedLib
 from mcpbundle.configchecks import find_cycle
 from mcpbundle.discovery import LibInfo, discover_lib, discover_packages
 from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.locks import workspace_members, workspace_root_of
+from mcpbundle.pyproject import project_name
 from mcpbundle.requirements import ReqLine
 
 
@@ -44,13 +46,20 @@ class Classified:
 
 
 class LibGraph:
-    """Declared (and implicit) shared libraries, discovered once per build."""
+    """Declared (and implicit) shared libraries, discovered once per build.
+
+    Besides the ``[shared.*]`` tables, a library can be another *server* (one server
+    depending on another by distribution name, path or workspace source: vendored like
+    a shared library, no second table needed) or an undeclared directory or uv
+    workspace member (vendored with a warning suggesting the table to add).
+    """
 
     def __init__(self, config: Config, *, strict: bool):
         self.config = config
         self.root = config.root
         self.strict = strict
         self.warnings: list[str] = []
+        self.context: str | None = None  # the server being planned, named in errors
         self.libs: dict[str, LibInfo] = {}
         for name, lib in config.shared.items():
             self.libs[name] = discover_lib(
@@ -58,6 +67,17 @@ class LibGraph:
             )
         self._by_path = {(self.root / lib.path).resolve(): name for name, lib in self.libs.items()}
         self._by_dist = {lib.distribution: name for name, lib in self.libs.items()}
+        self._server_dirs: dict[Path, str] = {}
+        self._server_dists: dict[str, str] = {}
+        for name, server in config.servers.items():
+            directory = (self.root / server.path).resolve()
+            if directory in self._by_path or directory == self.root.resolve():
+                continue  # declared as a library too, or the repository root itself
+            self._server_dirs[directory] = name
+            dist = project_name(directory / "pyproject.toml")
+            if dist is not None and dist not in self._by_dist:
+                self._server_dists[dist] = name
+        self._members: dict[Path, dict[str, Path]] = {}
         self.requires: dict[str, tuple[str, ...]] = {}
         self.third_party: dict[str, tuple[ReqLine, ...]] = {}
         for name in list(self.libs):
@@ -90,7 +110,7 @@ class LibGraph:
             result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
             return
         if line.kind == "pypi":
-            lib = self._by_dist.get(line.name or "")
+            lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
             if lib is None:
                 result.pypi.append(line)
                 return
@@ -110,13 +130,9 @@ class LibGraph:
 
     def _classify_path(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
         if line.path is None:  # uv workspace member, known by name only
-            lib = self._by_dist.get(line.name or "")
+            lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
             if lib is None:
-                raise ConfigError(
-                    f"workspace dependency {line.name!r} is not a declared shared library",
-                    where=line.origin,
-                    hint=f"add a [shared.{line.name}] table with its path",
-                )
+                lib = self._workspace_member(line, owner_dir)
             result.libs.add(lib)
             result.rewrites.append(self._vendored(line, lib))
             return
@@ -126,6 +142,8 @@ class LibGraph:
             result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
             return
         lib = self._by_path.get(target)
+        if lib is None and target in self._server_dirs:
+            lib = self._server_lib(self._server_dirs[target])
         if lib is None:
             lib = self._implicit(line, target)
         result.libs.add(lib)
@@ -170,6 +188,69 @@ class LibGraph:
         self._by_path[target] = name
         self._settle(name)
         return name
+
+    def is_local(self, line: ReqLine, owner_dir: Path) -> bool:
+        """True for an entry naming code of this repository: a path or workspace source,
+        a declared library, a server, or a member of the uv workspace ``owner_dir`` is in."""
+        if line.kind == "path":
+            return True
+        if line.kind != "pypi" or line.name is None:
+            return False
+        if line.name in self._by_dist or line.name in self._server_dists:
+            return True
+        ws_root = workspace_root_of(owner_dir, self.root)
+        return ws_root is not None and line.name in self._member_dists(ws_root)
+
+    def _member_dists(self, ws_root: Path) -> dict[str, Path]:
+        if ws_root not in self._members:
+            self._members[ws_root] = {
+                dist: path
+                for path in workspace_members(ws_root)
+                if (dist := project_name(path / "pyproject.toml")) is not None
+            }
+        return self._members[ws_root]
+
+    def _server_by_dist(self, dist: str | None) -> str | None:
+        server = self._server_dists.get(dist or "")
+        if server is None or server == self.context:
+            return None
+        return self._server_lib(server)
+
+    def _server_lib(self, server: str) -> str:
+        """Another server, vendored like a shared library (its table is the declaration)."""
+        directory = self.config.servers[server].path
+        existing = self._by_path.get((self.root / directory).resolve())
+        if existing is not None:
+            return existing
+        name = server if server not in self.libs else f"{server}-server"
+        lib = SharedLib(name=name, path=directory)
+        self.libs[name] = discover_lib(
+            lib, self.root, key_path=f"servers.{server}", display=self.config.display
+        )
+        self._by_path[(self.root / directory).resolve()] = name
+        self._by_dist[self.libs[name].distribution] = name
+        self._settle(name)
+        return name
+
+    def _workspace_member(self, line: ReqLine, owner_dir: Path) -> str:
+        """A ``{ workspace = true }`` dependency no table declares: find the member by name."""
+        ws_root = workspace_root_of(owner_dir, self.root)
+        members = self._member_dists(ws_root) if ws_root is not None else {}
+        target = members.get(line.name or "")
+        reached = f" (needed by server {self.context!r})" if self.context else ""
+        if target is None:
+            raise ConfigError(
+                f"workspace dependency {line.name!r} is neither a declared shared library nor "
+                f"a member of the uv workspace{reached}",
+                where=line.origin,
+                hint=f"add a [shared.{line.name}] table with its path, or add the member to "
+                "[tool.uv.workspace] members",
+            )
+        return self._by_path.get(target) or (
+            self._server_lib(self._server_dirs[target])
+            if target in self._server_dirs
+            else self._implicit(line, target)
+        )
 
     def _vendored(self, line: ReqLine, lib: str) -> Rewrite:
         return Rewrite(

@@ -33,7 +33,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
 
 RESOLVERS = ("pip-tools", "uv")
-GIT_POLICIES = ("vendor", "pin")
+GIT_POLICIES = ("vendor", "pin", "pypi")
 LOCK_MODES = ("shared", "per-server")
 SHIM_MODES = ("auto", "always", "never")
 
@@ -60,6 +60,7 @@ class BundleSettings:
     branch: str = "deploy"
     deploy: DeploySettings = field(default_factory=DeploySettings)
     lock: str = "shared"
+    constraints: tuple[str, ...] = ()  # pin files, relative to the config: resolver preferences
     add_fastmcp: bool = True
     auto_fix: bool = True
     allow_secrets: tuple[str, ...] = ()
@@ -79,7 +80,8 @@ class Server:
     path: str  # POSIX, relative to the config directory
     entrypoint: str  # file, relative to ``path``
     object: str | None = None  # None: FastMCP's rule (mcp, server, app)
-    requirements: str | None = None  # relative to ``path``; None: default rule
+    requirements: str | None = None  # relative to ``path`` (may leave it); None: default rule
+    constraints: tuple[str, ...] = ()  # pin files, relative to ``path``: resolver preferences
     shared: tuple[str, ...] = ()
     vendor_dir: str | None = None  # relative to ``path``; None: the entrypoint's directory
     exclude: tuple[str, ...] = ()
@@ -160,7 +162,7 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
     known = (
         "output", "exclude", "python", "index-url", "extra-index-urls", "find-links",
         "no-index", "hashes", "resolver", "git", "git-overrides", "branch", "deploy",
-        "lock", "add-fastmcp", "auto-fix", "allow-secrets",
+        "lock", "constraints", "add-fastmcp", "auto-fix", "allow-secrets",
     )  # fmt: skip
     reader.reject_unknown("bundle", table, known)
     values: dict[str, Any] = {}
@@ -181,6 +183,11 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
         if not _PYTHON.match(python):
             raise reader.fail("bundle.python", f"must look like '3.12', got {python!r}")
         values["python"] = python
+    if "constraints" in table:
+        values["constraints"] = tuple(
+            inside_path(reader, f"bundle.constraints[{index}]", item, root, root, kind="file")
+            for index, item in enumerate(reader.strings("bundle.constraints", table["constraints"]))
+        )
     if "resolver" in table:
         values["resolver"] = reader.choice("bundle.resolver", table["resolver"], RESOLVERS)
     if "git" in table:
@@ -270,7 +277,7 @@ def _server(
     _check_name(reader, key_path, name)
     table = reader.table(key_path, value)
     known = (
-        "path", "entrypoint", "requirements", "shared", "vendor-dir", "exclude",
+        "path", "entrypoint", "requirements", "constraints", "shared", "vendor-dir", "exclude",
         "shim", "shim-name", "ignore", "env", "expect-tools",
     )  # fmt: skip
     reader.reject_unknown(key_path, table, known)
@@ -299,10 +306,21 @@ def _server(
     values: dict[str, Any] = {}
     if "requirements" in table:
         req_key = join(key_path, "requirements")
+        # A requirement input may live anywhere in the repository (the repository's one
+        # pyproject.toml, say): it is read, never shipped.
         values["requirements"] = inside_path(
             reader, req_key, reader.string(req_key, table["requirements"]), root / path, root,
-            kind="file",
+            kind="file", within_base=False,
         )  # fmt: skip
+    if "constraints" in table:
+        cons_key = join(key_path, "constraints")
+        items = reader.strings(cons_key, table["constraints"])
+        values["constraints"] = tuple(
+            inside_path(
+                reader, f"{cons_key}[{i}]", item, root / path, root, kind="file", within_base=False
+            )
+            for i, item in enumerate(items)
+        )
     if "vendor-dir" in table:
         vendor_key = join(key_path, "vendor-dir")
         vendor = reader.string(vendor_key, table["vendor-dir"])

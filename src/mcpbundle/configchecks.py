@@ -75,15 +75,26 @@ def directory_path(reader: Reader, key_path: str, value: object, root: Path) -> 
 
 
 def inside_path(
-    reader: Reader, key_path: str, text: str, base: Path, root: Path, *, kind: str
+    reader: Reader,
+    key_path: str,
+    text: str,
+    base: Path,
+    root: Path,
+    *,
+    kind: str,
+    within_base: bool = True,
 ) -> str:
-    """Check ``base/text`` exists as ``kind`` inside ``base``; return it relative to ``base``."""
+    """Check ``base/text`` exists as ``kind`` inside ``base`` (or only inside ``root``
+    when not ``within_base``); return it relative to ``base``."""
     check_relative(reader, key_path, text)
     lexical = Path(os.path.normpath(base / text))
     if not lexical.is_relative_to(root):
         raise reader.fail(
             key_path, f"{text!r} points outside the repository", "keep paths inside the repo"
         )
+    if not within_base:
+        _exists_as(reader, key_path, text, lexical, root, kind)
+        return Path(os.path.relpath(lexical, base)).as_posix()
     if not lexical.is_relative_to(base):
         inside = base.relative_to(root).as_posix()
         raise reader.fail(
@@ -91,6 +102,13 @@ def inside_path(
             f"{text!r} points outside {inside!r}",
             f"give a path relative to the server's directory {inside!r}",
         )
+    _exists_as(reader, key_path, text, lexical, root, kind)
+    return lexical.relative_to(base).as_posix()
+
+
+def _exists_as(
+    reader: Reader, key_path: str, text: str, lexical: Path, root: Path, kind: str
+) -> None:
     target = lexical.resolve()
     if not target.is_relative_to(root):
         raise reader.fail(
@@ -104,7 +122,6 @@ def inside_path(
         raise reader.fail(key_path, f"{text!r} is not a directory", "point it at a directory")
     if kind == "file" and not target.is_file():
         raise reader.fail(key_path, f"{text!r} is not a file", "point it at a file")
-    return lexical.relative_to(base).as_posix()
 
 
 def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str] | None:

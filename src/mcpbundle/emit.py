@@ -173,17 +173,25 @@ def _unlink(path: Path) -> None:
 
 
 def carry_over(old_output: Path, staging: Path, paths: Iterable[str]) -> None:
-    """Bring unchanged parts of the previous output into the staging tree (hard links)."""
+    """Bring unchanged files of the previous output into the staging tree (hard links).
+
+    ``paths`` are files (a server's folder may hold another server's, so folders are
+    never copied whole); the directories made for them keep the old ones' mtimes."""
+    made: set[str] = set()
     for rel in paths:
         source = old_output / rel
-        if not source.exists():
+        if not source.is_file():
             continue
         target = staging / rel
-        if source.is_dir():
-            shutil.copytree(source, target, copy_function=_link_or_copy, dirs_exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(str(source), str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(str(source), str(target))
+        parent = Path(rel).parent
+        while parent.parts:
+            made.add(parent.as_posix())
+            parent = parent.parent
+    for rel in sorted(made, key=lambda p: -p.count("/")):
+        with contextlib.suppress(OSError):
+            shutil.copystat(old_output / rel, staging / rel)
 
 
 def _link_or_copy(source: str, target: str) -> str:

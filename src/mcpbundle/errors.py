@@ -16,11 +16,19 @@ class MCPBundleError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        server: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.where = where
         self.hint = hint
+        self.server = server  # the one server this failure belongs to, when it is one
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message

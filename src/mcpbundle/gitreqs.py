@@ -32,7 +32,7 @@ from mcpbundle.gitcache import fetch_commit
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import ReqLine, parse_requirement_text, read_requirements_file
 
-POLICIES = ("vendor", "pin")
+POLICIES = ("vendor", "pin", "pypi")
 _SCHEMES = ("https", "http", "ssh", "git", "file")
 _URL_HINT = "write git+https://host/org/repo@REF#egg=NAME or NAME @ git+https://host/org/repo@REF"
 

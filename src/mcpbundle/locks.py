@@ -113,29 +113,61 @@ def workspace_root_dependencies(server_dir: Path, repo_root: Path) -> tuple[list
     Returns the dependencies and the root ``pyproject.toml`` (repo-relative POSIX
     path), or ``([], None)`` when the server is in no uv workspace.
     """
-    root = repo_root.resolve()
-    server = server_dir.resolve()
-    if not server.is_relative_to(root):
+    ws_root = workspace_root_of(server_dir, repo_root)
+    if ws_root is None:
         return [], None
-    for directory in [server, *server.parents]:
-        if not directory.is_relative_to(root):
+    pyproject = ws_root / "pyproject.toml"
+    project = _toml(pyproject).get("project", {})
+    deps = project.get("dependencies", []) if isinstance(project, dict) else []
+    display = pyproject.relative_to(repo_root.resolve()).as_posix()
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise ConfigError(
+            "[project].dependencies must be a list of strings",
+            where=display,
+            hint="fix the workspace root's pyproject.toml",
+        )
+    return list(deps), display
+
+
+def workspace_root_of(directory: Path, repo_root: Path) -> Path | None:
+    """The directory whose ``pyproject.toml`` declares a uv workspace ``directory`` is in."""
+    root = repo_root.resolve()
+    start = directory.resolve()
+    if not start.is_relative_to(root):
+        return None
+    for candidate in [start, *start.parents]:
+        if not candidate.is_relative_to(root):
             break
-        pyproject = directory / "pyproject.toml"
+        pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
-            data = _toml(pyproject)
-            workspace = data.get("tool", {}).get("uv", {}).get("workspace")
-            if isinstance(workspace, dict) and _is_member(server, directory, workspace):
-                project = data.get("project", {})
-                deps = project.get("dependencies", []) if isinstance(project, dict) else []
-                display = pyproject.relative_to(root).as_posix()
-                if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-                    raise ConfigError(
-                        "[project].dependencies must be a list of strings",
-                        where=display,
-                        hint="fix the workspace root's pyproject.toml",
-                    )
-                return list(deps), display
-    return [], None
+            workspace = _workspace_table(pyproject)
+            if workspace is not None and _is_member(start, candidate, workspace):
+                return candidate
+    return None
+
+
+def workspace_members(ws_root: Path) -> list[Path]:
+    """Member directories (with a ``pyproject.toml``) of the uv workspace at ``ws_root``."""
+    ws_root = ws_root.resolve()
+    workspace = _workspace_table(ws_root / "pyproject.toml")
+    if workspace is None:
+        return []
+    found = []
+    for pattern in workspace.get("members", []):
+        if not isinstance(pattern, str) or ".." in PurePosixPath(pattern).parts:
+            continue
+        for path in sorted(ws_root.glob(pattern.strip("/"))):
+            member = path.resolve()
+            if (member / "pyproject.toml").is_file() and _is_member(member, ws_root, workspace):
+                found.append(member)
+    return list(dict.fromkeys(found))
+
+
+def _workspace_table(pyproject: Path) -> Mapping[str, Any] | None:
+    tool = _toml(pyproject).get("tool", {})
+    uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    return workspace if isinstance(workspace, dict) else None
 
 
 def _is_member(server: Path, ws_root: Path, workspace: Mapping[str, Any]) -> bool:

@@ -6,10 +6,9 @@ data that :mod:`mcpbundle.resolve` pins and :mod:`mcpbundle.emit` writes.
 
 from __future__ import annotations
 
-import ast
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from packaging.requirements import Requirement
@@ -26,13 +25,15 @@ from mcpbundle.closure import (
 )
 from mcpbundle.config import Config, Server
 from mcpbundle.discovery import LibInfo, import_path
-from mcpbundle.errors import BuildError, UsageError
+from mcpbundle.entrypoints import server_object
+from mcpbundle.errors import BuildError, MCPBundleError, UsageError
+from mcpbundle.fastmcpjson import EntryFacts, is_fastmcp_json
+from mcpbundle.fastmcpjson import rewrite as rewrite_fastmcp_json
 from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
 from mcpbundle.locks import workspace_root_dependencies
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import ReqLine, read_requirements_file
-
-SERVER_NAMES = ("mcp", "server", "app")
+from mcpbundle.targets import check_requires_python, running_python_warning, server_target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,10 +61,14 @@ class ServerPlan:
     skipped_secrets: tuple[str, ...]
     requirements_source: str | None  # repo-relative file the requirements came from
     requirement_files: tuple[str, ...] = ()  # every file its entries came from (-r/-c too)
+    constraints: tuple[str, ...] = ()  # constraint files whose pins seed the resolver
     pyproject: str | None  # repo-relative server pyproject.toml, if any
     original_entrypoint: str | None = None  # the configured entrypoint when shimmed
     lock: str | None = None  # repo-relative lock file whose pins seed the resolver
     preferences: tuple[str, ...] = ()  # name==version from that lock
+    python: str  # the target Python "3.12" the pins and the code are for
+    python_origin: str = ""  # where the target came from ("[bundle] python", a file)
+    unresolved_git: tuple[str, ...] = ()  # git requirements not fetched (planned offline)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -85,6 +90,7 @@ class BuildPlan:
     warnings: tuple[str, ...]
     libs: Mapping[str, LibInfo]  # every shared lib, declared or implicit
     requires: Mapping[str, tuple[str, ...]]  # lib -> libs it needs (declared + inferred)
+    failures: Mapping[str, MCPBundleError] = field(default_factory=dict)  # keep_going only
 
 
 def join(*parts: str) -> str:
@@ -93,9 +99,19 @@ def join(*parts: str) -> str:
 
 
 def make_plan(
-    config: Config, files: RepoFiles, *, only: Sequence[str] = (), strict: bool = False
+    config: Config,
+    files: RepoFiles,
+    *,
+    only: Sequence[str] = (),
+    strict: bool = False,
+    keep_going: bool = False,
+    fetch_git: bool = True,
 ) -> BuildPlan:
-    """Plan the servers named in ``only`` (all when empty)."""
+    """Plan the servers named in ``only`` (all when empty).
+
+    ``keep_going``: a server whose planning fails is left out and its error recorded
+    in ``failures`` instead of raised. ``fetch_git=False`` plans without the network
+    (git requirements that would need a clone are listed, not resolved)."""
     for name in only:
         if name not in config.servers:
             known = ", ".join(config.servers)
@@ -103,20 +119,43 @@ def make_plan(
     graph = LibGraph(config, strict=strict)
     chosen = [s for n, s in config.servers.items() if not only or n in only]
     filt = FileFilter(config.bundle.exclude)
-    plans = tuple(_plan_server(config, server, graph, files, filt) for server in chosen)
+    plans: list[ServerPlan] = []
+    failures: dict[str, MCPBundleError] = {}
+    for server in chosen:
+        graph.context = server.name
+        try:
+            plans.append(_plan_server(config, server, graph, files, filt, fetch_git=fetch_git))
+        except MCPBundleError as exc:
+            if not keep_going:
+                raise
+            failures[server.name] = exc
+        finally:
+            graph.context = None
+    warnings = [*graph.warnings, *(w for p in plans for w in p.warnings)]
+    unchosen = [p.name for p in plans if p.python_origin == "the running Python"]
+    if unchosen:
+        warnings.append(running_python_warning(unchosen))
     return BuildPlan(
-        servers=plans,
-        warnings=(*graph.warnings, *(w for p in plans for w in p.warnings)),
+        servers=tuple(plans),
+        warnings=tuple(dict.fromkeys(warnings)),
         libs=dict(sorted(graph.libs.items())),
         requires=dict(sorted(graph.requires.items())),
+        failures=failures,
     )
 
 
 def _plan_server(
-    config: Config, server: Server, graph: LibGraph, files: RepoFiles, filt: FileFilter
+    config: Config,
+    server: Server,
+    graph: LibGraph,
+    files: RepoFiles,
+    filt: FileFilter,
+    *,
+    fetch_git: bool,
 ) -> ServerPlan:
     root = config.root
     key = f"{config.display}: servers.{server.name}"
+    target = server_target(root, server.path, config.bundle.python, config.display)
     source, lines, project_path = _server_requirements(config, server)
     server_dir = root / server.path
     found = graph.classify(lines, owner_dir=server_dir)
@@ -128,31 +167,47 @@ def _plan_server(
         own = own_found.pypi
     own.extend(_workspace_root(config, server, graph, found))
     git_libs: list[LibInfo] = []
+    unresolved: list[str] = []
     if found.git:
         from mcpbundle.gitplan import expand_git  # GitPython: only for git requirements
 
-        git_libs = expand_git(config, graph, found)
+        outcome = expand_git(config, graph, found, fetch=fetch_git)
+        git_libs, unresolved = outcome.vendored, outcome.unresolved
     closure = graph.closure({*server.shared, *found.libs})
     vendored = (*(graph.libs[name] for name in closure), *git_libs)
+    projects = [root / server.path / "pyproject.toml"]
+    projects += [root / lib.path / "pyproject.toml" for lib in vendored if not _absolute(lib)]
+    check_requires_python(target, projects, root)
     requirements = merge_requirements(
         [found.pypi, own, *(graph.third_party[name] for name in closure)]
     )
     required = {Requirement(r).name.lower().replace("_", "-"): r for r in requirements}
     constraints = constraints_for(lines, required)
     entry_rel = join(server.path, server.entrypoint)
-    obj = server.object or _default_object(root / entry_rel, entry_rel)
+    obj = server_object(root / entry_rel, entry_rel, server.object, f"{key}.entrypoint")
     layout = entry_layout(config, server, entry_rel, obj)
     vendor_dir = layout.vendor_dir
     reject_clashes(config, vendored, vendor_dir, key, requirements)
-    copies, secrets = _server_files(server, files, filt)
+    copies, secrets = _server_files(config, server, files, filt)
     lib_copies, lib_secrets = _vendored_files(vendored, vendor_dir, files, filt)
-    all_copies = sorted(_dedupe([*copies, *lib_copies]), key=lambda c: c.dest)
+    chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
+    all_copies = sorted(_dedupe([*copies, *lib_copies, *chain]), key=lambda c: c.dest)
     lock = lock_preferences(config, server, exclude=[lib.distribution for lib in vendored])
     python_files = [(c.path(root), c.source) for c in all_copies if c.dest.endswith(".py")]
     fix = sdk_fix(config, python_files, requirements, lock.pins)
     generated = dist_infos(config, server, vendored, vendor_dir)
     if layout.shim is not None:
         generated.append(layout.shim)
+    facts = EntryFacts(
+        server_path=server.path,
+        original_entry=entry_rel,
+        entry_file=layout.entry_file,
+        object=layout.object,
+        requirements_txt=join(server.path, "requirements.txt"),
+        python=target.version,
+    )
+    all_copies, rewritten, json_warnings = _fastmcp_jsons(root, all_copies, generated, facts)
+    generated.extend(rewritten)
     return ServerPlan(
         name=server.name,
         path=server.path,
@@ -172,20 +227,47 @@ def _plan_server(
         original_entrypoint=layout.original,
         lock=lock.path,
         preferences=lock.preferences,
-        warnings=(*layout.warnings, *fix.warnings),
+        constraints=lock.constraints,
+        python=target.version,
+        python_origin=target.origin,
+        unresolved_git=tuple(unresolved),
+        warnings=(*layout.warnings, *fix.warnings, *json_warnings),
     )
+
+
+def _fastmcp_jsons(
+    root: Path, copies: list[FileCopy], generated: list[tuple[str, bytes]], facts: EntryFacts
+) -> tuple[list[FileCopy], list[tuple[str, bytes]], list[str]]:
+    """Copies without the ``fastmcp.json`` files, their rewritten contents, and warnings."""
+    shipped = [c.dest for c in copies] + [rel for rel, _ in generated]
+    kept: list[FileCopy] = []
+    rewritten: list[tuple[str, bytes]] = []
+    warnings: list[str] = []
+    for copy in copies:
+        if not is_fastmcp_json(copy.dest):
+            kept.append(copy)
+            continue
+        data, warning = rewrite_fastmcp_json(copy.path(root), copy.dest, facts, shipped)
+        if data is not None:
+            rewritten.append((copy.dest, data))
+        if warning is not None:
+            warnings.append(warning)
+    return kept, rewritten, warnings
 
 
 def _workspace_root(
     config: Config, server: Server, graph: LibGraph, found: Classified
 ) -> list[ReqLine]:
-    """A uv workspace root's own dependencies apply to its member servers."""
+    """A uv workspace root's own third-party dependencies apply to its member servers."""
     _, root_pyproject = workspace_root_dependencies(config.root / server.path, config.root)
     if root_pyproject is None or root_pyproject == join(server.path, "pyproject.toml"):
         return []
     path = config.root / root_pyproject
     info = read_pyproject(path, root=config.root)
-    extra = graph.classify(info.dependencies, owner_dir=path.parent)
+    # Only its third-party dependencies: a composite root names every member, and a
+    # member does not depend on the others because the root does.
+    third_party = [d for d in info.dependencies if not graph.is_local(d, path.parent)]
+    extra = graph.classify(third_party, owner_dir=path.parent)
     _absorb(found, extra)
     return extra.pypi
 
@@ -210,7 +292,7 @@ def _server_requirements(
     pyproject = join(server.path, "pyproject.toml")
     project_path = pyproject if (root / pyproject).is_file() else None
     if server.requirements is not None:
-        source = join(server.path, server.requirements)
+        source = PurePosixPath(os.path.normpath(join(server.path, server.requirements))).as_posix()
     elif (root / server.path / "requirements.txt").is_file():
         source = join(server.path, "requirements.txt")
     elif project_path is not None:
@@ -224,13 +306,21 @@ def _server_requirements(
 
 
 def _server_files(
-    server: Server, files: RepoFiles, filt: FileFilter
+    config: Config, server: Server, files: RepoFiles, filt: FileFilter
 ) -> tuple[list[FileCopy], list[str]]:
     spec = local_spec(server.exclude)
     copies: list[FileCopy] = []
     secrets: list[str] = []
+    # A server at the repository root contains the others: their folders are theirs.
+    nested = [
+        other.path.rstrip("/") + "/"
+        for other in config.servers.values()
+        if other.name != server.name and server.path in ("", ".") and other.path not in ("", ".")
+    ]
     for repo_path, local in under(files.paths, server.path):
         if filt.excluded(repo_path, local, spec):
+            continue
+        if nested and repo_path.startswith(tuple(nested)):
             continue
         if is_secret(repo_path):
             secrets.append(repo_path)
@@ -285,6 +375,11 @@ def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[Fil
     return copies
 
 
+def _absolute(lib: LibInfo) -> bool:
+    """A git checkout in mcpbundle's cache (its source root is absolute)."""
+    return Path(lib.source_root).is_absolute()
+
+
 def _dedupe(copies: list[FileCopy]) -> list[FileCopy]:
     by_dest: dict[str, FileCopy] = {}
     for copy in copies:
@@ -304,69 +399,3 @@ def _check_link(root: Path, repo_path: str) -> None:
             where=repo_path,
             hint="replace the link with the file, or exclude it",
         )
-
-
-def _default_object(entry: Path, display: str) -> str:
-    """FastMCP's rule: the first of mcp / server / app bound at module level."""
-    names = module_level_names(entry)
-    for name in SERVER_NAMES:
-        if name in names:
-            return name
-    raise BuildError(
-        "no module-level server object (mcp, server or app)",
-        where=display,
-        hint="assign the server at module level (mcp = FastMCP(...)) or set "
-        "entrypoint = 'file.py:object'",
-    )
-
-
-def module_level_names(path: Path) -> set[str]:
-    """Names bound at module level (outside functions, classes and ``__main__`` guards)."""
-    try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-    except SyntaxError as exc:
-        raise BuildError(
-            f"syntax error: {exc.msg}", where=f"{path.name}:{exc.lineno}", hint="fix the code"
-        ) from exc
-    names: set[str] = set()
-    for node in _module_statements(tree.body):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-        elif isinstance(node, ast.ImportFrom | ast.Import):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-    return names
-
-
-def _module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    flat: list[ast.stmt] = []
-    for node in body:
-        if isinstance(node, ast.If) and _is_main_guard(node.test):
-            flat.extend(_module_statements(node.orelse))
-        elif isinstance(node, ast.If | ast.Try | ast.With):
-            for block in _blocks(node):
-                flat.extend(_module_statements(block))
-        else:
-            flat.append(node)
-    return flat
-
-
-def _blocks(node: ast.If | ast.Try | ast.With) -> list[list[ast.stmt]]:
-    if isinstance(node, ast.If):
-        return [node.body, node.orelse]
-    if isinstance(node, ast.With):
-        return [node.body]
-    return [node.body, node.orelse, node.finalbody, *[h.body for h in node.handlers]]
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
-    )

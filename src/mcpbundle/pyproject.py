@@ -99,6 +99,18 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
     )
 
 
+def project_name(path: Path) -> str | None:
+    """The canonical ``[project].name`` (or Poetry name) of ``path``; None when unreadable."""
+    try:
+        data = read_toml(path, display=path.name)
+    except ConfigError:
+        return None
+    for table in (data.get("project"), _subtable(_subtable(data, "tool"), "poetry")):
+        if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"]:
+            return canonicalize_name(table["name"])
+    return None
+
+
 def _subtable(data: Mapping[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key)
     return value if isinstance(value, dict) else {}

@@ -19,13 +19,14 @@ def affected_scopes(config: Config) -> tuple[Path, list[ServerScope]]:
             "affected needs a git repository", where=str(config.path), hint="run it inside one"
         )
     prefix = config.root.relative_to(repo).as_posix()
-    plan = plan_build(config, BuildOptions(dry_run=True))
+    plan = plan_build(config, BuildOptions(dry_run=True, fetch_git=False))
     scopes = []
     for server in plan.servers:
         watch = {server.path, *(lib.path for lib in server.vendored)}
         if server.requirements_source:
             watch.add(server.requirements_source)
         watch.update(server.requirement_files)  # -r / -c includes, wherever they live
+        watch.update(server.constraints)
         scopes.append(
             ServerScope(
                 name=server.name,

@@ -42,6 +42,13 @@ class ShimDecision:
     module: str  # dotted module to import: "mcp_garmin.server", "mcp_garmin", "server"
     factory: FactoryKind | None  # the configured object is a module-level (async) def
     sibling_imports: tuple[str, ...] = ()  # plain imports of modules next to the entry
+    # Packages of the chain above the server directory (a server that is a subpackage of
+    # a top-level package): (dotted name, its __init__.py). Their __init__.py files ship
+    # in the bundle and the shim builds the chain from them; ``source_root`` is then the
+    # server directory, which is the first package of the chain inside the bundle.
+    outside: tuple[tuple[str, Path], ...] = ()
+    inside_package: str | None = None  # dotted name of the server directory's package
+    package_root: Path | None = None  # the real directory above the top package (source tree)
 
     def source_root_rel(self, server_dir: Path) -> str:
         """``source_root`` relative to ``server_dir`` as POSIX text ("." when equal)."""
@@ -113,6 +120,24 @@ def needs_shim(
     # Plain imports of modules next to the entry work under FastMCP's loader; with
     # a shim they need the entry's directory on sys.path too.
     siblings = _sibling_imports(tree, entry_file.parent) if top_dir is not None else ()
+    outside: tuple[tuple[str, Path], ...] = ()
+    inside_package: str | None = None
+    package_root = source_root
+    if bound is not None and top_dir is not None and not source_root.is_relative_to(bound):
+        # A subpackage server: ship the __init__.py of each package above its directory.
+        chain = list(reversed(list(_dirs_between(entry_file.parent, top_dir))))
+        names = module.split(".")
+        outside = tuple(
+            (".".join(names[: i + 1]), d / "__init__.py")
+            for i, d in enumerate(chain)
+            if not d.is_relative_to(bound)
+        )
+        if not (bound / "__init__.py").is_file() or bound not in chain:
+            outside = ()
+        else:
+            inside_package = ".".join(names[: chain.index(bound) + 1])
+            source_root = bound
+            needed = needed or mode == "auto"
     if needed and bound is not None and not source_root.is_relative_to(bound):
         raise BuildError(
             f"the entrypoint's package {module.split('.')[0]!r} starts above the server "
@@ -127,6 +152,8 @@ def needs_shim(
             where=str(entry_file),
             hint="rename the directory or file to a valid Python identifier",
         )
+    if outside:
+        reasons.append(f"{name}: its package {module.rsplit('.', 1)[0]!r} starts above the server")
     return ShimDecision(
         needed=needed,
         reasons=tuple(reasons),
@@ -134,6 +161,9 @@ def needs_shim(
         module=module,
         factory=factory,
         sibling_imports=siblings,
+        outside=outside,
+        inside_package=inside_package,
+        package_root=package_root,
     )
 
 
@@ -284,6 +314,8 @@ def render_shim(
     factory: FactoryKind | None,
     exposed_name: str = "mcp",
     extra_path_rels: Iterable[str] = (),
+    outside: Iterable[tuple[str, str]] = (),
+    inside_package: str | None = None,
 ) -> str:
     """The text of the shim file placed at the server's output root.
 
@@ -324,6 +356,13 @@ def render_shim(
             "if _mcpbundle_extra not in _mcpbundle_sys.path:",
             "    _mcpbundle_sys.path.append(_mcpbundle_extra)",
         ]
+    chain = [(name, _check_rel(rel, "package chain file")) for name, rel in outside]
+    if inside_package:
+        lines += [*_CHAIN_LOADER, ""]
+        for name, parts in chain:
+            lines.append(f"_mcpbundle_package({name!r}, {_path_expr(parts)}, None)")
+        init = _path_expr(("__init__.py",))
+        lines.append(f"_mcpbundle_package({inside_package!r}, {init}, _mcpbundle_here)")
     lines += ["", f"_mcpbundle_module = _mcpbundle_importlib.import_module({module!r})"]
     target = f"_mcpbundle_module.{object_name}"
     if factory == "sync":
@@ -340,6 +379,29 @@ def _path_expr(parts: tuple[str, ...]) -> str:
         return "_mcpbundle_here"
     args = ", ".join(repr(p) for p in parts)
     return f"_mcpbundle_os.path.join(_mcpbundle_here, {args})"
+
+
+# The packages above a subpackage server, built from their shipped __init__.py files
+# (outermost first), then the server's own package from the shim's directory.
+_CHAIN_LOADER = (
+    "",
+    "",
+    "def _mcpbundle_package(name, init, search):",
+    "    import importlib.util",
+    "",
+    "    locations = [search] if search else []",
+    "    spec = importlib.util.spec_from_file_location(",
+    "        name, init, submodule_search_locations=locations",
+    "    )",
+    "    module = importlib.util.module_from_spec(spec)",
+    "    _mcpbundle_sys.modules[name] = module",
+    "    parent, _, child = name.rpartition('.')",
+    "    if parent:",
+    "        setattr(_mcpbundle_sys.modules[parent], child, module)",
+    "    spec.loader.exec_module(module)",
+)
+
+CHAIN_DIR = "_mcpbundle_chain"
 
 
 # asyncio.run() fails inside a running loop (FastMCP's loader imports this file from

@@ -109,7 +109,7 @@ def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> Source
     return SourceSpec(
         entry=entry,
         object=obj,
-        paths=_unique([decision.source_root, *libs, *extra]),
+        paths=_unique([decision.package_root or decision.source_root, *libs, *extra]),
         root=server_dir,
         shim=shim,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,13 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def plan(root: Path, toml: str, files: dict[str, str], **kwargs: object) -> BuildPlan:
+    """Plan ``files`` in ``root``; a ``.python-version`` names the running Python (as real
+    repositories name theirs) unless ``files`` brings its own."""
+    files = {".python-version": f"{RUNNING}\n", **files}
     write(root, {"mcpbundle.toml": toml, **files})
     config = load_config(root)
     return make_plan(config, list_repo_files(config.root), **kwargs)  # type: ignore[arg-type]
@@ -342,7 +349,7 @@ def test_default_object(tmp_path: Path) -> None:
     files = {
         "a/s.py": "if __name__ == '__main__':\n    mcp = 1\napp = 2\n",
         "b/s.py": "try:\n    server = make()\nexcept ImportError:\n    server = None\n",
-        "c/s.py": "",
+        "c/s.py": "custom = object()\n",
     }
     objects = [s.object for s in plan(tmp_path, toml, files).servers]
     assert objects == ["app", "server", "custom"]

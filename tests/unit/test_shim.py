@@ -123,12 +123,28 @@ def test_relative_import_outside_a_package_uses_namespace_package(tmp_path: Path
     assert decision.source_root_rel(tmp_path) == "."
 
 
-def test_package_above_server_dir_is_an_error(tmp_path: Path) -> None:
+def test_a_server_directory_that_is_a_package_is_loaded_as_one(tmp_path: Path) -> None:
     _tree(tmp_path, {"pkg/__init__.py": "", "pkg/server.py": "from . import x\n"})
-    with pytest.raises(BuildError, match="above the server directory"):
-        needs_shim(tmp_path / "pkg/server.py", tmp_path / "pkg")
-    # not needed -> no error
+    decision = needs_shim(tmp_path / "pkg/server.py", tmp_path / "pkg")
+    assert decision.needed
+    assert decision.inside_package == "pkg"
+    assert decision.outside == ()
+    assert decision.source_root_rel(tmp_path / "pkg") == "."
     assert not needs_shim(tmp_path / "pkg/server.py", tmp_path / "pkg", mode="never").needed
+
+
+def test_a_subpackage_server_names_the_chain_above_it(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {"top/__init__.py": "", "top/calc/__init__.py": "", "top/calc/server.py": "import x\n"},
+    )
+    decision = needs_shim(tmp_path / "top/calc/server.py", tmp_path / "top/calc")
+    assert decision.needed
+    assert decision.module == "top.calc.server"
+    assert decision.inside_package == "top.calc"
+    assert [(name, p.relative_to(tmp_path).as_posix()) for name, p in decision.outside] == [
+        ("top", "top/__init__.py")
+    ]
 
 
 def test_syntax_error_is_one_line(tmp_path: Path) -> None:

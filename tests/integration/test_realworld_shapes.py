@@ -1,0 +1,445 @@
+"""Shapes real monorepos have, each built by the real CLI and loaded by the real fastmcp.
+
+A uv workspace root that is itself a composite server, servers other servers depend
+on, a git host that cannot be reached, a failing server among good ones, a server
+that is a subpackage of a top-level package, the repository's one pyproject as a
+server's requirements, a repository constraints file, a shipped fastmcp.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.fastmcpcli import run_inspect, tool_names
+from support.monorepo import mcpbundle, tree, write
+
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def bundle_table(wheelhouse: Path, extra: str = "") -> str:
+    return (
+        f"[bundle]\npython = '{RUNNING}'\nno-index = true\n"
+        f"find-links = [{str(wheelhouse)!r}]\n{extra}"
+    )
+
+
+def server_py(name: str, imports: str, tools: dict[str, str]) -> str:
+    body = "".join(
+        f"\n\n@mcp.tool\ndef {tool}() -> str:\n    return {expr}\n" for tool, expr in tools.items()
+    )
+    return f"from fastmcp import FastMCP\n{imports}\nmcp = FastMCP({name!r}){body}"
+
+
+def manifest(root: Path) -> dict[str, dict[str, object]]:
+    data = json.loads((root / "dist" / "mcpbundle-manifest.json").read_text())
+    return data["servers"]  # type: ignore[no-any-return]
+
+
+def loaded_tools(root: Path, server: str, cwd: Path) -> list[str]:
+    entry = manifest(root)[server]["entrypoint"]
+    return tool_names(run_inspect(root / "dist" / str(entry), cwd))
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+# -- a workspace root that is itself a server ---------------------------------------
+
+
+def make_workspace(root: Path, wheelhouse: Path) -> None:
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.suite]\npath = '.'\nentrypoint = 'suite_server.py'\n"
+            "[servers.a]\npath = 'members/tool-a'\nentrypoint = 'src/tool_a/server.py'\n"
+            "[servers.b]\npath = 'members/tool-b'\nentrypoint = 'src/tool_b/server.py'\n",
+            # The root project is the composite: it depends on every member.
+            "pyproject.toml": (
+                "[project]\nname = 'suite'\nversion = '0.1'\n"
+                "dependencies = ['alpha', 'tool-a', 'tool-b']\n"
+                "[tool.uv.sources]\ntool-a = { workspace = true }\n"
+                "tool-b = { workspace = true }\n"
+                "[tool.uv.workspace]\nmembers = ['members/*']\n"
+            ),
+            "suite_server.py": server_py(
+                "suite",
+                "from tool_a.ops import add\nfrom tool_b.ops import shout\n",
+                {"suite_add": "str(add(1, 2))", "suite_shout": "shout('x')"},
+            ),
+            "members/tool-a/pyproject.toml": (
+                "[project]\nname = 'tool-a'\nversion = '1.0'\ndependencies = ['beta']\n"
+            ),
+            "members/tool-a/src/tool_a/__init__.py": "",
+            "members/tool-a/src/tool_a/ops.py": "def add(x, y):\n    return x + y\n",
+            "members/tool-a/src/tool_a/server.py": server_py(
+                "a", "from tool_a.ops import add\n", {"a_add": "str(add(2, 2))"}
+            ),
+            # b depends on server a by workspace source: a is vendored into b.
+            "members/tool-b/pyproject.toml": (
+                "[project]\nname = 'tool-b'\nversion = '1.0'\n"
+                "dependencies = ['gamma', 'tool-a']\n"
+                "[tool.uv.sources]\ntool-a = { workspace = true }\n"
+            ),
+            "members/tool-b/src/tool_b/__init__.py": "",
+            "members/tool-b/src/tool_b/ops.py": (
+                "from tool_a.ops import add\n\n\n"
+                "def shout(s):\n    return s.upper() + str(add(0, 1))\n"
+            ),
+            "members/tool-b/src/tool_b/server.py": server_py(
+                "b", "from tool_b.ops import shout\n", {"b_shout": "shout('y')"}
+            ),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    root = tmp_path_factory.mktemp("ws") / "repo"
+    make_workspace(root, wheelhouse)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    assert "declared shared library" not in done.stderr
+    return root
+
+
+def requirements_in(root: Path, server: str) -> list[str]:
+    path = root / "dist" / str(manifest(root)[server]["path"]) / "requirements.in"
+    return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def test_members_inherit_the_roots_third_party_dependencies_only(workspace: Path) -> None:
+    assert requirements_in(workspace, "a") == ["alpha", "beta", "fastmcp"]
+    assert manifest(workspace)["a"]["shared"] == []
+    files = manifest(workspace)["a"]["files"]
+    assert not any("tool_b" in str(f) for f in files)  # type: ignore[union-attr]
+
+
+def test_a_server_another_depends_on_is_vendored_without_a_shared_table(workspace: Path) -> None:
+    assert manifest(workspace)["b"]["shared"] == ["a"]
+    assert requirements_in(workspace, "b") == ["alpha", "beta", "fastmcp", "gamma"]
+    assert (workspace / "dist/members/tool-b/src/tool_a/ops.py").is_file()
+
+
+def test_the_root_composite_vendors_its_members_and_not_their_folders(workspace: Path) -> None:
+    assert manifest(workspace)["suite"]["shared"] == ["a", "b"]
+    suite_files = list(manifest(workspace)["suite"]["files"])  # type: ignore[call-overload]
+    assert "tool_a/ops.py" in suite_files
+    assert not any(f.startswith("members/") for f in suite_files)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("server", "tools"),
+    [("suite", ["suite_add", "suite_shout"]), ("a", ["a_add"]), ("b", ["b_shout"])],
+)
+def test_workspace_bundles_load(
+    workspace: Path, server: str, tools: list[str], tmp_path: Path
+) -> None:
+    assert loaded_tools(workspace, server, tmp_path) == tools
+
+
+def test_a_rebuild_of_the_workspace_is_up_to_date(workspace: Path) -> None:
+    before = tree(workspace / "dist")
+    done = mcpbundle(workspace, "--debug", "build")  # --debug: the full path, not the stamp
+    assert done.returncode == 0, done.stderr
+    assert "up to date" in done.stdout
+    assert tree(workspace / "dist") == before
+
+
+def test_an_unknown_workspace_dependency_names_the_server(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    make_workspace(root, wheelhouse)
+    pyproject = root / "members/tool-b/pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("'tool-a']", "'tool-a', 'ghost']")
+        + "ghost = { workspace = true }\n"
+    )
+    done = mcpbundle(root, "build", "b")
+    assert done.returncode == 2, done.stderr
+    (line,) = error_lines(done.stderr)
+    assert "workspace dependency 'ghost'" in line
+    assert "(needed by server 'b')" in line
+
+
+# -- a git host that cannot be reached -----------------------------------------------
+
+UNREACHABLE = "alpha @ git+file:///nonexistent/alpha.git@main"
+
+
+def git_repo(root: Path, wheelhouse: Path, policy: str) -> Path:
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse, f"git = {policy!r}\n")
+            + "[servers.ops]\npath = 'ops'\nentrypoint = 'server.py'\n",
+            "ops/server.py": server_py("ops", "", {"ping": "'pong'"}),
+            "ops/requirements.txt": f"fastmcp\n{UNREACHABLE}\n",
+        },
+    )
+    return root
+
+
+@pytest.mark.parametrize("policy", ["vendor", "pin"])
+def test_an_unreachable_git_host_names_the_pypi_policy(
+    tmp_path: Path, wheelhouse: Path, policy: str
+) -> None:
+    root = git_repo(tmp_path / "repo", wheelhouse, policy)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 1, done.stderr
+    (line,) = error_lines(done.stderr)
+    assert "ops/requirements.txt:2" in line
+    assert '"/nonexistent/alpha" = "pypi" in [bundle.git-overrides]' in line
+    assert not (root / "dist").exists()
+
+
+@pytest.mark.parametrize("command", [["validate"], ["list", "--json"]])
+def test_validate_and_list_never_fetch(
+    tmp_path: Path, wheelhouse: Path, command: list[str]
+) -> None:
+    root = git_repo(tmp_path / "repo", wheelhouse, "vendor")
+    done = mcpbundle(root, *command)
+    assert done.returncode == 0, done.stderr
+    assert "cannot" not in done.stderr
+
+
+def test_git_pypi_policy_takes_the_pypi_release_without_a_clone(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = git_repo(tmp_path / "repo", wheelhouse, "pypi")
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    assert "alpha==2.0" in (root / "dist/ops/requirements.txt").read_text()
+    rewrites = manifest(root)["ops"]["rewrites"]
+    assert {"from": UNREACHABLE, "to": "alpha (PyPI)", "origin": "ops/requirements.txt:2"} in (
+        rewrites  # type: ignore[operator]
+    )
+
+
+def test_a_per_url_pypi_override(tmp_path: Path, wheelhouse: Path) -> None:
+    root = git_repo(tmp_path / "repo", wheelhouse, "vendor")
+    config = root / "mcpbundle.toml"
+    config.write_text(
+        config.read_text().replace(
+            "[servers.ops]",
+            '[bundle.git-overrides]\n"file:///nonexistent/alpha" = "pypi"\n[servers.ops]',
+        )
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+
+
+# -- one failing server among good ones -------------------------------------------
+
+
+def two_servers(root: Path, wheelhouse: Path) -> Path:
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.good]\npath = 'good'\nentrypoint = 'server.py'\n"
+            "[servers.bad]\npath = 'bad'\nentrypoint = 'server.py'\n",
+            "good/server.py": server_py("good", "", {"ping": "'pong'"}),
+            "good/requirements.txt": "fastmcp\nalpha\n",
+            "bad/server.py": server_py("bad", "", {"ping": "'pong'"}),
+            "bad/requirements.txt": "fastmcp\nbeta\n",
+        },
+    )
+    return root
+
+
+def test_keep_going_builds_the_others_and_keeps_the_failed_output(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = two_servers(tmp_path / "repo", wheelhouse)
+    assert mcpbundle(root, "build").returncode == 0
+    bad_before = {k: v for k, v in tree(root / "dist").items() if k.startswith("bad/")}
+    (root / "bad/requirements.txt").write_text("fastmcp\nbeta>=99\n")
+    (root / "good/requirements.txt").write_text("fastmcp\nalpha<2\n")
+    plain = mcpbundle(root, "build")
+    assert plain.returncode == 1
+    assert "alpha==2.0" in (root / "dist/good/requirements.txt").read_text()  # nothing written
+    done = mcpbundle(root, "build", "--keep-going")
+    assert done.returncode == 1, done.stderr
+    lines = error_lines(done.stderr)
+    assert any(line.startswith("error: server 'bad' failed:") and "beta" in line for line in lines)
+    assert lines[-1].startswith("error: 1 of 2 servers failed: bad")
+    assert "built good" in done.stdout
+    assert "alpha==1.1" in (root / "dist/good/requirements.txt").read_text()
+    after = {k: v for k, v in tree(root / "dist").items() if k.startswith("bad/")}
+    assert after == bad_before
+    assert "bad" in manifest(root)
+
+
+# -- a server that is a subpackage of a top-level package --------------------------
+
+
+def test_a_subpackage_server_ships_its_package_chain(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.calc]\npath = 'tools_pkg/calc'\nentrypoint = 'server.py'\n",
+            "tools_pkg/__init__.py": "NAME = 'tools'\n",
+            "tools_pkg/other/__init__.py": "",
+            "tools_pkg/calc/__init__.py": "",
+            "tools_pkg/calc/ops.py": "def add(x, y):\n    return x + y\n",
+            "tools_pkg/calc/server.py": server_py(
+                "calc",
+                "from tools_pkg import NAME\nfrom tools_pkg.calc.ops import add\n"
+                "from . import ops\n",
+                {"calc_add": "NAME + str(add(1, ops.add(1, 1)))"},
+            ),
+            "tools_pkg/calc/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    entry = manifest(root)["calc"]["entrypoint"]
+    assert entry == "tools_pkg/calc/mcpbundle_entry.py:mcp"
+    folder = root / "dist" / "tools_pkg" / "calc"
+    assert (folder / "_mcpbundle_chain/tools_pkg/__init__.py").read_text() == "NAME = 'tools'\n"
+    assert not (root / "dist/tools_pkg/__init__.py").exists()
+    # The server's folder alone loads: nothing outside it is needed.
+    alone = tmp_path / "alone"
+    import shutil
+
+    shutil.copytree(folder, alone / "calc")
+    assert tool_names(run_inspect(alone / "calc" / "mcpbundle_entry.py:mcp", tmp_path)) == [
+        "calc_add"
+    ]
+
+
+# -- inputs from elsewhere in the repository ----------------------------------------
+
+
+def test_requirements_from_the_repositorys_one_pyproject(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.srv]\npath = 'apps/srv'\nentrypoint = 'server.py'\n"
+            "requirements = '../../pyproject.toml'\n",
+            "pyproject.toml": "[project]\nname = 'mono'\nversion = '1'\n"
+            "dependencies = ['fastmcp', 'alpha<2']\n",
+            "apps/srv/server.py": server_py("srv", "", {"ping": "'pong'"}),
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    assert requirements_in(root, "srv") == ["alpha<2", "fastmcp"]
+    assert not (root / "dist/pyproject.toml").exists()
+
+
+def test_a_repository_constraints_file_decides_versions(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(
+                wheelhouse, "constraints = ['constraints/py.txt']\nlock = 'per-server'\n"
+            )
+            + "[servers.srv]\npath = 'srv'\nentrypoint = 'server.py'\n"
+            "[servers.other]\npath = 'other'\nentrypoint = 'server.py'\n"
+            "constraints = ['pins.txt']\n",
+            "constraints/py.txt": "# pins for one Python\nalpha==1.0\nunused==3.0\n",
+            "srv/server.py": server_py("srv", "", {"ping": "'pong'"}),
+            "srv/requirements.txt": "fastmcp\nalpha\n",
+            "other/server.py": server_py("other", "", {"ping": "'pong'"}),
+            "other/requirements.txt": "fastmcp\nalpha\n",
+            "other/pins.txt": "alpha==1.1\n",  # the server's own file wins over the bundle's
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    srv = (root / "dist/srv/requirements.txt").read_text()
+    assert "alpha==1.0" in srv
+    assert "unused" not in srv
+    assert "alpha==1.1" in (root / "dist/other/requirements.txt").read_text()
+
+
+# -- a shipped fastmcp.json ---------------------------------------------------------
+
+
+def test_fastmcp_json_ships_pointing_at_the_bundle(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse) + "[shared.lib]\npath = 'lib'\n"
+            "[servers.srv]\npath = 'srv'\nentrypoint = 'server.py'\n",
+            "lib/pyproject.toml": "[project]\nname = 'lib'\nversion = '1'\n",
+            "lib/lib/__init__.py": "X = 1\n",
+            "srv/server.py": server_py("srv", "import lib\n", {"ping": "str(lib.X)"}),
+            "srv/requirements.txt": "fastmcp\n-e ../lib\n",
+            "srv/fastmcp.json": json.dumps(
+                {
+                    "source": {"path": "server.py", "entrypoint": "mcp"},
+                    "environment": {
+                        "dependencies": ["-e ../lib", "alpha"],
+                        "editable": ["../lib"],
+                        "project": "..",
+                    },
+                    "deployment": {"transport": "http"},
+                }
+            ),
+            "srv/escape.fastmcp.json": json.dumps({"source": {"path": "../lib/lib/__init__.py"}}),
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    shipped = json.loads((root / "dist/srv/fastmcp.json").read_text())
+    assert shipped == {
+        "source": {"type": "filesystem", "path": "server.py", "entrypoint": "mcp"},
+        "environment": {"type": "uv", "python": RUNNING, "requirements": "requirements.txt"},
+        "deployment": {"transport": "http"},
+    }
+    assert not (root / "dist/srv/escape.fastmcp.json").exists()
+    assert "srv/escape.fastmcp.json: not shipped" in done.stderr
+
+
+# -- the entrypoint's object, checked before anything is installed -----------------
+
+
+def test_a_misspelled_object_says_did_you_mean(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.srv]\npath = 'srv'\nentrypoint = 'server.py:mpc'\n",
+            "srv/server.py": server_py("srv", "", {"ping": "'pong'"}),
+        },
+    )
+    done = mcpbundle(root, "validate")
+    assert done.returncode == 2, done.stderr
+    (line,) = error_lines(done.stderr)
+    assert "servers.srv.entrypoint" in line
+    assert "has no module-level 'mpc'" in line
+    assert "did you mean 'mcp'?" in line
+
+
+def test_a_server_made_only_inside_main_points_at_its_line(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.srv]\npath = 'srv'\nentrypoint = 'server.py'\n",
+            "srv/server.py": "from fastmcp import FastMCP\n\n\ndef main():\n"
+            "    app = FastMCP('x')\n    app.run()\n",
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 1, done.stderr
+    (line,) = error_lines(done.stderr)
+    assert line.startswith("error: srv/server.py:5: no module-level server object")
