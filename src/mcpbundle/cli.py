@@ -35,6 +35,7 @@ from mcpbundle.config import Config
 from mcpbundle.errors import BuildError, CheckFailed, MCPBundleError, UsageError
 from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
+from mcpbundle.redact import mask_urls
 from mcpbundle.report import (
     build_report,
     format_build_report,
@@ -313,7 +314,7 @@ def check(
         servers=len(targets),
     )
     if text:
-        click.echo(text)
+        click.echo(mask_urls(text))
     if has_errors(findings):
         raise CheckFailed("check found errors")
 
@@ -344,7 +345,7 @@ def verify(
 
     config = state.config()
     report = run_verify(config, servers=servers, http=http, env_file=env_file, output=output)
-    click.echo(format_report(report, as_json))
+    click.echo(mask_urls(format_report(report, as_json)))
     if not report.ok:
         raise CheckFailed("verify failed", hint="see the report above")
 
@@ -380,7 +381,9 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         click.echo(
-            f"error: internal error: {type(exc).__name__}: {exc} (run with --debug to see more)",
+            mask_urls(
+                f"error: internal error: {type(exc).__name__}: {exc} (run with --debug to see more)"
+            ),
             err=True,
         )
         sys.exit(1)

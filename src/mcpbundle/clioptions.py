@@ -18,6 +18,7 @@ import click
 
 from mcpbundle import progress
 from mcpbundle.config import Config, load_config
+from mcpbundle.redact import mask_urls
 
 log = logging.getLogger("mcpbundle")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,7 +81,8 @@ def parse_codes(text: str) -> frozenset[str]:
 def render_document(
     document: dict[str, Any], as_json: bool, formatter: Callable[[dict[str, Any]], str]
 ) -> str:
-    return json.dumps(document, indent=2, sort_keys=True) if as_json else formatter(document)
+    text = json.dumps(document, indent=2, sort_keys=True) if as_json else formatter(document)
+    return mask_urls(text)
 
 
 def emit_document(
@@ -112,8 +114,10 @@ def verbose_logging() -> bool:
 
 
 class LogFormatter(logging.Formatter):
+    """``warning: ...`` / plain info lines, credentials in URLs masked."""
+
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
+        message = mask_urls(record.getMessage())
         if record.levelno >= logging.WARNING:
             return f"{record.levelname.lower()}: {message}"
         return message

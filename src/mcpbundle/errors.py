@@ -10,6 +10,8 @@ is wrong, and *how* to fix it.
 
 from __future__ import annotations
 
+from mcpbundle.redact import mask_urls
+
 
 class MCPBundleError(Exception):
     """Base class: a failure explained in one line."""
@@ -34,7 +36,7 @@ class MCPBundleError(Exception):
         text = f"{self.where}: {self.message}" if self.where else self.message
         if self.hint:
             text = f"{text}; {self.hint}"
-        return " ".join(text.split("\n"))
+        return mask_urls(" ".join(text.split("\n")))
 
 
 class ConfigError(MCPBundleError):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpbundle.errors import BuildError
+from mcpbundle.redact import mask_urls
 
 MANIFEST_NAME = "mcpbundle-manifest.json"
 DEPLOY_NAME = "DEPLOY.md"
@@ -39,7 +40,8 @@ def render_manifest(source: Source, servers: Mapping[str, Mapping[str, Any]]) ->
         "source": {"commit": source.commit, "dirty": source.dirty},
         "servers": dict(sorted(servers.items())),
     }
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return mask_urls(text).encode()
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:

@@ -32,7 +32,8 @@ from mcpbundle.fastmcpjson import rewrite as rewrite_fastmcp_json
 from mcpbundle.files import FileFilter, RepoFiles, is_secret, local_spec, under
 from mcpbundle.locks import workspace_root_dependencies
 from mcpbundle.pyproject import read_pyproject
-from mcpbundle.requirements import ReqLine, read_requirements_file
+from mcpbundle.redact import mask_urls
+from mcpbundle.requirements import ReqLine, read_requirements_file, without_index_options
 from mcpbundle.targets import check_requires_python, running_python_warning, server_target
 
 
@@ -192,10 +193,15 @@ def _plan_server(
     lib_copies, lib_secrets = _vendored_files(vendored, vendor_dir, files, filt)
     chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
     all_copies = sorted(_dedupe([*copies, *lib_copies, *chain]), key=lambda c: c.dest)
+    regenerated = {join(server.path, "requirements.txt"), join(server.path, "requirements.in")}
+    all_copies, scrubbed = _scrub_requirement_files(
+        root, all_copies, set(_origin_files(lines)) - regenerated
+    )
     lock = lock_preferences(config, server, exclude=[lib.distribution for lib in vendored])
     python_files = [(c.path(root), c.source) for c in all_copies if c.dest.endswith(".py")]
     fix = sdk_fix(config, python_files, requirements, lock.pins)
     generated = dist_infos(config, server, vendored, vendor_dir)
+    generated.extend(scrubbed)
     if layout.shim is not None:
         generated.append(layout.shim)
     facts = EntryFacts(
@@ -233,6 +239,27 @@ def _plan_server(
         unresolved_git=tuple(unresolved),
         warnings=(*layout.warnings, *fix.warnings, *json_warnings),
     )
+
+
+def _scrub_requirement_files(
+    root: Path, copies: list[FileCopy], requirement_files: set[str]
+) -> tuple[list[FileCopy], list[tuple[str, bytes]]]:
+    """Requirement files that ship (``-r``/``-c`` includes) lose their index options, and
+    the credentials of any other URL in them are masked."""
+    sources = {rel for rel in requirement_files if not rel.endswith(".toml")}
+    kept: list[FileCopy] = []
+    scrubbed: list[tuple[str, bytes]] = []
+    for copy in copies:
+        if copy.source not in sources:
+            kept.append(copy)
+            continue
+        text = copy.path(root).read_text(encoding="utf-8-sig")
+        clean = mask_urls(without_index_options(text))
+        if clean == text:
+            kept.append(copy)
+        else:
+            scrubbed.append((copy.dest, clean.encode()))
+    return kept, scrubbed
 
 
 def _fastmcp_jsons(

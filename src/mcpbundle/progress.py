@@ -27,6 +27,9 @@ def step(subject: str, action: str) -> Iterator[None]:
     if not _enabled:
         yield
         return
+    from mcpbundle.redact import mask_urls
+
+    subject = mask_urls(subject)
     stream = sys.stderr
     start = time.monotonic()
     live = stream.isatty()

@@ -5,8 +5,10 @@ The bundle's pyproject must not point anywhere a PyPI-only host cannot follow:
 * ``[project].dependencies`` becomes exactly the pinned lines of
   ``requirements.txt`` (``"dependencies"`` leaves ``[project].dynamic`` and
   ``[tool.setuptools.dynamic]``);
-* ``[tool.uv.sources]`` and ``[tool.uv.workspace]`` go (``[tool.uv]`` too when
-  nothing else is left in it, and ``[tool]`` likewise);
+* ``[tool.uv.sources]``, ``[tool.uv.workspace]`` and uv's index settings go
+  (``[tool.uv]`` too when nothing else is left in it, and ``[tool]`` likewise), as do
+  Poetry's ``[[tool.poetry.source]]`` tables: an index is a resolver input, never part of
+  the bundle, and its URL may carry credentials;
 * Poetry ``path``/``git`` dependencies go, in the main table, in
   ``[tool.poetry.dev-dependencies]`` and in every ``[tool.poetry.group.*]``;
 * ``[build-system]`` goes unless the bundle is meant to be installable, since a
@@ -28,6 +30,7 @@ from tomlkit.items import Array, String
 from mcpbundle.errors import ConfigError
 
 _POETRY_LOCAL_KEYS = ("path", "git")
+_UV_INDEX_KEYS = ("index", "index-url", "extra-index-url", "find-links", "default-index")
 
 
 def rewrite_pyproject(
@@ -85,7 +88,8 @@ def _drop_dynamic(project: MutableMapping[str, Any]) -> None:
 def _rewrite_tool(tool: MutableMapping[str, Any]) -> None:
     uv = tool.get("uv")
     if isinstance(uv, MutableMapping):
-        for key in ("sources", "workspace"):
+        # index settings are resolver inputs (their URLs may carry credentials)
+        for key in ("sources", "workspace", *_UV_INDEX_KEYS):
             if key in uv:
                 del uv[key]
         if not uv:
@@ -101,6 +105,8 @@ def _rewrite_tool(tool: MutableMapping[str, Any]) -> None:
             del tool["setuptools"]
     poetry = tool.get("poetry")
     if isinstance(poetry, MutableMapping):
+        if "source" in poetry:
+            del poetry["source"]
         _drop_local(poetry.get("dependencies"))
         _drop_local(poetry.get("dev-dependencies"))
         groups = poetry.get("group")

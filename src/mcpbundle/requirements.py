@@ -349,3 +349,22 @@ def relative_display(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+INDEX_OPTIONS = frozenset(
+    {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "--no-index"}
+)
+
+
+def without_index_options(text: str) -> str:
+    """A requirements file's text with its index options removed (the index is an input of
+    the resolver, never a file of the bundle: its URLs may carry credentials)."""
+    kept = []
+    for line in text.splitlines(keepends=True):
+        entry = line.strip()
+        option = _split_option(entry)[0] if entry.startswith("-") else ""
+        if option in INDEX_OPTIONS:
+            kept.append(f"# {option} ... (removed by mcpbundle: index options do not ship)\n")
+        else:
+            kept.append(line)
+    return "".join(kept)

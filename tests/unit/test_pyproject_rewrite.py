@@ -203,3 +203,17 @@ def test_invalid_toml_is_a_config_error() -> None:
         rewrite_pyproject("[project\n", pins=[], where="servers/ops/pyproject.toml")
     assert str(info.value).startswith("servers/ops/pyproject.toml: invalid TOML")
     assert info.value.exit_code == 2
+
+
+def test_index_settings_with_credentials_do_not_ship() -> None:
+    text = (
+        '[project]\nname = "s"\ndependencies = ["alpha"]\n'
+        '[tool.uv]\nindex-url = "https://u:tok@corp.example/simple"\ndev-dependencies = []\n'
+        '[[tool.uv.index]]\nname = "corp"\nurl = "https://u:tok@corp.example/simple"\n'
+        '[tool.poetry]\nname = "s"\n'
+        '[[tool.poetry.source]]\nname = "corp"\nurl = "https://u:tok@corp.example/simple"\n'
+    )
+    out = rewrite_pyproject(text, pins=["alpha==1.0"])
+    assert "tok" not in out
+    assert "corp.example" not in out
+    assert "dev-dependencies = []" in out
