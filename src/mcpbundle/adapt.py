@@ -17,8 +17,9 @@ from packaging.utils import canonicalize_name
 from mcpbundle.closure import Rewrite
 from mcpbundle.config import Config, Server
 from mcpbundle.discovery import LibInfo
-from mcpbundle.distinfo import render_dist_info
+from mcpbundle.distinfo import dist_info_dir, render_dist_info
 from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.licences import NOTICES_NAME, Notice, render_notices
 from mcpbundle.locks import find_lock, preferences_for, read_lock_pins
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import read_requirements_file
@@ -100,19 +101,57 @@ def entry_layout(config: Config, server: Server, entry_rel: str, obj: str) -> En
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Metadata:
+    """What a server's bundle carries about the code vendored into it."""
+
+    generated: list[tuple[str, bytes]]  # dist-info files and THIRD_PARTY_NOTICES.md
+    licence_files: list[tuple[str, str]]  # (source: repo-relative or absolute, output path)
+    warnings: list[str]
+
+
 def dist_infos(
     config: Config, server: Server, vendored: Sequence[LibInfo], vendor_dir: str
-) -> list[tuple[str, bytes]]:
-    """``.dist-info`` metadata for every vendored distribution and the server's own project."""
+) -> Metadata:
+    """``.dist-info`` metadata (licence files in ``licenses/``, PEP 639) for every vendored
+    distribution and the server's own project, and the server's notices file."""
     files: list[tuple[str, bytes]] = []
+    licences: list[tuple[str, str]] = []
+    notices: list[Notice] = []
+    warnings: list[str] = []
     for lib in vendored:
+        shipped_names = [rel for rel, _ in lib.licence.files]
         rendered = render_dist_info(
             name=lib.distribution,
             version=lib.version,
             top_level=lib.top_level,
             entry_points=lib.entry_points,
+            licence=lib.licence.expression,
+            licence_files=shipped_names,
         )
         files.extend((_join(vendor_dir, rel), data) for rel, data in rendered.items())
+        info_dir = _join(vendor_dir, dist_info_dir(lib.distribution, lib.version), "licenses")
+        for rel, path in lib.licence.files:
+            source = str(path) if Path(lib.source_root).is_absolute() else _repo_rel(config, path)
+            licences.append((source, _join(info_dir, rel)))
+        notices.append(
+            Notice(
+                distribution=lib.distribution,
+                version=lib.version,
+                licence=lib.licence,
+                origin=lib.origin or lib.path,
+                shipped=tuple(
+                    _server_rel(server.path, _join(info_dir, rel)) for rel in shipped_names
+                ),
+            )
+        )
+        if not lib.licence.known:
+            warnings.append(
+                f"servers.{server.name}: vendored {lib.distribution} ({lib.origin or lib.path}) "
+                "has no licence information; add a LICENSE file or [project] license"
+            )
+    if notices:
+        files.append((_join(server.path, NOTICES_NAME), render_notices(server.name, notices)))
     pyproject = config.root / server.path / "pyproject.toml"
     if pyproject.is_file():
         info = read_pyproject(pyproject, root=config.root)
@@ -126,7 +165,15 @@ def dist_infos(
                 name=info.name, version=info.version, top_level=top, entry_points=info.entry_points
             )
             files.extend((_join(vendor_dir, rel), data) for rel, data in rendered.items())
-    return files
+    return Metadata(generated=files, licence_files=licences, warnings=warnings)
+
+
+def _repo_rel(config: Config, path: Path) -> str:
+    return path.resolve().relative_to(config.root).as_posix()
+
+
+def _server_rel(server_path: str, rel: str) -> str:
+    return rel if server_path in ("", ".") else rel[len(server_path) + 1 :]
 
 
 @dataclass(frozen=True, kw_only=True)

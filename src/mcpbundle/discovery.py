@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from mcpbundle.config import SharedLib
 from mcpbundle.errors import ConfigError
+from mcpbundle.licences import Licence, find_licence
 from mcpbundle.pyproject import read_pyproject
 from mcpbundle.requirements import ReqLine, read_requirements_file
 
@@ -41,6 +42,8 @@ class LibInfo:
     packages: tuple[str, ...]  # import names to vendor (dotted for sub-packages)
     dependencies: tuple[ReqLine, ...]
     entry_points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    licence: Licence = field(default_factory=Licence)
+    origin: str = ""  # where it comes from, for notices: its path, or a git URL at a commit
 
     @property
     def top_level(self) -> tuple[str, ...]:
@@ -88,6 +91,8 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
         packages=packages,
         dependencies=dependencies,
         entry_points=info.entry_points if info else {},
+        licence=find_licence(directory, root),
+        origin=lib.path,
     )
 
 

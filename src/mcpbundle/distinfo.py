@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
@@ -47,6 +48,8 @@ def render_dist_info(
     entry_points: Mapping[str, Mapping[str, str]],
     requires_dist: Sequence[str] = (),
     summary: str | None = None,
+    licence: str | None = None,
+    licence_files: Sequence[str] = (),
 ) -> dict[str, bytes]:
     """The dist-info files, keyed by POSIX path relative to the source root.
 
@@ -58,12 +61,15 @@ def render_dist_info(
     normalized = _version(name, version)
     directory = dist_info_dir(name, version)
     metadata = [
-        "Metadata-Version: 2.1",
+        f"Metadata-Version: {'2.4' if licence or licence_files else '2.1'}",
         f"Name: {name}",
         f"Version: {normalized}",
     ]
     if summary:
         metadata.append(f"Summary: {' '.join(summary.split())}")
+    if licence:
+        metadata.append(f"{'License-Expression' if is_spdx(licence) else 'License'}: {licence}")
+    metadata += [f"License-File: {rel}" for rel in sorted(licence_files)]
     for text in sorted({_requirement(name, r) for r in requires_dist}):
         metadata.append(f"Requires-Dist: {text}")
     files: dict[str, str] = {
@@ -74,7 +80,8 @@ def render_dist_info(
     entry_text = render_entry_points(name, entry_points)
     if entry_text:
         files["entry_points.txt"] = entry_text
-    record = [f"{directory}/{file},," for file in sorted([*files, "RECORD"])]
+    listed = [*files, "RECORD", *(f"licenses/{rel}" for rel in licence_files)]
+    record = [f"{directory}/{file},," for file in sorted(listed)]
     files["RECORD"] = "\n".join(record) + "\n"
     return {f"{directory}/{file}": text.encode("utf-8") for file, text in sorted(files.items())}
 
@@ -104,6 +111,13 @@ def render_entry_points(name: str, entry_points: Mapping[str, Mapping[str, str]]
             lines.append(f"{key.strip()} = {value}")
         sections.append("\n".join(lines) + "\n")
     return "\n".join(sections)
+
+
+def is_spdx(expression: str) -> bool:
+    try:
+        return str(canonicalize_license_expression(expression)) == expression
+    except InvalidLicenseExpression:
+        return False
 
 
 def _check_name(name: str) -> str:

@@ -29,6 +29,7 @@ from mcpbundle.gitreqs import (
     repo_key,
     vendor_info,
 )
+from mcpbundle.licences import find_licence
 from mcpbundle.requirements import ReqLine, parse_requirement_text
 
 
@@ -92,9 +93,18 @@ def expand_git(
                 source_root=str(Path(info.source_root).resolve()),
                 packages=info.packages,
                 dependencies=info.dependencies,
+                licence=find_licence(co.directory, _tree_root(co.directory, spec)),
+                origin=f"{spec.url} at {co.commit}",
             )
         )
     return outcome
+
+
+def _tree_root(directory: Path, spec: GitSpec) -> Path:
+    """The checked-out commit's top directory (above ``#subdirectory=``)."""
+    for _ in Path(spec.subdirectory or "").parts:
+        directory = directory.parent
+    return directory
 
 
 def _from_pypi(config: Config, found: Classified, line: ReqLine, spec: GitSpec) -> None:

@@ -200,7 +200,10 @@ def _plan_server(
     lock = lock_preferences(config, server, exclude=[lib.distribution for lib in vendored])
     python_files = [(c.path(root), c.source) for c in all_copies if c.dest.endswith(".py")]
     fix = sdk_fix(config, python_files, requirements, lock.pins)
-    generated = dist_infos(config, server, vendored, vendor_dir)
+    metadata = dist_infos(config, server, vendored, vendor_dir)
+    licences = [FileCopy(source=src, dest=dest) for src, dest in metadata.licence_files]
+    all_copies = sorted(_dedupe([*all_copies, *licences]), key=lambda c: c.dest)
+    generated = metadata.generated
     generated.extend(scrubbed)
     if layout.shim is not None:
         generated.append(layout.shim)
@@ -237,7 +240,7 @@ def _plan_server(
         python=target.version,
         python_origin=target.origin,
         unresolved_git=tuple(unresolved),
-        warnings=(*layout.warnings, *fix.warnings, *json_warnings),
+        warnings=(*layout.warnings, *fix.warnings, *metadata.warnings, *json_warnings),
     )
 
 

@@ -32,6 +32,7 @@ def git_sources(tmp_path: Path) -> dict[str, str]:
                 "[project]\nname = 'gitlib'\nversion = '0.3'\ndependencies = ['beta']\n"
             ),
             "gitlib/__init__.py": "VALUE = 42\n",
+            "COPYING": "gitlib is free software\n",
         },
         "v0.3",
     )
@@ -79,6 +80,10 @@ def test_git_vendor_and_pin(tmp_path: Path, wheelhouse: Path, git_sources: dict[
     rewrites = {r["from"]: r["to"] for r in manifest["servers"]["svc"]["rewrites"]}
     assert any(to.startswith("vendored gitlib from") for to in rewrites.values())
     assert "alpha==1.1" in rewrites.values()
+    licence = out / "gitlib-0.3.dist-info" / "licenses" / "COPYING"
+    assert licence.read_text() == "gitlib is free software\n"
+    notices = (out / "THIRD_PARTY_NOTICES.md").read_text()
+    assert f"| gitlib | 0.3 | see licence files | {git_sources['vendored']} at " in notices
 
 
 def test_git_missing_ref_is_one_line(

@@ -443,3 +443,41 @@ def test_a_server_made_only_inside_main_points_at_its_line(
     assert done.returncode == 1, done.stderr
     (line,) = error_lines(done.stderr)
     assert line.startswith("error: srv/server.py:5: no module-level server object")
+
+
+# -- licences travel with vendored code ---------------------------------------------
+
+
+def test_vendored_licences_ship_with_notices(tmp_path: Path, wheelhouse: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[shared.mit]\npath = 'libs/mit'\n[shared.bare]\npath = 'libs/bare'\n"
+            "[servers.srv]\npath = 'srv'\nentrypoint = 'server.py'\nshared = ['mit', 'bare']\n",
+            "libs/mit/pyproject.toml": "[project]\nname = 'mitlib'\nversion = '1.2'\n"
+            "license = 'mit'\n",
+            "libs/mit/LICENSE.txt": "MIT License\n",
+            "libs/mit/NOTICE": "mitlib notice\n",
+            "libs/mit/mitlib/__init__.py": "",
+            "libs/bare/bare/__init__.py": "",
+            "srv/server.py": server_py("srv", "import mitlib, bare\n", {"ping": "'pong'"}),
+            "srv/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    info = root / "dist/srv/mitlib-1.2.dist-info"
+    assert (info / "licenses/LICENSE.txt").read_text() == "MIT License\n"
+    assert (info / "licenses/NOTICE").read_text() == "mitlib notice\n"
+    metadata = (info / "METADATA").read_text()
+    assert "License-Expression: MIT" in metadata
+    assert "License-File: LICENSE.txt" in metadata
+    notices = (root / "dist/srv/THIRD_PARTY_NOTICES.md").read_text()
+    row = "| mitlib | 1.2 | MIT | libs/mit | `mitlib-1.2.dist-info/licenses/LICENSE.txt`"
+    assert row in notices
+    assert "| bare | unknown | **unknown** | libs/bare | none |" in notices
+    assert "warning: servers.srv: vendored bare (libs/bare) has no licence information" in (
+        done.stderr
+    )

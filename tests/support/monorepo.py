@@ -31,11 +31,12 @@ def make_monorepo(root: Path, wheelhouse: Path) -> Path:
                 "[servers.sales]\npath = 'sales'\nentrypoint = 'app.py:app'\n"
             ),
             "libs/utils/pyproject.toml": (
-                "[project]\nname = 'acme-utils'\nversion = '1.0'\ndependencies = ['beta']\n"
+                "[project]\nname = 'acme-utils'\nversion = '1.0'\nlicense = 'MIT'\n"
+                "dependencies = ['beta']\n"
             ),
             "libs/utils/acme_utils/__init__.py": "def shout(s):\n    return s.upper()\n",
             "libs/core/pyproject.toml": (
-                "[project]\nname = 'acme-core'\nversion = '2.0'\n"
+                "[project]\nname = 'acme-core'\nversion = '2.0'\nlicense = 'Apache-2.0'\n"
                 "dependencies = ['acme-utils', 'alpha<2']\n"
             ),
             "libs/core/src/acme_core/__init__.py": "from acme_utils import shout\n",

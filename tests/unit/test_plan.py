@@ -41,10 +41,12 @@ def one(result: BuildPlan) -> ServerPlan:
 
 
 LIBS = {
-    "utils/pyproject.toml": '[project]\nname = "shared-utils"\ndependencies = ["pydantic>=2"]\n',
+    "utils/pyproject.toml": (
+        '[project]\nname = "shared-utils"\nlicense = "MIT"\ndependencies = ["pydantic>=2"]\n'
+    ),
     "utils/shared_utils/__init__.py": "",
     "utils/shared_utils/text.py": "",
-    "core/pyproject.toml": '[project]\nname = "shared-core"\n'
+    "core/pyproject.toml": '[project]\nname = "shared-core"\nlicense = "MIT"\n'
     'dependencies = ["shared-utils", "python-dateutil>=2.8"]\n'
     '[tool.uv.sources]\nshared-utils = { path = "../utils" }\n',
     "core/src/shared_core/__init__.py": "",
@@ -157,6 +159,7 @@ def test_implicit_lib_warns(tmp_path: Path) -> None:
         "srv/requirements.txt": "-e ../extra\n",
         "extra/extra_pkg/__init__.py": "",
         "extra/requirements.txt": "rich\n",
+        "extra/LICENSE": "MIT License\n",
     }
     result = plan(tmp_path, toml, files)
     server = one(result)
