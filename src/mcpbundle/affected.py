@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mcpbundle.errors import UsageError
-from mcpbundle.gitsource import git_checked, is_commit, read_file_at, split_z
+from mcpbundle.gitsource import git_call, git_checked, is_commit, read_file_at, split_z
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,15 @@ def affected(
     names = [scope.name for scope in scopes]
     base = is_commit(repo_root, since)
     if base is None:
+        if not _shallow(repo_root):
+            raise UsageError(
+                f"'{since}' does not name a commit in this repository",
+                where="--since",
+                hint="pass a branch, tag or commit that exists (git rev-parse --verify REF)",
+            )
         return AffectedResult(
             names,
-            f"ref '{since}' is not in the local history (shallow clone?); listing all "
+            f"ref '{since}' is not in the local history of this shallow clone; listing all "
             "servers; fetch with --unshallow or fetch-depth: 0",
         )
     config_rel = _config_rel(repo_root, config_path)
@@ -61,6 +67,12 @@ def affected(
             return AffectedResult(names, why)
         hits |= from_config
     return AffectedResult([n for n in names if n in hits], None)
+
+
+def _shallow(repo_root: Path) -> bool:
+    """True in a shallow clone, where history (and so REF) may be missing."""
+    out = git_call(repo_root, "rev-parse", "--is-shallow-repository")
+    return not out.ok or out.line != "false"
 
 
 def changed_paths(repo_root: Path, base: str) -> set[str]:
@@ -111,7 +123,7 @@ def _parse(data: bytes | None) -> dict[str, Any] | None:
         return {}
     try:
         return tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -14,23 +14,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mcpbundle import __version__, emit, secretscan
+from mcpbundle import __version__, emit, ownership, secretscan
 from mcpbundle.closure import Rewrite
 from mcpbundle.config import Config, check_output_dir
 from mcpbundle.errors import MCPBundleError
+from mcpbundle.filecheck import check_shippable
 from mcpbundle.files import list_repo_files
 from mcpbundle.manifest import (
     DEPLOY_NAME,
     MANIFEST_NAME,
     Source,
     env_example_names,
-    read_manifest,
     render_deploy_md,
     render_manifest,
     sha256_file,
 )
 from mcpbundle.pins import parse_pins
 from mcpbundle.plan import BuildPlan, ServerPlan, join, make_plan
+from mcpbundle.regularfile import read_regular
 
 log = logging.getLogger("mcpbundle")
 
@@ -61,6 +62,7 @@ class BuildOptions:
     dry_run: bool = False
     keep_going: bool = False  # a failed server is reported; the others are built
     fetch_git: bool = True  # False: plan without the network (validate, list, check)
+    force: bool = False  # replace an output holding files mcpbundle did not write
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +126,7 @@ def output_dir(config: Config, override: Path | None) -> Path:
 def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
     output = output_dir(config, options.output)
     files = list_repo_files(config.root, skip=[output])
-    return make_plan(
+    plan = make_plan(
         config,
         files,
         only=options.servers,
@@ -132,6 +134,8 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
         keep_going=options.keep_going,
         fetch_git=options.fetch_git,
     )
+    skipped = check_shippable(config, plan, files)  # sizes, kinds, names: before any read
+    return replace(plan, warnings=(*plan.warnings, *skipped)) if skipped else plan
 
 
 def requirements_in_text(lines: Sequence[str]) -> str:
@@ -295,7 +299,8 @@ def build(
             written=False,
         )
     emit.clean_leftovers(output)  # also when the build turns out to be a no-op
-    previous = read_manifest(output / MANIFEST_NAME)
+    owned = ownership.claim(output, repo_root=config.root, force=options.force)
+    previous = owned.previous
     failures = dict(plan.failures)
     pins = pin_servers(
         config,
@@ -309,9 +314,10 @@ def build(
         plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
     hashes = {p.name: input_hash(config, p, pins[p.name]) for p in plan.servers}
     unchanged = _unchanged(plan, hashes, previous, output)
-    if previous is not None and len(unchanged) == len(plan.servers):
+    if previous is not None and not owned.foreign and len(unchanged) == len(plan.servers):
         entries = _merge_entries(config, previous, [])
         current = _index_bytes(config, source, entries)
+        current[ownership.MARKER_NAME] = ownership.render_marker(entries)
         if all(_same(output / name, data) for name, data in current.items()):
             results = [ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers]
             return BuildResult(
@@ -333,6 +339,7 @@ def build(
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
         kept = [rel for n, e in entries.items() if n not in rebuilt for rel in _files_of(e)]
         emit.carry_over(output, staging, kept)
+        emit.write_bytes(staging / ownership.MARKER_NAME, ownership.render_marker(entries))
         emit.swap_in(staging, output)
     return BuildResult(
         output=output,
@@ -402,8 +409,8 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
 
 
 def _same(path: Path, data: bytes) -> bool:
-    try:
-        return path.read_bytes() == data
+    try:  # a regular file only (a FIFO put in the output must not hang the check)
+        return read_regular(path, len(data), follow=False) == data
     except OSError:
         return False
 
@@ -446,6 +453,6 @@ def _index_bytes(
 
 def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular(path, 1 << 24).decode("utf-8")  # a regular file of up to 16 MiB
     except (OSError, UnicodeDecodeError):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import tempfile
 import time
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mcpbundle import __version__, progress, watch
+from mcpbundle import __version__, progress, runner, watch
 from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
 from mcpbundle.clioptions import (
     State,
@@ -32,6 +33,7 @@ from mcpbundle.clioptions import (
 )
 from mcpbundle.clitools import affected, cache, ci
 from mcpbundle.config import Config
+from mcpbundle.errorlines import describe_unexpected, printable
 from mcpbundle.errors import BuildError, CheckFailed, MCPBundleError, UsageError
 from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner
@@ -115,6 +117,10 @@ def cli(
     metavar="URL_OR_REMOTE:BRANCH",
     help="Also push the deploy commit to another repository's branch.",
 )
+@click.option(
+    "--force", is_flag=True, help="Replace an output holding files mcpbundle did not write."
+)
+@click.option("--run-hooks", is_flag=True, help="Run the repository's pre-push hooks on --push.")
 @json_option
 @click.pass_obj
 def build_cmd(
@@ -132,13 +138,20 @@ def build_cmd(
     keep_going: bool,
     push_remote: str | None,
     push_to: str | None,
+    force: bool,
+    run_hooks: bool,
     as_json: bool,
 ) -> None:
     """Vendor shared code, pin requirements and write the deploy-ready output."""
     if (push_remote is not None or push_to is not None) and branch is None:
         branch = ""
     options = BuildOptions(
-        servers=servers, output=output, strict=strict, dry_run=dry_run, keep_going=keep_going
+        servers=servers,
+        output=output,
+        strict=strict,
+        dry_run=dry_run,
+        keep_going=keep_going,
+        force=force,
     )
     if branch is not None and not dry_run:
         from mcpbundle.deploy import BranchOptions
@@ -151,8 +164,9 @@ def build_cmd(
                 hint="a deploy commit holds every server or none; fix the failing server",
             )
         branch_options = BranchOptions(
-            branch=branch, allow_dirty=allow_dirty, push_remote=push_remote, push_to=push_to
-        )
+            branch=branch, allow_dirty=allow_dirty, push_remote=push_remote, push_to=push_to,
+            run_hooks=run_hooks,
+        )  # fmt: skip
         _deploy(state, options, branch_options, upgrade, upgrade_packages, no_cache, as_json)
         return
     # A directory build records what it reads so the same command can replay a no-op.
@@ -356,35 +370,36 @@ cli.add_command(cache)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI and map errors to exit codes (0 ok, 1 failed, 2 bad input)."""
+    """Entry point: run the CLI and map errors to exit codes (0 ok, 1 failed, 2 bad input).
+
+    Every failure is one ``error:`` line on stderr (a traceback only with --debug);
+    SIGINT / SIGTERM / SIGHUP stop the children and exit 130 / 143 / 129.
+    """
     args = list(argv if argv is not None else sys.argv[1:])
     debug = "--debug" in args
+    runner.install_signal_handlers()
     try:
         cli.main(args=args, prog_name="mcpbundle", standalone_mode=False, obj=tuple(args))
     except MCPBundleError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+    except runner.Interrupted as exc:
+        _fail("interrupted" if exc.signum == signal.SIGINT else f"stopped by {exc}", exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # an mcpbundle bug: say so in one line
+    except Exception as exc:
         if debug:
             traceback.print_exc()
-        click.echo(
-            mask_urls(
-                f"error: internal error: {type(exc).__name__}: {exc} (run with --debug to see more)"
-            ),
-            err=True,
-        )
-        sys.exit(1)
+        _fail(describe_unexpected(exc), 1)
     sys.exit(0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(mask_urls(f"error: {printable(message)}"), err=True)
+    sys.exit(code)

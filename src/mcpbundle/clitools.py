@@ -47,10 +47,13 @@ def ci() -> None:
 @ci.command()
 @verbosity_options
 @click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH}.")
+@click.option("--force", is_flag=True, help="With --write: overwrite a hand-edited workflow.")
 @click.option("--python", default="3.12", show_default=True, help="Python for the job.")
 @click.pass_obj
-def github(state: State, write: bool, python: str) -> None:
+def github(state: State, write: bool, force: bool, python: str) -> None:
     """Print the GitHub Actions workflow that keeps the deploy branch current."""
+    from mcpbundle.workflowfile import EditedByHand, stamped, write_workflow
+
     branch = "deploy"
     root = Path.cwd()
     try:
@@ -61,12 +64,14 @@ def github(state: State, write: bool, python: str) -> None:
         pass
     text = github_workflow(python=python, branch=branch)
     if not write:
-        click.echo(text, nl=False)
+        click.echo(stamped(text), nl=False)
         return
-    target = root / WORKFLOW_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {WORKFLOW_PATH}")
+    try:
+        result = write_workflow(root / WORKFLOW_PATH, text, force=force, display=WORKFLOW_PATH)
+    except EditedByHand as exc:
+        click.echo(exc.diff, nl=False)
+        raise
+    click.echo(f"wrote {WORKFLOW_PATH}" if result.written else f"{WORKFLOW_PATH} is up to date")
 
 
 @click.group()

@@ -24,12 +24,15 @@ from mcpbundle.configchecks import (
     find_cycle,
     inside_path,
     output_problem,
+    parse_size,
 )
 from mcpbundle.configread import find_config, read_toml
 from mcpbundle.errors import ConfigError
 from mcpbundle.schema import Reader, join
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MAX_NAME = 64  # characters in a server or shared-library name
+DEFAULT_MAX_FILE_SIZE = 50 * 10**6  # [bundle] max-file-size: 50 MB
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
 
 RESOLVERS = ("pip-tools", "uv")
@@ -64,6 +67,7 @@ class BundleSettings:
     add_fastmcp: bool = True
     auto_fix: bool = True
     allow_secrets: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; a larger file to ship fails the build
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,13 +142,10 @@ def validate(data: Mapping[str, Any], path: Path) -> Config:
     _reject_overlapping_servers(reader, servers, root)
     _reject_shared_duplicates(reader, shared, root)
     protected = [root / s.path for s in servers.values()] + [root / s.path for s in shared.values()]
-    problem = output_problem(root, root / bundle.output, protected)
+    problem = output_problem(root, root / bundle.output, protected, inside_root=True)
     if problem:
-        raise reader.fail(
-            "bundle.output",
-            f"{bundle.output!r} {problem}, which a build would replace",
-            "pick a new subdirectory such as 'dist'",
-        )
+        hint = "pick a new subdirectory such as 'dist'"
+        raise reader.fail("bundle.output", f"{bundle.output!r} {problem}", hint)
     check = reader.table("check", data.get("check", {}))
     reader.reject_unknown("check", check, ("ignore",))
     check_ignore = reader.strings("check.ignore", check["ignore"]) if "ignore" in check else ()
@@ -163,6 +164,7 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
         "output", "exclude", "python", "index-url", "extra-index-urls", "find-links",
         "no-index", "hashes", "resolver", "git", "git-overrides", "branch", "deploy",
         "lock", "constraints", "add-fastmcp", "auto-fix", "allow-secrets",
+        "max-file-size",
     )  # fmt: skip
     reader.reject_unknown("bundle", table, known)
     values: dict[str, Any] = {}
@@ -188,6 +190,8 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
             inside_path(reader, f"bundle.constraints[{index}]", item, root, root, kind="file")
             for index, item in enumerate(reader.strings("bundle.constraints", table["constraints"]))
         )
+    if "max-file-size" in table:
+        values["max_file_size"] = parse_size(reader, "bundle.max-file-size", table["max-file-size"])
     if "resolver" in table:
         values["resolver"] = reader.choice("bundle.resolver", table["resolver"], RESOLVERS)
     if "git" in table:
@@ -222,7 +226,13 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
         raise reader.fail(
             "bundle.output", f"{output!r} starts with '~'", "use a path relative to mcpbundle.toml"
         )
-    problem = output_problem(root, root / output)
+    if Path(output).is_absolute():
+        raise reader.fail(
+            "bundle.output",
+            f"{output!r} is absolute; the output must lie inside the repository",
+            "use a path relative to mcpbundle.toml, or -o for a directory elsewhere",
+        )
+    problem = output_problem(root, root / output, inside_root=True)
     if problem:
         raise reader.fail(
             "bundle.output", f"{output!r} {problem}", "pick a new subdirectory such as 'dist'"
@@ -354,6 +364,13 @@ def _server(
 
 
 def _check_name(reader: Reader, key_path: str, name: str) -> None:
+    if len(name) > MAX_NAME:
+        table = key_path.split(".", 1)[0]
+        raise reader.fail(
+            f"{table}.{name[:20]}…",
+            f"name is {len(name)} characters long; at most {MAX_NAME} are allowed",
+            "pick a shorter name",
+        )
     if not name.strip():
         raise reader.fail(key_path, "name must not be empty", "give the table a name")
     if not _NAME.match(name):

@@ -8,19 +8,30 @@ its key path (``inside_path``, ``directory_path``, ``check_relative``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from mcpbundle.schema import Reader
 
 
-def output_problem(root: Path, output: Path, protected: Iterable[Path] = ()) -> str | None:
+def output_problem(
+    root: Path, output: Path, protected: Iterable[Path] = (), *, inside_root: bool = False
+) -> str | None:
     """Why ``output`` must not be replaced by a build (None when it may).
 
     A build swaps the whole output directory, so it must not be the repository,
-    contain it, be a file, or be (or contain) a directory in ``protected`` (the
-    servers' and shared libraries' sources).
+    contain it, be a file or a symlink (the swap would replace what it points at),
+    be (or contain) a directory in ``protected`` (the servers' and shared
+    libraries' sources), or lie inside one (its build lock and staging
+    directories would ship with it). ``inside_root``: it must also lie inside
+    ``root`` (the config's ``output``; ``-o`` may name a new directory elsewhere).
     """
+    if "\0" in str(output):
+        return "contains a NUL byte"
+    lexical = Path(os.path.normpath(output))
+    if lexical.is_symlink():
+        return "is a symlink, and a build would replace what it points at"
     out = output.resolve()
     root = root.resolve()
     if out == root:
@@ -29,16 +40,44 @@ def output_problem(root: Path, output: Path, protected: Iterable[Path] = ()) -> 
         return "contains the repository"
     if out.exists() and not out.is_dir():
         return "is a file, not a directory"
+    if inside_root and not out.is_relative_to(root):
+        return "is outside the repository (use -o for a directory elsewhere)"
     for source in protected:
         resolved = source.resolve()
+        inside = resolved.is_relative_to(root)
+        shown = resolved.relative_to(root).as_posix() if inside else str(resolved)
         if resolved.is_relative_to(out):
-            shown = (
-                resolved.relative_to(root).as_posix()
-                if resolved.is_relative_to(root)
-                else str(resolved)
+            return f"is or contains the source directory {shown!r}, which a build would replace"
+        if resolved != root and out.is_relative_to(resolved):
+            return (
+                f"is inside the source directory {shown!r}, whose files would ship the "
+                "output's lock and staging directories"
             )
-            return f"is or contains the source directory {shown!r}"
     return None
+
+
+def parse_size(reader: Reader, key_path: str, value: object) -> int:
+    """A size in bytes: an integer, or a string such as ``"50MB"``, ``"512 KiB"``, ``"2GB"``."""
+    hint = "use a number of bytes or a string such as '50MB'"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise reader.fail(key_path, f"must be a size, got {type(value).__name__}", hint)
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.fullmatch(value.strip())
+        if match is None:
+            raise reader.fail(key_path, f"{value!r} is not a size", hint)
+        size = int(float(match.group(1)) * _UNITS[(match.group(2) or "B").upper()])
+    if size <= 0:
+        raise reader.fail(key_path, "must be more than 0 bytes", hint)
+    return size
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?", re.IGNORECASE)
+_UNITS = {
+    "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+    "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
+}  # fmt: skip
 
 
 _BAD_REF_CHARS = frozenset(" ~^:?*[\\\x7f")
@@ -63,6 +102,8 @@ def branch_name_problem(name: str) -> str | None:
 
 
 def check_relative(reader: Reader, key_path: str, text: str) -> None:
+    if "\0" in text:
+        raise reader.fail(key_path, "contains a NUL byte", "remove it from the path")
     if Path(text).is_absolute() or text.startswith("~"):
         raise reader.fail(
             key_path, f"{text!r} is absolute", "use a path relative to mcpbundle.toml"

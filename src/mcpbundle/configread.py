@@ -8,13 +8,16 @@ file into a plain ``dict`` or a one-line :class:`ConfigError` with
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from mcpbundle.errors import ConfigError
+from mcpbundle.regularfile import TooLarge, kind_of, read_regular
 
 CONFIG_NAME = "mcpbundle.toml"
+MAX_TOML_BYTES = 16 * 1024 * 1024
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _TOML_END = "(at end of document)"
@@ -24,14 +27,15 @@ def find_config(start: Path, explicit: Path | None = None) -> Path:
     """The config file: ``explicit`` if given, else ``mcpbundle.toml`` in ``start`` or a parent."""
     if explicit is not None:
         path = explicit if explicit.is_absolute() else start / explicit
-        if path.is_dir():
-            path = path / CONFIG_NAME
-        if not path.is_file():
+        problem = _not_a_config(path)
+        if problem is not None:
             raise ConfigError(
-                "config file not found",
+                problem,
                 where=str(explicit),
                 hint="pass the path of an existing mcpbundle.toml to -c/--config",
             )
+        if path.is_dir():
+            path = path / CONFIG_NAME
         return path.resolve()
     here = start.resolve()
     for directory in (here, *here.parents):
@@ -44,19 +48,42 @@ def find_config(start: Path, explicit: Path | None = None) -> Path:
     )
 
 
+def _not_a_config(path: Path) -> str | None:
+    """Why ``path`` (given to -c) cannot be read as a config file; None if it can."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "config file not found"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        inside = path / CONFIG_NAME
+        return None if inside.is_file() else f"is a directory without {CONFIG_NAME}"
+    if not stat.S_ISREG(mode):
+        return f"is a {kind_of(mode)}, not a file"
+    return None
+
+
 def read_toml(path: Path, *, display: str | None = None) -> dict[str, Any]:
     """Parse a TOML file; a syntax error becomes ``file:line:col: message``."""
     shown = display or path.name
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_TOML_BYTES)
+    except TooLarge as exc:
+        raise ConfigError(
+            f"is {exc.size} bytes, more than a config file may be ({MAX_TOML_BYTES})", where=shown
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", where=shown) from exc
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", where=shown) from exc
     try:
         text = data.decode("utf-8-sig")  # tolerate a BOM (Windows editors write one)
     except UnicodeDecodeError as exc:
         raise ConfigError("not valid UTF-8", where=shown, hint="save the file as UTF-8") from exc
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        hint = "flatten the nested arrays or tables"
+        raise ConfigError("values are nested too deeply to read", where=shown, hint=hint) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_POSITION.search(message)

@@ -7,7 +7,6 @@ branch tip, so sticky pins and partial rebuilds work exactly as for a directory.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from mcpbundle.gitbranch import (
 from mcpbundle.gitsource import read_file_at, repo_root_of, source_state
 from mcpbundle.manifest import DEPLOY_NAME, MANIFEST_NAME, Source, parse_manifest
 from mcpbundle.plan import BuildPlan
+from mcpbundle.tempdirs import temp_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +42,7 @@ class BranchOptions:
     allow_dirty: bool = False
     push_remote: str | None = None
     push_to: str | None = None
+    run_hooks: bool = False  # run the repository's pre-push hooks (default: --no-verify)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,8 +92,8 @@ def build_to_branch(
     )
     source = Source(commit=state.commit, dirty=state.dirty)
     pins = pin_servers(config, plan, options, pin, lambda rel: _decode(at_tip(rel)))
-    with tempfile.TemporaryDirectory(prefix="mcpbundle-branch-") as scratch:
-        tree = Path(scratch) / "tree"
+    with temp_dir("branch") as scratch:
+        tree = scratch / "tree"
         tree.mkdir()
         results, _ = stage_all(config, plan, tree, source=source, pins=pins, previous=previous)
         built = [r.plan.name for r in results]
@@ -125,10 +126,13 @@ def _push(
 ) -> tuple[str, ...]:
     done: list[str] = []
     if options.push_remote is not None:
-        push(repo, remote=options.push_remote, branch=options.branch, expected_old=lease)
+        push(
+            repo, remote=options.push_remote, branch=options.branch, expected_old=lease,
+            run_hooks=options.run_hooks,
+        )  # fmt: skip
         done.append(f"{options.push_remote}/{options.branch}")
     if options.push_to is not None:
-        push_to(repo, target=options.push_to, commit=committed.commit)
+        push_to(repo, target=options.push_to, commit=committed.commit, run_hooks=options.run_hooks)
         done.append(options.push_to)
     return tuple(done)
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mcpbundle.errors import BuildError
 from mcpbundle.manifest import sha256_file
+from mcpbundle.tempdirs import remove_tree
 
 _TMP_MARK = ".mcpbundle-tmp-"
 _OLD_MARK = ".mcpbundle-old-"
@@ -85,7 +86,7 @@ def clean_leftovers(output: Path) -> None:
             olds[-1].rename(output)
     for child, _ in dead:
         if child.exists():
-            shutil.rmtree(child, ignore_errors=True)
+            remove_tree(child)
 
 
 def _dead_leftovers(output: Path) -> list[tuple[Path, str]]:
@@ -122,21 +123,105 @@ def _alive(pid: int) -> bool:
 
 
 def copy_file(source: Path, dest: Path) -> None:
-    """Copy bytes and the executable bit; normalised modes keep outputs reproducible."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Copy bytes and the executable bit; normalised modes keep outputs reproducible.
+
+    A sparse source is copied sparsely (its holes stay holes), so an 8 GiB file of
+    holes costs what its data costs; where the file system cannot say where the
+    holes are, such a file is refused rather than inflated.
+    """
     real = source.resolve() if source.is_symlink() else source
-    _unlink(dest)
-    shutil.copyfile(real, dest)
-    os.chmod(dest, mode_for(real))
+    try:
+        reader = open(real, "rb")  # noqa: SIM115 - closed below; its errors are reading errors
+    except OSError as exc:
+        raise io_error(exc, source, reading=True) from exc
+    try:
+        with reader:
+            info = os.fstat(reader.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise BuildError("is not a regular file", where=str(source))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            _unlink(dest)
+            with open(dest, "wb") as writer:
+                if getattr(info, "st_blocks", info.st_size) * 512 < info.st_size:
+                    _copy_sparse(reader.fileno(), writer.fileno(), info.st_size, source)
+                else:
+                    shutil.copyfileobj(reader, writer, 1 << 20)
+        os.chmod(dest, mode_for(real))
+    except OSError as exc:
+        raise io_error(exc, dest) from exc
     _checkpoint()
+
+
+def _copy_sparse(reader: int, writer: int, size: int, shown: Path) -> None:
+    offset = 0
+    while offset < size:
+        try:
+            start = os.lseek(reader, offset, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                break  # nothing but a hole up to the end
+            raise BuildError(
+                "is a sparse file and this file system cannot tell its holes from its data",
+                where=str(shown),
+                hint="exclude it, or store it without holes",
+            ) from exc
+        end = os.lseek(reader, start, os.SEEK_HOLE)
+        os.lseek(reader, start, os.SEEK_SET)
+        os.lseek(writer, start, os.SEEK_SET)
+        remaining = end - start
+        while remaining > 0:
+            chunk = os.read(reader, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(writer, view) :]
+            remaining -= len(chunk)
+        offset = end
+    os.ftruncate(writer, size)
 
 
 def write_bytes(dest: Path, data: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _unlink(dest)
-    dest.write_bytes(data)
-    os.chmod(dest, 0o644)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _unlink(dest)
+        dest.write_bytes(data)
+        os.chmod(dest, 0o644)
+    except OSError as exc:
+        raise io_error(exc, dest) from exc
     _checkpoint()
+
+
+def io_error(exc: OSError, path: Path, *, reading: bool = False) -> BuildError:
+    """A failed write to ``path`` (or read of it) as one line; a staging path is shown as
+    the output path it stands for. Nothing is swapped in: the previous output stays."""
+    shown = str(path) if reading else _as_output(path)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return BuildError(
+            "no space left on the device (the previous output is unchanged)",
+            where=shown,
+            hint="free some space and build again",
+        )
+    if exc.errno == errno.EFBIG:
+        return BuildError(
+            "file too large: the file-size limit of this process was reached (ulimit -f); "
+            "the previous output is unchanged",
+            where=shown,
+            hint="raise the limit (ulimit -f unlimited) and build again",
+        )
+    verb = "cannot read" if reading else "cannot write"
+    return BuildError(f"{verb}: {exc.strerror or exc}", where=shown)
+
+
+def _as_output(path: Path) -> str:
+    """``/x/.dist.mcpbundle-tmp-12-0/ops/a.py`` -> ``/x/dist/ops/a.py``."""
+    parts = list(path.parts)
+    for index, part in enumerate(parts):
+        if part.startswith(".") and (_TMP_MARK in part or _OLD_MARK in part):
+            mark = _TMP_MARK if _TMP_MARK in part else _OLD_MARK
+            parts[index] = part[1 : part.index(mark)]
+            break
+    return str(Path(*parts))
 
 
 def mode_for(source: Path) -> int:
@@ -211,18 +296,18 @@ def swap_in(staging: Path, output: Path) -> None:
         return
     if _exchange(staging, output):
         _checkpoint()
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         return
     old = output.parent / f".{output.name}{_OLD_MARK}{os.getpid()}-{next(_counter)}"
     output.rename(old)
     _checkpoint()
     staging.rename(output)
     _checkpoint()
-    shutil.rmtree(old, ignore_errors=True)
+    remove_tree(old)
 
 
 def discard(staging: Path) -> None:
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_tree(staging)
 
 
 def _exchange(a: Path, b: Path) -> bool:

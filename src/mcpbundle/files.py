@@ -1,7 +1,8 @@
 """Which files of the repository may ship.
 
 Inside a git work tree: tracked files plus untracked files git does not ignore
-(read through GitPython); elsewhere every file. Then the built-in excludes, the
+(``git ls-files``); elsewhere every file. Only regular files and symlinks are
+listed; anything else is set aside in ``RepoFiles.special``. Then the built-in excludes, the
 configured ``exclude`` patterns (gitignore semantics, via pathspec) and the
 secret-file rules, which no setting can turn off.
 """
@@ -9,13 +10,15 @@ secret-file rules, which no setting can turn off.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 from mcpbundle.errors import BuildError
+from mcpbundle.regularfile import NotRegular, TooLarge, kind_of, read_regular
 from mcpbundle.worktree import git_root
 
 BUILTIN_EXCLUDES = (
@@ -41,61 +44,150 @@ def is_secret(path: str) -> bool:
 
 @dataclass(frozen=True, kw_only=True)
 class RepoFiles:
-    """Every candidate file of the repository, as sorted POSIX paths relative to ``root``."""
+    """Every candidate file of the repository, as sorted POSIX paths relative to ``root``.
+
+    ``special``: entries that are not regular files or symlinks (FIFOs, devices,
+    sockets, git submodules, unreadable or too deeply nested directories), path ->
+    what it is. They are never listed in ``paths``; :mod:`mcpbundle.filecheck`
+    reports those that would ship.
+    """
 
     root: Path
     paths: tuple[str, ...]
     from_git: bool
+    special: Mapping[str, str] = field(default_factory=dict)
+
+
+MAX_DEPTH = 100  # directory levels below the repository root that are listed
+UNREADABLE_DIR = "unreadable directory"
+UNREADABLE = "file that cannot be read"
+TOO_DEEP = f"directory nested more than {MAX_DEPTH} levels deep"
+SUBMODULE = "git submodule"
 
 
 def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
-    """List candidate files under ``root``; directories in ``skip`` (the output) are never read."""
+    """List candidate files under ``root``; directories in ``skip`` (the output) are never read,
+    nor the build lock and staging directories mcpbundle keeps beside them."""
     skipped = [p.resolve() for p in skip]
+    beside = {(s.parent, f".{s.name}") for s in skipped}
     listed = _git_files(root)
     from_git = listed is not None
-    paths = listed if listed is not None else _walk(root)
+    special: dict[str, str] = {}
+    paths = listed if listed is not None else _walk(root, special)
     kept = []
     for rel in paths:
         absolute = root / rel
-        if any(absolute.is_relative_to(s) for s in skipped):
+        if any(absolute.is_relative_to(s) for s in skipped) or _beside(absolute, beside):
             continue
-        if not os.path.lexists(absolute):
+        try:
+            mode = os.lstat(absolute).st_mode
+        except FileNotFoundError:
             continue  # tracked but deleted in the working tree
-        kept.append(rel)
-    return RepoFiles(root=root, paths=tuple(sorted(set(kept))), from_git=from_git)
+        except OSError:
+            special[rel] = UNREADABLE
+            continue
+        if rel.count("/") >= MAX_DEPTH:
+            special["/".join(rel.split("/")[:MAX_DEPTH])] = TOO_DEEP
+        elif stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+            kept.append(rel)
+        else:
+            special[rel] = SUBMODULE if stat.S_ISDIR(mode) else kind_of(mode)
+    return RepoFiles(
+        root=root, paths=tuple(sorted(set(kept))), from_git=from_git,
+        special=dict(sorted(special.items())),
+    )  # fmt: skip
+
+
+def _beside(path: Path, beside: set[tuple[Path, str]]) -> bool:
+    """The output's lock file or a staging/old directory (or something inside one)."""
+    for parent, prefix in beside:
+        if path.is_relative_to(parent) and path != parent:
+            first = path.relative_to(parent).parts[0]
+            if first == f"{prefix}.lock" or first.startswith(f"{prefix}.mcpbundle-"):
+                return True
+    return False
 
 
 def _git_files(root: Path) -> list[str] | None:
     if git_root(root) is None:
-        return None  # not in a work tree: no need to load GitPython
-    try:
-        import git
-    except ImportError:  # pragma: no cover - gitpython is a dependency
+        return None  # not in a work tree
+    from mcpbundle.gitsource import git_call, split_z  # only needed inside a work tree
+
+    inside = git_call(root, "rev-parse", "--is-inside-work-tree")
+    if not inside.ok or inside.line != "true":
         return None
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None
-    if repo.bare or repo.working_tree_dir is None:
-        return None
-    try:
-        out = git.Git(str(root)).ls_files("-z", "--cached", "--others", "--exclude-standard")
-    except git.GitCommandError as exc:
-        raise BuildError(f"git ls-files failed: {exc.stderr.strip()}", where=str(root)) from exc
-    return [p for p in str(out).split("\0") if p]
+    out = git_call(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if not out.ok:
+        raise BuildError(f"git ls-files failed: {out.stderr.strip()}", where=str(root))
+    return split_z(out.stdout)
 
 
-def _walk(root: Path) -> list[str]:
+def _walk(root: Path, special: dict[str, str] | None = None) -> list[str]:
+    """Every entry under ``root`` but directories (and ``.git``), without recursion.
+
+    Symlinks are listed, never followed. Directories that cannot be read, or lie
+    deeper than :data:`MAX_DEPTH`, go to ``special`` instead of being descended.
+    """
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        base = Path(dirpath).relative_to(root)
-        for name in filenames:
-            found.append((base / name).as_posix())
-        for name in dirnames:
-            if (Path(dirpath) / name).is_symlink():
-                found.append((base / name).as_posix())
+    special = {} if special is None else special
+    pending = [""]
+    while pending:
+        base = pending.pop()
+        try:
+            with os.scandir(root / base if base else root) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            special[base] = UNREADABLE_DIR
+            continue
+        for entry in entries:
+            rel = f"{base}/{entry.name}" if base else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                found.append(rel)
+            elif entry.name == ".git":
+                continue
+            elif rel.count("/") + 1 >= MAX_DEPTH:
+                special[rel] = TOO_DEEP
+            else:
+                pending.append(rel)
     return found
+
+
+def read_capped(path: Path, limit: int, *, display: str, follow: bool = True) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    Never blocks on a FIFO or reads a device (:mod:`mcpbundle.regularfile`);
+    ``follow=False`` also refuses a symlink. A larger file raises a
+    :class:`BuildError` naming ``display`` and ``[bundle] max-file-size``; any other
+    problem one naming what it is. For content scanners: pass
+    ``config.bundle.max_file_size``.
+    """
+    try:
+        return read_regular(path, limit, follow=follow)
+    except TooLarge as exc:
+        raise too_large(display, exc.size, limit) from exc
+    except NotRegular as exc:
+        raise BuildError(f"is a {exc.kind}, not a regular file", where=display) from exc
+    except OSError as exc:
+        raise BuildError(f"cannot read: {exc.strerror or exc}", where=display) from exc
+
+
+def too_large(display: str, size: int, limit: int) -> BuildError:
+    return BuildError(
+        f"{human_size(size)} is more than [bundle] max-file-size ({human_size(limit)})",
+        where=display,
+        hint="exclude the file, or raise max-file-size in mcpbundle.toml",
+    )
+
+
+def human_size(size: int) -> str:
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}".replace(".0 ", " ")
+    return f"{size} bytes"
 
 
 class FileFilter:

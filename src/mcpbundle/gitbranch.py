@@ -7,7 +7,9 @@ then ``write-tree``, ``commit-tree`` and ``update-ref NEW OLD``. Passing OLD
 makes git refuse the update if the branch moved since we read it.
 
 Author and committer (names and both dates) come from the caller, never from
-the user's config, so the same source gives the same commit sha.
+the user's config, so the same source gives the same commit sha. No hook of the
+repository runs (``reference-transaction``, ``post-index-change``: git_call turns
+hooks off); a push runs ``pre-push`` only when the caller asks (``run_hooks``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from mcpbundle.errors import GitError, UsageError
 from mcpbundle.gitsource import git_call, git_checked, is_commit, reason, tree_entries
+from mcpbundle.tempdirs import temp_dir
 
 _SKIP = {".git"}
 _NO_SPLIT = ("-c", "core.splitIndex=false")
@@ -107,8 +109,7 @@ def commit_to_branch(
     if not tree_dir.is_dir():
         raise GitError(f"'{tree_dir}' is not a directory", where="commit_to_branch")
     tip = read_tip(repo_root, ref)
-    with tempfile.TemporaryDirectory(prefix="mcpbundle-git-") as tmp_text:
-        tmp = Path(tmp_text)
+    with temp_dir("git") as tmp:
         index_env = {"GIT_INDEX_FILE": str(tmp / "index")}
         entries = _hash_tree_dir(repo_root, tree_dir, roots, tmp)
         if roots is not None and tip is not None:
@@ -316,15 +317,24 @@ def _is_ancestor(repo_root: Path, older: str, newer: str) -> bool:
     return git_call(repo_root, "merge-base", "--is-ancestor", older, newer).ok
 
 
-def push(repo_root: Path, *, remote: str, branch: str, expected_old: str | None) -> None:
-    """Push ``refs/heads/<branch>``, refusing if the remote moved from ``expected_old``."""
+def push(
+    repo_root: Path, *, remote: str, branch: str, expected_old: str | None, run_hooks: bool = False
+) -> None:
+    """Push ``refs/heads/<branch>``, refusing if the remote moved from ``expected_old``.
+
+    Hooks (``pre-push``) are skipped unless ``run_hooks``."""
     _check_remote(remote)
     ref = f"refs/heads/{branch}"
+    lease = f"--force-with-lease={ref}:{expected_old or ''}"
     out = git_call(
-        repo_root, "push", f"--force-with-lease={ref}:{expected_old or ''}", remote, f"{ref}:{ref}"
+        repo_root, "push", *_push_flags(run_hooks), lease, remote, f"{ref}:{ref}", hooks=run_hooks
     )
     if not out.ok:
         raise GitError(f"push of '{branch}' to '{remote}' failed: {reason(out.stderr)}")
+
+
+def _push_flags(run_hooks: bool) -> tuple[str, ...]:
+    return () if run_hooks else ("--no-verify",)
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -344,8 +354,9 @@ def split_target(target: str) -> tuple[str, str]:
     return url, branch
 
 
-def push_to(repo_root: Path, *, target: str, commit: str) -> None:
-    """Push ``commit`` to the branch ``target`` names, with lease semantics."""
+def push_to(repo_root: Path, *, target: str, commit: str, run_hooks: bool = False) -> None:
+    """Push ``commit`` to the branch ``target`` names, with lease semantics (hooks as
+    :func:`push`)."""
     url, branch = split_target(target)
     check = git_call(repo_root, "check-ref-format", "--branch", branch)
     if not check.ok or check.line != branch:
@@ -353,8 +364,9 @@ def push_to(repo_root: Path, *, target: str, commit: str) -> None:
     ref = f"refs/heads/{branch}"
     old = remote_tip(repo_root, remote=url, branch=branch)
     out = git_call(
-        repo_root, "push", f"--force-with-lease={ref}:{old or ''}", url, f"{commit}:{ref}"
-    )
+        repo_root, "push", *_push_flags(run_hooks), f"--force-with-lease={ref}:{old or ''}", url,
+        f"{commit}:{ref}", hooks=run_hooks,
+    )  # fmt: skip
     if not out.ok:
         raise GitError(f"push to '{url}' branch '{branch}' failed: {reason(out.stderr)}")
 

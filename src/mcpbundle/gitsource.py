@@ -4,8 +4,8 @@ Everything here only reads. Commands run with ``GIT_OPTIONAL_LOCKS=0`` so even
 ``git status`` does not refresh (rewrite) the user's index.
 
 :func:`git_call` is the one place mcpbundle's git modules run the git CLI
-(through GitPython's ``Git.execute``); :mod:`mcpbundle.gitbranch` and
-:mod:`mcpbundle.affected` use it too.
+(through :mod:`mcpbundle.runner`, hooks off); :mod:`mcpbundle.gitbranch`,
+:mod:`mcpbundle.affected` and :mod:`mcpbundle.files` use it too.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import git
-
 from mcpbundle.errors import GitError
-from mcpbundle.runner import tail
+from mcpbundle.runner import run_bytes, tail
+from mcpbundle.worktree import git_root
 
 log = logging.getLogger("mcpbundle")
 
 # Never prompt (CI has no terminal), never take optional locks, English messages.
 BASE_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "GCM_INTERACTIVE": "never"}
+# Hooks off for every internal git command (see git_call).
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
 @dataclass(frozen=True)
@@ -63,26 +64,28 @@ def git_call(
     *args: str,
     env: Mapping[str, str] | None = None,
     stdin: BinaryIO | None = None,
+    hooks: bool = False,
 ) -> GitOutput:
-    """Run ``git ARGS`` in ``repo_root``; never raises on a non-zero exit."""
+    """Run ``git ARGS`` in ``repo_root``; never raises on a non-zero exit.
+
+    The repository's hooks never run (``-c core.hooksPath=/dev/null``: internal
+    plumbing must not start a ``reference-transaction``, ``post-index-change`` or
+    ``pre-push`` hook) unless ``hooks=True``. The child runs in its own process
+    group through :mod:`mcpbundle.runner`, so a signal stops it with mcpbundle.
+    """
     full_env = dict(BASE_ENV)
     if env:
         full_env.update(env)
     log.info("+ git %s", shlex.join(args))
-    runner = git.Git(str(repo_root))
+    command = ["git", *([] if hooks else NO_HOOKS), *args]
     try:
-        status, out, err = runner.execute(
-            ["git", *args],
-            istream=stdin,
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            env=full_env,
-        )
-    except git.GitCommandNotFound as exc:
+        done = run_bytes(command, cwd=repo_root, extra_env=full_env, stdin=stdin, quiet=True)
+    except FileNotFoundError as exc:
         raise GitError("git is not installed or not on PATH", hint="install git") from exc
-    return GitOutput(status, out or b"", err or "")
+    except NotADirectoryError as exc:
+        raise GitError(f"not a directory: {repo_root}") from exc
+    stderr = done.stderr.decode("utf-8", "replace") if done.stderr else ""
+    return GitOutput(done.returncode, done.stdout or b"", stderr)
 
 
 def git_checked(
@@ -108,15 +111,10 @@ def reason(stderr: str) -> str:
 def repo_root_of(path: Path) -> Path | None:
     """The top of the (non-bare) git work tree holding ``path``, or None."""
     start = path if path.is_dir() else path.parent
-    try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    if git_root(start) is None:
         return None
-    try:
-        top = repo.working_tree_dir
-    finally:
-        repo.close()
-    return Path(top).resolve() if top else None
+    out = git_call(start, "rev-parse", "--show-toplevel")
+    return Path(out.line).resolve() if out.ok and out.line else None
 
 
 def source_state(repo_root: Path) -> SourceState:

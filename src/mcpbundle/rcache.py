@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +40,7 @@ from packaging.utils import canonicalize_name
 from mcpbundle.cachedir import cache_root
 from mcpbundle.errors import UsageError
 from mcpbundle.pins import logical_lines, verify_pins
+from mcpbundle.regularfile import NotRegular, TooLarge, read_regular
 from mcpbundle.resolve import (
     OUT_FILE,
     ResolveRequest,
@@ -48,11 +49,13 @@ from mcpbundle.resolve import (
     resolve,
     resolver_identity,
 )
+from mcpbundle.tempdirs import remove_tree
 
 log = logging.getLogger("mcpbundle")
 
 KEY_VERSION = 1
 KINDS = ("resolve", "git", "venvs", "stamps")
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
 
 
 # -- the key ------------------------------------------------------------------------
@@ -135,7 +138,10 @@ def read_entry(key: str) -> str | None:
     """The cached output for ``key``; None (and the entry removed) if absent or bad."""
     path = entry_path(key)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_ENTRY_BYTES, follow=False)  # never a FIFO or a device
+    except (NotRegular, TooLarge):
+        log.debug("ignoring resolver cache entry %s: not a regular file of sane size", path)
+        return None
     except OSError:
         return None
     try:
@@ -220,12 +226,38 @@ def _tree_size(path: Path) -> int:
     return total
 
 
+# What mcpbundle writes in each kind's directory; `cache clear` removes these and nothing
+# else, so a cache directory shared with other files (MCPBUNDLE_CACHE_DIR=~) loses only ours.
+_ENTRY_NAMES = {
+    "resolve": re.compile(r"[0-9a-f]{2}"),  # <key[:2]>/ holding <key>.json (and .tmp files)
+    "git": re.compile(r"[0-9a-f]{16}"),  # <sha256(url)[:16]>/
+    "venvs": re.compile(r"[0-9a-f]{64}|\.tmp-[0-9a-f]{12}-[A-Za-z0-9_]+"),
+    "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
+}
+_RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")
+
+
+def _owned(kind: str, path: Path) -> list[Path]:
+    """The entries of ``kind`` under ``path`` that mcpbundle wrote (by name)."""
+    if not path.is_dir() or path.is_symlink():
+        return []
+    found = []
+    for child in sorted(path.iterdir()):
+        if _ENTRY_NAMES[kind].fullmatch(child.name):
+            found.append(child)
+    return found
+
+
 def _entries(kind: str, path: Path) -> int:
-    if not path.is_dir():
-        return 0
     if kind == "resolve":
-        return sum(1 for _ in path.glob("*/*.json"))
-    return sum(1 for _ in path.iterdir())
+        return sum(
+            1
+            for bucket in _owned(kind, path)
+            if bucket.is_dir()
+            for entry in bucket.iterdir()
+            if entry.name.endswith(".json") and _RESOLVE_FILES.fullmatch(entry.name)
+        )
+    return len(_owned(kind, path))
 
 
 def cache_info() -> dict[str, Any]:
@@ -252,7 +284,21 @@ def cache_clear(kinds: Sequence[str] = KINDS) -> int:
         if kind not in KINDS:
             raise UsageError(f"unknown cache kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
         path = root / kind
-        if path.is_dir():
-            removed += _entries(kind, path)
-            shutil.rmtree(path, ignore_errors=True)
+        removed += _entries(kind, path)
+        for entry in _owned(kind, path):
+            if kind == "resolve" and entry.is_dir() and not entry.is_symlink():
+                _clear_bucket(entry)
+            else:
+                remove_tree(entry)
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only when nothing but ours was in it
     return removed
+
+
+def _clear_bucket(bucket: Path) -> None:
+    for entry in bucket.iterdir():
+        if _RESOLVE_FILES.fullmatch(entry.name):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    with contextlib.suppress(OSError):
+        bucket.rmdir()

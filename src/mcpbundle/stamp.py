@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 MAGIC = b"mcpbundle-stamp 1\n"
 RACY_NS = 2_000_000_000
+MAX_STAMP_BYTES = 256 * 1024 * 1024
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"}
     | {"NO_COLOR", "FORCE_COLOR"}
@@ -255,9 +256,12 @@ def _store(path: str, document: dict[str, Any]) -> None:
 
 
 def _load(path: str) -> dict[str, Any] | None:
-    """The stamp at ``path``; None if absent, of another format, or not matching its checksum."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    """The stamp at ``path``; None if absent, of another format, or not matching its checksum.
+
+    Opened only as a regular file of sane size (a FIFO there must not hang the shortcut)."""
+    from mcpbundle.regularfile import read_regular
+
+    data = read_regular(path, MAX_STAMP_BYTES, follow=False)
     if not data.startswith(MAGIC):
         return None
     checksum, _, payload = data[len(MAGIC) :].partition(b"\n")
@@ -283,8 +287,10 @@ def _listing(path: str) -> str:
 
 def _sha(path: str) -> str:
     # Not manifest.sha256_file: importing manifest pulls in json and pathlib (see above).
+    from mcpbundle.regularfile import open_regular  # a recorded file now a FIFO must not hang
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()

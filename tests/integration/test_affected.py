@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mcpbundle.affected import AffectedResult, ServerScope, affected, to_json
+from mcpbundle.errors import UsageError
 from support.gitrepo import commit_all, git, init_repo
 from support.gitsnap import snapshot, write_files
 
@@ -192,13 +193,12 @@ def test_config_in_a_subdirectory(tmp_path: Path) -> None:
     assert result.reason_all is not None
 
 
-def test_unknown_ref_lists_all_with_reason(repo: Path) -> None:
-    result = run(repo, since="abc")
-    assert result.servers == ["ops", "web", "solo"]
-    assert result.reason_all == (
-        "ref 'abc' is not in the local history (shallow clone?); listing all servers; "
-        "fetch with --unshallow or fetch-depth: 0"
-    )
+def test_unknown_ref_in_a_full_clone_is_a_usage_error(repo: Path) -> None:
+    with pytest.raises(UsageError) as raised:
+        run(repo, since="abc")
+    assert raised.value.exit_code == 2
+    assert str(raised.value).startswith("--since: 'abc' does not name a commit in this repository")
+    assert "shallow" not in str(raised.value)
 
 
 def test_shallow_clone_lists_all_with_reason(repo: Path, tmp_path: Path) -> None:
@@ -214,7 +214,7 @@ def test_shallow_clone_lists_all_with_reason(repo: Path, tmp_path: Path) -> None
     )
     assert result.servers == ["ops", "web", "solo"]
     assert result.reason_all is not None
-    assert "shallow clone?" in result.reason_all
+    assert "shallow clone" in result.reason_all
     # HEAD~1 is known by name in a depth-2 clone but its parent is not.
     deeper = tmp_path / "deeper"
     git(tmp_path, "clone", "-q", "--depth", "2", (repo / ".git").as_uri(), str(deeper))

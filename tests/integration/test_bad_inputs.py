@@ -12,6 +12,8 @@ temporary directory; ``outside/``, if present, is copied next to it so links and
     [[setup]]                     # optional: things git cannot carry
     symlink = "repo/srv"          # created relative to the case's tmp directory
     target = "../outside/srv"
+    [[setup]]
+    fifo = "repo/srv/pipe"        # a named pipe
 
 The real CLI runs in a subprocess (``python -m mcpbundle``). Besides the exit
 code and the message, every case asserts: exactly one ``error:`` line, no
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tomllib
@@ -64,10 +67,13 @@ def snapshot(top: Path) -> dict[str, str]:
             rel = path.relative_to(top).as_posix()
             if rel.endswith(".git/index"):
                 continue
-            if path.is_symlink():
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
                 state[rel] = "link:" + os.readlink(path)
-            elif path.is_dir():
+            elif stat.S_ISDIR(mode):
                 state[rel] = "dir"
+            elif not stat.S_ISREG(mode):  # a FIFO: never opened (it would block)
+                state[rel] = f"special:{oct(mode)}"
             else:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 state[rel] = f"file:{oct(path.stat().st_mode & 0o777)}:{digest}"
@@ -84,6 +90,10 @@ def prepare(case: Path, tmp: Path, expect: dict[str, Any]) -> Path:
             link = tmp / step["symlink"]
             link.parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(step["target"])
+        elif "fifo" in step:
+            fifo = tmp / step["fifo"]
+            fifo.parent.mkdir(parents=True, exist_ok=True)
+            os.mkfifo(fifo)
         else:  # pragma: no cover - a corpus typo
             raise AssertionError(f"unknown setup step {step!r}")
     if expect.get("git"):

@@ -135,3 +135,43 @@ def test_config_in_a_subdirectory_reads_the_previous_build_back_from_the_branch(
     assert done.returncode == 0, done.stderr
     manifest = json.loads(git(top, "show", "deploy:mcpbundle-manifest.json"))
     assert set(manifest["servers"]) == {"ops", "sales"}
+
+
+HOOKS = (
+    "reference-transaction", "post-index-change", "pre-push", "pre-commit", "post-commit",
+    "post-checkout", "pre-auto-gc", "post-rewrite",
+)  # fmt: skip
+
+
+def _install_hooks(directory: Path, marks: Path) -> None:
+    """A hook script per name that records it ran (and fails, as a hostile hook would)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in HOOKS:
+        hook = directory / name
+        hook.write_text(f'#!/bin/sh\necho "$0" >> "{marks}/{name}"\nexit 1\n')
+        hook.chmod(0o755)
+
+
+@pytest.mark.parametrize("where", ["git-dir", "hooks-path"])
+def test_build_branch_and_push_run_no_hook(repo: Path, tmp_path: Path, where: str) -> None:
+    """Hook isolation: plumbing runs with core.hooksPath=/dev/null, --push with --no-verify."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    if where == "git-dir":
+        _install_hooks(repo / ".git" / "hooks", marks)
+    else:
+        _install_hooks(tmp_path / "hooks", marks)
+        git(repo, "config", "core.hooksPath", str(tmp_path / "hooks"))
+    (repo / "ops" / "src" / "extra.py").write_text("X = 1\n")  # untracked: still clean
+    first = mcpbundle(repo, "build", "--branch", "deploy", "--push")
+    assert first.returncode == 0, first.stderr
+    second = mcpbundle(repo, "build", "--branch", "deploy", "ops", "--push")
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in marks.iterdir()) == [], "a repository hook ran"
+    assert git(repo.parent / "origin.git", "rev-parse", "deploy").strip()
+    # --run-hooks: pre-push runs (and this one refuses the push), proving the hooks are live.
+    (repo / "ops" / "src" / "extra.py").write_text("X = 2\n")
+    hooked = mcpbundle(repo, "build", "--branch", "deploy", "--push", "--run-hooks")
+    assert hooked.returncode == 1, hooked.stderr
+    assert "push of 'deploy' to 'origin' failed" in hooked.stderr
+    assert (marks / "pre-push").is_file()

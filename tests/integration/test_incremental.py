@@ -95,7 +95,11 @@ def test_rebuild_repairs_a_damaged_output(repo: Path, tmp_path: Path, damage: st
         target.unlink()
     else:
         (target.parent / "stray.py").write_text("x = 1\n")
-    done = mcpbundle(repo, "build")
+        refused = mcpbundle(repo, "build")  # a file mcpbundle did not write is never deleted
+        assert refused.returncode == 1, refused.stderr
+        assert "dist/ops/src/stray.py: was not written by mcpbundle" in refused.stderr
+        assert (target.parent / "stray.py").read_text() == "x = 1\n"
+    done = mcpbundle(repo, "build", *(["--force"] if damage == "extra" else []))
     assert done.returncode == 0, done.stderr
     assert "up to date" not in done.stdout
     assert tree(repo / "dist") == expected

@@ -1,4 +1,5 @@
-"""Builds killed with SIGKILL at every write step leave the previous output complete.
+"""Builds killed with SIGKILL at every write step leave the previous output complete;
+Ctrl-C and SIGTERM stop the children and exit 130 / 143 with one line.
 
 ``MCPBUNDLE_TEST_KILL_AFTER_WRITES=N`` (a test-only hook in :mod:`mcpbundle.emit`)
 makes the build SIGKILL itself right after its N-th write step; N runs from 1
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -123,3 +125,120 @@ def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+# -- Ctrl-C and SIGTERM: one line, the right exit code, no child left behind ------------
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "line"),
+    [
+        (signal.SIGINT, 130, "error: interrupted"),
+        (signal.SIGTERM, 143, "error: stopped by SIGTERM"),
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_signal_stops_the_resolver_and_exits_with_one_line(
+    tmp_path: Path, signum: int, code: int, line: str
+) -> None:
+    """The real pip-compile waits on an index that accepts connections and never answers."""
+    with socket.socket() as index:
+        index.bind(("127.0.0.1", 0))
+        index.listen(64)  # connections complete in the backlog; no response ever comes
+        port = index.getsockname()[1]
+        repo = tmp_path / "repo"
+        (repo / "srv").mkdir(parents=True)
+        (repo / "mcpbundle.toml").write_text(
+            f'[bundle]\nindex-url = "http://127.0.0.1:{port}/simple"\n'
+            '[servers.srv]\npath = "srv"\nentrypoint = "server.py"\n'
+        )
+        (repo / "srv/server.py").write_text("mcp = object()\n")
+        (repo / "srv/requirements.txt").write_text("alpha\n")
+        scratch = tmp_path / "tmp"
+        scratch.mkdir()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcpbundle", "build", "--no-cache"],
+            cwd=repo,
+            env=cli_env(TMPDIR=str(scratch)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own group, as a shell gives a foreground job
+        )
+        children: set[int] = set()
+        deadline = time.monotonic() + 60
+        while not any("piptools" in _cmdline(pid) for pid in children):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the resolver never started"
+            time.sleep(0.1)
+            children = _descendants(proc.pid)
+        time.sleep(1.0)  # let pip-compile reach the index
+        children = _descendants(proc.pid)
+        # Ctrl-C goes to the terminal's foreground group: mcpbundle's (children have their own).
+        os.killpg(proc.pid, signum)
+        _stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    errors = [text for text in stderr.splitlines() if text.startswith("error:")]
+    assert errors == [line], stderr
+    left = [pid for pid in children if _running(pid)]
+    assert not left, f"children still running: {[_cmdline(pid) for pid in left]}"
+    assert not (repo / "dist").exists()
+    assert leftovers(repo / "dist") == []
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("mcpbundle-")]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_kill_9_of_build_branch_leaves_scratch_dirs_the_next_build_sweeps(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", wheelhouse)
+    cache = Path(os.environ["MCPBUNDLE_CACHE_DIR"]) / "tmp"
+    before = set(cache.iterdir()) if cache.is_dir() else set()
+    killed = run_cli(
+        repo, "build", "--branch", "deploy", check=False,
+        env=cli_env(MCPBUNDLE_TEST_KILL_AFTER_WRITES="3"),
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = {p for p in cache.iterdir() if p not in before}
+    assert any(p.name.startswith("mcpbundle-branch-") for p in left), left
+    run_cli(repo, "build", "--branch", "deploy")
+    assert not [p for p in left if p.exists()], "a dead build's scratch dir survived"

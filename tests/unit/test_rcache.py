@@ -200,8 +200,9 @@ def test_local_find_links_listing_is_a_key_input(fake: FakeResolver, tmp_path: P
 def test_cache_info_and_clear(fake: FakeResolver, tmp_path: Path) -> None:
     cached_resolve(REQUEST, SETTINGS)
     cached_resolve(replace(REQUEST, requirements_in="beta\n"), SETTINGS)
-    (tmp_path / "cache" / "venvs" / "abc").mkdir(parents=True)
-    (tmp_path / "cache" / "venvs" / "abc" / "f").write_bytes(b"12345")
+    venv = tmp_path / "cache" / "venvs" / ("ab" * 32)  # a venv key: sha256 hex
+    venv.mkdir(parents=True)
+    (venv / "f").write_bytes(b"12345")
     info = cache_info()
     assert info["path"] == str(tmp_path / "cache")
     assert info["kinds"]["resolve"]["entries"] == 4  # two results, each with its fixed point
@@ -219,3 +220,36 @@ def test_cache_info_and_clear(fake: FakeResolver, tmp_path: Path) -> None:
     assert cache_info()["bytes"] == 0
     with pytest.raises(UsageError):
         cache_clear(("bogus",))
+
+
+def test_cache_clear_removes_only_what_mcpbundle_wrote(fake: FakeResolver, tmp_path: Path) -> None:
+    """A cache directory shared with other files (MCPBUNDLE_CACHE_DIR=~) loses only ours."""
+    cached_resolve(REQUEST, SETTINGS)
+    cache = tmp_path / "cache"
+    theirs = {
+        "notes.txt": b"top level",
+        "git/README": b"someone's git dir",
+        "git/project/.git/HEAD": b"ref: refs/heads/main\n",
+        "venvs/myenv/bin/python": b"#!",
+        "stamps/todo.txt": b"mine",
+        "resolve/notes.md": b"mine",
+        "tmp/keep.txt": b"mine",
+    }
+    for rel, data in theirs.items():
+        (cache / rel).parent.mkdir(parents=True, exist_ok=True)
+        (cache / rel).write_bytes(data)
+    ours = [
+        cache / "git" / ("0" * 16),
+        cache / "venvs" / ("c" * 64),
+        cache / "stamps" / f"{'d' * 64}.stamp",
+    ]
+    for path in ours:
+        if path.suffix:
+            path.write_bytes(b"x")
+        else:
+            path.mkdir()
+    assert cache_clear() == 2 + len(ours)  # two resolve entries (result + fixed point)
+    for rel, data in theirs.items():
+        assert (cache / rel).read_bytes() == data, rel
+    assert not any(path.exists() for path in ours)
+    assert not list((cache / "resolve").glob("*/*.json"))

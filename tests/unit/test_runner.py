@@ -1,0 +1,64 @@
+"""The subprocess wrapper: every child in its own process group, stopped with mcpbundle."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mcpbundle import runner
+
+
+def _gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (a zombie left to init counts as gone)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == b"Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_children_lead_their_own_process_group() -> None:
+    done = runner.run([sys.executable, "-c", "import os; print(os.getpgrp(), os.getpid())"])
+    group, pid = done.stdout.split()
+    assert group == pid
+    assert int(group) != os.getpgrp()
+
+
+def test_a_timeout_stops_the_grandchildren_too(tmp_path: Path) -> None:
+    pidfile = tmp_path / "grandchild"
+    script = f"sleep 60 & echo $! > {pidfile}; wait"
+    with pytest.raises(subprocess.TimeoutExpired):
+        runner.run(["sh", "-c", script], timeout=1)
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_a_long_running_child_is_stopped_with_its_block(tmp_path: Path) -> None:
+    pidfile = tmp_path / "grandchild"
+    script = f"trap '' TERM; sleep 60 & echo $! > {pidfile}; wait"  # ignores SIGTERM: SIGKILL
+    with runner.child(["sh", "-c", script]) as process:
+        deadline = time.monotonic() + 10
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert process.returncode is not None
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_run_bytes_feeds_stdin_and_keeps_bytes(tmp_path: Path) -> None:
+    data = tmp_path / "in"
+    data.write_bytes(b"caf\xe9\n")
+    with data.open("rb") as stdin:
+        done = runner.run_bytes(["cat"], stdin=stdin)
+    assert done.returncode == 0
+    assert done.stdout == b"caf\xe9\n"
