@@ -20,7 +20,8 @@ nothing inside can address a process outside it (``/proc`` is the namespace's ow
 Elsewhere: CMD stays in this process group and, on Linux, this process is a
 child subreaper, so orphans are reparented to it and killed when CMD exits.
 Either way CMD's stdout and stderr go to this process's stderr (a log file) and
-one JSON line on stdout says what happened. SIGTERM stops CMD early.
+one JSON line on stdout says what happened. SIGTERM stops CMD early; on Linux
+this process gets one when its parent dies.
 """
 
 from __future__ import annotations
@@ -313,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.cmd:
         parser.error("no command")
     signal.signal(signal.SIGTERM, _on_term)
+    if sys.platform.startswith("linux"):  # mcpbundle gone (killed, interrupted): stop too
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     deadline = time.monotonic() + args.timeout
     problem = None
     result: dict[str, Any] | None = None

@@ -22,6 +22,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ GRACE = 10.0  # beyond the timeout, for the jail to kill and report
 VERDICT_LIMIT = 16 << 20
 NAMESPACES = True  # tests switch it off to exercise the portable fallback
 REACHABLE = "reachable"
+_running: set[Running] = set()
+_running_lock = threading.Lock()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +148,8 @@ class Running:
             raise
         finally:
             os.close(write)
+        with _running_lock:
+            _running.add(self)
 
     def stop(self) -> None:
         """Ask the jail to kill the command now (SIGTERM; it reports as usual)."""
@@ -160,6 +165,8 @@ class Running:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)  # still unreaped: the group is ours
         self.process.wait()
+        with _running_lock:
+            _running.discard(self)
         self.process.stdout.close()
         os.close(self.verdict_fd)
         return self._outcome(report, verdict, killed_here)
@@ -184,6 +191,14 @@ class Running:
             writes=tuple(dict.fromkeys(writes)),
             log_tail=_log_tail(self.box.log),
         )
+
+
+def stop_all() -> None:
+    """Stop every contained run of this process (on an interrupt)."""
+    with _running_lock:
+        running = list(_running)
+    for each in running:
+        each.stop()
 
 
 def run(
@@ -251,6 +266,8 @@ def _overlay_writes(layers: Path, guarded: Sequence[Path], modes: Sequence[str])
         if mode != "overlay" or not upper.is_dir():
             continue
         for item in sorted(upper.rglob("*")):
+            if "__pycache__" in item.relative_to(upper).parts:
+                continue  # bytecode of a venv or library kept in the repository
             info = item.lstat()
             if stat.S_ISDIR(info.st_mode) and any(item.iterdir()):
                 continue

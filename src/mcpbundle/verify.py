@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcpbundle import progress
+from mcpbundle import progress, sandbox
 from mcpbundle.errors import BuildError, UsageError
 from mcpbundle.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.proberun import (
@@ -146,11 +146,17 @@ def verify(
     reports = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
         futures = [pool.submit(_verify_server, job, options) for job in jobs_list]
-        for future in futures:
-            report = future.result()
-            reports.append(report)
-            if on_result is not None:
-                on_result(report)
+        try:
+            for future in futures:
+                report = future.result()
+                reports.append(report)
+                if on_result is not None:
+                    on_result(report)
+        except BaseException:  # an interrupt: stop the loads, do not wait out their budgets
+            for pending in futures:
+                pending.cancel()
+            sandbox.stop_all()
+            raise
     return VerifyReport(tuple(reports))
 
 
