@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib
 import os
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 from mcpbundle.errors import BuildError
 from mcpbundle.interpreters import RUNNING_PYTHON, find_interpreter
 from mcpbundle.runner import run, tail
+from mcpbundle.uvbin import find_uv
 
 READY = ".mcpbundle-ready"
 STALE_SECONDS = 6 * 3600
@@ -51,19 +51,6 @@ class Venv:
             return f"external interpreter {self.python} (requirements not installed)"
         state = "reused" if self.reused else f"built with {self.installer}"
         return f"{self.root} ({state})"
-
-
-def find_uv() -> str | None:
-    """The ``uv`` binary: on PATH, else the one the ``uv`` Python package ships."""
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        module = importlib.import_module("uv")
-        path = str(module.find_uv_bin())
-    except (ImportError, AttributeError, FileNotFoundError):
-        return None
-    return path if Path(path).is_file() else None
 
 
 def choose_installer(installer: str | None) -> str:
@@ -113,31 +100,21 @@ def minor_version(version: str) -> str:
 
 
 def target_interpreter(version: str | None) -> Path | None:
-    """An interpreter for ``version`` ("3.12"; None: this one), or None if none is installed.
+    """The real executable of Python ``version`` ("3.12"; None: this one), or None.
 
-    PATH and pyenv first (:func:`mcpbundle.interpreters.find_interpreter`), then the
-    interpreters uv knows (``uv python find``, never downloading one).
+    Found by :func:`mcpbundle.interpreters.find_interpreter` (PATH, pyenv, ``uv python
+    find``; never a shim, never a download) and asked once more for its version.
     """
     if version is None or version == RUNNING_PYTHON:
         return Path(sys.executable)
     found = find_interpreter(version)
     if found is None:
-        uv = find_uv()
-        if uv is not None:
-            done = run(
-                [uv, "python", "find", "--no-project", version],
-                extra_env={"UV_PYTHON_DOWNLOADS": "never"},
-                timeout=60,
-            )
-            if done.returncode == 0 and done.stdout.strip():
-                found = done.stdout.strip().splitlines()[-1]
-    if found is None:
         return None
     try:
-        actual, real = python_info(Path(found))
+        actual, _ = python_info(Path(found))
     except BuildError:
         return None
-    return real if minor_version(actual) == version else None
+    return Path(found) if minor_version(actual) == version else None
 
 
 def venv_key(requirements: bytes, version: str, options: Sequence[str]) -> str:
