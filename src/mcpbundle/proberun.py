@@ -94,6 +94,7 @@ class SourceCheck:
     resources: tuple[str, ...] = ()
     prompts: tuple[str, ...] = ()
     error: str | None = None
+    cached: bool = False  # the verdict of an earlier load of the same source inputs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +103,7 @@ class SourceCheck:
             "resources": list(self.resources),
             "prompts": list(self.prompts),
             "error": self.error,
+            "cached": self.cached,
         }
 
 
@@ -140,11 +142,24 @@ def check_source(bundle: Mapping[str, Any], source: Mapping[str, Any]) -> Source
     """Compare two probe verdicts: the bundle's and the source tree's."""
     if not source.get("ok"):
         return SourceCheck(ok=False, error=f"the source tree did not load: {source.get('error')}")
-    lists = {kind: tuple(sorted(source.get(kind, ()))) for kind in KINDS}
+    tools, resources, prompts = (tuple(sorted(source.get(kind, ()))) for kind in KINDS)
     if not bundle.get("ok"):
-        return SourceCheck(ok=False, error="not compared: the bundle did not load", **lists)
+        return SourceCheck(
+            ok=False,
+            error="not compared: the bundle did not load",
+            tools=tools,
+            resources=resources,
+            prompts=prompts,
+        )
     problems = differences(bundle, source)
-    return SourceCheck(ok=not problems, error="; ".join(problems) or None, **lists)
+    return SourceCheck(
+        ok=not problems,
+        error="; ".join(problems) or None,
+        tools=tools,
+        resources=resources,
+        prompts=prompts,
+        cached=bool(source.get("cached")),
+    )
 
 
 def differences(bundle: Mapping[str, Any], source: Mapping[str, Any]) -> list[str]:

@@ -43,12 +43,12 @@ from mcpbundle.proberun import (
     SourceCheck,
     SourceSpec,
     check_source,
-    load_source,
     probe_environment,
     run_probe,
     serve_http,
 )
 from mcpbundle.sandbox import Box, remove_tree
+from mcpbundle.sourcecache import SourceCache, cache_path, load_cached
 from mcpbundle.venvs import (
     Venv,
     choose_installer,
@@ -57,16 +57,10 @@ from mcpbundle.venvs import (
     python_info,
     target_interpreter,
 )
-from mcpbundle.verifyreport import ServerReport, VerifyReport, format_report
+from mcpbundle.verifyreport import ServerReport, VerifyReport, format_report, with_hint
 from mcpbundle.verifysettings import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 
 __all__ = ["ServerReport", "VerifyReport", "format_report", "verify"]
-
-HINTS = {
-    "mcp.server.fastmcp": "MCP SDK 2.x removed mcp.server.fastmcp; "
-    "use `from fastmcp import FastMCP` and list fastmcp in requirements.txt",
-}
-SETTING_ERRORS = ("KeyError: ", "ValidationError", "validation error for")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +114,13 @@ def verify(
             hint=f"built servers: {', '.join(sorted(entries)) or 'none'}",
         )
     workers = max(1, jobs or os.cpu_count() or 1)
+    guarded = list(protect if protect is not None else (output_dir,))
+    cache = None
+    if sources:
+        cache = SourceCache(cache_dir, skip=(output_dir, cache_dir))
+        with contextlib.suppress(OSError):
+            cache_path(cache_dir).mkdir(parents=True, exist_ok=True)
+            guarded.append(cache_path(cache_dir))  # no load may plant a verdict there
     options = _Options(
         output_dir=output_dir,
         http=http,
@@ -127,8 +128,9 @@ def verify(
         index_args=tuple(index_args),
         installer=None if python is not None else choose_installer(installer),
         python=python,
-        protect=tuple(protect if protect is not None else (output_dir,)),
+        protect=tuple(guarded),
         show_steps=workers == 1 or not sys.stderr.isatty(),
+        source_cache=cache,
     )
     specs, settings = sources or {}, limits or {}
     jobs_list = [
@@ -170,6 +172,7 @@ class _Options:
     python: Path | None
     protect: tuple[Path, ...] = ()
     show_steps: bool = True
+    source_cache: SourceCache | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,7 +260,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
 
             def from_source() -> Load:
                 assert spec is not None
-                return load_source(ctx, spec, source_box)
+                return load_cached(options.source_cache, ctx, spec, source_box, job.env)
 
         action = "loading the bundle" + (" and the source tree" if spec else "")
         with _step(options, name, action):
@@ -307,7 +310,7 @@ def _report(job: _Job, venv: Venv, bundle: Load, source: Load | None) -> ServerR
         compared = check_source(loaded, _with_fix(source.verdict, job.name))
         common["source"] = compared
     if not loaded.get("ok"):
-        return ServerReport(ok=False, error=_hint(str(loaded.get("error")), job.name), **common)
+        return ServerReport(ok=False, error=with_hint(str(loaded.get("error")), job.name), **common)
     found = tuple(loaded.get("tools", ()))
     common.update(
         import_seconds=loaded.get("import_seconds"),
@@ -381,20 +384,4 @@ def _stage(box: Path, output_dir: Path, server_dir: str, entry_rel: str) -> tupl
 def _with_fix(verdict: dict[str, Any], name: str) -> dict[str, Any]:
     if verdict.get("ok") or not verdict.get("error"):
         return verdict
-    return {**verdict, "error": _hint(str(verdict["error"]), name)}
-
-
-def _hint(error: str, name: str = "NAME") -> str:
-    """The error with the fix it calls for, when one is known."""
-    for needle, hint in HINTS.items():
-        if needle in error and hint not in error:
-            return f"{error}\nhint: {hint}"
-    if any(marker in error for marker in SETTING_ERRORS) and "--env-file" not in error:
-        return (
-            f"{error}\nhint: a setting the server reads at import is missing: add "
-            f"env = {{...}} with a placeholder value to [servers.{name}], or pass --env-file"
-        )
-    return error
-
-
-_with_hint = _hint  # the name older callers and tests know
+    return {**verdict, "error": with_hint(str(verdict["error"]), name)}

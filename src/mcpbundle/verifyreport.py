@@ -9,6 +9,12 @@ from typing import Any
 from mcpbundle.errors import CheckFailed
 from mcpbundle.proberun import HttpCheck, SourceCheck
 
+HINTS = {
+    "mcp.server.fastmcp": "MCP SDK 2.x removed mcp.server.fastmcp; "
+    "use `from fastmcp import FastMCP` and list fastmcp in requirements.txt",
+}
+SETTING_ERRORS = ("KeyError: ", "ValidationError", "validation error for")
+
 
 @dataclass(frozen=True, kw_only=True)
 class ServerReport:
@@ -126,7 +132,8 @@ def format_server(server: ServerReport) -> str:
 
 def _source_line(check: SourceCheck, error: str | None) -> str:
     if check.ok:
-        return "source: same tools, resources and prompts as the source tree"
+        cached = " (cached load)" if check.cached else ""
+        return f"source: same tools, resources and prompts as the source tree{cached}"
     if not check.error or check.error in (error or ""):
         return "source: FAILED (see error)"
     return f"source: {check.error.splitlines()[0]}"
@@ -140,3 +147,16 @@ def _http_line(check: HttpCheck) -> str:
         verdict = "ok" if check.call_ok else f"returned an error: {check.call_error}"
         text += f", tools/call {check.called_tool} {verdict}"
     return text
+
+
+def with_hint(error: str, name: str = "NAME") -> str:
+    """The error with the fix it calls for, when one is known."""
+    for needle, hint in HINTS.items():
+        if needle in error and hint not in error:
+            return f"{error}\nhint: {hint}"
+    if any(marker in error for marker in SETTING_ERRORS) and "--env-file" not in error:
+        return (
+            f"{error}\nhint: a setting the server reads at import is missing: add "
+            f"env = {{...}} with a placeholder value to [servers.{name}], or pass --env-file"
+        )
+    return error

@@ -11,7 +11,8 @@ from mcpbundle import loadprobe
 from mcpbundle.errors import BuildError, CheckFailed
 from mcpbundle.proberun import HttpCheck, probe_environment
 from mcpbundle.venvs import choose_installer, has_requirements, venv_key
-from mcpbundle.verify import ServerReport, VerifyReport, _with_hint, format_report
+from mcpbundle.verify import ServerReport, VerifyReport, format_report
+from mcpbundle.verifyreport import with_hint
 
 GOOD = ServerReport(
     name="ops",
@@ -112,8 +113,8 @@ def test_raise_for_failures() -> None:
 
 def test_hint_for_the_removed_sdk_module() -> None:
     error = "ModuleNotFoundError: No module named 'mcp.server.fastmcp'"
-    assert "from fastmcp import FastMCP" in _with_hint(error)
-    assert _with_hint("ValueError: bad") == "ValueError: bad"
+    assert "from fastmcp import FastMCP" in with_hint(error)
+    assert with_hint("ValueError: bad") == "ValueError: bad"
 
 
 @pytest.mark.parametrize(
@@ -125,7 +126,7 @@ def test_hint_for_the_removed_sdk_module() -> None:
     ],
 )
 def test_a_missing_setting_names_the_fix(error: str) -> None:
-    text = _with_hint(error, "billing")
+    text = with_hint(error, "billing")
     assert text.startswith(error)
     assert text.splitlines()[-1] == (
         "hint: a setting the server reads at import is missing: add env = {...} with a "
