@@ -135,10 +135,10 @@ def isolation(
 
 
 def make_corpus(
-    tmp_path: Path, servers: dict[str, str]
+    tmp_path: Path, servers: dict[str, str], repo_name: str = "repo"
 ) -> tuple[Path, Path, dict[str, SourceSpec], dict[str, Path]]:
     """``(repo, out, source specs, lock files)``: sources under repo/servers, output in dist."""
-    repo = tmp_path / "repo"
+    repo = tmp_path / repo_name
     out = repo / "dist"
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -168,8 +168,10 @@ def make_corpus(
     return repo, out, specs, locks
 
 
-def run_corpus(tmp_path: Path, servers: dict[str, str]) -> tuple[Path, VerifyReport]:
-    repo, out, specs, locks = make_corpus(tmp_path, servers)
+def run_corpus(
+    tmp_path: Path, servers: dict[str, str], repo_name: str = "repo"
+) -> tuple[Path, VerifyReport]:
+    repo, out, specs, locks = make_corpus(tmp_path, servers, repo_name)
     before = sorted(p.relative_to(repo) for p in repo.rglob("*"))
     limits = {"sleeper": Limits(timeout=3), "hog": Limits(memory=1 << 30)}
     report = verify(
@@ -274,3 +276,25 @@ def test_code_that_kills_every_process_it_can_see(tmp_path: Path) -> None:
     _, report = run_corpus(tmp_path, {"killer": ANCESTORS, "good": ""})
     assert report.ok, [s.error for s in report.servers]
     assert by_name(report)["killer"].tools == ("ping",)
+
+
+def test_a_read_only_repository_when_no_overlay_fits(tmp_path: Path) -> None:
+    """A ',' in the path cannot go into overlay options: the bind mount is read-only."""
+    if not namespaces_work(tmp_path):
+        pytest.skip("the kernel does not allow mount and PID namespaces here")
+    careful = """
+from pathlib import Path
+try:
+    Path({repo!r}, "pwned.txt").write_text("owned")
+except OSError as exc:
+    print("refused:", exc)
+"""
+    repo, report = run_corpus(tmp_path, {"careful": careful}, repo_name="repo,ro")
+    (server,) = report.servers
+    assert server.ok, server.error
+    assert server.repository == "read-only"
+    assert server.warnings == (
+        f"import-time code tried to write {repo / 'pwned.txt'} "
+        "(the repository is read-only during verify)",
+    )
+    assert not (repo / "pwned.txt").exists()
