@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +273,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
             errors = [report.error] if report.error else []
             if not check.ok:
                 errors.append(f"http: {check.error}")
-            report = _replace(
+            report = replace(
                 report,
                 http=check,
                 ok=not errors,
@@ -325,12 +325,6 @@ def _report(job: _Job, venv: Venv, bundle: Load, source: Load | None) -> ServerR
     if compared is not None and compared.error:
         errors.append(compared.error)
     return ServerReport(ok=not errors, error="; ".join(errors) or None, **common)
-
-
-def _replace(report: ServerReport, **changes: Any) -> ServerReport:
-    from dataclasses import replace
-
-    return replace(report, **changes)
 
 
 def _unique(items: Sequence[str]) -> tuple[str, ...]:
