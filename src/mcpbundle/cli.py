@@ -343,6 +343,10 @@ def check(
     help="KEY=value lines for the load step (never copied into the bundle).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None,
+    help="Servers verified at once (default: the number of CPUs).",
+)  # fmt: skip
 @json_option
 @click.pass_obj
 def verify(
@@ -351,15 +355,26 @@ def verify(
     http: bool,
     env_file: Path | None,
     output: Path | None,
+    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Install each built server in a fresh venv and load it as the host does."""
     from mcpbundle.verify import format_report
+    from mcpbundle.verifyreport import format_server, format_summary
     from mcpbundle.verifyrun import run_verify
 
     config = state.config()
-    report = run_verify(config, servers=servers, http=http, env_file=env_file, output=output)
-    click.echo(mask_urls(format_report(report, as_json)))
+    stream = None if as_json else (lambda server: click.echo(mask_urls(format_server(server))))
+    report = run_verify(
+        config,
+        servers=servers,
+        http=http,
+        env_file=env_file,
+        output=output,
+        jobs=jobs,
+        on_result=stream,
+    )
+    click.echo(mask_urls(format_report(report, as_json) if as_json else format_summary(report)))
     if not report.ok:
         raise CheckFailed("verify failed", hint="see the report above")
 

@@ -29,6 +29,7 @@ from mcpbundle.configchecks import (
 from mcpbundle.configread import find_config, read_toml
 from mcpbundle.errors import ConfigError
 from mcpbundle.schema import Reader, join
+from mcpbundle.verifysettings import DEFAULT_MEMORY, DEFAULT_TIMEOUT, read_memory, read_timeout
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_NAME = 64  # characters in a server or shared-library name
@@ -94,6 +95,8 @@ class Server:
     ignore: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     expect_tools: tuple[str, ...] = ()
+    verify_timeout: float = DEFAULT_TIMEOUT  # seconds for all of verify's loads of it
+    verify_memory: int = DEFAULT_MEMORY  # address-space limit of each load, bytes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,6 +292,7 @@ def _server(
     known = (
         "path", "entrypoint", "requirements", "constraints", "shared", "vendor-dir", "exclude",
         "shim", "shim-name", "ignore", "env", "expect-tools",
+        "verify-timeout", "verify-memory",
     )  # fmt: skip
     reader.reject_unknown(key_path, table, known)
     hints = {
@@ -354,6 +358,14 @@ def _server(
         values["shim_name"] = shim_name
     if "env" in table:
         values["env"] = reader.string_map(join(key_path, "env"), table["env"])
+    if "verify-timeout" in table:
+        values["verify_timeout"] = read_timeout(
+            reader, join(key_path, "verify-timeout"), table["verify-timeout"]
+        )
+    if "verify-memory" in table:
+        values["verify_memory"] = read_memory(
+            reader, join(key_path, "verify-memory"), table["verify-memory"]
+        )
     return Server(
         name=name,
         path=path,

@@ -18,19 +18,26 @@ library plus the ``fastmcp`` the server's requirements installed.
     Connect to a running server over streamable HTTP: initialize, list tools, and
     call one tool that takes no required arguments.
 
-Either way the last stdout line is ``MCPBUNDLE_PROBE <json>``; on failure the JSON
-holds ``"ok": false`` and ``"error"``: the error's last lines, not a traceback.
+Either way the verdict is one JSON line written to ``--verdict-fd``, a pipe only
+mcpbundle reads (never stdout, where the server may print anything), and the
+process then ends at once (a server's leftover threads cannot hold it up). On
+failure the JSON holds ``"ok": false`` and ``"error"``: the error's last lines,
+not a traceback. With ``--sandbox DIR`` an audit hook records every file the
+server's code opens for writing, creates, renames or removes outside ``DIR``
+(bytecode caches and ``/dev`` aside); the verdict lists them as ``"writes"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import builtins
 import contextlib
 import importlib
 import inspect
 import json
 import logging
+import os
 import resource
 import sys
 import time
@@ -38,7 +45,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-MARKER = "MCPBUNDLE_PROBE "
+MARKER = "MCPBUNDLE_PROBE "  # before the verdict when run by hand (no --verdict-fd)
+WRITE_EVENTS = {
+    "os.mkdir": 0, "os.remove": 0, "os.rmdir": 0, "os.truncate": 0, "shutil.rmtree": 0,
+    "os.rename": 1, "os.replace": 1, "os.symlink": 1, "os.link": 1,
+}  # fmt: skip  # event -> index of the path it writes
+_GROUP: Any = getattr(builtins, "BaseExceptionGroup", None)  # Python 3.11+; targets go back to 3.10
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 SERVER_NAMES = ("mcp", "server", "app")
 LOADER_MODULE = "fastmcp.utilities.mcp_server_config.v1.sources.filesystem"
 
@@ -80,7 +93,7 @@ def error_lines(exc: BaseException, root: Path | None) -> str:
 
 def _innermost(exc: BaseException) -> BaseException:
     """The single exception inside (nested) one-member exception groups."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+    while _GROUP is not None and isinstance(exc, _GROUP) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
     return exc
 
@@ -253,8 +266,68 @@ def add_paths(paths: list[str]) -> None:
         sys.path.insert(1 + offset, path)
 
 
+class WriteLog:
+    """An audit hook: files written, created, renamed or removed outside the sandbox."""
+
+    LIMIT = 50
+
+    def __init__(self, sandbox: str) -> None:
+        self.allowed = (os.path.realpath(sandbox) + os.sep, "/dev/")
+        self.found: dict[str, str] = {}
+        self.busy = False
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if self.busy or len(self.found) >= self.LIMIT:
+            return
+        if event == "open":
+            path, mode, flags = args
+            if isinstance(flags, int):
+                writes = bool(flags & WRITE_FLAGS)
+            else:
+                writes = isinstance(mode, str) and any(c in mode for c in "wax+")
+            verb = "wrote"
+        elif event in WRITE_EVENTS:
+            path, writes = args[WRITE_EVENTS[event]], True
+            verb = "removed" if event in ("os.remove", "os.rmdir", "shutil.rmtree") else "wrote"
+        else:
+            return
+        if not writes or path is None or isinstance(path, int):
+            return
+        self.busy = True
+        try:
+            self._note(os.fsdecode(os.fspath(path)), verb)
+        except Exception:  # never break the server's own call
+            pass
+        finally:
+            self.busy = False
+
+    def _note(self, path: str, verb: str) -> None:
+        full = os.path.realpath(os.path.abspath(path))
+        if "__pycache__" in full.split(os.sep) or (full + os.sep).startswith(self.allowed):
+            return
+        self.found.setdefault(full, verb)
+
+    def report(self) -> list[str]:
+        return [f"{verb} {path}" for path, verb in sorted(self.found.items())]
+
+
+def send(document: dict[str, Any], fd: int | None) -> None:
+    """The verdict: one JSON line on the private pipe (on stdout when run by hand)."""
+    line = json.dumps(document, sort_keys=True) + "\n"
+    sys.stdout.flush()
+    if fd is None:
+        print(MARKER + line, end="", flush=True)
+        return
+    data = line.encode()
+    while data:
+        data = data[os.write(fd, data) :]
+    os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="loadprobe")
+    parser.add_argument("--verdict-fd", type=int, default=None)
+    parser.add_argument("--sandbox", default=None)
     sub = parser.add_subparsers(dest="mode", required=True)
     load = sub.add_parser("load")
     load.add_argument("entry")
@@ -264,6 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     http.add_argument("url")
     http.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
+    fd: int | None = args.verdict_fd
+    if fd is not None:
+        os.set_inheritable(fd, False)  # nothing the server starts gets the verdict pipe
+    writes = WriteLog(args.sandbox) if args.sandbox else None
+    if writes is not None:
+        sys.addaudithook(writes)
     root: Path | None = getattr(args, "root", None)
     try:
         if args.mode == "load":
@@ -279,10 +358,15 @@ def main(argv: list[str] | None = None) -> int:
         document = {"ok": False, "error": error_lines(exc, root)}
     if args.mode == "load" and not document.get("ok"):
         document["peak_memory_mb"] = peak_memory_mb()
-    sys.stdout.flush()
-    print(MARKER + json.dumps(document, sort_keys=True), flush=True)
+    document["python"] = ".".join(map(str, sys.version_info[:3]))
+    if writes is not None:
+        writes.busy = True
+        document["writes"] = writes.report()
+    send(document, fd)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)  # threads or atexit handlers the server left must not hold up the verdict

@@ -1,17 +1,20 @@
-"""Run :mod:`mcpbundle.loadprobe` and ``fastmcp run`` for one server, in its own processes.
+"""Run :mod:`mcpbundle.loadprobe` and ``fastmcp run`` for one server, contained.
 
-Each child gets the server venv's interpreter, an empty working directory and a
-scrubbed environment (:func:`probe_environment`). The HTTP check starts the
-server with ``fastmcp run --transport http`` on a free port, has the probe talk
-MCP to it, and always stops it by its pid. :func:`load_source` loads the server
-from the source tree instead (its original entrypoint, every shared library on
+Each run gets the target interpreter, a :class:`~mcpbundle.sandbox.Box` of its own
+(empty working directory, fresh ``HOME`` and ``TMPDIR``), a scrubbed environment
+(:func:`probe_environment`), the address-space limit and what is left of the
+server's time budget (:class:`LoadContext`). The HTTP check starts the server with
+``fastmcp run --transport http`` on a free port, has the probe talk MCP to it,
+and stops the whole contained tree. :func:`load_source` loads the server from the
+source tree instead (its original entrypoint, every shared library on
 ``sys.path``) so :func:`differences` can compare what the two expose.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -20,14 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcpbundle.runner import log, run, tail
+from mcpbundle.sandbox import Box, Limits, Outcome, Running
+from mcpbundle.sandbox import run as sandbox_run
 
 PROBE = Path(__file__).with_name("loadprobe.py")
-MARKER = "MCPBUNDLE_PROBE "
 KINDS = ("tools", "resources", "prompts")
 SHIM_NAME = "mcpbundle_source_entry.py"
 HTTP_START_TIMEOUT = 60.0
-STOP_TIMEOUT = 5.0
 KEPT_ENV = (
     "PATH",
     "HOME",
@@ -92,6 +94,7 @@ class SourceCheck:
     resources: tuple[str, ...] = ()
     prompts: tuple[str, ...] = ()
     error: str | None = None
+    cached: bool = False  # the verdict of an earlier load of the same source inputs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,25 +103,63 @@ class SourceCheck:
             "resources": list(self.resources),
             "prompts": list(self.prompts),
             "error": self.error,
+            "cached": self.cached,
         }
 
 
-def load_source(
-    python: Path, spec: SourceSpec, stage: Path, env: Mapping[str, str], timeout: float
-) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class LoadContext:
+    """What every contained run of one server shares: interpreter, settings, budget."""
+
+    python: Path
+    env: Mapping[str, str]  # scrubbed (:func:`probe_environment`); each box adds HOME, TMPDIR
+    deadline: float  # time.monotonic() when the server's verify-timeout runs out
+    timeout: float  # that budget in seconds, for messages
+    memory: int | None  # RLIMIT_AS in bytes
+    protect: tuple[Path, ...] = ()  # kept from being written: the repository, the output
+    name: str = "server"  # its table, for hints
+
+    def limits(self) -> Limits:
+        return Limits(timeout=max(0.0, self.deadline - time.monotonic()), memory=self.memory)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Load:
+    """One probe run: its verdict (``ok: false`` and an error when it failed) and warnings."""
+
+    verdict: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+    isolation: str = "none"
+    repository: str = ""
+
+
+def load_source(ctx: LoadContext, spec: SourceSpec, box: Box) -> Load:
     """Load the server from the source tree (writing no bytecode there)."""
-    return run_probe(python, spec.load_args(stage), stage, env, timeout, write_bytecode=False)
+    return run_probe(ctx, box, spec.load_args(box.root), write_bytecode=False)
 
 
 def check_source(bundle: Mapping[str, Any], source: Mapping[str, Any]) -> SourceCheck:
     """Compare two probe verdicts: the bundle's and the source tree's."""
     if not source.get("ok"):
         return SourceCheck(ok=False, error=f"the source tree did not load: {source.get('error')}")
-    lists = {kind: tuple(sorted(source.get(kind, ()))) for kind in KINDS}
+    tools, resources, prompts = (tuple(sorted(source.get(kind, ()))) for kind in KINDS)
     if not bundle.get("ok"):
-        return SourceCheck(ok=False, error="not compared: the bundle did not load", **lists)
+        return SourceCheck(
+            ok=False,
+            error="not compared: the bundle did not load",
+            tools=tools,
+            resources=resources,
+            prompts=prompts,
+        )
     problems = differences(bundle, source)
-    return SourceCheck(ok=not problems, error="; ".join(problems) or None, **lists)
+    return SourceCheck(
+        ok=not problems,
+        error="; ".join(problems) or None,
+        tools=tools,
+        resources=resources,
+        prompts=prompts,
+        cached=bool(source.get("cached")),
+    )
 
 
 def differences(bundle: Mapping[str, Any], source: Mapping[str, Any]) -> list[str]:
@@ -160,34 +201,86 @@ def probe_environment(server_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_probe(
-    python: Path,
-    args: Sequence[str],
-    stage: Path,
-    env: Mapping[str, str],
-    timeout: float,
-    *,
-    write_bytecode: bool = True,
-) -> dict[str, Any]:
-    """Run the probe script and return its JSON verdict (failures become ``ok: false``).
+    ctx: LoadContext, box: Box, args: Sequence[str], *, write_bytecode: bool = True
+) -> Load:
+    """Run the probe script contained in ``box`` and return its verdict and warnings.
 
     ``write_bytecode=False`` (``-B``; ``-I`` ignores ``PYTHONDONTWRITEBYTECODE``)
     keeps ``__pycache__`` out of a source tree the probe imports from.
     """
+    probe = box.root / "probe" / PROBE.name
+    probe.parent.mkdir(exist_ok=True)
+    shutil.copy2(PROBE, probe)
     flags = ["-I"] if write_bytecode else ["-I", "-B"]
-    cmd = [str(python), *flags, str(stage / "probe" / PROBE.name), *args]
-    try:
-        result = run(cmd, cwd=stage / "cwd", env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout:.0f}s"}
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith(MARKER):
-            try:
-                document: dict[str, Any] = json.loads(line[len(MARKER) :])
-            except ValueError:
-                break
-            return document
-    detail = tail(result.stderr or result.stdout, 3) or f"exit code {result.returncode}"
+
+    def command(fd: int) -> list[str]:
+        return [str(ctx.python), *flags, str(probe), "--verdict-fd", str(fd),
+                "--sandbox", str(box.root), *args]  # fmt: skip
+
+    limits = ctx.limits()
+    if limits.timeout <= 0:
+        return Load(verdict={"ok": False, "error": _timed_out(ctx)})
+    outcome = sandbox_run(
+        command, box=box, env=box.environment(ctx.env), limits=limits, protect=ctx.protect
+    )
+    return Load(
+        verdict=_verdict(ctx, outcome),
+        warnings=_warnings(outcome),
+        isolation=outcome.isolation,
+        repository=outcome.repository,
+    )
+
+
+def _verdict(ctx: LoadContext, outcome: Outcome) -> dict[str, Any]:
+    if outcome.verdict is not None:
+        verdict = outcome.verdict
+        error = str(verdict.get("error") or "")
+        if not verdict.get("ok") and "MemoryError" in error and ctx.memory:
+            verdict["error"] = f"{error}\nhint: {_memory_hint(ctx)}"
+        return verdict
+    if outcome.timed_out:
+        return {"ok": False, "error": _timed_out(ctx)}
+    if outcome.signal is not None:
+        name = _signal_name(outcome.signal)
+        hint = f"; {_memory_hint(ctx)}" if ctx.memory else ""
+        detail = f": {outcome.log_tail}" if outcome.log_tail else ""
+        return {"ok": False, "error": f"the load was killed by {name}{detail}{hint}"}
+    detail = outcome.log_tail or f"exit code {outcome.exit}"
     return {"ok": False, "error": f"the probe did not report: {detail}"}
+
+
+def _timed_out(ctx: LoadContext) -> str:
+    return (
+        f"timed out after {ctx.timeout:g}s (verify-timeout); "
+        f"raise verify-timeout in [servers.{ctx.name}] if the load is only slow"
+    )
+
+
+def _memory_hint(ctx: LoadContext) -> str:
+    assert ctx.memory is not None
+    return (
+        f"the load may have run out of its {ctx.memory / (1 << 20):g} MiB address space "
+        f"(verify-memory); raise verify-memory in [servers.{ctx.name}] if it needs more"
+    )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _warnings(outcome: Outcome) -> tuple[str, ...]:
+    found = [f"import-time code {write}" for write in outcome.writes]
+    if outcome.leftover:
+        count = f"{outcome.leftover} process{'es' if outcome.leftover != 1 else ''}"
+        found.append(f"the load left {count} running; verify killed them")
+    if outcome.lost:
+        found.append(
+            "the load killed verify's supervisor of it; processes it started may have escaped"
+        )
+    return tuple(found)
 
 
 def free_port() -> int:
@@ -197,45 +290,32 @@ def free_port() -> int:
         return port
 
 
-def serve_http(python: Path, entry: str, stage: Path, env: Mapping[str, str]) -> HttpCheck:
+def serve_http(ctx: LoadContext, box: Box, entry: str) -> tuple[HttpCheck, tuple[str, ...]]:
     """``fastmcp run --transport http`` on a free port, one MCP session, then stop it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    cmd = [
-        str(python),
-        "-c",
-        FASTMCP_LAUNCH,
-        "run",
-        entry,
-        "--transport",
-        "http",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    log_path = stage / "server.log"
-    log.info("+ %s", " ".join(cmd))
-    with log_path.open("wb") as log_file:
-        # A long-running child: runner.run() waits for exit, so this one is Popen.
-        process = subprocess.Popen(
-            cmd,
-            cwd=stage / "cwd",
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            problem = _wait_listening(process, port, HTTP_START_TIMEOUT)
-            if problem is not None:
-                log_tail = tail(log_path.read_text(encoding="utf-8", errors="replace"), 3)
-                return HttpCheck(ok=False, url=url, error=f"{problem}: {log_tail}".rstrip(": "))
-            result = run_probe(python, ["http", url, "--timeout", "30"], stage, env, 90.0)
-        finally:
-            stop(process)
+    cmd = [str(ctx.python), "-c", FASTMCP_LAUNCH, "run", entry, "--transport", "http",
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    limits = ctx.limits()
+    if limits.timeout <= 0:
+        return HttpCheck(ok=False, url=url, error=_timed_out(ctx)), ()
+    server = Running(
+        lambda _fd: cmd, box=box, env=box.environment(ctx.env), limits=limits, protect=ctx.protect
+    )
+    try:
+        problem = _wait_listening(server.process, port, min(HTTP_START_TIMEOUT, limits.timeout))
+        if problem is None:
+            client = Box.create(box.root, "client")
+            result = run_probe(ctx, client, ["http", url, "--timeout", "30"]).verdict
+    finally:
+        server.stop()
+        outcome = server.finish()
+    warnings = _warnings(outcome)
+    if problem is not None:
+        detail = f"{problem}: {outcome.log_tail}".rstrip(": ")
+        return HttpCheck(ok=False, url=url, error=detail), warnings
     if not result.get("ok"):
-        return HttpCheck(ok=False, url=url, error=str(result.get("error")))
+        return HttpCheck(ok=False, url=url, error=str(result.get("error"))), warnings
     call = result.get("call") or {}
     return HttpCheck(
         ok=True,
@@ -245,30 +325,17 @@ def serve_http(python: Path, entry: str, stage: Path, env: Mapping[str, str]) ->
         called_tool=call.get("tool"),
         call_ok=call.get("ok"),
         call_error=call.get("error"),
-    )
+    ), warnings
 
 
 def _wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> str | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        code = process.poll()
-        if code is not None:
-            return f"the server exited with code {code}"
+        if process.poll() is not None:
+            return "the server exited"
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return None
         except OSError:
             time.sleep(0.1)
     return f"the server did not listen on port {port} within {timeout:.0f}s"
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate ``process`` by its pid, kill it if it does not exit in time, reap it."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT)

@@ -1,7 +1,8 @@
 """Cached, throwaway virtual environments: one per distinct ``requirements.txt``.
 
 A venv lives in ``CACHE/venvs/<key>``, where the key is the sha256 of the
-requirements bytes, the interpreter's version and the install options. It is
+requirements bytes, the base interpreter's version and real path, and the install
+options. It is
 built in a temporary directory beside it and renamed into place only once the
 install succeeded and the ready marker is written, so a killed run never leaves
 a half-built venv that looks ready. Scripts in ``bin/`` are not used (they would
@@ -10,19 +11,24 @@ name the temporary path); everything runs as ``<venv>/bin/python -m ...``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
-import importlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcpbundle.errors import BuildError
+from mcpbundle.interpreters import RUNNING_PYTHON, find_interpreter
 from mcpbundle.runner import run, tail
+from mcpbundle.uvbin import find_uv
 
 READY = ".mcpbundle-ready"
 STALE_SECONDS = 6 * 3600
@@ -47,19 +53,6 @@ class Venv:
         return f"{self.root} ({state})"
 
 
-def find_uv() -> str | None:
-    """The ``uv`` binary: on PATH, else the one the ``uv`` Python package ships."""
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        module = importlib.import_module("uv")
-        path = str(module.find_uv_bin())
-    except (ImportError, AttributeError, FileNotFoundError):
-        return None
-    return path if Path(path).is_file() else None
-
-
 def choose_installer(installer: str | None) -> str:
     """``installer`` checked, or uv when available and pip otherwise."""
     if installer is None:
@@ -71,18 +64,57 @@ def choose_installer(installer: str | None) -> str:
     return installer
 
 
-def python_version(python: Path) -> str:
-    """``implementation-X.Y.Z`` of ``python`` (asked only when it is not this interpreter)."""
+@functools.cache
+def python_info(python: Path) -> tuple[str, Path]:
+    """``(implementation-X.Y.Z, real executable)`` of ``python``.
+
+    Asked of the interpreter itself (not read from its name), so a pyenv shim or a
+    venv's link resolves to the binary a venv must be built from.
+    """
     if Path(python) == Path(sys.executable):
-        return f"{sys.implementation.name}-{'.'.join(map(str, sys.version_info[:3]))}"
+        version = f"{sys.implementation.name}-{'.'.join(map(str, sys.version_info[:3]))}"
+        return version, Path(getattr(sys, "_base_executable", None) or sys.executable)
     code = (
         "import sys; "
-        "print(sys.implementation.name + '-' + '.'.join(map(str, sys.version_info[:3])))"
+        "print(sys.implementation.name + '-' + '.'.join(map(str, sys.version_info[:3]))); "
+        "print(getattr(sys, '_base_executable', None) or sys.executable)"
     )
-    result = run([python, "-c", code], timeout=60)
-    if result.returncode != 0:
+    try:
+        result = run([python, "-I", "-c", code], timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BuildError(f"cannot run {python}: {exc}") from exc
+    lines = result.stdout.split("\n")
+    if result.returncode != 0 or len(lines) < 2:
         raise BuildError(f"cannot run {python}: {tail(result.stderr)}")
-    return result.stdout.strip()
+    return lines[0].strip(), Path(lines[1].strip())
+
+
+def python_version(python: Path) -> str:
+    """``implementation-X.Y.Z`` of ``python``."""
+    return python_info(python)[0]
+
+
+def minor_version(version: str) -> str:
+    """``"3.12"`` of ``"cpython-3.12.1"``."""
+    return ".".join(version.rpartition("-")[2].split(".")[:2])
+
+
+def target_interpreter(version: str | None) -> Path | None:
+    """The real executable of Python ``version`` ("3.12"; None: this one), or None.
+
+    Found by :func:`mcpbundle.interpreters.find_interpreter` (PATH, pyenv, ``uv python
+    find``; never a shim, never a download) and asked once more for its version.
+    """
+    if version is None or version == RUNNING_PYTHON:
+        return Path(sys.executable)
+    found = find_interpreter(version)
+    if found is None:
+        return None
+    try:
+        actual, _ = python_info(Path(found))
+    except BuildError:
+        return None
+    return Path(found) if minor_version(actual) == version else None
 
 
 def venv_key(requirements: bytes, version: str, options: Sequence[str]) -> str:
@@ -121,9 +153,35 @@ def ensure_venv(
 
     Raises :class:`BuildError` with the installer's last lines when the install fails.
     """
-    base = Path(base_python or sys.executable)
+    version, base = python_info(Path(base_python or sys.executable))
     data = requirements.read_bytes()
-    key = venv_key(data, python_version(base), [installer, *index_args])
+    key = venv_key(data, version, [installer, str(base), *index_args])
+    with _building(key):
+        return _ensure(requirements, data, key, cache_dir, installer, index_args, base)
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _building(key: str) -> Iterator[None]:
+    """One build of a venv at a time in this process: a second caller waits and reuses it."""
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+def _ensure(
+    requirements: Path,
+    data: bytes,
+    key: str,
+    cache_dir: Path,
+    installer: str,
+    index_args: Sequence[str],
+    base: Path,
+) -> Venv:
     venvs = cache_dir / "venvs"
     final = venvs / key
     if (final / READY).is_file() and venv_python(final).exists():

@@ -1,26 +1,27 @@
-"""``mcpbundle verify`` from configuration: env, expected tools, index options, freshness,
-and how each server loads from the source tree (:func:`source_specs`)."""
+"""``mcpbundle verify`` from configuration: env, expected tools, limits, target Python,
+index options, freshness (the build's own), and how each server loads from the
+source tree (:func:`source_specs`)."""
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from mcpbundle.build import BuildOptions, build, output_dir, plan_build
+from mcpbundle.build import BuildOptions, build, output_dir
 from mcpbundle.cachedir import cache_root
 from mcpbundle.config import Config
 from mcpbundle.errors import ConfigError
-from mcpbundle.manifest import MANIFEST_NAME, read_manifest, sha256_file
+from mcpbundle.outlock import output_lock
 from mcpbundle.pinning import make_pinner, resolver_settings
 from mcpbundle.plan import BuildPlan, ServerPlan
 from mcpbundle.proberun import SourceSpec
 from mcpbundle.resolve import index_args
 from mcpbundle.shim import needs_shim, render_shim
 from mcpbundle.sourcestate import current_source
-from mcpbundle.verify import VerifyReport, verify
+from mcpbundle.verify import Limits, ServerReport, VerifyReport, verify
 
 log = logging.getLogger("mcpbundle")
 
@@ -36,25 +37,6 @@ def read_env_file(path: Path) -> dict[str, str]:
             raise ConfigError("expected KEY=value", where=f"{path}:{number}")
         values[key.strip()] = value.strip().strip("'\"")
     return values
-
-
-def is_stale(config: Config, plan: BuildPlan, output: Path) -> bool:
-    """True when the output lacks a planned server or a planned file differs from its source."""
-    manifest = read_manifest(output / MANIFEST_NAME)
-    if manifest is None:
-        return True
-    for server in plan.servers:
-        entry = manifest["servers"].get(server.name)
-        if not isinstance(entry, dict) or entry.get("entrypoint") != server.entrypoint:
-            return True
-        hashes = entry.get("files", {})
-        generated = {server.requirements_txt}
-        for copy in server.files:
-            if copy.dest in generated:
-                continue
-            if hashes.get(copy.dest) != sha256_file(copy.path(config.root)):
-                return True
-    return False
 
 
 def source_specs(
@@ -126,17 +108,27 @@ def run_verify(
     http: bool,
     env_file: Path | None,
     output: Path | None,
+    jobs: int | None = None,
+    on_result: Callable[[ServerReport], None] | None = None,
 ) -> VerifyReport:
+    """Build when anything changed (the build's own freshness test), then verify."""
     out = output_dir(config, output)
     options = BuildOptions(servers=tuple(servers), output=output)
-    plan = plan_build(config, options)
-    if is_stale(config, plan, out):
-        log.warning("output is missing or stale: building first")
-        build(config, options, source=current_source(config.root), pin=make_pinner(config))
+    with output_lock(out, wait=True):
+        result = build(config, options, source=current_source(config.root), pin=make_pinner(config))
+    if result.written:
+        log.warning("output was missing or stale: built it first")
     shared_env = read_env_file(env_file) if env_file else {}
     names = list(servers) or list(config.servers)
     env = {name: {**config.servers[name].env, **shared_env} for name in names}
     expect = {name: config.servers[name].expect_tools for name in names}
+    limits = {
+        name: Limits(
+            timeout=config.servers[name].verify_timeout,
+            memory=config.servers[name].verify_memory,
+        )
+        for name in names
+    }
     with tempfile.TemporaryDirectory(prefix="mcpbundle-dev-metadata-") as metadata:
         return verify(
             output_dir=out,
@@ -147,5 +139,10 @@ def run_verify(
             expect_tools=expect,
             installer="uv" if config.bundle.resolver == "uv" else None,
             index_args=index_args(resolver_settings(config)),
-            sources=source_specs(config, plan, Path(metadata)),
+            sources=source_specs(config, result.plan, Path(metadata)),
+            target_python=config.bundle.python,
+            limits=limits,
+            protect=(config.root, out),
+            jobs=jobs,
+            on_result=on_result,
         )

@@ -235,6 +235,7 @@ def test_verify_compares_bundle_with_source(repo: Path, tmp_path: Path) -> None:
         "resources": [],
         "prompts": [],
         "error": message,
+        "cached": False,
     }
     text = format_report(report, json=False)
     assert "source: same tools, resources and prompts as the source tree" in text
@@ -324,3 +325,39 @@ def test_differences_name_both_directions() -> None:
     assert not check.ok
     assert check.error == "not compared: the bundle did not load"
     assert check.tools == ("a", "b", "c", "d")
+
+
+def test_an_unchanged_source_is_not_loaded_again(repo: Path, tmp_path: Path) -> None:
+    names = ["healthy", "pkg"]
+    first = run(repo, tmp_path, servers=names)
+    assert first.ok, [s.error for s in first.servers]
+    assert [s.source.cached for s in first.servers if s.source] == [False, False]
+    again = run(repo, tmp_path, servers=names)
+    assert [s.source.cached for s in again.servers if s.source] == [True, True]
+    assert [s.source.tools for s in again.servers if s.source] == [
+        s.source.tools for s in first.servers if s.source
+    ]
+    assert "source: same tools, resources and prompts as the source tree (cached load)" in (
+        format_report(again, json=False)
+    )
+    # Any shared lib is importable from source, so a change to one is a new input.
+    lib = repo / "libs" / "extras" / "src" / "extra_tools" / "__init__.py"
+    original = lib.read_text(encoding="utf-8")
+    try:
+        lib.write_text(original + "# changed\n", encoding="utf-8")
+        changed = run(repo, tmp_path, servers=names)
+    finally:
+        lib.write_text(original, encoding="utf-8")
+    assert [s.source.cached for s in changed.servers if s.source] == [False, False]
+    other_env = run(repo, tmp_path, servers=["healthy"], env={"healthy": {"X": "1"}})
+    assert other_env.servers[0].source is not None
+    assert not other_env.servers[0].source.cached, "the settings are an input too"
+
+
+def test_a_failed_source_load_is_never_kept(repo: Path, tmp_path: Path) -> None:
+    env = {"healthy": {"HEALTHY_REQUIRE_TOKEN": "1"}}
+    for _ in range(2):
+        (healthy,) = run(repo, tmp_path, servers=["healthy"], env=env).servers
+        assert healthy.source is not None
+        assert not healthy.source.ok
+        assert not healthy.source.cached

@@ -11,7 +11,8 @@ from mcpbundle import loadprobe
 from mcpbundle.errors import BuildError, CheckFailed
 from mcpbundle.proberun import HttpCheck, probe_environment
 from mcpbundle.venvs import choose_installer, has_requirements, venv_key
-from mcpbundle.verify import ServerReport, VerifyReport, _with_hint, format_report
+from mcpbundle.verify import ServerReport, VerifyReport, format_report
+from mcpbundle.verifyreport import with_hint
 
 GOOD = ServerReport(
     name="ops",
@@ -63,6 +64,9 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "http",
         "error",
         "source",
+        "python",
+        "warnings",
+        "sandbox",
     }
     assert all(set(server) == keys for server in document["servers"])
     good, bad = document["servers"]
@@ -109,8 +113,25 @@ def test_raise_for_failures() -> None:
 
 def test_hint_for_the_removed_sdk_module() -> None:
     error = "ModuleNotFoundError: No module named 'mcp.server.fastmcp'"
-    assert "from fastmcp import FastMCP" in _with_hint(error)
-    assert _with_hint("KeyError: 'X'") == "KeyError: 'X'"
+    assert "from fastmcp import FastMCP" in with_hint(error)
+    assert with_hint("ValueError: bad") == "ValueError: bad"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "src/server.py, line 4: key = os.environ['API_KEY']\nKeyError: 'API_KEY'",
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings\n"
+        "api_key\n  Field required [type=missing, input_value={}, input_type=dict]",
+    ],
+)
+def test_a_missing_setting_names_the_fix(error: str) -> None:
+    text = with_hint(error, "billing")
+    assert text.startswith(error)
+    assert text.splitlines()[-1] == (
+        "hint: a setting the server reads at import is missing: add env = {...} with a "
+        "placeholder value to [servers.billing], or pass --env-file"
+    )
 
 
 def test_probe_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
