@@ -81,7 +81,7 @@ def test_merge_emits_only_pypi_lines(groups: list[list[str]]) -> None:
     for text in merged:
         requirement = Requirement(text)
         assert requirement.url is None
-        assert not text.startswith(("-", ".", "/", "git+", "file:", "http"))
+        assert not text.startswith(("-", ".", "/", "git+", "file:", "http:", "https:"))
     assert list(merged) == sorted(set(merged), key=merged.index)  # no duplicates
 
 
