@@ -38,14 +38,22 @@ class EntryLayout:
     chain: tuple[tuple[str, str], ...] = ()  # (repo path, output path) of package-chain inits
 
 
-def entry_layout(config: Config, server: Server, entry_rel: str, obj: str) -> EntryLayout:
+def entry_layout(
+    config: Config, server: Server, entry_rel: str, obj: str, *, python: str | None = None
+) -> EntryLayout:
     """Where the host enters the server, shimming package-style servers and factories."""
     root = config.root
     server_dir = root / server.path
     entry = root / entry_rel
     default_vendor = _join(server.path, server.vendor_dir or _parent(server.entrypoint))
     mode = "auto" if server.shim not in ("always", "never") else server.shim
-    decision = needs_shim(entry, server_dir, object_name=obj, mode=mode)  # type: ignore[arg-type]
+    decision = needs_shim(
+        entry,
+        server_dir,
+        object_name=obj,
+        mode=mode,  # type: ignore[arg-type]
+        python=python,
+    )
     if not decision.needed:
         warnings: tuple[str, ...] = ()
         if server.shim == "never" and decision.reasons:
@@ -244,10 +252,13 @@ def sdk_fix(
     python_files: Iterable[tuple[Path, str]],
     requirements: Sequence[str],
     lock_pins: dict[str, str],
+    *,
+    python: str | None = None,
 ) -> SdkFix:
-    """Cap ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2)."""
+    """Cap ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2);
+    ``python`` is the target whose grammar reads the code."""
     by_path = dict(python_files)
-    hits = imports_mcp_server_fastmcp(by_path)
+    hits = imports_mcp_server_fastmcp(by_path, python)
     if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
         return SdkFix(requirements=(), rewrites=(), warnings=())
     path, line = hits[0]

@@ -14,17 +14,21 @@ import difflib
 from pathlib import Path
 
 from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.pyparse import parse_module
 
 SERVER_NAMES = ("mcp", "server", "app")
 _SERVER_CALLS = frozenset({"FastMCP", "MCPServer", "Server"})
 
 
-def server_object(entry: Path, display: str, configured: str | None, key: str) -> str:
+def server_object(
+    entry: Path, display: str, configured: str | None, key: str, python: str | None = None
+) -> str:
     """The object the host loads from ``entry``: ``configured`` checked, else the default.
 
     ``key`` names the config key that chose the object (``mcpbundle.toml:
-    servers.ops.entrypoint``): a configured object that does not exist is a config error."""
-    tree = parse_entry(entry, display)
+    servers.ops.entrypoint``): a configured object that does not exist is a config error.
+    ``python`` is the target whose grammar reads the file (:mod:`mcpbundle.pyparse`)."""
+    tree = parse_entry(entry, display, python)
     names = module_level_names(tree)
     if configured is not None:
         if configured in names or _has_star_import(tree):
@@ -50,9 +54,9 @@ def server_object(entry: Path, display: str, configured: str | None, key: str) -
     )
 
 
-def parse_entry(path: Path, display: str) -> ast.Module:
+def parse_entry(path: Path, display: str, python: str | None = None) -> ast.Module:
     try:
-        return ast.parse(path.read_bytes(), filename=str(path))
+        return parse_module(path.read_bytes(), str(path), python)
     except SyntaxError as exc:
         raise BuildError(
             f"syntax error: {exc.msg}", where=f"{display}:{exc.lineno}", hint="fix the code"

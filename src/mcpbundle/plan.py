@@ -185,8 +185,10 @@ def _plan_server(
     required = {Requirement(r).name.lower().replace("_", "-"): r for r in requirements}
     constraints = constraints_for(lines, required)
     entry_rel = join(server.path, server.entrypoint)
-    obj = server_object(root / entry_rel, entry_rel, server.object, f"{key}.entrypoint")
-    layout = entry_layout(config, server, entry_rel, obj)
+    obj = server_object(
+        root / entry_rel, entry_rel, server.object, f"{key}.entrypoint", target.version
+    )
+    layout = entry_layout(config, server, entry_rel, obj, python=target.version)
     vendor_dir = layout.vendor_dir
     reject_clashes(config, vendored, vendor_dir, key, requirements)
     copies, secrets = _server_files(config, server, files, filt)
@@ -199,7 +201,7 @@ def _plan_server(
     )
     lock = lock_preferences(config, server, exclude=[lib.distribution for lib in vendored])
     python_files = [(c.path(root), c.source) for c in all_copies if c.dest.endswith(".py")]
-    fix = sdk_fix(config, python_files, requirements, lock.pins)
+    fix = sdk_fix(config, python_files, requirements, lock.pins, python=target.version)
     metadata = dist_infos(config, server, vendored, vendor_dir)
     licences = [FileCopy(source=src, dest=dest) for src, dest in metadata.licence_files]
     all_copies = sorted(_dedupe([*all_copies, *licences]), key=lambda c: c.dest)

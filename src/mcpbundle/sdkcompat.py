@@ -23,6 +23,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from mcpbundle.pyparse import TargetUnavailable, parse_module
+
 V1_MODULE = "mcp.server.fastmcp"
 MCP_CAP = "mcp<2"
 _MCP2 = Version("2")
@@ -33,12 +35,15 @@ _MCP2_PROBES = tuple(
 )
 
 
-def imports_mcp_server_fastmcp(files: Iterable[Path]) -> list[tuple[Path, int]]:
+def imports_mcp_server_fastmcp(
+    files: Iterable[Path], python: str | None = None
+) -> list[tuple[Path, int]]:
     """``(file, line)`` of every import of ``mcp.server.fastmcp`` (the v1 SDK's FastMCP).
 
     Covers ``import mcp.server.fastmcp[.x]``, ``from mcp.server.fastmcp[.x] import ...``
-    and ``from mcp.server import fastmcp``. Files that do not parse are skipped
-    (other checks report syntax errors).
+    and ``from mcp.server import fastmcp``, read with the grammar of the target
+    ``python``. Files that do not parse are skipped (other checks report syntax
+    errors), as are files whose target grammar is unavailable.
     """
     found: list[tuple[Path, int]] = []
     for path in files:
@@ -46,8 +51,8 @@ def imports_mcp_server_fastmcp(files: Iterable[Path]) -> list[tuple[Path, int]]:
             data = path.read_bytes()
             if b"fastmcp" not in data:
                 continue  # cheap test first: parsing every vendored file is the slow part
-            tree = ast.parse(data, filename=str(path))
-        except (SyntaxError, ValueError, OSError):
+            tree = parse_module(data, str(path), python)
+        except (SyntaxError, ValueError, OSError, TargetUnavailable):
             continue
         lines = {
             node.lineno

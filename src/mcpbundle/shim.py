@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal, overload
 
 from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.pyparse import TargetUnavailable, parse_module
 
 ShimMode = Literal["auto", "always", "never"]
 FactoryKind = Literal["sync", "async"]
@@ -69,6 +70,7 @@ def needs_shim(
     *,
     object_name: str | None = None,
     mode: ShimMode = "auto",
+    python: str | None = None,
 ) -> ShimDecision:
     """Decide statically whether ``entry_file`` needs a shim.
 
@@ -76,7 +78,8 @@ def needs_shim(
     not lie above it (only the server's folder ships). ``object_name`` is the
     configured server object; a module-level ``def``/``async def`` of that name is a
     factory. ``mode`` ``"never"`` still reports reasons but says not needed;
-    ``"always"`` shims even a plain file.
+    ``"always"`` shims even a plain file. ``python`` is the target Python whose
+    grammar reads the code (:mod:`mcpbundle.pyparse`).
     """
     if mode not in SHIM_MODES:
         raise ConfigError(
@@ -84,7 +87,7 @@ def needs_shim(
         )
     entry_file = entry_file.resolve()
     bound = source_root_guess.resolve() if source_root_guess is not None else None
-    tree = _parse(entry_file)
+    tree = _parse(entry_file, python=python)
     parts, top_dir = _package_chain(entry_file)
     reasons: list[str] = []
     name = entry_file.name
@@ -99,7 +102,7 @@ def needs_shim(
         for path in sorted(top_dir.rglob("*.py")):
             if path != entry_file and _is_package_module(path, top_dir):
                 rel = path.relative_to(top_dir.parent).as_posix()
-                other = _parse(path, strict=False)
+                other = _parse(path, strict=False, python=python)
                 if other is not None:
                     reasons.extend(_import_reasons(other, rel, top, relative=False))
     factory = _factory_kind(tree, object_name) if object_name else None
@@ -168,15 +171,19 @@ def needs_shim(
 
 
 @overload
-def _parse(path: Path) -> ast.Module: ...
+def _parse(path: Path, *, python: str | None) -> ast.Module: ...
 @overload
-def _parse(path: Path, *, strict: Literal[False]) -> ast.Module | None: ...
+def _parse(path: Path, *, strict: Literal[False], python: str | None) -> ast.Module | None: ...
 
 
-def _parse(path: Path, *, strict: bool = True) -> ast.Module | None:
+def _parse(path: Path, *, strict: bool = True, python: str | None = None) -> ast.Module | None:
     """The module's AST; an unparsable file raises when ``strict``, else gives None."""
     try:
-        return ast.parse(path.read_bytes(), filename=str(path))
+        return parse_module(path.read_bytes(), str(path), python)
+    except TargetUnavailable:
+        if not strict:
+            return None
+        raise
     except (SyntaxError, ValueError) as exc:
         if not strict:
             return None
