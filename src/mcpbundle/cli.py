@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import replace
@@ -309,26 +308,33 @@ def check(
     output: Path | None,
 ) -> None:
     """Find the ways a deploy fails, statically (exit 1 on any error)."""
-    from mcpbundle.check import format_findings, has_errors, run_checks
-    from mcpbundle.checkrun import built_targets, source_targets
+    import os
+
+    from mcpbundle.check import format_findings, has_errors
+    from mcpbundle.checkrun import check_findings
 
     config = state.config()
-    with tempfile.TemporaryDirectory(prefix="mcpbundle-check-") as scratch:
-        if built:
-            targets = built_targets(config, output_dir(config, output), servers)
-        else:
-            plan = plan_build(config, BuildOptions(servers=servers, dry_run=True, fetch_git=False))
-            targets = source_targets(config, plan, Path(scratch))
-        findings = run_checks(
-            targets, select=parse_codes(select) or None, ignore=parse_codes(ignore)
-        )
+    findings, checked = check_findings(
+        config,
+        servers=servers,
+        built=built,
+        output=output_dir(config, output),
+        select=parse_codes(select) or None,
+        ignore=parse_codes(ignore),
+    )
+    colour = False
+    if fmt == "text":
+        from mcpbundle.check.colour import wanted
+
+        colour = wanted(os.environ, sys.stdout.isatty())
     text = format_findings(
         findings,
         "json" if fmt == "json" else "github" if fmt == "github" else "text",
-        servers=len(targets),
+        servers=checked,
+        colour=colour,
     )
     if text:
-        click.echo(mask_urls(text))
+        click.echo(mask_urls(text), color=colour)
     if has_errors(findings):
         raise CheckFailed("check found errors")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from mcpbundle.check import (  # noqa: F401  (importing registers the rules)
     rules_imports,
@@ -26,7 +27,7 @@ from mcpbundle.check import (  # noqa: F401  (importing registers the rules)
     rules_secrets,
     rules_server,
 )
-from mcpbundle.check.context import CheckContext, FileCache
+from mcpbundle.check.context import CheckContext, FileCache, ModuleInfo
 from mcpbundle.check.model import (
     REGISTRY,
     CheckTarget,
@@ -48,6 +49,7 @@ __all__ = [
     "format_findings",
     "has_errors",
     "run_checks",
+    "unknown_codes",
 ]
 
 _SUPPRESS = re.compile(r"#\s*mcpbundle:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
@@ -82,11 +84,73 @@ def _syntax_errors(target: CheckTarget, ctx: CheckContext) -> list[Finding]:
                 file=info.display,
                 line=err.lineno or 1,
                 column=err.offset or 1,
-                message=f"{path} does not parse: {err.msg}",
+                message=f"{path} does not parse"
+                + (f" as Python {target.python}" if target.python else "")
+                + f": {err.msg}",
                 fix="fix the syntax error (the runtime cannot import the module)",
             )
         )
     return out
+
+
+def _unparsed(ctx: CheckContext) -> list[ModuleInfo]:
+    found = []
+    for path in ctx.python_paths():
+        info = ctx.module(path)
+        if info is not None and info.unparsed is not None:
+            found.append(info)
+    return found
+
+
+def _unchecked_warnings(unchecked: dict[str, list[tuple[str, ModuleInfo]]]) -> list[Finding]:
+    """One warning per target Python whose grammar was needed but unavailable."""
+    out = []
+    for python, infos in sorted(unchecked.items()):
+        server, first = infos[0]
+        assert first.unparsed is not None
+        files = sorted({info.display for _, info in infos})
+        shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+        out.append(
+            Finding(
+                code="MCB000",
+                severity="warning",
+                server=server,
+                file=first.display,
+                line=1,
+                column=1,
+                message=f"cannot check {python}-only syntax: {first.unparsed.reason}; install it "
+                f"({_plural(len(files), 'file')} not checked: {shown})",
+                fix=f"install Python {python} (on PATH or with pyenv) and run check again",
+            )
+        )
+    return out
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _merge_problems(target: CheckTarget, produced: list[Finding]) -> list[Finding]:
+    """Rule findings plus the target's plan-time errors, each said once.
+
+    The plan's error wins over a rule's finding of the same code, file and line (it
+    is what ``build`` prints); a "no server object" plan error (MCB001) only shows
+    when the MCB001 rule found nothing in that file (the rule says more)."""
+
+    def same_file(a: Finding, b: Finding) -> bool:
+        return a.file == b.file or a.file.endswith("/" + b.file)
+
+    problems = [
+        p
+        for p in target.problems
+        if not (p.code == "MCB001" and any(f.code == p.code and same_file(f, p) for f in produced))
+    ]
+    kept = [
+        f
+        for f in produced
+        if not any(p.code == f.code and p.line == f.line and same_file(f, p) for p in problems)
+    ]
+    return kept + problems
 
 
 def _line_of(ctx: CheckContext, sources: dict[str, SourceFile], finding: Finding) -> str | None:
@@ -107,6 +171,7 @@ def run_checks(
     """Run every selected rule on every target; findings sorted deterministically."""
     cache = FileCache()
     findings: set[Finding] = set()
+    unchecked: dict[str, list[tuple[str, ModuleInfo]]] = {}
     for target in targets:
         ctx = CheckContext(target, cache)
         skip = ignore | target.ignore
@@ -119,13 +184,27 @@ def run_checks(
         produced: list[Finding] = []
         if wanted("MCB000"):
             produced.extend(_syntax_errors(target, ctx))
+            for info in _unparsed(ctx):
+                unchecked.setdefault(target.python or "", []).append((target.server, info))
         for code in sorted(REGISTRY):
-            if wanted(code):
+            if wanted(code) and code not in target.skip:
                 produced.extend(REGISTRY[code].func(target, ctx))
+        produced = _merge_problems(target, produced)
+        produced = [f for f in produced if wanted(f.code)]
         sources = {s.display: s for s in target.files.values()}
         sources.update({s.display: s for s in target.requirement_files.values()})
-        findings.update(f for f in produced if not _suppressed(f, _line_of(ctx, sources, f)))
+        for finding in produced:
+            line = _line_of(ctx, sources, finding)
+            if not _suppressed(finding, line):
+                findings.add(replace(finding, source=line) if line is not None else finding)
+    findings.update(_unchecked_warnings(unchecked))
     return sorted(findings, key=Finding.sort_key)
+
+
+def unknown_codes(patterns: Iterable[str]) -> list[str]:
+    """The ``--select``/``--ignore`` entries that match no code (exactly or as a prefix)."""
+    codes = all_codes()
+    return [p for p in patterns if not any(code.startswith(p.strip().upper()) for code in codes)]
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile, default_severity
+from mcpbundle.pyparse import TargetUnavailable, parse_module
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
@@ -140,19 +141,31 @@ class ModuleInfo:
     source: str
     tree: ast.Module | None
     error: SyntaxError | None
+    unparsed: TargetUnavailable | None = None  # not checked: the target grammar is unavailable
     aliases: dict[str, str] = field(default_factory=dict)
     nodes: list[tuple[ast.AST, Scope]] = field(default_factory=list)
     by_type: dict[type[ast.AST], list[tuple[ast.AST, Scope]]] = field(default_factory=dict)
     _calls: list[tuple[ast.Call, str | None, Scope]] | None = None
 
     @classmethod
-    def parse(cls, bundle_path: str, display: str, source: str) -> ModuleInfo:
+    def parse(
+        cls, bundle_path: str, display: str, source: str, python: str | None = None
+    ) -> ModuleInfo:
+        """Parse with the grammar of ``python`` (the target; None: the running Python)."""
         try:
-            tree = ast.parse(source, filename=display)
-        except (SyntaxError, ValueError) as exc:
-            error = exc if isinstance(exc, SyntaxError) else SyntaxError(str(exc))
+            tree = parse_module(source, display, python)
+        except SyntaxError as exc:
             return cls(
-                bundle_path=bundle_path, display=display, source=source, tree=None, error=error
+                bundle_path=bundle_path, display=display, source=source, tree=None, error=exc
+            )
+        except TargetUnavailable as exc:
+            return cls(
+                bundle_path=bundle_path,
+                display=display,
+                source=source,
+                tree=None,
+                error=None,
+                unparsed=exc,
             )
         info = cls(bundle_path=bundle_path, display=display, source=source, tree=tree, error=None)
         info.nodes = _scoped(tree)
@@ -213,7 +226,7 @@ class FileCache:
     """Parsed modules and decoded texts, shared by every target of a run."""
 
     def __init__(self) -> None:
-        self._modules: dict[tuple[Path, str, str], ModuleInfo] = {}
+        self._modules: dict[tuple[Path, str, str, str | None], ModuleInfo] = {}
         self._texts: dict[Path, str | None] = {}
 
     def text(self, path: Path) -> str | None:
@@ -233,8 +246,8 @@ class FileCache:
                 self._texts[path] = None
         return self._texts[path]
 
-    def module(self, bundle_path: str, source: SourceFile) -> ModuleInfo:
-        key = (source.path, bundle_path, source.display)
+    def module(self, bundle_path: str, source: SourceFile, python: str | None) -> ModuleInfo:
+        key = (source.path, bundle_path, source.display, python)
         if key not in self._modules:
             text = self.text(source.path)
             if text is None:
@@ -248,7 +261,7 @@ class FileCache:
                     error=err,
                 )
             else:
-                self._modules[key] = ModuleInfo.parse(bundle_path, source.display, text)
+                self._modules[key] = ModuleInfo.parse(bundle_path, source.display, text, python)
         return self._modules[key]
 
 
@@ -261,14 +274,16 @@ class CheckContext:
         self.memo: dict[str, object] = {}  # results rules share (e.g. env reads)
 
     def python_paths(self) -> list[str]:
-        return sorted(p for p in self.target.files if p.endswith(".py"))
+        """The bundle's Python files the user wrote (mcpbundle's generated ones excluded)."""
+        generated = self.target.generated
+        return sorted(p for p in self.target.files if p.endswith(".py") and p not in generated)
 
     def module(self, bundle_path: str) -> ModuleInfo | None:
         """The parsed module (None when it is not a file of the bundle)."""
         source = self.target.files.get(bundle_path)
         if source is None:
             return None
-        return self.cache.module(bundle_path, source)
+        return self.cache.module(bundle_path, source, self.target.python)
 
     def modules(self) -> Iterator[ModuleInfo]:
         """Every Python file of the bundle that parses, in path order."""
@@ -290,6 +305,7 @@ class CheckContext:
         message: str,
         fix: str,
         severity: Severity | None = None,
+        span: int = 0,
     ) -> Finding:
         return Finding(
             code=code,
@@ -300,6 +316,7 @@ class CheckContext:
             column=max(column, 1),
             message=message,
             fix=fix,
+            span=max(span, 0),
         )
 
     def at(
@@ -312,12 +329,18 @@ class CheckContext:
         severity: Severity | None = None,
     ) -> Finding:
         """A finding at ``node`` of ``info``."""
+        line = getattr(node, "lineno", 1)
+        start = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None)
+        # a multi-line node: the text format underlines to the end of its first line
+        span = end - start if end is not None and getattr(node, "end_lineno", 0) == line else 0
         return self.finding(
             code,
             file=info.display,
-            line=getattr(node, "lineno", 1),
-            column=getattr(node, "col_offset", 0) + 1,
+            line=line,
+            column=start + 1,
             message=message,
             fix=fix,
             severity=severity,
+            span=span,
         )

@@ -9,7 +9,7 @@ shared :class:`~mcpbundle.check.context.CheckContext` parsed once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -41,6 +41,20 @@ class CheckTarget:
     requirement_files: Mapping[str, SourceFile]  # requirements files that will ship
     requirement_names: frozenset[str]  # canonical names of distributions the bundle installs
     ignore: frozenset[str] = frozenset()  # codes ignored by config
+    skip: frozenset[str] = frozenset()  # rules that cannot run on it (they need a plan it lacks)
+    python: str | None = None  # the target Python ("3.12"); None: the running one
+    generated: frozenset[str] = frozenset()  # bundle paths mcpbundle writes (shim, dist-info)
+    shim: str | None = None  # bundle path of the entry shim, when the bundle has one
+    sdk_fix: str | None = None  # "file:line" for which the build adds `mcp<2`
+    auto_fix: bool = True  # [bundle] auto-fix: False makes that fix a build error
+    lock: str | None = None  # the lock file whose pins seed the resolver (repo-relative)
+    lock_pins: Mapping[str, str] = field(default_factory=dict)  # canonical name -> its pin
+    # findings made while building the target (a plan-time error); filtered like the rest
+    problems: tuple[Finding, ...] = ()
+    # requirement_files are the server's own, unplanned (a plan-time error): what the build
+    # does with a local path there, by resolved absolute directory ("vendors shared lib 'x'")
+    raw_requirements: bool = False
+    local_dirs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +67,9 @@ class Finding:
     column: int  # 1-based
     message: str
     fix: str
+    # For the text format's code frame (not part of the JSON/github output):
+    span: int = field(default=0, compare=False)  # bytes to underline from `column`; 0: to the end
+    source: str | None = field(default=None, compare=False)  # the text of `line`
 
     def sort_key(self) -> tuple[str, str, int, int, str, str]:
         return (self.server, self.file, self.line, self.column, self.code, self.message)
@@ -73,7 +90,7 @@ REGISTRY: dict[str, Rule] = {}
 
 # Findings produced by the context itself rather than by a registered rule.
 BUILTIN_CODES: dict[str, tuple[Severity, str]] = {
-    "MCB000": ("error", "a Python file does not parse"),
+    "MCB000": ("error", "a file cannot be read or parsed, or the server cannot be planned"),
 }
 
 

@@ -1,9 +1,15 @@
-"""Format findings as text, JSON or GitHub Actions annotations."""
+"""Format findings as text, JSON or GitHub Actions annotations.
+
+The text format is one headline per finding (``file:line:col: CODE severity:
+message (fix: ...)``), followed, when the source line is known, by a code frame
+like ruff's: the line with its number and a caret under the finding. ANSI colour
+only when asked for (:mod:`.colour` is imported only then).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from mcpbundle.check.model import Finding
@@ -26,18 +32,60 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
     }
 
 
-def format_text(findings: Sequence[Finding], *, servers: int | None = None) -> str:
-    lines = [
-        f"{f.file}:{f.line}:{f.column}: {f.code} {f.severity}: {f.message} (fix: {f.fix})"
-        for f in findings
-    ]
+def format_text(
+    findings: Sequence[Finding], *, servers: int | None = None, colour: bool = False
+) -> str:
+    paint: Painter = _plain
+    if colour:
+        from mcpbundle.check.colour import paint as ansi
+
+        paint = ansi
+    lines: list[str] = []
+    for f in findings:
+        lines.append(
+            f"{paint('path', f.file)}:{f.line}:{f.column}: {paint(f.severity, f.code)} "
+            f"{paint(f.severity, f.severity)}: {f.message} (fix: {f.fix})"
+        )
+        if f.source is not None:
+            lines.extend(_frame(f, paint))
+            lines.append("")
     counts = summary(findings)
     n_servers = counts["servers"] if servers is None else servers
     parts = [_plural(counts["errors"], "error"), _plural(counts["warnings"], "warning")]
     if counts["infos"]:
         parts.append(_plural(counts["infos"], "info"))
-    lines.append(f"{', '.join(parts)} in {_plural(n_servers, 'server')}")
+    lines.append(paint("summary", f"{', '.join(parts)} in {_plural(n_servers, 'server')}"))
     return "\n".join(lines)
+
+
+Painter = Callable[[str, str], str]
+
+
+def _plain(_style: str, text: str) -> str:
+    return text
+
+
+def _frame(f: Finding, paint: Painter) -> list[str]:
+    """The source line with a gutter and a caret under the finding (tabs shown as spaces)."""
+    assert f.source is not None
+    raw = f.source.rstrip().encode("utf-8")
+    start = min(max(f.column - 1, 0), len(raw))  # columns count UTF-8 bytes, as `ast` does
+    end = len(raw) if f.span <= 0 else min(start + f.span, len(raw))
+    before = raw[:start].decode("utf-8", "replace").expandtabs(4)
+    marked = raw[start:end].decode("utf-8", "replace").expandtabs(4)
+    text = raw.decode("utf-8", "replace").expandtabs(4)
+    if f.span <= 0 and start == 0:  # the whole line: from its first non-blank character
+        stripped = marked.lstrip()
+        before, marked = " " * (len(marked) - len(stripped)), stripped
+    number = str(f.line)
+    pad = " " * len(number)
+    bar = paint("gutter", "|")
+    carets = "^" * max(len(marked), 1)
+    return [
+        f"{pad} {bar}",
+        f"{paint('gutter', number)} {bar} {text}",
+        f"{pad} {bar} {' ' * len(before)}{paint(f.severity, carets)}",
+    ]
 
 
 def format_json(findings: Sequence[Finding], *, servers: int | None = None) -> str:
@@ -81,11 +129,17 @@ def format_github(findings: Sequence[Finding]) -> str:
 
 
 def format_findings(
-    findings: Sequence[Finding], fmt: Format = "text", *, servers: int | None = None
+    findings: Sequence[Finding],
+    fmt: Format = "text",
+    *,
+    servers: int | None = None,
+    colour: bool = False,
 ) -> str:
-    """Render ``findings``; ``servers`` is the number checked (default: those with findings)."""
+    """Render ``findings``; ``servers`` is the number checked (default: those with findings).
+
+    ``colour`` adds ANSI colour to the text format (the others never have any)."""
     if fmt == "text":
-        return format_text(findings, servers=servers)
+        return format_text(findings, servers=servers, colour=colour)
     if fmt == "json":
         return format_json(findings, servers=servers)
     if fmt == "github":

@@ -61,6 +61,20 @@ def _classify_location(text: str) -> str | None:
     return None
 
 
+def location(text: str) -> str | None:
+    """The local path a requirement line names (``-e ../lib``, ``name @ file:///x``, ``./x``)."""
+    text = text.strip()
+    if text.startswith(("-e ", "--editable")):
+        text = re.split(r"[\s=]", text, maxsplit=1)[-1].strip()
+    if " @ " in text:
+        text = text.split(" @ ", 1)[1].strip()
+    if text.lower().startswith("file:"):
+        text = re.sub(r"^file:(//)?", "", text, flags=re.IGNORECASE)
+    if "://" in text or text.startswith("-"):
+        return None
+    return text.split(";", 1)[0].strip() or None
+
+
 def _option(entry: str) -> str:
     if entry.startswith("--"):
         return re.split(r"[\s=]", entry, maxsplit=1)[0]

@@ -1,7 +1,12 @@
 """Imports that fail in the runtime (MCB004).
 
 * ``sys.path`` manipulation: the runtime's working directory and ``sys.path``
-  are not the developer's.
+  are not the developer's. What the edit adds is read statically
+  (:mod:`.syspath`): a directory anchored at ``__file__`` works in the bundle (a
+  warning saying whether the edit is still needed, and the imports it serves
+  resolve through it); one relative to the working directory is an error when an
+  import needs it, a warning when the bundle's own ``sys.path`` (the entry shim's,
+  when the bundle was shimmed) already has that directory.
 * An absolute import that no file of the bundle (resolved against
   ``target.sys_path``: modules, packages, namespace directories), no stdlib
   module and no requirement (direct or transitive, see :mod:`.imports`)
@@ -16,78 +21,17 @@ from __future__ import annotations
 
 import ast
 import difflib
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
 from mcpbundle.check.context import CheckContext, ModuleInfo, Scope
 from mcpbundle.check.imports import Provision, provision
 from mcpbundle.check.model import CheckTarget, Finding, rule
+from mcpbundle.check.modules import BundleModules
+from mcpbundle.check.pathedits import STDLIB, PathNeeds, edit_finding
 from mcpbundle.check.rules_requirements import requirement_entries
-
-STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
-SYS_PATH_MUTATORS = frozenset(
-    {
-        "sys.path.append",
-        "sys.path.insert",
-        "sys.path.extend",
-        "sys.path.__setitem__",
-        "site.addsitedir",
-    }
-)
-MODULE_SUFFIXES = (".py", ".so", ".pyd")
-
-
-def _root_prefix(root: str) -> str:
-    root = root.strip("/")
-    return "" if root in {"", "."} else root + "/"
-
-
-@dataclass(frozen=True)
-class BundleModules:
-    """Dotted module names the bundle provides, per ``sys_path`` root."""
-
-    roots: tuple[str, ...]  # prefixes, "" or "src/"
-    modules: frozenset[str]  # every importable dotted name under any root
-    elsewhere: dict[str, str]  # top-level name -> bundle dir holding it, off sys.path
-
-    @classmethod
-    def build(cls, target: CheckTarget) -> BundleModules:
-        roots = tuple(_root_prefix(r) for r in target.sys_path) or ("",)
-        modules: set[str] = set()
-        elsewhere: dict[str, str] = {}
-        for path in sorted(target.files):
-            if not path.endswith(MODULE_SUFFIXES):
-                continue
-            parts = path.split("/")
-            for i, part in enumerate(parts):
-                name = part.split(".", 1)[0] if i == len(parts) - 1 else part
-                if name.isidentifier() and name != "__init__":
-                    elsewhere.setdefault(name, "/".join(parts[:i]) or ".")
-            for prefix in roots:
-                if not path.startswith(prefix):
-                    continue
-                parts = path[len(prefix) :].split("/")
-                stem = parts[-1].split(".", 1)[0]
-                dirs = parts[:-1]
-                if not all(d.isidentifier() for d in dirs):
-                    continue
-                for i in range(1, len(dirs) + 1):  # packages and namespace dirs
-                    modules.add(".".join(dirs[:i]))
-                if stem != "__init__" and stem.isidentifier():
-                    modules.add(".".join([*dirs, stem]))
-        return cls(roots=roots, modules=frozenset(modules), elsewhere=elsewhere)
-
-    def depths(self, bundle_path: str) -> list[tuple[str, list[str]]]:
-        """``(root, package parts)`` for each root the file is under."""
-        out = []
-        for prefix in self.roots:
-            if bundle_path.startswith(prefix):
-                parts = bundle_path[len(prefix) :].split("/")[:-1]
-                out.append((prefix, parts))
-        return out
+from mcpbundle.check.syspath import sys_path_edits
 
 
 def _target_provision(target: CheckTarget, ctx: CheckContext) -> Provision:
@@ -101,51 +45,46 @@ def _target_provision(target: CheckTarget, ctx: CheckContext) -> Provision:
     return provision(roots)
 
 
-def _sys_path_edits(info: ModuleInfo) -> Iterator[ast.AST]:
-    for node, scope in info.of(ast.Call, ast.Assign, ast.AugAssign, ast.AnnAssign):
-        if scope.main_guard:
-            continue
-        if isinstance(node, ast.Call) and info.qualname(node.func) in SYS_PATH_MUTATORS:
-            yield node
-        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                base = target.value if isinstance(target, ast.Subscript) else target
-                if info.qualname(base) == "sys.path":
-                    yield node
-                    break
-
-
 @rule("MCB004", "error", "an import that will fail in the runtime")
 def check_imports(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
-    bundle = BundleModules.build(target)
     provided = _target_provision(target, ctx)
+    edits = [(info, edit) for info in ctx.modules() for edit in sys_path_edits(info)]
+    base = BundleModules.build(target) if edits else None
+    anchored = sorted(
+        {loc.dir for _, e in edits for loc in e.added if loc is not None and loc.anchor == "file"}
+    )
+    bundle = BundleModules.build(target, tuple(anchored))
+    found: list[Finding] = []
+    tops: set[str] = set()
     for info in ctx.modules():
-        for node in _sys_path_edits(info):
-            yield ctx.at(
-                "MCB004",
-                info,
-                node,
-                "sys.path is modified; the runtime loads the bundle with its own sys.path "
-                "and working directory",
-                "remove the sys.path change and import the code as a package of the bundle",
-            )
         seen: set[tuple[int, str]] = set()
         for node, scope in info.of(ast.Import, ast.ImportFrom):
             if scope.type_checking:
                 continue
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    yield from _absolute(
-                        ctx, info, node, scope, alias.name, bundle, provided, seen, full=True
+                    tops.add(alias.name.split(".")[0])
+                    found.extend(
+                        _absolute(
+                            ctx, info, node, scope, alias.name, bundle, provided, seen, full=True
+                        )
                     )
             elif isinstance(node, ast.ImportFrom):
                 if node.level:
-                    yield from _relative(ctx, info, node, scope, bundle)
+                    found.extend(_relative(ctx, info, node, scope, bundle))
                 elif node.module:
-                    yield from _absolute(
-                        ctx, info, node, scope, node.module, bundle, provided, seen, full=False
+                    tops.add(node.module.split(".")[0])
+                    found.extend(
+                        _absolute(
+                            ctx, info, node, scope, node.module, bundle, provided, seen, full=False
+                        )
                     )
+    if base is not None:
+        failing = any(f.severity == "error" for f in found)
+        needs = PathNeeds(target, base, provided, tops, failing=failing)
+        for info, edit in edits:
+            yield edit_finding(ctx, info, edit, needs)
+    yield from found
 
 
 def _absolute(
@@ -241,6 +180,9 @@ def _relative(
     placements = bundle.depths(info.bundle_path)
     if not placements:
         return  # not importable by the runtime at all: nothing to resolve against
+    name = info.bundle_path.rsplit("/", 1)[-1]
+    if name in {"__init__.py", "__main__.py"} and all(not parts for _, parts in placements):
+        return  # a sys.path root's own __init__/__main__: no import ever reaches it
     dots = "." * node.level
     text = f"from {dots}{node.module or ''} import ..."
     best_depth = max(len(parts) for _, parts in placements)

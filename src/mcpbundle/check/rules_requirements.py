@@ -18,8 +18,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mcpbundle.check.context import CheckContext, ModuleInfo
-from mcpbundle.check.model import CheckTarget, Finding, rule
-from mcpbundle.check.reqfile import ReqEntry, parse_requirement_file
+from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile, rule
+from mcpbundle.check.reqfile import ReqEntry, location, parse_requirement_file
 
 LEGACY_MODULE = "mcp.server.fastmcp"
 
@@ -39,17 +39,36 @@ def requirement_entries(
 
 @rule("MCB003", "error", "a requirement that is not installable from PyPI")
 def check_pypi_only(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
-    for _, display, entry in requirement_entries(target, ctx):
+    for bundle_path, display, entry in requirement_entries(target, ctx):
         if entry.problem is None:
             continue
+        handled = None
+        if target.raw_requirements:
+            handled = _handled_by_build(target, target.requirement_files[bundle_path], entry)
         yield ctx.finding(
             "MCB003",
             file=display,
             line=entry.line,
-            message=f"`{entry.text}` is {entry.problem}; the runtime installs from PyPI only",
+            message=f"`{entry.text}` is {entry.problem}; the runtime installs from PyPI only"
+            + (f"; the build {handled} (it did not get that far here)" if handled else ""),
             fix="publish the package to PyPI and pin it by name, or vendor the code into "
             "the server (declare it as a shared library)",
+            severity="info" if handled else None,
         )
+
+
+def _handled_by_build(target: CheckTarget, source: SourceFile, entry: ReqEntry) -> str | None:
+    """What ``build`` does with a non-PyPI line of a server's own requirements, if anything."""
+    if entry.problem == "a VCS URL":
+        return "vendors or pins git requirements (`[bundle] git`)"
+    where = location(entry.text)
+    if where is None:
+        return None
+    try:
+        resolved = str((source.path.parent / where).resolve())
+    except (OSError, ValueError):
+        return None
+    return target.local_dirs.get(resolved)
 
 
 def _allows_mcp2(spec: SpecifierSet) -> bool:
@@ -89,6 +108,9 @@ def check_legacy_fastmcp(target: CheckTarget, ctx: CheckContext) -> Iterator[Fin
     imports = list(_legacy_imports(ctx))
     if not imports:
         return
+    if target.sdk_fix is not None:
+        yield from _auto_fixed(target, ctx, imports)
+        return
     spec = SpecifierSet()
     where: list[str] = []
     for _, display, entry in requirement_entries(target, ctx):
@@ -97,6 +119,10 @@ def check_legacy_fastmcp(target: CheckTarget, ctx: CheckContext) -> Iterator[Fin
             spec &= req.specifier
             where.append(f"{display}:{entry.line}")
     if not _allows_mcp2(spec):
+        return
+    locked = _locked_below_2(target)
+    if locked is not None:
+        yield from _lock_holds(ctx, imports, spec, locked)
         return
     if where:
         why = f"the requirement mcp{spec or ''} ({', '.join(where)}) allows MCP SDK 2"
@@ -109,4 +135,56 @@ def check_legacy_fastmcp(target: CheckTarget, ctx: CheckContext) -> Iterator[Fin
             node,
             f"`{LEGACY_MODULE}` was removed in MCP SDK 2 and {why}",
             "import `from fastmcp import FastMCP` (add fastmcp to the requirements) or pin `mcp<2`",
+        )
+
+
+def _locked_below_2(target: CheckTarget) -> str | None:
+    """The mcp version below 2 the target's lock file makes the bundle ship, if any."""
+    pinned = target.lock_pins.get("mcp")
+    try:
+        return pinned if pinned is not None and Version(pinned).major < 2 else None
+    except InvalidVersion:
+        return None
+
+
+def _lock_holds(
+    ctx: CheckContext,
+    imports: list[tuple[ModuleInfo, ast.AST]],
+    spec: SpecifierSet,
+    version: str,
+) -> Iterator[Finding]:
+    lock = ctx.target.lock or "the lock file"
+    for info, node in imports:
+        yield ctx.at(
+            "MCB005",
+            info,
+            node,
+            f"`{LEGACY_MODULE}` was removed in MCP SDK 2 and the requirements (mcp{spec or ''}) "
+            f"allow it; the bundle ships mcp=={version} only because {lock} pins it, so "
+            "updating the lock breaks the import",
+            "import `from fastmcp import FastMCP` (add fastmcp to the requirements), or pin "
+            "`mcp<2` in the server's own requirements",
+            severity="warning",
+        )
+
+
+def _auto_fixed(
+    target: CheckTarget, ctx: CheckContext, imports: list[tuple[ModuleInfo, ast.AST]]
+) -> Iterator[Finding]:
+    if target.auto_fix:
+        what = "the bundle adds `mcp<2` to its requirements.txt so it loads (auto-fix)"
+        severity: Severity = "warning"
+    else:
+        what = "`[bundle] auto-fix = false`, so `build` fails instead of adding `mcp<2`"
+        severity = "error"
+    for info, node in imports:
+        yield ctx.at(
+            "MCB005",
+            info,
+            node,
+            f"`{LEGACY_MODULE}` was removed in MCP SDK 2 and the server's requirements allow "
+            f"mcp>=2; {what}",
+            "import `from fastmcp import FastMCP` (add fastmcp to the requirements), or pin "
+            "`mcp<2` in the server's own requirements",
+            severity=severity,
         )

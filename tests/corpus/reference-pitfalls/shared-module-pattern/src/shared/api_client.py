@@ -1,0 +1,7 @@
+# shared/api_client.py
+class APIClient:
+    def __init__(self):
+        # Initialize here
+        pass
+
+# Usage in other modules
