@@ -20,7 +20,9 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "reference-pitfalls"
 SERVER = "from fastmcp import FastMCP\n\nmcp = FastMCP('x')\n"
 
 
-def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mcpbundle", *args],
         cwd=cwd,
@@ -374,4 +376,7 @@ def test_text_output_has_a_code_frame_and_colour_only_on_a_terminal(tmp_path: Pa
     assert "\x1b[" not in _on_terminal(repo, {**env, "NO_COLOR": "1", "FORCE_COLOR": "1"})
     forced = run(repo, "check", env={**env, "FORCE_COLOR": "1"})
     assert "\x1b[1;33mMCB008\x1b[0m" in forced.stdout
-    assert "\x1b[" not in run(repo, "check", "--format", "json", env={**env, "FORCE_COLOR": "1"}).stdout
+    assert (
+        "\x1b["
+        not in run(repo, "check", "--format", "json", env={**env, "FORCE_COLOR": "1"}).stdout
+    )

@@ -85,6 +85,7 @@ def isolated_env(bin_dir: Path, home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{bin_dir}:{Path(sys.executable).parent}:{SYSTEM_PATH}"
     env["PYENV_ROOT"] = str(empty)
+    env["UV_PYTHON_INSTALL_DIR"] = str(empty)  # no uv-managed interpreters either
     env.pop("PYENV_VERSION", None)
     return env
 
@@ -99,7 +100,8 @@ def private_bin(root: Path, target: TargetPython | None) -> Path:
 
 
 def fake_python(root: Path, version: str, body: str) -> Path:
-    """A ``python<version>`` that answers the version probe and otherwise runs ``body``.
+    """A ``python<version>`` that answers the version probe (its version and, as its
+    ``sys.executable``, itself) and otherwise runs ``body``.
 
     ``body`` is shell; ``"$@"`` are the arguments mcpbundle passed (``-I worker.py``).
     Used to reproduce a target interpreter that crashes or misbehaves."""
@@ -107,9 +109,7 @@ def fake_python(root: Path, version: str, body: str) -> Path:
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / f"python{version}"
     script.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = "-c" ]; then echo {version}; exit 0; fi\n'
-        f"{body}\n",
+        f'#!/bin/sh\nif [ "$1" = "-c" ]; then echo {version}; echo "$0"; exit 0; fi\n{body}\n',
         encoding="utf-8",
     )
     script.chmod(0o755)

@@ -149,7 +149,9 @@ def test_a_file_relative_edit_that_makes_imports_work_is_still_needed(
     assert (unknown.line, unknown.severity) == (3, "error")
     assert "cannot be told statically" in unknown.message
     assert (failing.line, failing.severity) == (5, "error")
-    from_path = "from pathlib import Path\n" + "sys.path.insert(0, str(Path(__file__).parent.parent))"
+    from_path = (
+        "from pathlib import Path\n" + "sys.path.insert(0, str(Path(__file__).parent.parent))"
+    )
     [needed] = _edit_target(make_target, from_path, shim=False)
     assert (needed.line, needed.severity) == (4, "warning")  # it works in the bundle: lib loads
     assert "is what makes `import lib` work" in needed.message
@@ -189,7 +191,9 @@ def test_plan_errors_merge_with_rule_findings(make_target: TargetFactory) -> Non
     bad_line = replace(no_object, code="MCB003", file="srv/requirements.txt", line=2,
                        message="points at directory 'x', which does not exist")  # fmt: skip
     reqs = {"requirements.txt": "fastmcp\n-e ../x\n-e ../y\n"}
-    target = replace(make_target({"src/server.py": SERVER}, requirements=reqs), problems=(bad_line,))
+    target = replace(
+        make_target({"src/server.py": SERVER}, requirements=reqs), problems=(bad_line,)
+    )
     findings = run_checks([target])
     assert [(f.line, f.message.split(";")[0]) for f in findings] == [
         (2, "points at directory 'x', which does not exist"),  # the plan's error wins
@@ -237,7 +241,10 @@ def test_unknown_codes() -> None:
 
 
 def test_text_format_shows_a_code_frame(make_target: TargetFactory) -> None:
-    files = {"src/server.py": SERVER, "src/c.py": "import httpx\nif True:\n\tc = httpx.AsyncClient()  # x\n"}
+    files = {
+        "src/server.py": SERVER,
+        "src/c.py": "import httpx\nif True:\n\tc = httpx.AsyncClient()  # x\n",
+    }
     target = make_target(files, requirements={"requirements.txt": "fastmcp\nhttpx\n-e ../y\n"})
     text = format_findings(run_checks([target]), "text", servers=1)
     assert text.splitlines() == [
