@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import atexit
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -129,7 +130,8 @@ class _Worker:
 
     def close(self) -> None:
         if self.proc.stdin is not None:
-            self.proc.stdin.close()
+            with contextlib.suppress(OSError):  # a worker that died leaves a broken pipe
+                self.proc.stdin.close()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
