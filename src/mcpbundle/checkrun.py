@@ -219,6 +219,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         shim=shim,
         sdk_fix=next((r.origin for r in server.rewrites if r.replacement == SDK_FIX), None),
         auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
         lock=server.lock,
         lock_pins=_pins(server.preferences),
     )
@@ -271,6 +272,7 @@ def _unplanned_target(
         skip=NEEDS_PLAN,
         python=target_python(config, server),
         auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
         problems=(problem,) if problem is not None else (),
     )
 
@@ -349,4 +351,5 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
         shim=shim,
         sdk_fix=sdk_fix,
         auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
     )

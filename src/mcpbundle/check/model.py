@@ -47,6 +47,7 @@ class CheckTarget:
     shim: str | None = None  # bundle path of the entry shim, when the bundle has one
     sdk_fix: str | None = None  # "file:line" for which the build adds `mcp<2`
     auto_fix: bool = True  # [bundle] auto-fix: False makes that fix a build error
+    allow_secrets: tuple[str, ...] = ()  # [bundle] allow-secrets: paths that may hold secrets
     lock: str | None = None  # the lock file whose pins seed the resolver (repo-relative)
     lock_pins: Mapping[str, str] = field(default_factory=dict)  # canonical name -> its pin
     # findings made while building the target (a plan-time error); filtered like the rest

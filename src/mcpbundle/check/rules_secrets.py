@@ -1,7 +1,8 @@
 """Secrets that would ship in the bundle (MCB011).
 
 The same file rules as the build (:func:`mcpbundle.files.is_secret`) and the same
-content scanner (:mod:`mcpbundle.secretscan`), so check and build never disagree.
+content scanner and allow rules (``# mcpbundle: allow-secret``, ``[bundle]
+allow-secrets``, :mod:`mcpbundle.secretscan`), so check and build never disagree.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from mcpbundle.check.context import CheckContext
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile, rule
 from mcpbundle.files import is_secret
-from mcpbundle.secretscan import ALLOW_MARKER, scan_bytes
+from mcpbundle.secretscan import allowed, scan_bytes
 
 
 def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
@@ -37,7 +38,7 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
             continue
         data = source.path.read_bytes() if source.path.is_file() else b""
         for hit in scan_bytes(data, source.display):
-            if ALLOW_MARKER in hit.text:
+            if allowed(source.display, hit.text, target.allow_secrets):
                 continue
             yield ctx.finding(
                 "MCB011",

@@ -269,3 +269,10 @@ def test_text_format_shows_a_code_frame(make_target: TargetFactory) -> None:
     coloured = format_findings(run_checks([target]), "text", servers=1, colour=True)
     assert "\x1b[1;31mMCB003\x1b[0m" in coloured
     assert "\x1b[1;33m^^^^" in coloured
+
+
+def test_secrets_the_build_allows_are_not_findings(make_target: TargetFactory) -> None:
+    token = "AKIA" + "ABCDEFGHIJKLMNOP"
+    target = make_target({"src/server.py": SERVER, "docs/k.md": f"key {token}\n"})
+    assert [f.code for f in run_checks([target])] == ["MCB011"]
+    assert run_checks([replace(target, allow_secrets=("srv/docs/*.md",))]) == []
