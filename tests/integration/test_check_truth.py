@@ -74,7 +74,7 @@ def test_every_reference_pitfall_in_one_run(tmp_path: Path) -> None:
 
 def _broken_repo(root: Path) -> Path:
     config = "[shared.core]\npath = 'libs/core'\n"
-    for name in ("good", "noobject", "nolib", "badline", "missing"):
+    for name in ("good", "noobject", "nolib", "badline", "missing", "unreadable"):
         config += f"[servers.{name}]\npath = {name!r}\nentrypoint = 'server.py'\n"
     write(
         root,
@@ -93,8 +93,10 @@ def _broken_repo(root: Path) -> Path:
             "badline/requirements.txt": "fastmcp\nnot a requirement ===\n",
             "missing/server.py": SERVER,
             "missing/requirements.txt": "fastmcp\n-r extra.txt\n",
+            "unreadable/requirements.txt": "fastmcp\n",
         },
     )
+    (root / "unreadable" / "server.py").write_bytes(SERVER.encode() + b"x = '\xff'\n")
     return root
 
 
@@ -115,9 +117,11 @@ def test_plan_time_errors_are_findings_and_every_server_is_checked(tmp_path: Pat
         2,
     )
     assert str(missing["message"]).startswith("missing/extra.txt: requirements file not found")
+    [unreadable] = [f for f in findings if f["server"] == "unreadable"]  # said once
+    assert (unreadable["code"], unreadable["line"]) == ("MCB000", 4)
     text = run(repo, "check")
     assert text.returncode == 1
-    assert "in 5 servers" in text.stdout.splitlines()[-1]
+    assert "in 6 servers" in text.stdout.splitlines()[-1]
     (repo / "mcpbundle.toml").write_text("[servers.x\n")
     broken = run(repo, "check", "--format", "json")
     assert broken.returncode == 2

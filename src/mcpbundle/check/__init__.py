@@ -134,23 +134,26 @@ def _merge_problems(target: CheckTarget, produced: list[Finding]) -> list[Findin
     """Rule findings plus the target's plan-time errors, each said once.
 
     The plan's error wins over a rule's finding of the same code, file and line (it
-    is what ``build`` prints); a "no server object" plan error (MCB001) only shows
-    when the MCB001 rule found nothing in that file (the rule says more)."""
+    is what ``build`` prints), and over any MCB000 of the same file (a file fails to
+    parse once); a "no server object" plan error (MCB001) only shows when the MCB001
+    rule found nothing in that file (the rule says more)."""
 
     def same_file(a: Finding, b: Finding) -> bool:
         return a.file == b.file or a.file.endswith("/" + b.file)
 
+    def covers(problem: Finding, finding: Finding) -> bool:
+        if problem.code != finding.code or not same_file(finding, problem):
+            return False
+        return problem.code == "MCB000" or problem.line == finding.line
+
     problems = [
         p
         for p in target.problems
-        if not (p.code == "MCB001" and any(f.code == p.code and same_file(f, p) for f in produced))
+        if not (
+            p.code == "MCB001" and any(f.code == p.code and same_file(f, p) for f in produced)
+        )
     ]
-    kept = [
-        f
-        for f in produced
-        if not any(p.code == f.code and p.line == f.line and same_file(f, p) for p in problems)
-    ]
-    return kept + problems
+    return [f for f in produced if not any(covers(p, f) for p in problems)] + problems
 
 
 def _line_of(ctx: CheckContext, sources: dict[str, SourceFile], finding: Finding) -> str | None:
