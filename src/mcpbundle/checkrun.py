@@ -135,6 +135,13 @@ def _git_guesses(unresolved: Sequence[str]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _added(config: Config) -> frozenset[str]:
+    """What the build adds to every server's pins: fastmcp, unless it is there already
+    (``[bundle] add-fastmcp``; with ``auto-fix = false`` the build fails instead)."""
+    add = config.bundle.add_fastmcp and config.bundle.auto_fix
+    return frozenset({canonicalize_name("fastmcp")}) if add else frozenset()
+
+
 def source_targets(
     config: Config, files: RepoFiles, servers: Sequence[str], scratch: Path
 ) -> list[CheckTarget]:
@@ -212,7 +219,9 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
                 path=requirements_in, display=f"{server.requirements_txt} (generated)"
             )
         },
-        requirement_names=_names(server.requirements_in) | _git_guesses(server.unresolved_git),
+        requirement_names=_names(server.requirements_in)
+        | _added(config)
+        | _git_guesses(server.unresolved_git),
         ignore=_ignore(config, server.name),
         python=server.python,
         generated=frozenset(generated),

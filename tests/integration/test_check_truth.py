@@ -183,6 +183,23 @@ def test_the_sdk_auto_fix_is_a_warning_and_an_error_without_auto_fix(
     assert "auto-fix = false" in str(error["message"])
 
 
+def test_the_fastmcp_the_build_adds_is_importable(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(
+        repo,
+        {
+            "mcpbundle.toml": "[servers.s]\npath = 's'\nentrypoint = 'server.py'\n",
+            "s/server.py": SERVER,  # no requirements at all: the build adds fastmcp
+        },
+    )
+    done = run(repo, "check", "--format", "json")
+    assert (done.returncode, _findings(done)) == (0, [])
+    config = repo / "mcpbundle.toml"
+    config.write_text("[bundle]\nadd-fastmcp = false\n" + config.read_text())
+    found = _findings(run(repo, "check", "--format", "json"))
+    assert [(f["code"], f["line"], f["severity"]) for f in found] == [("MCB004", 1, "error")]
+
+
 # --- shimmed and src-layout servers: no false alarm, source or built ------------------
 
 

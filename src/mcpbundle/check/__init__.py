@@ -149,9 +149,7 @@ def _merge_problems(target: CheckTarget, produced: list[Finding]) -> list[Findin
     problems = [
         p
         for p in target.problems
-        if not (
-            p.code == "MCB001" and any(f.code == p.code and same_file(f, p) for f in produced)
-        )
+        if not (p.code == "MCB001" and any(f.code == p.code and same_file(f, p) for f in produced))
     ]
     return [f for f in produced if not any(covers(p, f) for p in problems)] + problems
 
