@@ -3,11 +3,10 @@
 ``check`` plans what ``build`` would ship, server by server. A plan-time error
 (:class:`~mcpbundle.errors.MCPBundleError` from :func:`mcpbundle.plan.make_plan`)
 becomes a finding of that server, and the server is still checked by every rule
-that needs no plan. Two conditions are checked as findings of their own rule
-rather than failed on: a missing module-level server object (planned with the
-object assumed, MCB001 reports it) and ``[bundle] auto-fix = false`` with code
-that needs ``mcp<2`` (planned with the fix applied, MCB005 reports it as an
-error).
+that needs no plan. A missing module-level server object is an MCB001 finding
+(the rule's, which names the function or class that creates the server), and
+``[bundle] auto-fix = false`` with code that needs ``mcp<2`` is planned with the
+fix applied so that MCB005 reports it as an error.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ class Planned:
     name: str
     plan: ServerPlan | None
     error: MCPBundleError | None = None
-    object_assumed: bool = False  # planned as if `mcp` existed: the configured object is None
+    object_missing: bool = False  # the error is "no module-level server object" (MCB001)
 
 
 def lenient(config: Config) -> Config:
@@ -73,7 +72,8 @@ def target_python(config: Config, server: Server) -> str:
 
 
 def _lacks_object(config: Config, server: Server) -> bool:
-    """The entrypoint parses and binds none of mcp / server / app at module level."""
+    """The entrypoint parses but binds no configured object (none of mcp / server / app
+    when none is configured) at module level."""
     entry = config.root / server.path / server.entrypoint
     display = f"{server.path}/{server.entrypoint}"
     try:
@@ -82,7 +82,7 @@ def _lacks_object(config: Config, server: Server) -> bool:
     except (MCPBundleError, OSError):
         return False
     try:
-        server_object(entry, display, None, "entrypoint", python)
+        server_object(entry, display, server.object, "entrypoint", python)
     except MCPBundleError:
         return True
     return False
@@ -93,33 +93,30 @@ def _plan(config: Config, files: RepoFiles, name: str) -> ServerPlan:
 
 
 def _retry(config: Config, files: RepoFiles, name: str, error: MCPBundleError | None) -> Planned:
-    """Plan one server that failed (``error``, or None: find it out), assuming the object
-    when that is all it lacks."""
+    """Plan one server that failed (``error``, or None: find it out)."""
     if error is None:
         try:
             return Planned(name=name, plan=_plan(config, files, name))
         except MCPBundleError as exc:
             error = exc
     server = config.servers[name]
-    if server.object is None and _lacks_object(config, server):
-        servers = {**config.servers, name: replace(server, object="mcp")}
-        try:
-            plan = _plan(replace(config, servers=servers), files, name)
-        except MCPBundleError:
-            pass
-        else:  # only the object was missing: MCB001 says where and how to fix it
-            return Planned(name=name, plan=plan, error=error, object_assumed=True)
-    return Planned(name=name, plan=None, error=error)
+    missing = _lacks_object(config, server)
+    return Planned(name=name, plan=None, error=error, object_missing=missing)
 
 
-def error_finding(config: Config, name: str, error: MCPBundleError) -> Finding | None:
-    """The plan-time error as a finding of server ``name`` (None: another finding covers it)."""
-    if isinstance(error, TargetUnavailable):
+def error_finding(config: Config, planned: Planned) -> Finding | None:
+    """The plan-time error as a finding of its server (None: another finding covers it).
+
+    A missing server object is MCB001 (shown only when the MCB001 rule finds nothing)."""
+    name, error = planned.name, planned.error
+    if error is None or isinstance(error, TargetUnavailable):
         return None  # the run reports the missing interpreter once
     file, line = _location(config, name, error.where)
     if line == 0:
         line = _quoted_line(config, file, error.message)
     code = "MCB003" if file.endswith(_REQUIREMENT_FILES) else "MCB000"
+    if planned.object_missing:
+        code = "MCB001"
     message = error.message
     origin = _FROM.search(error.where or "")
     if origin is not None:  # "missing.txt (from requirements.txt:2)": say which file

@@ -13,7 +13,6 @@ import ast
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -157,21 +156,11 @@ def source_targets(
 
 
 def _target(config: Config, files: RepoFiles, planned: Planned, scratch: Path) -> CheckTarget:
+    problem = error_finding(config, planned)
+    problems = (problem,) if problem is not None else ()
     if planned.plan is None:
-        assert planned.error is not None
-        problem = error_finding(config, planned.name, planned.error)
-        return _unplanned_target(config, files, planned.name, problem)
-    target = _source_target(config, planned.plan, scratch)
-    if not planned.object_assumed:
-        return target
-    assert planned.error is not None
-    problem = error_finding(config, planned.name, planned.error)
-    # The plan's "no server object" error, shown only when the MCB001 rule finds nothing.
-    return replace(
-        target,
-        object_name=config.servers[planned.name].object,
-        problems=(replace(problem, code="MCB001"),) if problem is not None else (),
-    )
+        return _unplanned_target(config, files, planned.name, problems)
+    return _source_target(config, planned.plan, scratch)
 
 
 def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTarget:
@@ -245,7 +234,7 @@ def _pins(preferences: Sequence[str]) -> dict[str, str]:
 
 
 def _unplanned_target(
-    config: Config, repo: RepoFiles, name: str, problem: Finding | None
+    config: Config, repo: RepoFiles, name: str, problems: tuple[Finding, ...]
 ) -> CheckTarget:
     """The server's own files as they are, for the rules that need no plan."""
     server = config.servers[name]
@@ -282,7 +271,7 @@ def _unplanned_target(
         python=target_python(config, server),
         auto_fix=config.bundle.auto_fix,
         allow_secrets=config.bundle.allow_secrets,
-        problems=(problem,) if problem is not None else (),
+        problems=problems,
     )
 
 

@@ -136,7 +136,7 @@ def _merge_problems(target: CheckTarget, produced: list[Finding]) -> list[Findin
     The plan's error wins over a rule's finding of the same code, file and line (it
     is what ``build`` prints), and over any MCB000 of the same file (a file fails to
     parse once); a "no server object" plan error (MCB001) only shows when the MCB001
-    rule found nothing in that file (the rule says more)."""
+    rule found nothing (the rule says more)."""
 
     def same_file(a: Finding, b: Finding) -> bool:
         return a.file == b.file or a.file.endswith("/" + b.file)
@@ -149,7 +149,7 @@ def _merge_problems(target: CheckTarget, produced: list[Finding]) -> list[Findin
     problems = [
         p
         for p in target.problems
-        if not (p.code == "MCB001" and any(f.code == p.code and same_file(f, p) for f in produced))
+        if not (p.code == "MCB001" and any(f.code == p.code for f in produced))
     ]
     return [f for f in produced if not any(covers(p, f) for p in problems)] + problems
 
