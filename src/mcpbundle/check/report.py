@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from mcpbundle.check.model import Finding
+from mcpbundle.redact import mask_urls
 
 Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = ("text", "json", "github")
@@ -68,13 +69,18 @@ def _plain(_style: str, text: str) -> str:
 def _frame(f: Finding, paint: Painter) -> list[str]:
     """The source line with a gutter and a caret under the finding (tabs shown as spaces)."""
     assert f.source is not None
-    raw = f.source.rstrip().encode("utf-8")
-    start = min(max(f.column - 1, 0), len(raw))  # columns count UTF-8 bytes, as `ast` does
-    end = len(raw) if f.span <= 0 else min(start + f.span, len(raw))
+    line = f.source.rstrip()
+    masked = mask_urls(line)  # a credential in a URL never reaches the output
+    raw = masked.encode("utf-8")
+    if masked != line:
+        start, end = 0, len(raw)  # positions moved: underline the line
+    else:
+        start = min(max(f.column - 1, 0), len(raw))  # columns count UTF-8 bytes, as `ast` does
+        end = len(raw) if f.span <= 0 else min(start + f.span, len(raw))
     before = raw[:start].decode("utf-8", "replace").expandtabs(4)
     marked = raw[start:end].decode("utf-8", "replace").expandtabs(4)
     text = raw.decode("utf-8", "replace").expandtabs(4)
-    if f.span <= 0 and start == 0:  # the whole line: from its first non-blank character
+    if start == 0 and end == len(raw):  # the whole line: from its first non-blank character
         stripped = marked.lstrip()
         before, marked = " " * (len(marked) - len(stripped)), stripped
     number = str(f.line)

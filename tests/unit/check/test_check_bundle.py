@@ -276,3 +276,14 @@ def test_secrets_the_build_allows_are_not_findings(make_target: TargetFactory) -
     target = make_target({"src/server.py": SERVER, "docs/k.md": f"key {token}\n"})
     assert [f.code for f in run_checks([target])] == ["MCB011"]
     assert run_checks([replace(target, allow_secrets=("srv/docs/*.md",))]) == []
+
+
+def test_the_code_frame_masks_credentials(make_target: TargetFactory) -> None:
+    reqs = {"requirements.txt": "fastmcp\n-i https://me:s3cret@pypi.example/simple\n"}
+    findings = run_checks([make_target({"src/server.py": SERVER}, requirements=reqs)])
+    frame = format_findings(findings, "text").splitlines()[1:4]
+    assert frame == [
+        "  |",
+        "2 | -i https://***@pypi.example/simple",
+        "  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    ]
