@@ -83,7 +83,7 @@ def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> Source
         )
     entry_rel, _, obj = server.original_entrypoint.rpartition(":")
     entry = root / entry_rel
-    decision = needs_shim(entry, server_dir, object_name=obj, mode="always")
+    decision = needs_shim(entry, server_dir, object_name=obj, mode="always", python=server.python)
     shim = render_shim(
         source_root_rel=".", module=decision.module, object_name=obj, factory=decision.factory
     )
