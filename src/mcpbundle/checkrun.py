@@ -70,6 +70,8 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         },
         requirement_names=frozenset(names),
         ignore=_ignore(config, server.name),
+        repo_root=config.root,
+        allow_secrets=config.bundle.allow_secrets,
     )
 
 
@@ -119,6 +121,8 @@ def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[Che
                 },
                 requirement_names=frozenset(canonicalize_name(n) for n in names),
                 ignore=_ignore(config, name),
+                repo_root=config.root,
+                allow_secrets=config.bundle.allow_secrets,
             )
         )
     return targets

@@ -41,6 +41,10 @@ class CheckTarget:
     requirement_files: Mapping[str, SourceFile]  # requirements files that will ship
     requirement_names: frozenset[str]  # canonical names of distributions the bundle installs
     ignore: frozenset[str] = frozenset()  # codes ignored by config
+    # the secret rules' inputs (MCB011): where .secrets.baseline is looked up and symlinks
+    # are resolved from (None: neither), and [bundle] allow-secrets
+    repo_root: Path | None = None
+    allow_secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
