@@ -253,10 +253,26 @@ def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
         baseline=load_baseline(config.root),
         requirement_files={f for server in plan.servers for f in server.requirement_files},
     )
+    hits.extend(_generated_hits(plan))
     errors = [h for h in hits if h.severity == "error"]
     if errors:
         raise secret_error(errors)
     return tuple(doc_warning(h) for h in hits)
+
+
+def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
+    """What the build writes from the plan (requirements.in, shims, metadata) ships too."""
+    from mcpbundle.build import requirements_in_text
+
+    hits: list[SecretHit] = []
+    for server in plan.servers:
+        generated = [
+            (f"{server.path}/requirements.in", requirements_in_text(server.requirements_in)),
+            *((rel, data.decode("utf-8", errors="replace")) for rel, data in server.generated),
+        ]
+        for rel, text in generated:
+            hits.extend(scan_bytes(text.encode(), f"{rel.removeprefix('./')} (generated)"))
+    return hits
 
 
 def doc_warning(hit: SecretHit) -> str:

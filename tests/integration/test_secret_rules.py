@@ -308,3 +308,22 @@ def test_check_reports_doc_warnings_and_credentialed_urls(tmp_path: Path, wheelh
         ("ops/requirements-dev.txt", 1, "error"),
     }
     assert_nowhere([slack, tok], done.stdout, done.stderr)
+
+
+def test_index_url_with_token_in_the_servers_requirements(tmp_path: Path, wheelhouse: Path) -> None:
+    """The server's own requirements.txt is replaced in the output, yet build scans it first
+    (it is a shipped file until then), and check agrees."""
+    tok = F.chars(20)
+    reqs = f"--index-url https://deploy:{tok}@pypi.internal/simple\nalpha>=1.0\nfastmcp\n"
+    repo = make_repo(tmp_path / "repo", wheelhouse, {"web/requirements.txt": reqs})
+    with pytest.raises(BuildError) as caught:
+        _check(repo)
+    assert str(caught.value).startswith("web/requirements.txt:1: looks like a URL with credentials")
+    done = run_cli(repo, "check", "web", "--format", "json", check=False)
+    found = [
+        (f["file"], f["line"], f["severity"])
+        for f in json.loads(done.stdout)["findings"]
+        if f["code"] == "MCB011"
+    ]
+    assert found == [("web/requirements.txt", 1, "error")]
+    assert_nowhere([tok], str(caught.value), done.stdout, done.stderr)

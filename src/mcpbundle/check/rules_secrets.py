@@ -20,7 +20,7 @@ from mcpbundle.secretscan import Baseline, load_baseline, scan_sources
 
 def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
     seen: dict[str, tuple[str, SourceFile]] = {}
-    for mapping in (target.files, target.requirement_files):
+    for mapping in (target.files, target.requirement_files, target.replaced):
         for path, source in mapping.items():
             seen.setdefault(source.display, (path, source))
     return [seen[k] for k in sorted(seen)]
