@@ -120,9 +120,15 @@ class Finding:
 @dataclass(frozen=True)
 class _Plugins:
     tokens: tuple[BasePlugin, ...]  # by format (prefix, structure)
+    aws_secret: AWSSecretKeyDetector
     urls: RegexBasedDetector
     keywords: KeywordDetector
     env: RegexBasedDetector
+
+    @property
+    def ranked(self) -> tuple[BasePlugin, ...]:
+        """Most specific first: on one line, a value is the first plugin's to claim."""
+        return (*self.tokens, self.aws_secret, self.urls, self.keywords, self.env)
 
 
 @cache
@@ -134,7 +140,8 @@ def _plugins() -> _Plugins:
         (c for c in mapping.values() if not issubclass(c, excluded)), key=lambda c: c.__name__
     )
     return _Plugins(
-        tokens=(*(c() for c in builtin), *(c() for c in ours), AWSSecretKeyDetector()),
+        tokens=(*(c() for c in builtin), *(c() for c in ours)),
+        aws_secret=AWSSecretKeyDetector(),
         urls=CredentialedURLDetector(),
         keywords=KeywordDetector(),
         env=EnvExampleValueDetector(),
@@ -151,40 +158,41 @@ def scan_text(text: str, display: str) -> list[Finding]:
     joined = "\n".join(lines)
     starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
     lowered = joined.lower() if joined.isascii() else joined.translate(_ASCII_LOWER)
-    order: list[BasePlugin] = [*plugins.tokens, plugins.urls, plugins.keywords]
+    rank = {id(p): i for i, p in enumerate(plugins.ranked)}
     wanted: dict[int, list[BasePlugin]] = {}
-    for plugin in order:
+    for plugin in (*plugins.tokens, plugins.aws_secret, plugins.urls, plugins.keywords):
         for index in _touched(plugin, joined, lowered, starts):
             wanted.setdefault(index, []).append(plugin)
     if display.rsplit("/", 1)[-1] in ENV_EXAMPLE_NAMES:
         for index in range(len(lines)):
             wanted.setdefault(index, []).append(plugins.env)
-    key_ids = _touched_by([_AWS_KEY_ID_IN], joined, starts)
-    for index in {i + d for i in key_ids for d in range(-5, 6)} & set(range(len(lines))):
+    near_key_ids = {
+        i + d for i in _touched_by([_AWS_KEY_ID_IN], joined, starts) for d in range(-5, 6)
+    }
+    for index in sorted(i for i in near_key_ids if 0 <= i < len(lines)):
         chosen = wanted.setdefault(index, [])
-        if plugins.tokens[-1] not in chosen:
-            chosen.append(plugins.tokens[-1])  # the AWS secret key's "near a key id" rule
+        if plugins.aws_secret not in chosen:
+            chosen.append(plugins.aws_secret)  # its "near a key id" rule
     found: list[Finding] = []
     for index in sorted(wanted):
-        found.extend(_scan_line(display, lines, index + 1, wanted[index]))
+        chosen = sorted(wanted[index], key=lambda p: rank[id(p)])
+        found.extend(_scan_line(display, lines, index + 1, chosen))
     return found
 
 
 def _scan_line(
-    display: str, lines: Sequence[str], number: int, chosen: Sequence[BasePlugin]
+    display: str, lines: list[str], number: int, chosen: Sequence[BasePlugin]
 ) -> list[Finding]:
     line = lines[number - 1]
     if len(line) < 8 or ALLOW_MARKER in line:
         return []
-    context = get_code_snippet(list(lines), number)
+    context = get_code_snippet(lines, number)
     pragma = "pragma" in line.lower() or "pragma" in context.previous_line
     if pragma and is_line_allowlisted(filename=display, line=line, context=context):
         return []
-    order = _plugins()
-    rank = {id(p): i for i, p in enumerate((*order.tokens, order.urls, order.keywords, order.env))}
     taken: list[str] = []
     found: list[Finding] = []
-    for plugin in sorted(chosen, key=lambda p: rank[id(p)]):
+    for plugin in chosen:
         for value, aliases in _candidates(plugin, display, line, number, context):
             if any(value in t or t in value for t in taken):
                 continue  # one value, one finding: the most specific plugin's
