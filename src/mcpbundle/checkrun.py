@@ -44,13 +44,13 @@ def source_targets(config: Config, plan: BuildPlan, scratch: Path) -> list[Check
 
 def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTarget:
     requirements_txt = _inside(server.requirements_txt, server.path)
-    copies = {
+    files = {
         _inside(copy.dest, server.path): SourceFile(
             path=copy.path(config.root), display=copy.source
         )
         for copy in server.files
+        if _inside(copy.dest, server.path) not in (requirements_txt, "requirements.in")
     }
-    files = {k: v for k, v in copies.items() if k not in (requirements_txt, "requirements.in")}
     generated = scratch / server.name / "requirements.in"
     generated.parent.mkdir(parents=True, exist_ok=True)
     generated.write_text(requirements_in_text(server.requirements_in), encoding="utf-8")
@@ -72,7 +72,6 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         ignore=_ignore(config, server.name),
         repo_root=config.root,
         allow_secrets=config.bundle.allow_secrets,
-        replaced={k: v for k, v in copies.items() if k not in files},
     )
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pathspec
 
-from mcpbundle.errors import BuildError, ConfigError
+from mcpbundle.errors import BuildError, ConfigError, MCPBundleError
 from mcpbundle.worktree import git_root
 
 if TYPE_CHECKING:
@@ -208,11 +208,16 @@ def scan_files(
     *,
     baseline: Baseline | None = None,
     requirement_files: Iterable[str] = (),
+    rewritten_pyprojects: Iterable[str] = (),
 ) -> list[SecretHit]:
     """Hits in the repo-relative ``paths`` under ``root`` that no allow rule covers."""
     sources = [(root / rel, rel) for rel in sorted(set(paths))]
     return scan_sources(
-        sources, allow_globs, baseline=baseline, requirement_files=requirement_files
+        sources,
+        allow_globs,
+        baseline=baseline,
+        requirement_files=requirement_files,
+        rewritten_pyprojects=rewritten_pyprojects,
     )
 
 
@@ -222,6 +227,7 @@ def scan_sources(
     *,
     baseline: Baseline | None = None,
     requirement_files: Iterable[str] = (),
+    rewritten_pyprojects: Iterable[str] = (),
 ) -> list[SecretHit]:
     """Hits in each ``(file, display)`` that no allow rule covers: ``[bundle] allow-secrets``
     (matched against ``display``), the baseline, the line pragmas. Build and check both
@@ -229,18 +235,31 @@ def scan_sources(
     spec = pathspec.GitIgnoreSpec.from_lines(list(allow_globs)) if allow_globs else None
     baseline = baseline or Baseline()
     requirements = frozenset(requirement_files)
+    rewritten = frozenset(rewritten_pyprojects)
     hits: list[SecretHit] = []
     for path, display in sources:
         if (spec is not None and spec.match_file(display)) or display == baseline.path:
             continue
         found = scan_path(path, display, requirements)
+        if found and display in rewritten:
+            found = shipped_pyproject(found, path, display)
         hits.extend(h for h in found if not baseline.covers(h))
     return hits
 
 
 def shipped_sources(plan: BuildPlan) -> list[str]:
-    """Repo-relative source of every file the plan copies (servers and vendored code)."""
-    return sorted({copy.source for server in plan.servers for copy in server.files})
+    """Repo-relative source of every file the plan copies as is (servers and vendored code):
+    not the copies the build then overwrites (the server's requirements.txt, which the pins
+    replace, and every file it generates)."""
+    sources: set[str] = set()
+    for server in plan.servers:
+        written = {
+            _join(server.path, "requirements.in"),
+            server.requirements_txt,
+            *(rel for rel, _ in server.generated),
+        }
+        sources.update(c.source for c in server.files if c.dest not in written)
+    return sorted(sources)
 
 
 def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
@@ -252,6 +271,7 @@ def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
         config.bundle.allow_secrets,
         baseline=load_baseline(config.root),
         requirement_files={f for server in plan.servers for f in server.requirement_files},
+        rewritten_pyprojects={s.pyproject for s in plan.servers if s.pyproject is not None},
     )
     hits.extend(_generated_hits(plan))
     errors = [h for h in hits if h.severity == "error"]
@@ -260,19 +280,37 @@ def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
     return tuple(doc_warning(h) for h in hits)
 
 
+def _join(directory: str, name: str) -> str:
+    return name if directory in ("", ".") else f"{directory.rstrip('/')}/{name}"
+
+
 def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
-    """What the build writes from the plan (requirements.in, shims, metadata) ships too."""
+    """What the build writes from the plan (requirements.in, scrubbed requirement files,
+    shims, metadata) ships too; reported as ``FILE (generated)``."""
     from mcpbundle.build import requirements_in_text
 
     hits: list[SecretHit] = []
     for server in plan.servers:
         generated = [
-            (f"{server.path}/requirements.in", requirements_in_text(server.requirements_in)),
+            (_join(server.path, "requirements.in"), requirements_in_text(server.requirements_in)),
             *((rel, data.decode("utf-8", errors="replace")) for rel, data in server.generated),
         ]
         for rel, text in generated:
-            hits.extend(scan_bytes(text.encode(), f"{rel.removeprefix('./')} (generated)"))
+            hits.extend(scan_bytes(text.encode(), f"{rel} (generated)"))
     return hits
+
+
+def shipped_pyproject(hits: list[SecretHit], path: Path, display: str) -> list[SecretHit]:
+    """The hits of a ``pyproject.toml`` the build rewrites that survive the rewrite (its
+    index settings, say, do not ship): kept with the source's line numbers."""
+    from mcpbundle.pyproject_rewrite import rewrite_pyproject  # tomlkit: only when needed
+
+    try:
+        shipped = rewrite_pyproject(path.read_text(encoding="utf-8"), pins=[], where=display)
+    except (OSError, UnicodeDecodeError, MCPBundleError):
+        return hits  # the build reports an unreadable pyproject itself
+    survivors = {d for h in scan_bytes(shipped.encode(), display) for d in h.digests}
+    return [h for h in hits if survivors.intersection(h.digests)]
 
 
 def doc_warning(hit: SecretHit) -> str:

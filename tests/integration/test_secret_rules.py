@@ -310,20 +310,52 @@ def test_check_reports_doc_warnings_and_credentialed_urls(tmp_path: Path, wheelh
     assert_nowhere([slack, tok], done.stdout, done.stderr)
 
 
-def test_index_url_with_token_in_the_servers_requirements(tmp_path: Path, wheelhouse: Path) -> None:
-    """The server's own requirements.txt is replaced in the output, yet build scans it first
-    (it is a shipped file until then), and check agrees."""
-    tok = F.chars(20)
-    reqs = f"--index-url https://deploy:{tok}@pypi.internal/simple\nalpha>=1.0\nfastmcp\n"
-    repo = make_repo(tmp_path / "repo", wheelhouse, {"web/requirements.txt": reqs})
+def test_index_url_in_the_servers_requirements_is_an_input(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The server's requirements.txt is replaced by the pins and the files it includes lose
+    their index options: a credentialed index is a resolver input that never ships, so it is
+    no finding; the same URL in a file that ships as is (requirements-dev.txt) is one."""
+    tok, other = F.chars(20), F.chars(20)
+    reqs = "-r base.txt\nalpha>=1.0\nfastmcp\n"
+    base = f"--extra-index-url https://deploy:{tok}@pypi.internal/simple\n"
+    dev = f"--index-url https://deploy:{other}@pypi.internal/simple\n"
+    files = {"web/requirements.txt": reqs, "web/base.txt": base, "web/requirements-dev.txt": dev}
+    repo = make_repo(tmp_path / "repo", wheelhouse, files)
     with pytest.raises(BuildError) as caught:
         _check(repo)
-    assert str(caught.value).startswith("web/requirements.txt:1: looks like a URL with credentials")
+    assert str(caught.value).startswith("web/requirements-dev.txt:1: looks like a URL with cred")
+    assert "web/base.txt" not in str(caught.value)
     done = run_cli(repo, "check", "web", "--format", "json", check=False)
     found = [
         (f["file"], f["line"], f["severity"])
         for f in json.loads(done.stdout)["findings"]
         if f["code"] == "MCB011"
     ]
-    assert found == [("web/requirements.txt", 1, "error")]
-    assert_nowhere([tok], str(caught.value), done.stdout, done.stderr)
+    assert found == [("web/requirements-dev.txt", 1, "error")]
+    (repo / "web/requirements-dev.txt").unlink()
+    commit_all(repo, "no dev requirements")
+    built = run_cli(repo, "build")
+    assert_nowhere([tok, other], str(caught.value), done.stdout, done.stderr, built.stdout,
+                   built.stderr, output=repo / "dist")  # fmt: skip
+
+
+def test_pyproject_index_credentials_do_not_ship_other_secrets_do(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The build rewrites the server's pyproject.toml without its index settings: a token in
+    them is no finding; one elsewhere in the file ships and fails, at its source line."""
+    tok, github = F.chars(20), F.github()
+    pyproject = (
+        '[project]\nname = "web"\nversion = "1.0"\ndependencies = ["py-kappa", "fastmcp"]\n\n'
+        f'[[tool.uv.index]]\nname = "corp"\nurl = "https://deploy:{tok}@pypi.internal/simple"\n'
+    )
+    repo = make_repo(tmp_path / "repo", wheelhouse, {"web/pyproject.toml": pyproject})
+    (repo / "web/requirements.txt").unlink()
+    commit_all(repo, "pyproject only")
+    assert _check(repo) == ()
+    _commit(repo, {"web/pyproject.toml": pyproject + f'\n[tool.web]\ntoken = "{github}"\n'})
+    with pytest.raises(BuildError) as caught:
+        _check(repo)
+    assert str(caught.value).startswith("web/pyproject.toml:11: looks like a GitHub token")
+    assert "web/pyproject.toml:8" not in str(caught.value)

@@ -9,7 +9,7 @@ shared :class:`~mcpbundle.check.context.CheckContext` parsed once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -45,9 +45,6 @@ class CheckTarget:
     # are resolved from (None: neither), and [bundle] allow-secrets
     repo_root: Path | None = None
     allow_secrets: tuple[str, ...] = ()
-    # files the plan copies that build then replaces (the server's requirements.txt): build
-    # scans them for secrets before replacing them, so MCB011 reads them too
-    replaced: Mapping[str, SourceFile] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

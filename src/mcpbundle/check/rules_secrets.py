@@ -20,7 +20,7 @@ from mcpbundle.secretscan import Baseline, load_baseline, scan_sources
 
 def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
     seen: dict[str, tuple[str, SourceFile]] = {}
-    for mapping in (target.files, target.requirement_files, target.replaced):
+    for mapping in (target.files, target.requirement_files):
         for path, source in mapping.items():
             seen.setdefault(source.display, (path, source))
     return [seen[k] for k in sorted(seen)]
@@ -48,6 +48,7 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
         target.allow_secrets,
         baseline=load_baseline(root) if root is not None else Baseline(),
         requirement_files={s.display for s in target.requirement_files.values()},
+        rewritten_pyprojects=[s.display for p, s in target.files.items() if p == "pyproject.toml"],
     )
     for hit in hits:
         doc = " (documentation: it ships as written)" if hit.severity == "warning" else ""
