@@ -125,7 +125,7 @@ def output_dir(config: Config, override: Path | None) -> Path:
 
 def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
     output = output_dir(config, options.output)
-    files = list_repo_files(config.root, skip=[output])
+    files = list_repo_files(config.root, skip=[output, config.path])  # never ship the config
     plan = make_plan(
         config,
         files,
@@ -289,7 +289,7 @@ def build(
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
     plan = plan_build(config, options)
-    secretscan.check_plan(config, plan)
+    plan = replace(plan, warnings=(*plan.warnings, *secretscan.check_plan(config, plan)))
     if options.dry_run:
         return BuildResult(
             output=output,

@@ -218,6 +218,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         sdk_fix=next((r.origin for r in server.rewrites if r.replacement == SDK_FIX), None),
         auto_fix=config.bundle.auto_fix,
         allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
         lock=server.lock,
         lock_pins=_pins(server.preferences),
     )
@@ -271,6 +272,7 @@ def _unplanned_target(
         python=target_python(config, server),
         auto_fix=config.bundle.auto_fix,
         allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
         problems=problems,
     )
 
@@ -350,4 +352,5 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
         sdk_fix=sdk_fix,
         auto_fix=config.bundle.auto_fix,
         allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
     )

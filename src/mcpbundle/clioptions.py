@@ -102,7 +102,9 @@ def warning_text(warnings: tuple[str, ...] | list[str]) -> str:
         return ""
     formatter = LogFormatter()
     lines = [
-        formatter.format(logging.makeLogRecord({"levelno": logging.WARNING, "msg": w}))
+        formatter.format(
+            logging.makeLogRecord({"levelno": logging.WARNING, "levelname": "WARNING", "msg": w})
+        )
         for w in warnings
     ]
     return "".join(f"{line}\n" for line in lines)

@@ -7,6 +7,7 @@ branch tip, so sticky pins and partial rebuilds work exactly as for a directory.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def build_to_branch(
         return read_file_at(repo, tip, rel)
 
     plan = plan_build(config, options)
-    secretscan.check_plan(config, plan)
+    warnings = secretscan.check_plan(config, plan)
+    plan = dataclasses.replace(plan, warnings=(*plan.warnings, *warnings))
     manifest_bytes = at_tip(MANIFEST_NAME)
     previous = (
         parse_manifest(manifest_bytes, f"{branch.branch}:{MANIFEST_NAME}")

@@ -31,15 +31,39 @@ SECRET_PATTERNS = (
     ".env", ".env.*", "!.env.example", "*.pem", "*.key", "id_rsa*", "id_ed25519*",
     "id_dsa*", "id_ecdsa*",
     ".netrc", ".pypirc", "credentials*.json",
+    "secrets.yaml", "secrets.yml", "secrets.json", "secrets.toml", ".npmrc",
+    ".git-credentials", ".pgpass", ".htpasswd", "kubeconfig", "*.kubeconfig",
+    "**/.kube/config", "**/.docker/config.json", "**/.aws/credentials",
 )  # fmt: skip
 
 _SECRETS = pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS)
 _BUILTIN = pathspec.GitIgnoreSpec.from_lines(BUILTIN_EXCLUDES)
 
 
-def is_secret(path: str) -> bool:
-    """True for files that must never ship (``.env``, keys, credentials), at any depth."""
-    return bool(_SECRETS.match_file(path))
+def is_secret(path: str, root: Path | None = None) -> bool:
+    """True for files that must never ship (``.env``, keys, credentials), at any depth.
+
+    With ``root`` (the directory ``path`` is relative to), a symlink is judged by its
+    target too: a link to a secret file, or to anything inside a ``.git`` directory, is
+    a secret file (it would ship the target's content under an innocent name)."""
+    if _SECRETS.match_file(path):
+        return True
+    return root is not None and is_secret_link(root / path, root)
+
+
+def is_secret_link(link: Path, root: Path) -> bool:
+    """``link`` is a symlink to a secret file or into a ``.git`` directory (judged by the
+    target's path relative to ``root``, or its last two parts when outside it)."""
+    if not link.is_symlink():
+        return False
+    target = Path(os.path.realpath(link))
+    base = Path(os.path.realpath(root))
+    if target.is_relative_to(base):
+        parts = target.relative_to(base).parts
+    else:
+        parts = target.parts[-2:] if ".git" not in target.parts else (".git",)
+    rel = "/".join(parts)
+    return ".git" in parts or (bool(rel) and bool(_SECRETS.match_file(rel)))
 
 
 @dataclass(frozen=True, kw_only=True)

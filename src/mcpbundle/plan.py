@@ -354,7 +354,7 @@ def _server_files(
             continue
         if nested and repo_path.startswith(tuple(nested)):
             continue
-        if is_secret(repo_path):
+        if is_secret(repo_path, files.root):
             secrets.append(repo_path)
             continue
         _check_link(files.root, repo_path)
@@ -382,7 +382,7 @@ def _vendored_files(
             for repo_path, inside in matches:
                 if filt.excluded(repo_path, inside, None):
                     continue
-                if is_secret(repo_path):
+                if is_secret(repo_path, files.root):
                     secrets.append(repo_path)
                     continue
                 _check_link(files.root, repo_path)
@@ -401,7 +401,7 @@ def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[Fil
         )
         for path in paths:
             inside = path.relative_to(root).as_posix()
-            if filt.excluded(inside, inside, None) or is_secret(inside):
+            if filt.excluded(inside, inside, None) or is_secret(inside, root):
                 continue
             copies.append(FileCopy(source=str(path), dest=join(vendor_dir, inside)))
     return copies

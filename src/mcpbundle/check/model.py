@@ -56,6 +56,8 @@ class CheckTarget:
     # does with a local path there, by resolved absolute directory ("vendors shared lib 'x'")
     raw_requirements: bool = False
     local_dirs: Mapping[str, str] = field(default_factory=dict)
+    # where .secrets.baseline is looked up and symlinks are resolved from (None: neither)
+    repo_root: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,11 @@
 """Secrets that would ship in the bundle (MCB011).
 
-The same file rules as the build (:func:`mcpbundle.files.is_secret`) and the same
-content scanner and allow rules (``# mcpbundle: allow-secret``, ``[bundle]
-allow-secrets``, :mod:`mcpbundle.secretscan`), so check and build never disagree.
+Exactly the build's rules: the secret-file rules of :func:`mcpbundle.files.is_secret`
+(names, and symlinks judged by their target) and the content scanner of
+:mod:`mcpbundle.secretscan` with the same allow rules (pragmas, ``[bundle]
+allow-secrets``, ``.secrets.baseline``). A finding in documentation that build
+would only warn about is a warning here; a credentialed URL in anything that
+ships, requirement files included, is an error.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from collections.abc import Iterator
 
 from mcpbundle.check.context import CheckContext
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile, rule
-from mcpbundle.files import is_secret
-from mcpbundle.secretscan import allowed, scan_bytes
+from mcpbundle.files import is_secret, is_secret_link
+from mcpbundle.secretscan import Baseline, load_baseline, scan_sources
 
 
 def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
@@ -25,8 +28,11 @@ def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
 
 @rule("MCB011", "error", "a secret file or secret literal would ship")
 def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    root = target.repo_root
+    scanned = []
     for path, source in _shipped(target):
-        if is_secret(path):
+        link_root = root if root is not None else source.path.parent
+        if is_secret(path) or is_secret_link(source.path, link_root):
             yield ctx.finding(
                 "MCB011",
                 file=source.display,
@@ -35,16 +41,23 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
                 fix="exclude it from the bundle and set the values as environment variables "
                 "in the deployment",
             )
-            continue
-        data = source.path.read_bytes() if source.path.is_file() else b""
-        for hit in scan_bytes(data, source.display):
-            if allowed(source.display, hit.text, target.allow_secrets):
-                continue
-            yield ctx.finding(
-                "MCB011",
-                file=source.display,
-                line=hit.line,
-                message=f"{hit.kind} in a shipped file: {hit.masked}",
-                fix="remove it from the file (and rotate it); read it from an "
-                "environment variable instead",
-            )
+        elif source.path.is_file():
+            scanned.append((source.path, source.display))
+    hits = scan_sources(
+        scanned,
+        target.allow_secrets,
+        baseline=load_baseline(root) if root is not None else Baseline(),
+        requirement_files={s.display for s in target.requirement_files.values()},
+        rewritten_pyprojects=[s.display for p, s in target.files.items() if p == "pyproject.toml"],
+    )
+    for hit in hits:
+        doc = " (documentation: it ships as written)" if hit.severity == "warning" else ""
+        yield ctx.finding(
+            "MCB011",
+            file=hit.display,
+            line=hit.line,
+            message=f"{hit.kind} in a shipped file{doc}: {hit.masked}",
+            fix="remove it from the file (and rotate it); read it from an environment "
+            "variable instead, or mark the line 'pragma: allowlist secret'",
+            severity=hit.severity,
+        )

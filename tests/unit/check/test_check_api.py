@@ -154,7 +154,7 @@ def test_codes_are_the_contract() -> None:
 
 
 def test_secret_message_masks_the_value(make_target: TargetFactory) -> None:
-    token = "AKIA" + "ABCDEFGHIJKLMNOP"
+    token = "AKIA" + "QX7ZP2M4K9LB3TRW"  # not sequential: "ABCD…" is a placeholder
     findings = run_checks([make_target({"src/server.py": SERVER, "src/k.py": f"K = '{token}'\n"})])
     assert [f.code for f in findings] == ["MCB011"]
     assert token not in findings[0].message
