@@ -21,12 +21,15 @@ from mcpbundle.errors import MCPBundleError
 from mcpbundle.filecheck import check_shippable
 from mcpbundle.files import list_repo_files
 from mcpbundle.manifest import (
+    CHANGED_BY,
     DEPLOY_NAME,
+    INPUTS,
     MANIFEST_NAME,
     Source,
     env_example_names,
     render_deploy_md,
     render_manifest,
+    same_content,
     sha256_file,
 )
 from mcpbundle.pins import parse_pins
@@ -69,6 +72,7 @@ class BuildOptions:
 class ServerResult:
     plan: ServerPlan
     manifest_entry: Mapping[str, Any] = field(default_factory=dict)
+    changed: bool = True  # what it ships differs from the previous build's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,22 +264,32 @@ def stage_all(
     unchanged: Sequence[str] = (),
     hashes: Mapping[str, str] | None = None,
     reuse: Reuse | None = None,
+    index: bool = True,
+    inputs: bool = True,
 ) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
     """Stage the planned servers (except ``unchanged`` ones) and the index files.
 
     ``hashes``: each server's :func:`input_hash`, when the caller computed it already.
-    ``reuse``: the previous output directory, to link unchanged files from."""
+    ``reuse``: the previous output directory, to link unchanged files from.
+    ``index``: write the manifest and DEPLOY.md; ``inputs``: record the input hashes
+    (a deploy branch does not: its tree depends only on what the servers ship).
+    A server that ships what it shipped before keeps its ``changed-by``."""
     results = []
     for server in plan.servers:
+        before = (previous or {}).get("servers", {}).get(server.name)
         if server.name in unchanged and previous is not None:
-            entry = previous["servers"][server.name]
-        else:
-            entry = stage_server(config, server, staging, pins[server.name], reuse)
+            results.append(ServerResult(plan=server, manifest_entry=before, changed=False))
+            continue
+        entry = stage_server(config, server, staging, pins[server.name], reuse)
+        if inputs:
             known = hashes.get(server.name) if hashes is not None else None
-            entry["inputs"] = known or input_hash(config, server, pins[server.name])
-        results.append(ServerResult(plan=server, manifest_entry=entry))
+            entry[INPUTS] = known or input_hash(config, server, pins[server.name])
+        changed = not (isinstance(before, dict) and same_content(entry, before))
+        entry[CHANGED_BY] = source.to_json() if changed else before.get(CHANGED_BY)
+        results.append(ServerResult(plan=server, manifest_entry=entry, changed=changed))
     entries = _merge_entries(config, previous, results)
-    write_index_files(config, staging, source, entries)
+    if index:
+        write_index_files(config, staging, entries)
     return results, entries
 
 
@@ -316,7 +330,7 @@ def build(
     unchanged = _unchanged(plan, hashes, previous, output)
     if previous is not None and not owned.foreign and len(unchanged) == len(plan.servers):
         entries = _merge_entries(config, previous, [])
-        current = _index_bytes(config, source, entries)
+        current = _index_bytes(config, entries)
         current[ownership.MARKER_NAME] = ownership.render_marker(entries)
         if all(_same(output / name, data) for name, data in current.items()):
             results = [ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers]
@@ -430,23 +444,21 @@ def _merge_entries(
 
 
 def write_index_files(
-    config: Config, staging: Path, source: Source, entries: Mapping[str, Mapping[str, Any]]
+    config: Config, staging: Path, entries: Mapping[str, Mapping[str, Any]]
 ) -> None:
     """The manifest and DEPLOY.md at the output root."""
-    for name, data in _index_bytes(config, source, entries).items():
+    for name, data in _index_bytes(config, entries).items():
         emit.write_bytes(staging / name, data)
 
 
-def _index_bytes(
-    config: Config, source: Source, entries: Mapping[str, Mapping[str, Any]]
-) -> dict[str, bytes]:
+def _index_bytes(config: Config, entries: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
     env = {
         name: env_example_names(config.root / config.servers[name].path / ".env.example")
         for name in entries
         if name in config.servers
     }
     return {
-        MANIFEST_NAME: render_manifest(source, entries),
+        MANIFEST_NAME: render_manifest(entries),
         DEPLOY_NAME: render_deploy_md(entries, env),
     }
 

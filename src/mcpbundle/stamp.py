@@ -84,7 +84,9 @@ def code_state() -> str:
 
 
 def git_status(root: str) -> str:
-    """Digest of HEAD, branch and tracked changes (what the manifest's source depends on)."""
+    """Digest of HEAD, branch and tracked changes: the report a no-op prints names the
+    source (``--json``), and tracked changes decide which files git lists. (The output
+    does not depend on them: after a new commit the full path finds it up to date.)"""
     from mcpbundle.runner import run
 
     cmd = ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no", "-z"]

@@ -215,14 +215,15 @@ def test_manifest_shape_and_hashes_match_files(repo: Path) -> None:
     run_cli(repo, "build")
     out = repo / "dist"
     manifest = json.loads((out / "mcpbundle-manifest.json").read_text())
-    assert set(manifest) == {"version", "source", "servers"}
+    assert set(manifest) == {"version", "servers"}  # no source: a commit alone changes nothing
     assert manifest["version"] == 1
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout.strip()
     # gitsource: untracked files do not count as dirty (even though untracked,
     # non-ignored files do ship); only the untracked secret files are untracked here.
-    assert manifest["source"] == {"commit": head, "dirty": False}
+    for entry in manifest["servers"].values():  # the build that last changed each server
+        assert entry["changed-by"] == {"commit": head, "dirty": False}
     assert set(manifest["servers"]) == {"ops", "web"}
     ops = manifest["servers"]["ops"]
     assert {"path", "entrypoint", "requirements", "shared", "rewrites", "files"} <= set(ops)

@@ -4,6 +4,7 @@ result as a clean build."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -151,16 +152,20 @@ def test_git_state_is_part_of_the_stamp(repo: Path) -> None:
     commit_all(repo, "first")
     assert mcpbundle(repo, "build").returncode == 0
     assert _replay(repo) is not None
+    manifest = (repo / "dist" / "mcpbundle-manifest.json").read_bytes()
     (repo / "README.md").write_text("docs, edited\n")  # not an input, but the tree is dirty
-    assert _replay(repo) is None
-    done = mcpbundle(repo, "build")
-    assert '"dirty": true' in (repo / "dist" / "mcpbundle-manifest.json").read_text()
-    assert _replay(repo) is not None
+    assert _replay(repo) is None  # the report names the source: the full path answers
+    done = mcpbundle(repo, "build", "--json")
+    assert json.loads(done.stdout)["source"]["dirty"] is True
+    assert _replay(repo, "--json") is not None
     commit_all(repo, "second")
-    assert _replay(repo) is None
-    done = mcpbundle(repo, "build")
+    assert _replay(repo, "--json") is None
+    done = mcpbundle(repo, "build", "--json")
     assert done.returncode == 0, done.stderr
-    assert '"dirty": false' in (repo / "dist" / "mcpbundle-manifest.json").read_text()
+    document = json.loads(done.stdout)
+    assert document["source"]["dirty"] is False and document["up_to_date"] is True
+    # A commit that changes no server writes nothing: the output does not name the source.
+    assert (repo / "dist" / "mcpbundle-manifest.json").read_bytes() == manifest
 
 
 def test_cache_clear_removes_stamps(repo: Path) -> None:

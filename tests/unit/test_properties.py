@@ -16,7 +16,7 @@ from mcpbundle import emit
 from mcpbundle.closure import merge_requirements
 from mcpbundle.config import validate
 from mcpbundle.errors import ConfigError, MCPBundleError
-from mcpbundle.manifest import Source, parse_manifest, render_manifest, sha256_file
+from mcpbundle.manifest import parse_manifest, render_manifest, sha256_file
 from mcpbundle.requirements import ReqLine, parse_requirement_text
 
 BASE = Path(tempfile.gettempdir()) / "mcpbundle-properties-base-does-not-exist"
@@ -179,8 +179,8 @@ def test_manifest_hashes_match_files(files: dict[str, bytes]) -> None:
                 continue  # a file and a directory of the same name
             hashes[rel] = sha256_file(root / rel)
         entry = {"path": ".", "entrypoint": "x.py:mcp", "files": hashes}
-        rendered = render_manifest(Source(commit=None, dirty=False), {"s": entry})
+        rendered = render_manifest({"s": entry})
         document = parse_manifest(rendered, "m")
         for rel, digest in document["servers"]["s"]["files"].items():
             assert digest == "sha256:" + hashlib.sha256((root / rel).read_bytes()).hexdigest()
-        assert rendered == render_manifest(Source(commit=None, dirty=False), {"s": entry})
+        assert rendered == render_manifest({"s": entry})
