@@ -106,16 +106,19 @@ def cli(
     "--push",
     "push_remote",
     is_flag=False,
-    flag_value="origin",
+    flag_value="",
     default=None,
     metavar="[REMOTE]",
-    help="Push the branch after committing (default remote: origin).",
+    help="Push the branch(es) after committing: to REMOTE, and to the configured push-to "
+    "targets (bare --push: origin for what has no push-to).",
 )
 @click.option(
     "--push-to",
     metavar="URL_OR_REMOTE:BRANCH",
-    help="Also push the deploy commit to another repository's branch.",
+    help="Also push the deploy commit to another repository's branch ({server}: each "
+    "server's to its own; implies --split).",
 )
+@click.option("--split", is_flag=True, help="One branch per server: <branch>/<server>.")
 @click.option(
     "--force", is_flag=True, help="Replace an output holding files mcpbundle did not write."
 )
@@ -139,10 +142,11 @@ def build_cmd(
     push_to: str | None,
     force: bool,
     run_hooks: bool,
+    split: bool,
     as_json: bool,
 ) -> None:
     """Vendor shared code, pin requirements and write the deploy-ready output."""
-    if (push_remote is not None or push_to is not None) and branch is None:
+    if (push_remote is not None or push_to is not None or split) and branch is None:
         branch = ""
     options = BuildOptions(
         servers=servers,
@@ -164,7 +168,7 @@ def build_cmd(
             )
         branch_options = BranchOptions(
             branch=branch, allow_dirty=allow_dirty, push_remote=push_remote, push_to=push_to,
-            run_hooks=run_hooks,
+            run_hooks=run_hooks, split=split,
         )  # fmt: skip
         _deploy(state, options, branch_options, upgrade, upgrade_packages, no_cache, as_json)
         return

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mcpbundle.ciconfig import CiSettings, read_ci
 from mcpbundle.configchecks import (
     branch_name_problem,
     check_relative,
@@ -28,6 +29,7 @@ from mcpbundle.configchecks import (
 )
 from mcpbundle.configread import find_config, read_toml
 from mcpbundle.errors import ConfigError
+from mcpbundle.pushtargets import target_problem
 from mcpbundle.schema import Reader, join
 from mcpbundle.verifysettings import DEFAULT_MEMORY, DEFAULT_TIMEOUT, read_memory, read_timeout
 
@@ -46,6 +48,7 @@ SHIM_MODES = ("auto", "always", "never")
 class DeploySettings:
     author_name: str = "mcpbundle"
     author_email: str = "mcpbundle@localhost"
+    push_to: str | None = None  # URL_OR_REMOTE:BRANCH, may hold {server}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +100,7 @@ class Server:
     expect_tools: tuple[str, ...] = ()
     verify_timeout: float = DEFAULT_TIMEOUT  # seconds for all of verify's loads of it
     verify_memory: int = DEFAULT_MEMORY  # address-space limit of each load, bytes
+    push_to: str | None = None  # URL_OR_REMOTE:BRANCH for its own branch (build --split)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +111,7 @@ class Config:
     shared: Mapping[str, SharedLib]
     servers: Mapping[str, Server]
     check_ignore: tuple[str, ...] = ()
+    ci: CiSettings = field(default_factory=CiSettings)
 
     @property
     def display(self) -> str:
@@ -121,7 +126,7 @@ def load_config(cwd: Path, explicit: Path | None = None) -> Config:
 def validate(data: Mapping[str, Any], path: Path) -> Config:
     root = path.parent.resolve()
     reader = Reader(path.name)
-    reader.reject_unknown("", data, ("bundle", "shared", "servers", "check"))
+    reader.reject_unknown("", data, ("bundle", "shared", "servers", "check", "ci"))
     bundle = _bundle(reader, reader.table("bundle", data.get("bundle", {})), root)
     shared_table = reader.table("shared", data.get("shared", {}))
     servers_table = reader.table("servers", data.get("servers", {}))
@@ -159,6 +164,7 @@ def validate(data: Mapping[str, Any], path: Path) -> Config:
         shared=shared,
         servers=servers,
         check_ignore=check_ignore,
+        ci=read_ci(reader, reader.table("ci", data.get("ci", {}))),
     )
 
 
@@ -209,10 +215,13 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
         }
     if "deploy" in table:
         deploy = reader.table("bundle.deploy", table["deploy"])
-        reader.reject_unknown("bundle.deploy", deploy, ("author-name", "author-email"))
+        known_deploy = ("author-name", "author-email", "push-to")
+        reader.reject_unknown("bundle.deploy", deploy, known_deploy)
         values["deploy"] = DeploySettings(
             **{
-                key.replace("-", "_"): reader.string(join("bundle.deploy", key), value)
+                key.replace("-", "_"): _push_to(reader, join("bundle.deploy", key), value)
+                if key == "push-to"
+                else reader.string(join("bundle.deploy", key), value)
                 for key, value in deploy.items()
             }
         )
@@ -292,7 +301,7 @@ def _server(
     known = (
         "path", "entrypoint", "requirements", "constraints", "shared", "vendor-dir", "exclude",
         "shim", "shim-name", "ignore", "env", "expect-tools",
-        "verify-timeout", "verify-memory",
+        "verify-timeout", "verify-memory", "push-to",
     )  # fmt: skip
     reader.reject_unknown(key_path, table, known)
     hints = {
@@ -362,6 +371,8 @@ def _server(
         values["verify_timeout"] = read_timeout(
             reader, join(key_path, "verify-timeout"), table["verify-timeout"]
         )
+    if "push-to" in table:
+        values["push_to"] = _push_to(reader, join(key_path, "push-to"), table["push-to"])
     if "verify-memory" in table:
         values["verify_memory"] = read_memory(
             reader, join(key_path, "verify-memory"), table["verify-memory"]
@@ -373,6 +384,15 @@ def _server(
         object=obj or None,
         **values,
     )
+
+
+def _push_to(reader: Reader, key_path: str, value: object) -> str:
+    text = reader.string(key_path, value)
+    problem = target_problem(text)
+    if problem:
+        hint = "e.g. 'git@github.com:acme/{server}-deploy.git:main'"
+        raise reader.fail(key_path, f"{text!r} {problem}", hint)
+    return text
 
 
 def _check_name(reader: Reader, key_path: str, name: str) -> None:

@@ -15,7 +15,6 @@ hooks off); a push runs ``pre-push`` only when the caller asks (``run_hooks``).
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from mcpbundle.errors import GitError, UsageError
 from mcpbundle.gitsource import git_call, git_checked, is_commit, reason, tree_entries
+from mcpbundle.pushtargets import split_target
 from mcpbundle.tempdirs import temp_dir
 
 _SKIP = {".git"}
@@ -37,11 +37,25 @@ class BranchResult:
     unchanged: bool  # the tree equalled the tip's tree: no commit was made
 
 
-def deploy_message(short: str, full: str, servers: Sequence[str]) -> str:
-    return (
-        f"mcpbundle build from {short}\n\n"
-        f"Source-Commit: {full}\nBuilt-Servers: {', '.join(servers)}\n"
-    )
+def deploy_message(
+    short: str, full: str, servers: Sequence[str], *, dirty: bool = False,
+    removed: Sequence[str] = (),
+) -> str:  # fmt: skip
+    """The deploy commit's message. ``servers``: those whose bundle changed (``none``
+    when only the index files did); ``dirty``: built from uncommitted changes."""
+    trailers = [f"Source-Commit: {full}"]
+    if dirty:
+        trailers.append("Source-Dirty: true")
+    trailers.append(f"Built-Servers: {', '.join(servers) if servers else 'none'}")
+    if removed:
+        trailers.append(f"Removed-Servers: {', '.join(removed)}")
+    return f"mcpbundle build from {short}\n\n" + "".join(f"{t}\n" for t in trailers)
+
+
+def branches_under(repo_root: Path, prefix: str) -> list[str]:
+    """Local branches named ``<prefix>/...`` (git cannot have ``prefix`` beside them)."""
+    out = git_call(repo_root, "for-each-ref", "--format=%(refname)", f"refs/heads/{prefix}/")
+    return sorted(line.removeprefix("refs/heads/") for line in out.text.split() if line)
 
 
 def check_branch(repo_root: Path, branch: str) -> str:
@@ -279,27 +293,33 @@ def remote_tip(repo_root: Path, *, remote: str, branch: str) -> str | None:
     return None
 
 
-def sync_from_remote(repo_root: Path, *, remote: str, branch: str) -> str | None:
+def sync_from_remote(
+    repo_root: Path, *, remote: str, branch: str, remote_branch: str | None = None
+) -> str | None:
     """Bring the local branch up to what ``remote`` has, before building on top of it.
 
     Returns the remote's sha (None: the remote has no such branch): pass it to
     :func:`push` as ``expected_old``. A missing local branch is created at the
     remote tip; one behind is fast-forwarded; one ahead is kept; one that has
     diverged is refused. Only ``refs/heads/<branch>`` and objects are written.
+    ``remote_branch``: the branch's name on ``remote`` (default: ``branch``), e.g.
+    ``main`` of the repository a ``--push-to`` names.
     """
     ref = check_branch(repo_root, branch)
-    remote_sha = remote_tip(repo_root, remote=remote, branch=branch)
+    theirs = remote_branch or branch
+    remote_sha = remote_tip(repo_root, remote=remote, branch=theirs)
     if remote_sha is None:
         return None
     if is_commit(repo_root, remote_sha) is None:
         fetched = git_call(
-            repo_root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, ref
-        )
+            repo_root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+            f"refs/heads/{theirs}",
+        )  # fmt: skip
         if not fetched.ok:
-            raise GitError(f"cannot fetch '{branch}' from '{remote}': {reason(fetched.stderr)}")
+            raise GitError(f"cannot fetch '{theirs}' from '{remote}': {reason(fetched.stderr)}")
         if is_commit(repo_root, remote_sha) is None:
             raise GitError(
-                f"branch '{branch}' moved on '{remote}' while fetching", hint="run the build again"
+                f"branch '{theirs}' moved on '{remote}' while fetching", hint="run the build again"
             )
     local = read_tip(repo_root, ref)
     if local == remote_sha or (local is not None and _is_ancestor(repo_root, remote_sha, local)):
@@ -308,7 +328,7 @@ def sync_from_remote(repo_root: Path, *, remote: str, branch: str) -> str | None
         _update_ref(repo_root, branch=branch, ref=ref, new=remote_sha, old=local)
         return remote_sha
     raise GitError(
-        f"local branch '{branch}' and '{branch}' on '{remote}' have diverged",
+        f"local branch '{branch}' and '{theirs}' on '{remote}' have diverged",
         hint=f"drop the local one (git branch -D {branch}) and build again",
     )
 
@@ -337,38 +357,29 @@ def _push_flags(run_hooks: bool) -> tuple[str, ...]:
     return () if run_hooks else ("--no-verify",)
 
 
-def split_target(target: str) -> tuple[str, str]:
-    """``URL_OR_REMOTE:BRANCH`` split on the last colon that is not ``scheme://``'s."""
-    cut = target.rfind(":")
-    scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", target)
-    after_scheme = scheme.end() if scheme else 0
-    url, branch = (target[:cut], target[cut + 1 :]) if cut >= after_scheme else ("", "")
-    port_colon = scheme is not None and "/" not in url[after_scheme:]
-    scp_colon = scheme is None and "@" in url and "/" not in url and ":" not in url
-    if not url or not branch or port_colon or scp_colon:
-        raise UsageError(
-            f"'{target}' does not name a branch",
-            where="--push-to",
-            hint="use URL_OR_REMOTE:BRANCH, e.g. origin:main or git@host:org/repo.git:main",
-        )
-    return url, branch
-
-
-def push_to(repo_root: Path, *, target: str, commit: str, run_hooks: bool = False) -> None:
+def push_to(
+    repo_root: Path, *, target: str, commit: str, run_hooks: bool = False,
+    expected_old: str | None = None, known_old: bool = False,
+) -> bool:  # fmt: skip
     """Push ``commit`` to the branch ``target`` names, with lease semantics (hooks as
-    :func:`push`)."""
+    :func:`push`). ``known_old``: ``expected_old`` is what the target had when the
+    build read it (else it is read now). False when the target already holds
+    ``commit``: nothing is pushed."""
     url, branch = split_target(target)
     check = git_call(repo_root, "check-ref-format", "--branch", branch)
     if not check.ok or check.line != branch:
         raise UsageError(f"'{branch}' is not a valid branch name", where="--push-to")
     ref = f"refs/heads/{branch}"
-    old = remote_tip(repo_root, remote=url, branch=branch)
+    old = expected_old if known_old else remote_tip(repo_root, remote=url, branch=branch)
+    if old == commit:
+        return False
     out = git_call(
         repo_root, "push", *_push_flags(run_hooks), f"--force-with-lease={ref}:{old or ''}", url,
         f"{commit}:{ref}", hooks=run_hooks,
     )  # fmt: skip
     if not out.ok:
         raise GitError(f"push to '{url}' branch '{branch}' failed: {reason(out.stderr)}")
+    return True
 
 
 def _check_remote(remote: str) -> None:

@@ -122,27 +122,62 @@ def format_list(document: dict[str, Any]) -> str:
 
 
 def deploy_report(result: DeployResult) -> dict[str, Any]:
-    commit = result.commit
+    """``build --branch``'s document. ``branches``: every branch written (one, or one per
+    server with ``--split``); ``servers[]`` adds ``changed``, ``branch``, ``commit`` and
+    ``pushed`` (where that server's commit went; empty when it did not change)."""
+    from mcpbundle.deploy import branch_of_server
+
+    of = branch_of_server(result)
+    servers = []
+    for server in result.servers:
+        name = server.plan.name
+        deployed = of[name]
+        changed = name in deployed.changed
+        servers.append({
+            **server_document(server.plan),
+            "changed": changed,
+            "branch": deployed.branch,
+            "commit": deployed.commit.commit,
+            "pushed": list(deployed.pushed) if changed else [],
+        })  # fmt: skip
+    branches = [
+        {
+            "branch": b.branch,
+            "commit": b.commit.commit,
+            "parent": b.commit.parent,
+            "created": b.commit.created,
+            "unchanged": b.commit.unchanged,
+            "servers": list(b.servers),
+            "changed": list(b.changed),
+            "pushed": list(b.pushed),
+        }
+        for b in result.branches
+    ]
+    single = branches[0] if not result.split and branches else None
     return {
         "branch": result.branch,
-        "commit": commit.commit,
-        "parent": commit.parent,
-        "created": commit.created,
-        "unchanged": commit.unchanged,
+        "split": result.split,
+        "commit": single["commit"] if single else None,
+        "parent": single["parent"] if single else None,
+        "created": single["created"] if single else False,
+        "unchanged": all(b["unchanged"] for b in branches),
         "pushed": list(result.pushed),
-        "source": {"commit": result.source.commit, "dirty": result.source.dirty},
-        "servers": [server_document(s.plan) for s in result.servers],
+        "branches": branches,
+        "source": result.source.to_json(),
+        "servers": servers,
         "warnings": list(result.plan.warnings),
     }
 
 
 def format_deploy_report(document: dict[str, Any]) -> str:
-    names = ", ".join(s["name"] for s in document["servers"])
-    short = document["commit"][:12]
-    if document["unchanged"]:
-        lines = [f"branch {document['branch']} is up to date at {short} (no commit made)"]
-    else:
-        kind = "created" if document["created"] else "updated"
-        lines = [f"{kind} branch {document['branch']} at {short} ({names})"]
-    lines.extend(f"pushed to {target}" for target in document["pushed"])
+    lines = []
+    for branch in document["branches"]:
+        short = branch["commit"][:12]
+        if branch["unchanged"]:
+            lines.append(f"branch {branch['branch']} is up to date at {short} (no commit made)")
+        else:
+            kind = "created" if branch["created"] else "updated"
+            changed = ", ".join(branch["changed"]) or "no server changed"
+            lines.append(f"{kind} branch {branch['branch']} at {short} ({changed})")
+        lines.extend(f"pushed to {target}" for target in branch["pushed"])
     return "\n".join(lines)

@@ -61,7 +61,9 @@ def test_dirty_tree_is_refused_unless_allowed(repo: Path) -> None:
     allowed = mcpbundle(repo, "build", "--branch", "--allow-dirty", "--json")
     assert allowed.returncode == 0, allowed.stderr
     manifest = json.loads(git(repo, "show", "deploy:mcpbundle-manifest.json"))
-    assert manifest["source"]["dirty"] is True
+    assert "source" not in manifest  # the tree depends only on what the servers ship
+    assert manifest["servers"]["ops"]["changed-by"]["dirty"] is True
+    assert "Source-Dirty: true" in git(repo, "log", "-1", "--format=%B", "deploy")
 
 
 def test_partial_branch_build_keeps_other_servers(repo: Path) -> None:
@@ -175,3 +177,60 @@ def test_build_branch_and_push_run_no_hook(repo: Path, tmp_path: Path, where: st
     assert hooked.returncode == 1, hooked.stderr
     assert "push of 'deploy' to 'origin' failed" in hooked.stderr
     assert (marks / "pre-push").is_file()
+
+
+def _bare(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    git(tmp_path, "init", "-q", "--bare", str(path))
+    return path
+
+
+def test_configured_push_to_targets_take_a_bare_push_instead_of_origin(
+    repo: Path, tmp_path: Path
+) -> None:
+    _bare(tmp_path, "ops-deploy.git")
+    special = _bare(tmp_path, "sales-special.git")
+    config = repo / "mcpbundle.toml"
+    config.write_text(
+        config.read_text()
+        + f"[bundle.deploy]\npush-to = 'file://{tmp_path}/{{server}}-deploy.git:main'\n"
+    )
+    text = config.read_text().replace(
+        "[servers.sales]\n", f"[servers.sales]\npush-to = '{special.as_uri()}:live'\n"
+    )
+    config.write_text(text)
+    commit_all(repo, "push targets")
+    assert mcpbundle(repo, "validate").returncode == 0
+    local = mcpbundle(repo, "build", "--branch")  # no --push: nothing leaves the machine
+    assert local.returncode == 0, local.stderr
+    assert git(tmp_path / "ops-deploy.git", "for-each-ref").strip() == ""
+    done = mcpbundle(repo, "build", "--branch", "--push", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["split"] is True
+    assert git(tmp_path / "ops-deploy.git", "rev-parse", "main") == git(
+        repo, "rev-parse", "deploy/ops"
+    )
+    assert git(special, "rev-parse", "live") == git(repo, "rev-parse", "deploy/sales")
+    assert git(repo.parent / "origin.git", "for-each-ref", "refs/heads/deploy").strip() == ""
+    again = mcpbundle(repo, "build", "--branch", "--push")
+    assert again.returncode == 0, again.stderr
+    assert "pushed to" not in again.stdout and again.stdout.count("is up to date") == 2
+
+
+def test_split_and_a_whole_deploy_branch_cannot_share_a_name(repo: Path) -> None:
+    assert mcpbundle(repo, "build", "--branch", "deploy").returncode == 0
+    refused = mcpbundle(repo, "build", "--branch", "deploy", "--split")
+    assert refused.returncode == 2 and refused.stderr.count("error:") == 1
+    assert "git branch -m deploy" in refused.stderr
+    assert mcpbundle(repo, "build", "--branch", "ship", "--split").returncode == 0
+    back = mcpbundle(repo, "build", "--branch", "ship")
+    assert back.returncode == 2 and "--split" in back.stderr
+
+
+def test_bad_push_to_in_the_config_is_one_line(repo: Path) -> None:
+    config = repo / "mcpbundle.toml"
+    config.write_text(config.read_text() + "[bundle.deploy]\npush-to = 'origin'\n")
+    done = mcpbundle(repo, "validate")
+    assert done.returncode == 2
+    assert "bundle.deploy.push-to" in done.stderr and done.stderr.count("\n") == 1
