@@ -7,7 +7,6 @@ exit codes like every other command's.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -46,31 +45,42 @@ def ci() -> None:
 
 @ci.command()
 @verbosity_options
-@click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH}.")
+@click.option("--write", is_flag=True, help=f"Write it to {WORKFLOW_PATH} in the repository.")
 @click.option("--force", is_flag=True, help="With --write: overwrite a hand-edited workflow.")
-@click.option("--python", default="3.12", show_default=True, help="Python for the job.")
+@click.option("--python", default=None, help="Python for the jobs ([ci] python).")
+@click.option(
+    "--install", default=None, metavar="REQUIREMENT",
+    help="What the jobs pip install ([ci] install; default: this mcpbundle's version).",
+)  # fmt: skip
+@click.option("--split", is_flag=True, help="Deploy one branch per server (build --split).")
 @click.pass_obj
-def github(state: State, write: bool, force: bool, python: str) -> None:
-    """Print the GitHub Actions workflow that keeps the deploy branch current."""
+def github(
+    state: State, write: bool, force: bool, python: str | None, install: str | None, split: bool
+) -> None:
+    """Print the GitHub Actions workflow: verify pull requests, deploy the default branch."""
+    from mcpbundle.ciworkflow import settings_for, workflow_root
     from mcpbundle.workflowfile import EditedByHand, stamped, write_workflow
 
-    branch = "deploy"
-    root = Path.cwd()
     try:
         config = state.config()
-        branch, root = config.bundle.branch, config.root
-        python = config.bundle.python or python
     except MCPBundleError:
-        pass
-    text = github_workflow(python=python, branch=branch)
+        if write:
+            raise  # the file goes to the repository the config is in
+        config = None
+    settings = settings_for(config, python=python, install=install, split=split)
+    text = github_workflow(settings)
     if not write:
         click.echo(stamped(text), nl=False)
         return
+    assert config is not None
+    target = workflow_root(config) / WORKFLOW_PATH
     try:
-        result = write_workflow(root / WORKFLOW_PATH, text, force=force, display=WORKFLOW_PATH)
+        result = write_workflow(target, text, force=force, display=WORKFLOW_PATH)
     except EditedByHand as exc:
         click.echo(exc.diff, nl=False)
         raise
+    if result.diff:
+        click.echo(result.diff, nl=False)
     click.echo(f"wrote {WORKFLOW_PATH}" if result.written else f"{WORKFLOW_PATH} is up to date")
 
 

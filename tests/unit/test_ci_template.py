@@ -1,59 +1,127 @@
-"""The generated GitHub Actions workflow."""
+"""The generated GitHub Actions workflow: pinned, cached, verifying before it pushes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+import yaml
 
-from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
+from mcpbundle import __version__
+from mcpbundle.ci_template import PINNED, WORKFLOW_PATH, WorkflowSettings, github_workflow
 from mcpbundle.errors import UsageError
 
 
+def _load(settings: WorkflowSettings | None = None) -> dict[Any, Any]:
+    data: dict[Any, Any] = yaml.safe_load(github_workflow(settings))
+    data["on"] = data.pop(True, data.get("on"))  # PyYAML reads the bare key `on` as True
+    return data
+
+
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
 def test_deterministic() -> None:
-    assert github_workflow() == github_workflow(python="3.12", branch="deploy")
+    assert github_workflow() == github_workflow(WorkflowSettings())
     assert WORKFLOW_PATH == ".github/workflows/mcpbundle-deploy.yml"
 
 
-def test_contains_the_steps() -> None:
-    text = github_workflow()
-    for needle in (
-        "branches: [main]",
-        "group: mcpbundle-deploy",
-        "cancel-in-progress: false",
-        "contents: write",
-        "fetch-depth: 0",
-        "actions/setup-python",
-        'python-version: "3.12"',
-        "run: pip install mcpbundle",
-        "run: mcpbundle check",
-        "run: mcpbundle build --branch deploy --push",
-    ):
-        assert needle in text
-    assert text.index("mcpbundle check") < text.index("mcpbundle build")
+def test_every_action_is_pinned_to_a_full_sha_with_its_version() -> None:
+    text = github_workflow(WorkflowSettings(resolver="uv"))
+    uses = re.findall(r"uses: (\S+)(.*)", text)
+    assert uses, text
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), (action, comment)
+    assert {f"{a}{c}" for a, c in uses} == set(PINNED)
 
 
-def test_parses_as_yaml() -> None:
-    yaml = pytest.importorskip("yaml")
-    data: dict[Any, Any] = yaml.safe_load(github_workflow(python="3.10", branch="release/deploy"))
-    # PyYAML reads the bare key `on` as True.
-    trigger = data.get("on", data.get(True))
-    assert trigger == {"push": {"branches": ["main"]}}
-    assert data["concurrency"] == {"group": "mcpbundle-deploy", "cancel-in-progress": False}
-    assert data["permissions"] == {"contents": "write"}
-    steps = data["jobs"]["deploy"]["steps"]
-    assert steps[0]["uses"].startswith("actions/checkout@")
-    assert steps[0]["with"] == {"fetch-depth": 0}
-    assert steps[1]["with"] == {"python-version": "3.10"}  # a string, not the float 3.1
-    runs = [step["run"] for step in steps if "run" in step]
-    assert runs == [
-        "pip install mcpbundle",
-        "mcpbundle check",
-        "mcpbundle build --branch release/deploy --push",
+def test_install_pins_this_version_unless_overridden() -> None:
+    steps = _load()["jobs"]["check"]["steps"]
+    assert f"python -m pip install 'mcpbundle=={__version__}'\n" in [s.get("run") for s in steps]
+    custom = github_workflow(WorkflowSettings(install="mcpbundle @ git+https://h/x.git@v1"))
+    assert "python -m pip install 'mcpbundle @ git+https://h/x.git@v1'" in custom
+    assert "pip install mcpbundle\n" not in custom
+
+
+def test_pull_requests_check_then_verify_each_affected_server_then_summarise() -> None:
+    data = _load()
+    assert data["on"] == {"pull_request": {"branches": ["main"]}, "push": {"branches": ["main"]}}
+    assert data["permissions"] == {"contents": "read"}
+    jobs = data["jobs"]
+    check = _runs(jobs["check"])
+    assert check[-2] == "mcpbundle check --format github"
+    assert 'mcpbundle affected --since "$BASE" --json' in check[-1]
+    assert jobs["check"]["outputs"]["matrix"] == "${{ steps.affected.outputs.matrix }}"
+    verify = jobs["verify"]
+    assert verify["needs"] == "check" and verify["strategy"]["fail-fast"] is False
+    assert verify["strategy"]["matrix"] == "${{ fromJSON(needs.check.outputs.matrix) }}"
+    assert _runs(verify)[-1] == 'mcpbundle verify "$SERVER"'
+    assert jobs["summary"]["needs"] == ["check", "verify"]
+    assert "mcpbundle diff" in github_workflow()  # the place kept for issue 18's step
+    for name in ("check", "verify"):
+        checkout = jobs[name]["steps"][0]
+        assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+
+
+def test_pushes_verify_then_deploy_in_one_group_never_cancelled() -> None:
+    deploy = _load(WorkflowSettings(branch="release/deploy", default_branch="trunk"))["jobs"][
+        "deploy"
     ]
+    assert deploy["needs"] == ["check", "verify"]
+    assert "github.event_name == 'push'" in deploy["if"]
+    assert "needs.verify.result == 'success'" in deploy["if"]
+    assert deploy["permissions"] == {"contents": "write"}
+    assert deploy["concurrency"] == {"group": "mcpbundle-deploy", "cancel-in-progress": False}
+    assert _runs(deploy)[-1] == "mcpbundle build --branch release/deploy --push"
+    split = _load(WorkflowSettings(split=True))["jobs"]["deploy"]
+    assert _runs(split)[-1] == "mcpbundle build --branch deploy --split --push"
+    assert "branches: [trunk]" in github_workflow(WorkflowSettings(default_branch="trunk"))
 
 
-@pytest.mark.parametrize(("python", "branch"), [("3", "deploy"), ("3.12", "a b"), ("3.12", "x..y")])
-def test_rejects_unsafe_values(python: str, branch: str) -> None:
+def test_the_cache_is_mcpbundles_keyed_on_config_requirements_and_locks() -> None:
+    steps = _load(WorkflowSettings(working_directory="services/mcp"))["jobs"]["verify"]["steps"]
+    (cache,) = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == "${{ runner.temp }}/mcpbundle-cache"
+    key = cache["with"]["key"]
+    for glob in ("mcpbundle.toml", "**/requirements*.txt", "**/pyproject.toml", "**/*.lock"):
+        assert f"'services/mcp/{glob}'" in key
+    exports = [s["run"] for s in steps if "MCPBUNDLE_CACHE_DIR" in s.get("run", "")]
+    assert exports == ['echo "MCPBUNDLE_CACHE_DIR=${RUNNER_TEMP}/mcpbundle-cache" >> "$GITHUB_ENV"']
+
+
+def test_uv_is_set_up_only_for_the_uv_resolver() -> None:
+    assert "astral-sh/setup-uv@" not in github_workflow()
+    steps = _load(WorkflowSettings(resolver="uv"))["jobs"]["check"]["steps"]
+    assert [s["uses"].split("@")[0] for s in steps if "uses" in s] == [
+        "actions/checkout", "actions/setup-python", "astral-sh/setup-uv", "actions/cache",
+    ]  # fmt: skip
+
+
+def test_working_directory_and_python_come_from_the_settings() -> None:
+    data = _load(WorkflowSettings(working_directory="example-monorepo", python="3.10"))
+    for name in ("check", "verify", "deploy"):
+        assert data["jobs"][name]["defaults"] == {"run": {"working-directory": "example-monorepo"}}
+        setup = data["jobs"][name]["steps"][1]
+        assert setup["with"] == {"python-version": "3.10"}  # a string, not the float 3.1
+    assert "defaults" not in data["jobs"]["summary"]  # it checks nothing out
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        WorkflowSettings(python="3"),
+        WorkflowSettings(branch="a b"),
+        WorkflowSettings(branch="x..y"),
+        WorkflowSettings(default_branch="$(boom)"),
+        WorkflowSettings(install="mcpbundle'; rm -rf ~; '"),
+        WorkflowSettings(install="not a requirement !"),
+        WorkflowSettings(working_directory="../elsewhere"),
+        WorkflowSettings(working_directory="a dir"),
+    ],
+)
+def test_rejects_unsafe_values(settings: WorkflowSettings) -> None:
     with pytest.raises(UsageError):
-        github_workflow(python=python, branch=branch)
+        github_workflow(settings)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.ci_template import WORKFLOW_PATH, github_workflow
+from mcpbundle.ci_template import WORKFLOW_PATH, WorkflowSettings, github_workflow
 from mcpbundle.workflowfile import EditedByHand, stamped, untouched, write_workflow
 
 
@@ -32,22 +32,32 @@ def test_the_stamp_line_records_the_hash_of_the_text() -> None:
 
 def test_rewrites_its_own_file_refuses_a_hand_edit_and_forces(tmp_path: Path) -> None:
     path = tmp_path / WORKFLOW_PATH
-    first = write_workflow(path, github_workflow(python="3.11"), force=False, display="wf")
+    first = write_workflow(
+        path, github_workflow(WorkflowSettings(python="3.11")), force=False, display="wf"
+    )
     assert first.written and first.diff == ""
-    again = write_workflow(path, github_workflow(python="3.11"), force=False, display="wf")
+    again = write_workflow(
+        path, github_workflow(WorkflowSettings(python="3.11")), force=False, display="wf"
+    )
     assert not again.written
-    newer = write_workflow(path, github_workflow(python="3.12"), force=False, display="wf")
+    newer = write_workflow(
+        path, github_workflow(WorkflowSettings(python="3.12")), force=False, display="wf"
+    )
     assert newer.written and '-          python-version: "3.11"' in newer.diff
     edited = path.read_text().replace("runs-on: ubuntu-latest", "runs-on: self-hosted")
     path.write_text(edited)
     with pytest.raises(EditedByHand) as raised:
-        write_workflow(path, github_workflow(python="3.13"), force=False, display="wf")
+        write_workflow(
+            path, github_workflow(WorkflowSettings(python="3.13")), force=False, display="wf"
+        )
     assert raised.value.exit_code == 1
     assert "+    runs-on: ubuntu-latest" in raised.value.diff
     assert path.read_text() == edited, "a hand edit was overwritten"
-    forced = write_workflow(path, github_workflow(python="3.13"), force=True, display="wf")
+    forced = write_workflow(
+        path, github_workflow(WorkflowSettings(python="3.13")), force=True, display="wf"
+    )
     assert forced.written
-    assert path.read_text() == stamped(github_workflow(python="3.13"))
+    assert path.read_text() == stamped(github_workflow(WorkflowSettings(python="3.13")))
 
 
 def test_cli_shows_the_diff_and_one_error_line(tmp_path: Path) -> None:
@@ -66,7 +76,7 @@ def test_cli_shows_the_diff_and_one_error_line(tmp_path: Path) -> None:
         "shows what --write would change); merge the changes yourself, or pass --force to "
         "overwrite it"
     ]
-    assert "-name: my deploy" in refused.stdout and "+name: mcpbundle deploy" in refused.stdout
+    assert "-name: my deploy" in refused.stdout and "+name: mcpbundle" in refused.stdout
     assert workflow.read_text() == "name: my deploy\non: push\n"
     forced = _ci(tmp_path, "--write", "--force")
     assert forced.returncode == 0, forced.stderr
