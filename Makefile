@@ -15,8 +15,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# PEP 735 group (pip >= 25.1, which the upgrade above brings); older pips: '.[dev]'.
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@
 
 install: $(VENV)/.installed
@@ -42,4 +43,4 @@ bench: dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) example-monorepo/dist build *.egg-info src/*.egg-info
+	rm -rf $(VENV) example-monorepo/dist build dist *.egg-info src/*.egg-info
