@@ -7,6 +7,7 @@ exit codes like every other command's.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -61,12 +62,16 @@ def github(
     from mcpbundle.ciworkflow import settings_for, workflow_root
     from mcpbundle.workflowfile import EditedByHand, stamped, write_workflow
 
+    from mcpbundle.configread import find_config
+
+    config = None
     try:
-        config = state.config()
+        find_config(Path.cwd(), state.config_path)
     except MCPBundleError:
         if write:
             raise  # the file goes to the repository the config is in
-        config = None
+    else:
+        config = state.config()  # a config that is there must be valid
     settings = settings_for(config, python=python, install=install, split=split)
     text = github_workflow(settings)
     if not write:
