@@ -60,9 +60,8 @@ def github(
 ) -> None:
     """Print the GitHub Actions workflow: verify pull requests, deploy the default branch."""
     from mcpbundle.ciworkflow import settings_for, workflow_root
-    from mcpbundle.workflowfile import EditedByHand, stamped, write_workflow
-
     from mcpbundle.configread import find_config
+    from mcpbundle.workflowfile import EditedByHand, stamped, write_workflow
 
     config = None
     try:
