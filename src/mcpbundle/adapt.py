@@ -71,7 +71,7 @@ def entry_layout(
     if (root / shim_rel).exists():
         raise ConfigError(
             f"the server already has a file named {server.shim_name!r}",
-            where=f"{config.display}: servers.{server.name}.shim-name",
+            where=config.where(f"servers.{server.name}.shim-name"),
             hint="set shim-name to another file name",
         )
     source_rel = decision.source_root_rel(server_dir)
@@ -79,7 +79,7 @@ def entry_layout(
     if server.vendor_dir is not None and _join(server.path, server.vendor_dir) != vendor:
         raise ConfigError(
             f"vendor-dir must be the package's source root {source_rel!r} for a shimmed server",
-            where=f"{config.display}: servers.{server.name}.vendor-dir",
+            where=config.where(f"servers.{server.name}.vendor-dir"),
             hint=f"remove vendor-dir or set it to {source_rel!r}",
         )
     chain = [(name, init.resolve().relative_to(root).as_posix()) for name, init in decision.outside]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -179,6 +180,7 @@ def build_cmd(
     started = time.time_ns()
     with recording or contextlib.nullcontext() as reads:
         config = state.config()
+        created = not dry_run and not output_dir(config, output).exists()
         pinner = make_pinner(
             config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
         )
@@ -191,6 +193,8 @@ def build_cmd(
             result = build(config, options, source=current_source(config.root), pin=pinner)
     warn_all(result.plan.warnings)
     emit_document(build_report(config, result), as_json, format_build_report)
+    if created and log.isEnabledFor(logging.WARNING):
+        _output_hint(config, output_dir(config, output))
     if result.failures:
         for name, error in sorted(result.failures.items()):
             click.echo(f"error: server {name!r} failed: {error}", err=True)
@@ -201,6 +205,15 @@ def build_cmd(
         )
     if reads is not None and state.argv is not None:
         _stamp_noop(state.argv, config, result, reads, started_ns=started, as_json=as_json)
+
+
+def _output_hint(config: Config, out: Path) -> None:
+    """The first build (it created the output) in a work tree that does not ignore it."""
+    from mcpbundle.gitignore import build_hint
+
+    line = build_hint(config.root, out) if out.is_dir() else None
+    if line is not None:
+        click.echo(line, err=True)
 
 
 def _deploy(
@@ -387,6 +400,25 @@ def verify(
     click.echo(mask_urls(format_report(report, as_json) if as_json else format_summary(report)))
     if not report.ok:
         raise CheckFailed("verify failed", hint="see the report above")
+
+
+@cli.command()
+@verbosity_options
+@click.option("--dry-run", is_flag=True, help="Print the config instead of writing it.")
+@click.option("--force", is_flag=True, help="Overwrite an existing config.")
+@click.option("--pyproject", is_flag=True, help="Write it as [tool.mcpbundle] in pyproject.toml.")
+@click.pass_obj
+def init(state: State, dry_run: bool, force: bool, pyproject: bool) -> None:
+    """Write mcpbundle.toml for this repository, read statically (nothing is imported)."""
+    from mcpbundle.initwrite import format_summary, init_target, run_init
+
+    target, as_pyproject = init_target(Path.cwd(), state.config_path, pyproject=pyproject)
+    result = run_init(target, dry_run=dry_run, force=force, pyproject=as_pyproject)
+    warn_all(result.warnings)
+    if dry_run:
+        click.echo(result.text, nl=False)
+    if log.isEnabledFor(logging.WARNING):
+        click.echo(format_summary(result, dry_run=dry_run), err=dry_run)
 
 
 cli.add_command(affected)

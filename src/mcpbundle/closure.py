@@ -63,7 +63,7 @@ class LibGraph:
         self.libs: dict[str, LibInfo] = {}
         for name, lib in config.shared.items():
             self.libs[name] = discover_lib(
-                lib, self.root, key_path=f"shared.{name}", display=config.display
+                lib, self.root, key_path=config.key(f"shared.{name}"), display=config.display
             )
         self._by_path = {(self.root / lib.path).resolve(): name for name, lib in self.libs.items()}
         self._by_dist = {lib.distribution: name for name, lib in self.libs.items()}
@@ -86,7 +86,7 @@ class LibGraph:
         if cycle:
             raise ConfigError(
                 f"shared libraries form a cycle: {' -> '.join(cycle)}",
-                where=f"{config.display}: shared.{cycle[0]}",
+                where=config.where(f"shared.{cycle[0]}"),
                 hint="break the cycle between their dependencies",
             )
 
@@ -225,7 +225,10 @@ class LibGraph:
         name = server if server not in self.libs else f"{server}-server"
         lib = SharedLib(name=name, path=directory)
         self.libs[name] = discover_lib(
-            lib, self.root, key_path=f"servers.{server}", display=self.config.display
+            lib,
+            self.root,
+            key_path=self.config.key(f"servers.{server}"),
+            display=self.config.display,
         )
         self._by_path[(self.root / directory).resolve()] = name
         self._by_dist[self.libs[name].distribution] = name

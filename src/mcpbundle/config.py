@@ -27,7 +27,7 @@ from mcpbundle.configchecks import (
     output_problem,
     parse_size,
 )
-from mcpbundle.configread import find_config, read_toml
+from mcpbundle.configread import TOOL_TABLE, find_config, is_pyproject, read_toml, tool_table
 from mcpbundle.errors import ConfigError
 from mcpbundle.pushtargets import target_problem
 from mcpbundle.schema import Reader, join
@@ -112,20 +112,43 @@ class Config:
     servers: Mapping[str, Server]
     check_ignore: tuple[str, ...] = ()
     ci: CiSettings = field(default_factory=CiSettings)
+    key_prefix: str = ""  # "tool.mcpbundle." when the config is a pyproject.toml table
 
     @property
     def display(self) -> str:
         return self.path.name
 
+    def key(self, key_path: str) -> str:
+        """``key_path`` as the file spells it (``tool.mcpbundle.servers.ops`` in a pyproject)."""
+        return self.key_prefix + key_path
+
+    def where(self, key_path: str) -> str:
+        """``mcpbundle.toml: servers.ops`` / ``pyproject.toml: tool.mcpbundle.servers.ops``."""
+        return f"{self.display}: {self.key(key_path)}"
+
 
 def load_config(cwd: Path, explicit: Path | None = None) -> Config:
     path = find_config(cwd, explicit)
+    if is_pyproject(path):
+        table = tool_table(read_toml(path), display=path.name)
+        return validate(table, path, key_prefix=TOOL_TABLE + ".")
     return validate(read_toml(path), path)
 
 
-def validate(data: Mapping[str, Any], path: Path) -> Config:
+class _TableReader(Reader):
+    """A :class:`Reader` for a config nested in another file (``tool.mcpbundle.``)."""
+
+    def __init__(self, display: str, prefix: str):
+        super().__init__(display)
+        self.prefix = prefix
+
+    def fail(self, key_path: str, message: str, hint: str | None = None) -> ConfigError:
+        return super().fail(self.prefix + key_path if key_path else self.prefix[:-1], message, hint)
+
+
+def validate(data: Mapping[str, Any], path: Path, *, key_prefix: str = "") -> Config:
     root = path.parent.resolve()
-    reader = Reader(path.name)
+    reader = _TableReader(path.name, key_prefix) if key_prefix else Reader(path.name)
     reader.reject_unknown("", data, ("bundle", "shared", "servers", "check", "ci"))
     bundle = _bundle(reader, reader.table("bundle", data.get("bundle", {})), root)
     shared_table = reader.table("shared", data.get("shared", {}))
@@ -165,6 +188,7 @@ def validate(data: Mapping[str, Any], path: Path) -> Config:
         servers=servers,
         check_ignore=check_ignore,
         ci=read_ci(reader, reader.table("ci", data.get("ci", {}))),
+        key_prefix=key_prefix,
     )
 
 

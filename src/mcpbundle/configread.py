@@ -3,6 +3,10 @@
 Reading is kept apart from validation (as flit_core does): this module turns a
 file into a plain ``dict`` or a one-line :class:`ConfigError` with
 ``file:line:col``; :mod:`mcpbundle.config` decides what the dict means.
+
+The config lives in ``mcpbundle.toml`` or, as uv and ruff users expect, in the
+``[tool.mcpbundle]`` table of a ``pyproject.toml``. Both are looked for in the
+start directory, then each parent; in one directory ``mcpbundle.toml`` wins.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from mcpbundle.errors import ConfigError
 from mcpbundle.regularfile import TooLarge, kind_of, read_regular
 
 CONFIG_NAME = "mcpbundle.toml"
+PYPROJECT_NAME = "pyproject.toml"
+TOOL_TABLE = "tool.mcpbundle"  # the key path of the config inside a pyproject.toml
 MAX_TOML_BYTES = 16 * 1024 * 1024
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -35,17 +41,57 @@ def find_config(start: Path, explicit: Path | None = None) -> Path:
                 hint="pass the path of an existing mcpbundle.toml to -c/--config",
             )
         if path.is_dir():
-            path = path / CONFIG_NAME
+            path = path / CONFIG_NAME if (path / CONFIG_NAME).is_file() else path / PYPROJECT_NAME
         return path.resolve()
     here = start.resolve()
     for directory in (here, *here.parents):
         candidate = directory / CONFIG_NAME
         if candidate.is_file():
             return candidate
+        pyproject = directory / PYPROJECT_NAME
+        if pyproject.is_file() and has_tool_table(pyproject):
+            return pyproject
     raise ConfigError(
-        f"no {CONFIG_NAME} in {start} or any parent directory",
-        hint="create one (see mcpbundle.toml.example) or pass -c/--config PATH",
+        f"no {CONFIG_NAME} (or [{TOOL_TABLE}] in {PYPROJECT_NAME}) in {start} or any parent "
+        "directory",
+        hint="run `mcpbundle init` to write one (see mcpbundle.toml.example), or pass "
+        "-c/--config PATH",
     )
+
+
+def is_pyproject(path: Path) -> bool:
+    """True when ``path`` is a ``pyproject.toml``: its config is the ``[tool.mcpbundle]`` table."""
+    return path.name == PYPROJECT_NAME
+
+
+def has_tool_table(path: Path) -> bool:
+    """True when the ``pyproject.toml`` at ``path`` has a ``[tool.mcpbundle]`` table.
+
+    A pyproject that never says ``mcpbundle`` is not parsed; one that does but is not
+    valid TOML is reported (it is most likely the config being edited)."""
+    try:
+        data = read_regular(path, MAX_TOML_BYTES)
+    except (OSError, TooLarge):
+        return False
+    if b"mcpbundle" not in data:
+        return False
+    tool = read_toml(path).get("tool")
+    return isinstance(tool, dict) and "mcpbundle" in tool
+
+
+def tool_table(data: dict[str, Any], *, display: str) -> dict[str, Any]:
+    """The ``[tool.mcpbundle]`` table of a parsed pyproject; ConfigError when it is missing."""
+    tool = data.get("tool")
+    table = tool.get("mcpbundle") if isinstance(tool, dict) else None
+    if table is None:
+        raise ConfigError(
+            f"has no [{TOOL_TABLE}] table",
+            where=display,
+            hint=f"add one (`mcpbundle init --pyproject` writes it) or use {CONFIG_NAME}",
+        )
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", where=f"{display}: {TOOL_TABLE}")
+    return table
 
 
 def _not_a_config(path: Path) -> str | None:
@@ -57,8 +103,12 @@ def _not_a_config(path: Path) -> str | None:
     except OSError as exc:
         return f"cannot read: {exc.strerror}"
     if stat.S_ISDIR(mode):
-        inside = path / CONFIG_NAME
-        return None if inside.is_file() else f"is a directory without {CONFIG_NAME}"
+        if (path / CONFIG_NAME).is_file():
+            return None
+        pyproject = path / PYPROJECT_NAME
+        if pyproject.is_file() and has_tool_table(pyproject):
+            return None
+        return f"is a directory without {CONFIG_NAME} (or [{TOOL_TABLE}] in {PYPROJECT_NAME})"
     if not stat.S_ISREG(mode):
         return f"is a {kind_of(mode)}, not a file"
     return None

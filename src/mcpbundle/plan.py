@@ -155,7 +155,7 @@ def _plan_server(
     fetch_git: bool,
 ) -> ServerPlan:
     root = config.root
-    key = f"{config.display}: servers.{server.name}"
+    key = config.where(f"servers.{server.name}")
     target = server_target(root, server.path, config.bundle.python, config.display)
     source, lines, project_path = _server_requirements(config, server)
     server_dir = root / server.path

@@ -1,0 +1,330 @@
+"""Which file and object of a project is its server, for ``mcpbundle init``.
+
+:class:`ModuleIndex` resolves imports between the repository's files (relative
+imports, and absolute ones from the file's own source root, the project directory
+or its ``src/``) and tells, per file, which module-level names are servers: created
+there, built by a factory there, or imported from a file where they are.
+
+:func:`choose_entry` picks one entry per project: the module a console script
+(``[project.scripts]``) or a ``__main__.py`` uses, else one a ``fastmcp.json``
+names, else the best-looking server file. Every choice that had alternatives
+carries a note, written as a comment above the entrypoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from mcpbundle.entrypoints import SERVER_NAMES
+from mcpbundle.initast import MAX_SOURCE_BYTES, Facts, ImportRef, analyze
+from mcpbundle.regularfile import read_regular
+
+_MAX_DEPTH = 8  # import hops followed from one name
+_ENTRY_FILES = ("server.py", "main.py", "app.py", "__init__.py")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A server a module exposes at module level."""
+
+    name: str  # the name in the module that exposes it
+    kind: str  # "object" or "factory"
+    defined_in: str  # the file that creates it (or defines the factory)
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """The chosen entrypoint of one project: ``file`` (repo-relative) and its object."""
+
+    file: str
+    object: str
+    kind: str
+    notes: tuple[str, ...] = ()
+    why: str = ""  # how it was chosen, for the summary
+
+
+class ModuleIndex:
+    """Lazily parsed Python files of the repository, keyed by repo-relative path."""
+
+    def __init__(self, root: Path, py_files: Iterable[str]):
+        self.root = root
+        self.files = frozenset(py_files)
+        self._facts: dict[str, Facts | None] = {}
+
+    def facts(self, rel: str) -> Facts | None:
+        if rel not in self._facts:
+            try:
+                data = read_regular(self.root / rel, MAX_SOURCE_BYTES)
+            except OSError:
+                data = None
+            self._facts[rel] = analyze(data) if data is not None else None
+        return self._facts[rel]
+
+    def resolve(self, importer: str, ref: ImportRef, *, name: str | None = None) -> str | None:
+        """The file ``ref`` (plus ``.name`` when given) imports, if it is in the repository."""
+        module = ref.module + (f".{name}" if name else "") if ref.module else (name or "")
+        parts = [p for p in module.split(".") if p]
+        if ref.level:
+            base = PurePosixPath(importer).parent
+            for _ in range(ref.level - 1):
+                base = base.parent
+            return self.module_file(base, parts)
+        for base in self._roots(importer):
+            found = self.module_file(base, parts)
+            if found is not None:
+                return found
+        return None
+
+    def module_file(self, base: PurePosixPath, parts: Sequence[str]) -> str | None:
+        path = base.joinpath(*parts) if parts else base
+        text = path.as_posix().removeprefix("./")
+        for candidate in (f"{text}.py", f"{text}/__init__.py"):
+            candidate = candidate.removeprefix("./").lstrip("/")
+            if candidate in self.files:
+                return candidate
+        return None
+
+    def _roots(self, importer: str) -> list[PurePosixPath]:
+        """Where absolute imports of ``importer`` are looked up: its package's parent first."""
+        directory = PurePosixPath(importer).parent
+        while (
+            directory != PurePosixPath(".") and f"{directory.as_posix()}/__init__.py" in self.files
+        ):
+            directory = directory.parent
+        roots = [directory]
+        for parent in (directory, *directory.parents):
+            roots.extend((parent, parent / "src"))
+        return list(dict.fromkeys(roots))
+
+    def servers(self, rel: str, _stack: tuple[str, ...] = ()) -> dict[str, Found]:
+        """Module-level names of ``rel`` that are servers or factories."""
+        facts = self.facts(rel)
+        if facts is None or rel in _stack or len(_stack) > _MAX_DEPTH:
+            return {}
+        stack = (*_stack, rel)
+        found: dict[str, Found] = {}
+        for name, line in facts.created.items():
+            found[name] = Found(name, "object", rel, line)
+        for name, line in facts.factories.items():
+            found.setdefault(name, Found(name, "factory", rel, line))
+        for name, ref in facts.imports.items():
+            if name in found or ref.name is None:
+                continue
+            source = self.resolve(rel, ref)
+            if source is None:
+                continue
+            hit = self.servers(source, stack).get(ref.name)
+            if hit is not None:
+                found[name] = Found(name, hit.kind, hit.defined_in, ref.line)
+        for name, (callee, line) in facts.calls.items():
+            if name in found:
+                continue
+            target = found.get(callee)
+            if target is not None and target.kind == "factory":
+                found[name] = Found(name, "object", rel, line)
+        return found
+
+
+@dataclass(kw_only=True)
+class Project:
+    """What :func:`choose_entry` needs to know about one project directory."""
+
+    directory: str  # repo-relative, "." for the root
+    py_files: list[str] = field(default_factory=list)  # files belonging to it, sorted
+    scripts: Mapping[str, str] = field(default_factory=dict)  # [project.scripts]
+    fastmcp_json: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # (json, file, obj)
+
+
+def choose_entry(index: ModuleIndex, project: Project) -> Entry | None:
+    """The server of ``project``, or None when no file exposes one."""
+    with_servers = {rel: index.servers(rel) for rel in project.py_files}
+    with_servers = {rel: found for rel, found in with_servers.items() if found}
+    if not with_servers:
+        return None
+    for directed in (_from_scripts, _from_main, _from_fastmcp_json):
+        entry = directed(index, project, with_servers)
+        if entry is not None:
+            return entry
+    return _best_file(index, with_servers)
+
+
+def _from_scripts(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> Entry | None:
+    chosen: list[tuple[str, Entry]] = []
+    for script, target in project.scripts.items():
+        module = target.partition(":")[0].strip()
+        rel = _module_in_project(index, project, module)
+        if rel is None:
+            continue
+        entry = _used_by(index, rel, f"console script {script!r} ({target})")
+        if entry is not None:
+            chosen.append((script, entry))
+    if not chosen:
+        return None
+    first = chosen[0][1]
+    others = sorted({e.file for _, e in chosen if e.file != first.file})
+    if others:
+        note = f"other console scripts run {', '.join(others)}"
+        first = Entry(file=first.file, object=first.object, kind=first.kind,
+                      notes=(*first.notes, note), why=first.why)  # fmt: skip
+    return first
+
+
+def _from_main(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> Entry | None:
+    mains = sorted(
+        (rel for rel in project.py_files if rel.endswith("__main__.py")),
+        key=lambda rel: (rel.count("/"), rel),
+    )
+    for rel in mains:
+        entry = _used_by(index, rel, f"{_short(rel, project)} uses it")
+        if entry is not None:
+            return entry
+    return None
+
+
+def _from_fastmcp_json(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> Entry | None:
+    for json_rel, file_rel, obj in sorted(project.fastmcp_json):
+        found = with_servers.get(file_rel, {})
+        if not found:
+            continue
+        name = obj if obj in found else _pick_name(found)
+        others = [j for j, _, _ in project.fastmcp_json if j != json_rel]
+        notes = (f"also named by {', '.join(sorted(others))}",) if others else ()
+        return Entry(file=file_rel, object=name, kind=found[name].kind, notes=notes,
+                     why=f"named by {json_rel}")  # fmt: skip
+    return None
+
+
+def _best_file(index: ModuleIndex, with_servers: Mapping[str, dict[str, Found]]) -> Entry:
+    """No script, ``__main__`` or fastmcp.json decides: the most entry-like file."""
+
+    def rank(rel: str) -> tuple[int, int, int, int, str]:
+        found = with_servers[rel]
+        own = any(f.defined_in == rel for f in found.values())
+        has_object = any(f.kind == "object" for f in found.values())
+        name = PurePosixPath(rel).name
+        named = _ENTRY_FILES.index(name) if name in _ENTRY_FILES else len(_ENTRY_FILES)
+        return (0 if has_object else 1, 0 if own else 1, named, rel.count("/"), rel)
+
+    files = sorted(with_servers, key=rank)
+    best = files[0]
+    found = with_servers[best]
+    name = _pick_name(found)
+    notes = list(_name_notes(found, name))
+    if len(files) > 1:
+        shown = ", ".join(files[1:4]) + (", ..." if len(files) > 4 else "")
+        notes.insert(0, f"found servers in {len(files)} files; using this one (also: {shown})")
+    return Entry(file=best, object=name, kind=found[name].kind, notes=tuple(notes),
+                 why="the only server file" if len(files) == 1 else "best match")  # fmt: skip
+
+
+def _used_by(index: ModuleIndex, rel: str, why: str) -> Entry | None:
+    """The server module ``rel`` (a script's module or a ``__main__``) runs."""
+    own = index.servers(rel)
+    if own and not rel.endswith("__main__.py"):
+        return _follow(index, rel, own, _pick_name(own), why)
+    facts = index.facts(rel)
+    if facts is None:
+        return None
+    if own:  # a __main__ that imports (or creates) the server: where does it come from?
+        name = _pick_name(own)
+        if own[name].defined_in == rel:
+            return _entry(rel, own, name, why)
+        return _follow(index, rel, own, name, why)
+    for ref in facts.imported:
+        target = index.resolve(rel, ref)
+        if target is None and ref.name is not None:
+            target = index.resolve(rel, ref, name=ref.name)  # `from . import server`
+        if target is None or target == rel:
+            continue
+        found = index.servers(target)
+        if not found:
+            continue
+        name = ref.name if ref.name in found else _pick_name(found)
+        return _follow(index, target, found, name, why)
+    return None
+
+
+def _follow(index: ModuleIndex, rel: str, found: Mapping[str, Found], name: str, why: str) -> Entry:
+    """Use the file that defines ``name``, unless it is a package ``__init__.py``."""
+    hit = found[name]
+    if hit.defined_in != rel and not hit.defined_in.endswith("__init__.py"):
+        defined = index.servers(hit.defined_in)
+        source_name = _definer_name(index, rel, name)
+        if source_name is not None and source_name in defined:
+            return _entry(hit.defined_in, defined, source_name, why)
+    return _entry(rel, found, name, why)
+
+
+def _definer_name(index: ModuleIndex, rel: str, name: str) -> str | None:
+    """The name ``name`` has where it is defined (``from x import hub as mcp`` -> ``hub``)."""
+    current, local = rel, name
+    for _ in range(_MAX_DEPTH):
+        facts = index.facts(current)
+        if facts is None:
+            return None
+        ref = facts.imports.get(local)
+        if ref is None or ref.name is None or local in facts.created or local in facts.factories:
+            return local
+        source = index.resolve(current, ref)
+        if source is None:
+            return None
+        current, local = source, ref.name
+    return None
+
+
+def _entry(rel: str, found: Mapping[str, Found], name: str, why: str) -> Entry:
+    return Entry(file=rel, object=name, kind=found[name].kind,
+                 notes=tuple(_name_notes(found, name)), why=why)  # fmt: skip
+
+
+def _pick_name(found: Mapping[str, Found]) -> str:
+    """Objects before factories; mcp / server / app first; then the first by line."""
+
+    def rank(name: str) -> tuple[int, int, int, str]:
+        hit = found[name]
+        default = SERVER_NAMES.index(name) if name in SERVER_NAMES else len(SERVER_NAMES)
+        return (0 if hit.kind == "object" else 1, default, hit.line, name)
+
+    return min(found, key=rank)
+
+
+def _name_notes(found: Mapping[str, Found], name: str) -> Iterable[str]:
+    objects = sorted(n for n, f in found.items() if f.kind == "object")
+    factories = sorted(n for n, f in found.items() if f.kind == "factory")
+    if len(objects) > 1:
+        yield f"found {len(objects)} module-level objects ({', '.join(objects)}): using {name!r}"
+    elif not objects and len(factories) > 1:
+        yield f"found {len(factories)} factories ({', '.join(factories)}): using {name!r}"
+    elif objects and factories and found[name].kind == "object":
+        yield f"also a factory: {', '.join(factories)}"
+
+
+def _module_in_project(index: ModuleIndex, project: Project, module: str) -> str | None:
+    parts = [p for p in module.split(".") if p]
+    base = PurePosixPath(project.directory)
+    for root in (base / "src", base):
+        found = index.module_file(root, parts)
+        if found is not None and found in project.py_files:
+            return found
+    for rel in project.py_files:  # a package below another directory (lib/pkg/...)
+        stem = rel[: -len("/__init__.py")] if rel.endswith("/__init__.py") else rel[:-3]
+        if stem.endswith("/" + "/".join(parts)) or stem == "/".join(parts):
+            return rel
+    return None
+
+
+def _short(rel: str, project: Project) -> str:
+    if project.directory in ("", "."):
+        return rel
+    return rel.removeprefix(project.directory.rstrip("/") + "/")
