@@ -140,17 +140,49 @@ class Project:
     )  # (json, file, obj)
 
 
-def choose_entry(index: ModuleIndex, project: Project) -> Entry | None:
-    """The server of ``project``, or None when no file exposes one."""
+def choose_entries(index: ModuleIndex, project: Project) -> list[tuple[str, Entry]]:
+    """``(server directory, entry)`` for the servers of ``project`` (none, one, or several).
+
+    One per project, unless nothing (script, ``__main__``, fastmcp.json) picks among
+    server files that sit in separate subdirectories of one directory
+    (``servers/weather/server.py``, ``servers/github/server.py``): then each of those
+    subdirectories is a server of its own, reading the project's requirements."""
     with_servers = {rel: index.servers(rel) for rel in project.py_files}
     with_servers = {rel: found for rel, found in with_servers.items() if found}
     if not with_servers:
-        return None
+        return []
     for directed in (_from_scripts, _from_main, _from_fastmcp_json):
         entry = directed(index, project, with_servers)
         if entry is not None:
-            return entry
-    return _best_file(index, with_servers)
+            return [(project.directory, entry)]
+    units = _units(list(with_servers))
+    if units is None:
+        return [(project.directory, _best_file(index, with_servers))]
+    return [
+        (unit, _best_file(index, {rel: with_servers[rel] for rel in files}))
+        for unit, files in sorted(units.items())
+    ]
+
+
+def _units(files: list[str]) -> dict[str, list[str]] | None:
+    """Server files grouped by the subdirectory they diverge into; None when they do not."""
+    directories = [PurePosixPath(rel).parent for rel in files]
+    common = PurePosixPath(*_common_parts([d.parts for d in directories]))
+    units: dict[str, list[str]] = {}
+    for rel, directory in zip(files, directories, strict=True):
+        if directory == common:
+            return None  # a server file in the common directory: one server there
+        unit = common / directory.parts[len(common.parts)]
+        units.setdefault(unit.as_posix(), []).append(rel)
+    return units if len(units) > 1 else None
+
+
+def _common_parts(parts: list[tuple[str, ...]]) -> tuple[str, ...]:
+    shortest = min(parts, key=len)
+    for index, part in enumerate(shortest):
+        if any(other[index] != part for other in parts):
+            return shortest[:index]
+    return shortest
 
 
 def _from_scripts(
@@ -214,7 +246,7 @@ def _best_file(index: ModuleIndex, with_servers: Mapping[str, dict[str, Found]])
         has_object = any(f.kind == "object" for f in found.values())
         name = PurePosixPath(rel).name
         named = _ENTRY_FILES.index(name) if name in _ENTRY_FILES else len(_ENTRY_FILES)
-        return (0 if has_object else 1, 0 if own else 1, named, rel.count("/"), rel)
+        return (0 if has_object else 1, 0 if own else 1, rel.count("/"), named, rel)
 
     files = sorted(with_servers, key=rank)
     best = files[0]

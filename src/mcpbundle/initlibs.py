@@ -41,10 +41,19 @@ class Reach:
     servers: list[FoundServer] = field(default_factory=list)  # with ``shared`` filled in
 
 
-def requirement_lines(root: Path, directory: str, warnings: list[str]) -> list[ReqLine]:
-    """A directory's requirements as the build reads them: requirements.txt, else pyproject."""
+def requirement_lines(
+    root: Path, directory: str, warnings: list[str], explicit: str | None = None
+) -> list[ReqLine]:
+    """A directory's requirements as the build reads them: ``explicit`` (relative to it),
+    else requirements.txt, else pyproject.toml."""
     base = root / directory
     try:
+        if explicit is not None:
+            path = (base / explicit).resolve()
+            rel = path.relative_to(root).as_posix()
+            if path.name == "pyproject.toml":
+                return list(read_pyproject(path, root=root).dependencies)
+            return read_requirements_file(path, root=root, display=rel)
         if (base / "requirements.txt").is_file():
             rel = PurePosixPath(directory, "requirements.txt").as_posix().removeprefix("./")
             return read_requirements_file(base / "requirements.txt", root=root, display=rel)
@@ -60,15 +69,20 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
     server_dirs = {s.path for s in servers}
     reach = Reach()
     lib_dirs: dict[str, list[str]] = {}  # dir -> notes
-    pending = [(s.path, f"server {s.name}") for s in servers]
+    pending: list[tuple[str, str, str | None]] = [
+        (s.path, f"server {s.name}", s.requirements) for s in servers
+    ]
     seen: set[str] = set()
     while pending:
-        directory, who = pending.pop(0)
+        directory, who, explicit = pending.pop(0)
         if directory in seen:
             continue
         seen.add(directory)
         reach.projects.append(directory)
-        for line in requirement_lines(root, directory, repo.warnings):
+        if explicit is not None:  # its project's requires-python is the one that applies
+            project = (root / directory / explicit).resolve().parent
+            reach.projects.append(project.relative_to(root).as_posix() or ".")
+        for line in requirement_lines(root, directory, repo.warnings, explicit):
             if line.kind == "git":
                 reach.git.append(line)
                 continue
@@ -80,7 +94,7 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
             if target not in server_dirs and target != directory:
                 how = "a workspace source" if line.path is None else "a path requirement"
                 lib_dirs.setdefault(target, []).append(f"{who} needs it ({how}: {line.origin})")
-            pending.append((target, f"library {PurePosixPath(target).name}"))
+            pending.append((target, f"library {PurePosixPath(target).name}", None))
     imported = _imported_members(repo, servers, set(lib_dirs) | server_dirs)
     for directory, users in imported.items():
         lib_dirs.setdefault(directory, []).append(
@@ -88,6 +102,10 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
         )
         if directory not in seen:
             reach.projects.append(directory)
+    for server in servers:  # a workspace root's requires-python binds its members too
+        ws_root = workspace_root_of(root / server.path, root)
+        if ws_root is not None and ws_root != root / server.path:
+            reach.projects.append(ws_root.relative_to(root).as_posix() or ".")
     ordered = sorted(lib_dirs)
     names = unique_names([lib_name(d, repo) for d in ordered])
     by_dir = dict(zip(ordered, names, strict=True))

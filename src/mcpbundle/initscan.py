@@ -13,6 +13,7 @@ policy and the excludes come from :mod:`mcpbundle.initlibs` and :mod:`mcpbundle.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 from mcpbundle.entrypoints import SERVER_NAMES
 from mcpbundle.errors import UsageError
 from mcpbundle.files import list_repo_files
-from mcpbundle.initentry import Entry, ModuleIndex, Project, choose_entry
+from mcpbundle.initentry import Entry, ModuleIndex, Project, choose_entries
 from mcpbundle.regularfile import read_regular
 
 MAX_META_BYTES = 4 * 1024 * 1024
@@ -38,6 +39,7 @@ class FoundServer:
     name: str
     path: str  # repo-relative directory ("." for the root)
     entrypoint: str  # relative to path, ``file.py[:object]``
+    requirements: str | None = None  # relative to path, when not the directory's own
     notes: tuple[str, ...] = ()  # comments above the entrypoint
     why: str = ""
     shared: tuple[str, ...] = ()  # libraries it imports that no requirement names
@@ -105,10 +107,12 @@ def find_servers(repo: Repo) -> list[FoundServer]:
     """One server per project that exposes one, named after its directory."""
     index = ModuleIndex(repo.root, [f for f in repo.files if f.endswith(".py")])
     chosen: list[tuple[str, Entry]] = []
+    owners: dict[str, str] = {}  # server directory -> its project, when they differ
     for directory, project in sorted(repo.projects.items()):
-        entry = choose_entry(index, project)
-        if entry is not None:
-            chosen.append((directory, entry))
+        for server_dir, entry in choose_entries(index, project):
+            chosen.append((server_dir, entry))
+            if server_dir != directory:
+                owners[server_dir] = directory
     kept: list[tuple[str, Entry]] = []
     for directory, entry in chosen:
         outer = next(
@@ -124,13 +128,25 @@ def find_servers(repo: Repo) -> list[FoundServer]:
     names = server_names([d for d, _ in kept], repo)
     found = []
     for (directory, entry), name in zip(kept, names, strict=True):
+        requirements = _requirements(repo, directory, owners.get(directory))
         found.append(
             FoundServer(
                 name=name, path=directory, entrypoint=_entrypoint(repo, directory, entry),
-                notes=entry.notes, why=entry.why,
+                requirements=requirements, notes=entry.notes, why=entry.why,
             )
         )  # fmt: skip
     return found
+
+
+def _requirements(repo: Repo, directory: str, project: str | None) -> str | None:
+    """For a server below its project's directory: the project's requirements, from it."""
+    if project is None:
+        return None
+    for name in ("requirements.txt", "pyproject.toml"):
+        rel = name if project == "." else f"{project}/{name}"
+        if repo.has(rel):
+            return os.path.relpath(rel, directory)
+    return None
 
 
 def _entrypoint(repo: Repo, directory: str, entry: Entry) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,17 +119,17 @@ def render(bundle: BundleGuess, libs: list[FoundLib], servers: list[FoundServer]
         document.add(tomlkit.comment(line))
     document.add(tomlkit.nl())
     table = tomlkit.table()
-    _add(table, "output", bundle.output, bundle.output_note)
+    _add(table, "output", bundle.output, [bundle.output_note])
     if bundle.exclude:
-        _add(table, "exclude", bundle.exclude, bundle.exclude_note)
+        _add(table, "exclude", bundle.exclude, [bundle.exclude_note])
     if bundle.python is not None:
-        _add(table, "python", bundle.python, bundle.python_note)
+        _add(table, "python", bundle.python, [bundle.python_note])
     elif bundle.python_note:
         table.add(tomlkit.comment(f"python: {bundle.python_note}"))
     if bundle.resolver is not None:
-        _add(table, "resolver", bundle.resolver, bundle.resolver_note)
+        _add(table, "resolver", bundle.resolver, [bundle.resolver_note])
     if bundle.git is not None:
-        _add(table, "git", bundle.git, bundle.git_note)
+        _add(table, "git", bundle.git, [bundle.git_note])
     elif bundle.git_note and not bundle.git_overrides:
         table.add(tomlkit.comment(bundle.git_note))
     if bundle.git_overrides:
@@ -142,7 +143,7 @@ def render(bundle: BundleGuess, libs: list[FoundLib], servers: list[FoundServer]
         shared = tomlkit.table(is_super_table=True)
         for lib in libs:
             entry = tomlkit.table()
-            _add(entry, "path", lib.path, "; ".join(lib.notes) or None)
+            _add(entry, "path", lib.path, lib.notes)
             shared.add(lib.name, entry)
         document.add("shared", shared)
     tables = tomlkit.table(is_super_table=True)
@@ -150,17 +151,20 @@ def render(bundle: BundleGuess, libs: list[FoundLib], servers: list[FoundServer]
         entry = tomlkit.table()
         entry.add("path", server.path)
         notes = [f"entrypoint: {server.why}"] if server.why else []
-        _add(entry, "entrypoint", server.entrypoint, "; ".join([*notes, *server.notes]) or None)
+        _add(entry, "entrypoint", server.entrypoint, [*notes, *server.notes])
+        if server.requirements is not None:
+            note = "the requirements of the project this directory belongs to"
+            _add(entry, "requirements", server.requirements, [note])
         if server.shared:
-            _add(entry, "shared", list(server.shared), "; ".join(server.shared_notes) or None)
+            _add(entry, "shared", list(server.shared), server.shared_notes)
         tables.add(server.name, entry)
     document.add("servers", tables)
     return document
 
 
-def _add(table: Table, key: str, value: object, note: str | None) -> None:
-    if note:
-        for line in _wrap(note):
+def _add(table: Table, key: str, value: object, notes: Sequence[str | None]) -> None:
+    for note in notes:
+        for line in _wrap(note or ""):
             table.add(tomlkit.comment(line))
     table.add(key, value)
 
@@ -252,21 +256,20 @@ def _write_pyproject(path: Path, addition: str) -> None:
         del document["tool"]["mcpbundle"]
         if not document["tool"]:
             del document["tool"]
-        text = document.as_string()
         header = "".join(f"# {line}\n" for line in _pyproject_header())
-        base = text.replace(header, "").rstrip("\n").encode("utf-8")
+        base = document.as_string().replace(header, "").rstrip("\n").encode("utf-8")
     if base and not base.endswith(b"\n"):
         base += b"\n"
-    text = base + (b"\n" if base else b"") + addition.encode("utf-8")
+    data_out = base + (b"\n" if base else b"") + addition.encode("utf-8")
     try:
-        tomllib.loads(text.decode("utf-8-sig"))
+        tomllib.loads(data_out.decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(
             f"cannot add [{TOOL_TABLE}]: {exc}",
             where=path.name,
             hint=f"write {CONFIG_NAME} instead (init without --pyproject)",
         ) from exc
-    _write_atomic(path, text)
+    _write_atomic(path, data_out)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -1,0 +1,458 @@
+"""``mcpbundle init``'s static read, one detection rule per test, on repositories in tmp dirs.
+
+Each test writes a small repository (no git: init walks the directory), runs the
+scan the command runs (:func:`mcpbundle.initwrite.run_init` with ``dry_run``) and
+reads the TOML it would write, so the generated text is checked as build reads it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbundle.errors import UsageError
+from mcpbundle.initwrite import InitResult, run_init
+from support.monorepo import write
+
+SERVER = "from fastmcp import FastMCP\n\nmcp = FastMCP('x')\n"
+
+
+def scan(root: Path, files: dict[str, str]) -> tuple[dict[str, Any], InitResult]:
+    write(root, files)
+    result = run_init(root / "mcpbundle.toml", dry_run=True, force=False, pyproject=False)
+    assert not (root / "mcpbundle.toml").exists()
+    return tomllib.loads(result.text), result
+
+
+def servers(config: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {name: (t["path"], t["entrypoint"]) for name, t in config["servers"].items()}
+
+
+# ---------------------------------------------------------------- server objects
+
+
+def test_module_level_object_with_the_default_name(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {"server-ops/requirements.txt": "fastmcp\n",
+                                "server-ops/src/server.py": SERVER})  # fmt: skip
+    assert servers(config) == {"ops": ("server-ops", "src/server.py")}
+
+
+def test_an_object_with_another_name_is_spelled_out(tmp_path: Path) -> None:
+    code = "import fastmcp\n\nhub = fastmcp.FastMCP('hub')\n"
+    config, _ = scan(tmp_path, {"hub/requirements.txt": "fastmcp\n", "hub/main.py": code})
+    assert servers(config) == {"hub": ("hub", "main.py:hub")}
+
+
+def test_default_name_bound_to_something_else_forces_the_object(tmp_path: Path) -> None:
+    code = "from fastmcp import FastMCP\nserver = 'not a server'\napp = FastMCP('a')\n"
+    config, _ = scan(tmp_path, {"svc/requirements.txt": "fastmcp\n", "svc/app.py": code})
+    assert servers(config)["svc"] == ("svc", "app.py:app")
+
+
+def test_several_objects_pick_the_default_name_and_say_so(tmp_path: Path) -> None:
+    code = "from fastmcp import FastMCP as F\n\nadmin = F('a')\nbeta = F('b')\napp = F('c')\n"
+    config, result = scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
+    assert servers(config)["svc"] == ("svc", "server.py")  # app: FastMCP's loader finds it
+    assert "# found 3 module-level objects (admin, app, beta): using 'app'" in result.text
+
+
+@pytest.mark.parametrize(
+    ("code", "entry"),
+    [
+        ("from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('s')\n", "s.py"),
+        ("from mcp.server.mcpserver import MCPServer\nsrv = MCPServer('s')\n", "s.py:srv"),
+        ("import mcp.server.fastmcp\nmcp = mcp.server.fastmcp.FastMCP('s')\n", "s.py"),
+        ("from fastmcp import FastMCP\nspec = {}\napi = FastMCP.from_openapi(spec)\n",
+         "s.py:api"),
+        ("from fastmcp import FastMCP\ntry:\n    mcp = FastMCP('s')\nexcept Exception:\n"
+         "    raise\n", "s.py"),
+    ],
+)  # fmt: skip
+def test_sdk_and_spelling_variants(tmp_path: Path, code: str, entry: str) -> None:
+    config, _ = scan(tmp_path, {"svc/requirements.txt": "", "svc/s.py": code})
+    assert servers(config)["svc"] == ("svc", entry)
+
+
+def test_a_server_created_only_under_main_or_in_a_function_is_not_found(tmp_path: Path) -> None:
+    code = (
+        "from fastmcp import FastMCP\n\ndef run():\n    s = FastMCP('x')\n    s.run()\n\n"
+        "if __name__ == '__main__':\n    mcp = FastMCP('y')\n"
+    )
+    with pytest.raises(UsageError, match="no FastMCP server found"):
+        scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
+
+
+def test_tests_are_not_servers(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/requirements.txt": "", "svc/server.py": SERVER,
+        "svc/tests/test_server.py": SERVER, "svc/test/fixture.py": SERVER,
+    })  # fmt: skip
+    assert servers(config) == {"svc": ("svc", "server.py")}
+
+
+# --------------------------------------------------------------------- factories
+
+
+def test_factory_annotated_to_return_a_server(tmp_path: Path) -> None:
+    code = (
+        "from fastmcp import FastMCP\n\ndef build_server(settings=None) -> FastMCP:\n"
+        "    mcp: FastMCP = FastMCP(name='g')\n    return mcp\n"
+    )
+    config, _ = scan(tmp_path, {"mcp-garmin/pyproject.toml": "[project]\nname='g'\n",
+                                "mcp-garmin/src/mcp_garmin/server.py": code})  # fmt: skip
+    assert servers(config) == {"garmin": ("mcp-garmin", "src/mcp_garmin/server.py:build_server")}
+
+
+def test_async_factory_without_annotation(tmp_path: Path) -> None:
+    code = (
+        "import fastmcp\n\nasync def make():\n    server = fastmcp.FastMCP('x')\n"
+        "    return server\n"
+    )
+    config, _ = scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
+    assert servers(config)["svc"] == ("svc", "server.py:make")
+
+
+def test_object_assigned_from_a_local_factory(tmp_path: Path) -> None:
+    code = (
+        "from fastmcp import FastMCP\n\ndef create_server():\n    return FastMCP('c')\n\n"
+        "mcp = create_server()\n"
+    )
+    config, result = scan(tmp_path, {"svc/requirements.txt": "", "svc/src/server.py": code})
+    assert servers(config)["svc"] == ("svc", "src/server.py")
+    assert "also a factory: create_server" in result.text
+
+
+# ------------------------------------------- what decides among several entry files
+
+
+def test_fastmcp_json_names_the_entrypoint(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        "svc/requirements.txt": "",
+        "svc/a.py": "from fastmcp import FastMCP\nmcp = FastMCP('a')\n",
+        "svc/tools/b.py": "from fastmcp import FastMCP\nbee = FastMCP('b')\nmcp = FastMCP('c')\n",
+        "svc/fastmcp.json": '{"source": {"path": "tools/b.py", "entrypoint": "bee"}}',
+    })  # fmt: skip
+    assert servers(config)["svc"] == ("svc", "tools/b.py:bee")
+    assert "named by svc/fastmcp.json" in result.text
+
+
+def test_legacy_fastmcp_json_entrypoint(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/requirements.txt": "",
+        "svc/a.py": SERVER,
+        "svc/pkg/hub.py": "from fastmcp import FastMCP\nhub = FastMCP('h')\n",
+        "svc/hub.fastmcp.json": '{"entrypoint": "pkg/hub.py"}',
+    })  # fmt: skip
+    assert servers(config)["svc"] == ("svc", "pkg/hub.py:hub")
+
+
+def test_console_script_picks_the_module_it_runs(tmp_path: Path) -> None:
+    # Two server modules in one package; the script's module imports the hub.
+    config, result = scan(tmp_path, {
+        "examples/smart_home/pyproject.toml": (
+            "[project]\nname = 'smart-home'\nrequires-python = '>=3.12'\n"
+            "[project.scripts]\nsmart-home = 'smart_home.__main__:main'\n"
+        ),
+        "examples/smart_home/src/smart_home/__init__.py": "",
+        "examples/smart_home/src/smart_home/__main__.py": (
+            "from smart_home.hub import hub_mcp\n\ndef main():\n    hub_mcp.run()\n"
+        ),
+        "examples/smart_home/src/smart_home/hub.py": (
+            "from fastmcp import FastMCP\nfrom smart_home.lights.server import lights_mcp\n"
+            "hub_mcp = FastMCP('hub')\nhub_mcp.mount(lights_mcp)\n"
+        ),
+        "examples/smart_home/src/smart_home/lights/__init__.py": "",
+        "examples/smart_home/src/smart_home/lights/server.py": (
+            "from fastmcp import FastMCP\nlights_mcp = FastMCP('lights')\n"
+        ),
+        "examples/smart_home/lights.fastmcp.json": (
+            '{"entrypoint": "src/smart_home/lights/server.py"}'
+        ),
+    })  # fmt: skip
+    assert servers(config) == {
+        "smart-home": ("examples/smart_home", "src/smart_home/hub.py:hub_mcp")
+    }
+    assert "console script 'smart-home'" in result.text
+
+
+def test_script_to_a_factory_through_main(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "p/pyproject.toml": "[project]\nname='p'\n[project.scripts]\np = 'pkg.__main__:main'\n",
+        "p/src/pkg/__init__.py": "",
+        "p/src/pkg/config.py": "X = 1\n",
+        "p/src/pkg/__main__.py": (
+            "from pkg.config import X\nfrom pkg.server import build_server\n\n"
+            "def main():\n    build_server().run()\n"
+        ),
+        "p/src/pkg/server.py": (
+            "from fastmcp import FastMCP\ndef build_server() -> FastMCP:\n    return FastMCP('p')\n"
+        ),
+        "p/src/pkg/other.py": "from fastmcp import FastMCP\nmcp = FastMCP('other')\n",
+    })  # fmt: skip
+    assert servers(config)["p"] == ("p", "src/pkg/server.py:build_server")
+
+
+def test_main_uses_a_module_that_imports_the_package_server(tmp_path: Path) -> None:
+    # The object lives in __init__.py; __main__ runs server.py, which imports it.
+    config, _ = scan(tmp_path, {
+        "src/shell/pyproject.toml": "[project]\nname='shell'\n",
+        "src/shell/src/shell/__init__.py": (
+            "from fastmcp import FastMCP\nmcp = FastMCP('shell')\nfrom . import server, tools\n"
+        ),
+        "src/shell/src/shell/__main__.py": "from .server import serve\nserve()\n",
+        "src/shell/src/shell/server.py": "from . import mcp\n\ndef serve():\n    mcp.run()\n",
+        "src/shell/src/shell/tools.py": "from . import mcp\n",
+    })  # fmt: skip
+    assert servers(config)["shell"] == ("src/shell", "src/shell/server.py")
+
+
+def test_script_module_that_imports_the_object_points_at_its_definition(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "p/pyproject.toml": "[project]\nname='p'\n[project.scripts]\np = 'pkg.cli:main'\n",
+        "p/pkg/__init__.py": "",
+        "p/pkg/cli.py": "from pkg.core import hub as mcp\n\ndef main():\n    mcp.run()\n",
+        "p/pkg/core.py": "from fastmcp import FastMCP\nhub = FastMCP('p')\n",
+    })  # fmt: skip
+    assert servers(config)["p"] == ("p", "pkg/core.py:hub")
+
+
+# -------------------------------------------------------------- shared libraries
+
+
+def test_path_requirements_make_shared_libraries(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        "shared-utils/pyproject.toml": "[project]\nname = 'shared-utils'\nversion = '1'\n",
+        "shared-utils/shared_utils/__init__.py": "",
+        "shared-core/pyproject.toml": (
+            "[project]\nname = 'shared-core'\nversion = '1'\ndependencies = ['shared-utils']\n"
+            "[tool.uv.sources]\nshared-utils = { path = '../shared-utils', editable = true }\n"
+        ),
+        "shared-core/src/shared_core/__init__.py": "",
+        "server-ops/requirements.txt": "fastmcp\n-e ../shared-utils\n",
+        "server-ops/src/server.py": SERVER,
+        "server-customer/requirements.txt": "shared-utils @ file:../shared-utils\n",
+        "server-customer/src/server.py": SERVER,
+        "server-finance/requirements.txt": "../shared-core\n",
+        "server-finance/src/server.py": SERVER,
+    })  # fmt: skip
+    assert {n: t["path"] for n, t in config["shared"].items()} == {
+        "utils": "shared-utils", "core": "shared-core",
+    }  # fmt: skip
+    assert set(config["servers"]) == {"ops", "customer", "finance"}
+    assert "server-ops/requirements.txt:2" in result.text  # the comment says how it is reached
+
+
+def test_poetry_path_dependency(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "libs/common/pyproject.toml": "[tool.poetry]\nname = 'common'\nversion = '1'\n",
+        "libs/common/common/__init__.py": "",
+        "svc/pyproject.toml": (
+            "[tool.poetry]\nname = 'svc'\nversion = '1'\n[tool.poetry.dependencies]\n"
+            "python = '^3.11'\nfastmcp = '^2'\n"
+            "common = { path = '../libs/common', develop = true }\n"
+        ),
+        "svc/svc/__init__.py": "",
+        "svc/svc/server.py": SERVER,
+    })  # fmt: skip
+    assert config["shared"] == {"common": {"path": "libs/common"}}
+    assert servers(config)["svc"] == ("svc", "svc/server.py")
+
+
+WORKSPACE = {
+    "pyproject.toml": (
+        "[project]\nname = 'ws'\nversion = '0'\nrequires-python = '>=3.12'\n"
+        "[tool.uv.workspace]\nmembers = ['packages/*']\n"
+    ),
+    "packages/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\n",
+    "packages/core/src/core/__init__.py": "def helper():\n    return 1\n",
+    "packages/helpers/pyproject.toml": "[project]\nname = 'helpers'\nversion = '1'\n",
+    "packages/helpers/src/helpers/__init__.py": "",
+    "packages/mcp-a/pyproject.toml": (
+        "[project]\nname = 'mcp-a'\nversion = '1'\ndependencies = ['core', 'fastmcp']\n"
+        "[tool.uv.sources]\ncore = { workspace = true }\n"
+    ),
+    "packages/mcp-a/src/mcp_a/__init__.py": "",
+    "packages/mcp-a/src/mcp_a/server.py": SERVER,
+    "packages/mcp-b/pyproject.toml": (
+        "[project]\nname = 'mcp-b'\nversion = '1'\ndependencies = ['fastmcp', 'mcp-a']\n"
+        "[tool.uv.sources]\nmcp-a = { workspace = true }\n"
+    ),
+    "packages/mcp-b/src/mcp_b/__init__.py": "",
+    "packages/mcp-b/src/mcp_b/server.py": (
+        "import helpers\nfrom fastmcp import FastMCP\nmcp = FastMCP('b')\n"
+    ),
+}
+
+
+def test_workspace_members(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, WORKSPACE)
+    assert servers(config) == {
+        "a": ("packages/mcp-a", "src/mcp_a/server.py"),
+        "b": ("packages/mcp-b", "src/mcp_b/server.py"),
+    }
+    # core: a workspace source; helpers: imported by b, named by no requirement; mcp-a is a
+    # server (the build vendors it into b by its server table), so it gets no [shared] table.
+    assert {n: t["path"] for n, t in config["shared"].items()} == {
+        "core": "packages/core", "helpers": "packages/helpers",
+    }  # fmt: skip
+    assert config["servers"]["b"]["shared"] == ["helpers"]
+    assert "imports helpers without a requirement naming it" in result.text
+    assert config["bundle"]["python"] == "3.12"
+
+
+# ------------------------------------------------------------------------ [bundle]
+
+
+def test_python_version_file_wins(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        ".python-version": "3.13.1\n",
+        "svc/pyproject.toml": "[project]\nname='s'\nrequires-python = '>=3.10'\n",
+        "svc/server.py": SERVER,
+    })  # fmt: skip
+    assert config["bundle"]["python"] == "3.13"
+    assert "# from .python-version" in result.text
+
+
+def test_requires_python_gives_the_lowest_version_all_allow(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        "a/pyproject.toml": "[project]\nname='a'\nrequires-python = '>=3.10'\n",
+        "a/server.py": SERVER,
+        "b/pyproject.toml": "[project]\nname='b'\nrequires-python = '>=3.11,<4'\n",
+        "b/server.py": SERVER,
+    })  # fmt: skip
+    assert config["bundle"]["python"] == "3.11"
+    assert "b/pyproject.toml" in result.text
+
+
+def test_no_python_information_leaves_python_unset(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": SERVER})
+    assert "python" not in config["bundle"]
+    assert "# python: no requires-python or .python-version found" in result.text
+
+
+def test_uv_lock_selects_the_uv_resolver(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        "svc/pyproject.toml": "[project]\nname='s'\n", "svc/server.py": SERVER,
+        "svc/uv.lock": "version = 1\n",
+    })  # fmt: skip
+    assert config["bundle"]["resolver"] == "uv"
+    assert "uv.lock found (svc/uv.lock)" in result.text
+
+
+def test_no_uv_lock_keeps_the_default_resolver(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": SERVER})
+    assert "resolver" not in config["bundle"]
+
+
+def test_excludes_for_tests_notebooks_and_docker_files(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/requirements.txt": "", "svc/server.py": SERVER, "svc/Dockerfile": "FROM x\n",
+        "svc/docker-compose.example.yml": "", "svc/tests/test_x.py": "",
+        "svc/explore.ipynb": "{}", "notebooks/scratch.py": "",
+    })  # fmt: skip
+    assert config["bundle"]["exclude"] == [
+        "tests/", "notebooks/", "*.ipynb", "Dockerfile", "docker-compose*.yml",
+    ]  # fmt: skip
+
+
+def test_git_requirement_without_a_ref_uses_pypi(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        "svc/pyproject.toml": (
+            "[project]\nname='s'\ndependencies = ['fastmcp@git+https://github.com/x/fastmcp.git']\n"
+        ),
+        "svc/server.py": SERVER,
+    })  # fmt: skip
+    assert config["bundle"]["git"] == "pypi"
+    assert "https://github.com/x/fastmcp.git names no ref" in result.text
+
+
+def test_mixed_git_requirements_override_only_the_floating_one(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/requirements.txt": (
+            "a @ git+https://example.com/a.git@v1.0\nb @ git+https://example.com/b.git\n"
+        ),
+        "svc/server.py": SERVER,
+    })  # fmt: skip
+    assert "git" not in config["bundle"]
+    assert config["bundle"]["git-overrides"] == {"https://example.com/b.git": "pypi"}
+
+
+# ------------------------------------------------------------------ names, layout
+
+
+def test_names_drop_mcp_server_words_and_a_shared_first_word(tmp_path: Path) -> None:
+    files = {}
+    for directory in ("acme-billing-mcp", "acme-crm-mcp", "gta-mnt", "server-ops"):
+        files[f"{directory}/requirements.txt"] = ""
+        files[f"{directory}/server.py"] = SERVER
+    config, _ = scan(tmp_path, files)
+    assert sorted(config["servers"]) == ["billing", "crm", "gta-mnt", "ops"]
+
+
+def test_a_server_at_the_root(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'weather_mcp'\n", "server.py": SERVER,
+    })  # fmt: skip
+    assert servers(config) == {"weather": (".", "server.py")}
+
+
+def test_server_files_in_sibling_directories_of_one_project_are_servers_each(
+    tmp_path: Path,
+) -> None:
+    config, result = scan(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'tools'\nrequires-python = '>=3.11'\n"
+                          "dependencies = ['fastmcp']\n",
+        "servers/weather/server.py": SERVER, "servers/weather/api.py": "",
+        "servers/github/main.py": "from fastmcp import FastMCP\ngh = FastMCP('gh')\n",
+        "common/helpers.py": "",
+    })  # fmt: skip
+    assert servers(config) == {
+        "github": ("servers/github", "main.py:gh"),
+        "weather": ("servers/weather", "server.py"),
+    }
+    assert {t["requirements"] for t in config["servers"].values()} == {"../../pyproject.toml"}
+    assert config["bundle"]["python"] == "3.11"
+    assert "the requirements of the project this directory belongs to" in result.text
+
+
+def test_a_server_file_beside_the_others_keeps_one_server(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "app/requirements.txt": "", "app/main.py": SERVER, "app/sub/server.py": SERVER,
+    })  # fmt: skip
+    assert servers(config) == {"app": ("app", "main.py")}
+
+
+def test_nested_server_directories_keep_the_outer_one(tmp_path: Path) -> None:
+    _, result = scan(tmp_path, {
+        "svc/requirements.txt": "", "svc/server.py": SERVER,
+        "svc/sub/requirements.txt": "", "svc/sub/server.py": SERVER,
+    })  # fmt: skip
+    assert [s.path for s in result.servers] == ["svc"]
+    assert any("must not nest" in w for w in result.warnings)
+
+
+def test_an_earlier_build_output_is_not_scanned(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/requirements.txt": "", "svc/server.py": SERVER,
+        "dist/.mcpbundle-output": "", "dist/svc/requirements.txt": "", "dist/svc/server.py": SERVER,
+    })  # fmt: skip
+    assert servers(config) == {"svc": ("svc", "server.py")}
+    assert config["bundle"]["output"] == "dist"
+
+
+def test_a_foreign_dist_directory_moves_the_output(tmp_path: Path) -> None:
+    config, result = scan(tmp_path, {
+        "svc/requirements.txt": "", "svc/server.py": SERVER, "dist/pkg-1.0.tar.gz": "",
+    })  # fmt: skip
+    assert config["bundle"]["output"] == "mcpbundle-dist"
+    assert "dist/ holds files mcpbundle did not write" in result.text
+
+
+def test_a_file_that_does_not_parse_is_skipped(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/requirements.txt": "", "svc/server.py": SERVER, "svc/broken.py": "def (:\n",
+    })  # fmt: skip
+    assert servers(config) == {"svc": ("svc", "server.py")}
