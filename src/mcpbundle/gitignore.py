@@ -26,7 +26,8 @@ def ignore_line(output: Path, base: Path) -> str:
 
 
 def is_ignored(path: Path) -> bool | None:
-    """True / False as ``git check-ignore`` says; None outside a work tree or when git fails."""
+    """True / False as ``git check-ignore --no-index`` says (the ignore rules, whether or not
+    a file in it is tracked); None outside a work tree or when git fails."""
     top = git_root(path.parent if not path.exists() else path)
     if top is None:
         return None
@@ -36,7 +37,7 @@ def is_ignored(path: Path) -> bool | None:
     if rel.startswith(".."):
         return None
     shown = rel + ("/" if path.is_dir() or not path.exists() else "")
-    out = git_call(Path(top), "check-ignore", "-q", "--", shown)
+    out = git_call(Path(top), "check-ignore", "-q", "--no-index", "--", shown)
     if out.status == 0:
         return True
     if out.status == 1:
