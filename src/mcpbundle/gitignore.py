@@ -63,6 +63,8 @@ def ensure_ignored(base: Path, output: Path, *, dry_run: bool = False) -> str | 
     if is_ignored(output) is True:
         return None
     path = base / GITIGNORE
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return None  # never written through a link, nor anything but a regular file
     try:
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
     except (OSError, UnicodeDecodeError):

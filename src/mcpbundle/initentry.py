@@ -21,6 +21,7 @@ from mcpbundle.entrypoints import SERVER_NAMES
 from mcpbundle.initast import MAX_SOURCE_BYTES, Facts, ImportRef, analyze
 from mcpbundle.regularfile import read_regular
 
+_HERE = PurePosixPath(".")
 _MAX_DEPTH = 8  # import hops followed from one name
 _ENTRY_FILES = ("server.py", "main.py", "app.py", "__init__.py")
 
@@ -53,26 +54,48 @@ class ModuleIndex:
         self.root = root
         self.files = frozenset(py_files)
         self._facts: dict[str, Facts | None] = {}
+        self._servers: dict[str, dict[str, Found]] = {}
+        self._resolved: dict[tuple[str, str, int], str | None] = {}
+        self._root_cache: dict[str, list[PurePosixPath]] = {}
 
     def facts(self, rel: str) -> Facts | None:
         if rel not in self._facts:
-            try:
-                data = read_regular(self.root / rel, MAX_SOURCE_BYTES)
-            except OSError:
-                data = None
+            data = self._read(rel)
             self._facts[rel] = analyze(data) if data is not None else None
         return self._facts[rel]
+
+    def may_expose(self, rel: str) -> bool:
+        """False for a file that cannot bind a server: it never says ``mcp`` / ``MCP``.
+
+        Read as bytes, not parsed: most files of a large repository stop here."""
+        if rel in self._facts:
+            return self._facts[rel] is not None
+        data = self._read(rel)
+        return data is not None and (b"mcp" in data or b"MCP" in data)
+
+    def _read(self, rel: str) -> bytes | None:
+        try:
+            return read_regular(self.root / rel, MAX_SOURCE_BYTES)
+        except OSError:
+            return None
 
     def resolve(self, importer: str, ref: ImportRef, *, name: str | None = None) -> str | None:
         """The file ``ref`` (plus ``.name`` when given) imports, if it is in the repository."""
         module = ref.module + (f".{name}" if name else "") if ref.module else (name or "")
+        directory = PurePosixPath(importer).parent
+        key = (directory.as_posix() if ref.level else self._top(directory), module, ref.level)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(directory, module, ref.level)
+        return self._resolved[key]
+
+    def _resolve(self, directory: PurePosixPath, module: str, level: int) -> str | None:
         parts = [p for p in module.split(".") if p]
-        if ref.level:
-            base = PurePosixPath(importer).parent
-            for _ in range(ref.level - 1):
+        if level:
+            base = directory
+            for _ in range(level - 1):
                 base = base.parent
             return self.module_file(base, parts)
-        for base in self._roots(importer):
+        for base in self._roots(directory):
             found = self.module_file(base, parts)
             if found is not None:
                 return found
@@ -87,20 +110,28 @@ class ModuleIndex:
                 return candidate
         return None
 
-    def _roots(self, importer: str) -> list[PurePosixPath]:
-        """Where absolute imports of ``importer`` are looked up: its package's parent first."""
-        directory = PurePosixPath(importer).parent
-        while (
-            directory != PurePosixPath(".") and f"{directory.as_posix()}/__init__.py" in self.files
-        ):
+    def _top(self, directory: PurePosixPath) -> str:
+        """The directory above the package ``directory`` is in (itself when not a package)."""
+        while directory != _HERE and f"{directory.as_posix()}/__init__.py" in self.files:
             directory = directory.parent
-        roots = [directory]
-        for parent in (directory, *directory.parents):
-            roots.extend((parent, parent / "src"))
-        return list(dict.fromkeys(roots))
+        return directory.as_posix()
+
+    def _roots(self, directory: PurePosixPath) -> list[PurePosixPath]:
+        """Where absolute imports from ``directory`` are looked up: its package's parent first,
+        then each directory above and its ``src/``."""
+        top = self._top(directory)
+        if top not in self._root_cache:
+            start = PurePosixPath(top)
+            roots = [start]
+            for parent in (start, *start.parents):
+                roots.extend((parent, parent / "src"))
+            self._root_cache[top] = list(dict.fromkeys(roots))
+        return self._root_cache[top]
 
     def servers(self, rel: str, _stack: tuple[str, ...] = ()) -> dict[str, Found]:
-        """Module-level names of ``rel`` that are servers or factories."""
+        """Module-level names of ``rel`` that are servers or factories (import cycles cut)."""
+        if rel in self._servers:
+            return self._servers[rel]
         facts = self.facts(rel)
         if facts is None or rel in _stack or len(_stack) > _MAX_DEPTH:
             return {}
@@ -125,6 +156,7 @@ class ModuleIndex:
             target = found.get(callee)
             if target is not None and target.kind == "factory":
                 found[name] = Found(name, "object", rel, line)
+        self._servers[rel] = found
         return found
 
 
@@ -147,7 +179,7 @@ def choose_entries(index: ModuleIndex, project: Project) -> list[tuple[str, Entr
     server files that sit in separate subdirectories of one directory
     (``servers/weather/server.py``, ``servers/github/server.py``): then each of those
     subdirectories is a server of its own, reading the project's requirements."""
-    with_servers = {rel: index.servers(rel) for rel in project.py_files}
+    with_servers = {rel: index.servers(rel) for rel in project.py_files if index.may_expose(rel)}
     with_servers = {rel: found for rel, found in with_servers.items() if found}
     if not with_servers:
         return []

@@ -16,11 +16,9 @@ from pathlib import Path, PurePosixPath
 
 from mcpbundle.discovery import discover_packages
 from mcpbundle.errors import ConfigError
-from mcpbundle.initast import analyze
 from mcpbundle.initscan import FoundServer, Repo, lib_name, unique_names
 from mcpbundle.locks import workspace_members, workspace_root_of
 from mcpbundle.pyproject import project_name, read_pyproject
-from mcpbundle.regularfile import read_regular
 from mcpbundle.requirements import ReqLine, read_requirements_file
 
 
@@ -68,7 +66,7 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
     root = repo.root.resolve()
     server_dirs = {s.path for s in servers}
     reach = Reach()
-    lib_dirs: dict[str, list[str]] = {}  # dir -> notes
+    lib_dirs: dict[str, list[tuple[str, str, str]]] = {}  # dir -> (who, how, where)
     pending: list[tuple[str, str, str | None]] = [
         (s.path, f"server {s.name}", s.requirements) for s in servers
     ]
@@ -93,13 +91,12 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
                 continue
             if target not in server_dirs and target != directory:
                 how = "a workspace source" if line.path is None else "a path requirement"
-                lib_dirs.setdefault(target, []).append(f"{who} needs it ({how}: {line.origin})")
+                lib_dirs.setdefault(target, []).append((who, how, line.origin))
             pending.append((target, f"library {PurePosixPath(target).name}", None))
     imported = _imported_members(repo, servers, set(lib_dirs) | server_dirs)
     for directory, users in imported.items():
-        lib_dirs.setdefault(directory, []).append(
-            f"imported by {', '.join(sorted(users))}, which no requirement names"
-        )
+        for user in sorted(users):
+            lib_dirs.setdefault(directory, []).append((f"server {user}", "an import", ""))
         if directory not in seen:
             reach.projects.append(directory)
     for server in servers:  # a workspace root's requires-python binds its members too
@@ -109,7 +106,7 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
     ordered = sorted(lib_dirs)
     names = unique_names([lib_name(d, repo) for d in ordered])
     by_dir = dict(zip(ordered, names, strict=True))
-    reach.libs = [FoundLib(name=by_dir[d], path=d, notes=tuple(lib_dirs[d])) for d in ordered]
+    reach.libs = [FoundLib(name=by_dir[d], path=d, notes=_notes(lib_dirs[d])) for d in ordered]
     for server in servers:
         uses = sorted(by_dir[d] for d, users in imported.items() if server.name in users)
         if uses:
@@ -117,6 +114,20 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
             server = replace(server, shared=tuple(uses), shared_notes=(note,))
         reach.servers.append(server)
     return reach
+
+
+def _notes(reasons: list[tuple[str, str, str]]) -> tuple[str, ...]:
+    """``server ops needs it (a path requirement: ops/requirements.txt:2)``, one line per kind."""
+    notes = []
+    for how in dict.fromkeys(how for _, how, _ in reasons):
+        whos = list(dict.fromkeys(who for who, kind, _ in reasons if kind == how))
+        where = next(w for _, kind, w in reasons if kind == how)
+        if len(whos) == 1:
+            notes.append(f"{whos[0]} needs it ({how}{': ' + where if where else ''})")
+            continue
+        shown = ", ".join(whos[:4]) + (f" and {len(whos) - 4} more" if len(whos) > 4 else "")
+        notes.append(f"{shown} need it ({how}, e.g. {where})" if where else f"{shown} need it")
+    return tuple(notes)
 
 
 def _target_dir(root: Path, owner: str, line: ReqLine) -> str | None:
@@ -171,10 +182,7 @@ def _top_imports(repo: Repo, directory: str) -> set[str]:
     for rel in repo.files:
         if not rel.endswith(".py") or not rel.startswith(prefix):
             continue
-        try:
-            facts = analyze(read_regular(repo.root / rel, 4 * 1024 * 1024))
-        except OSError:
-            continue
+        facts = repo.index.facts(rel)
         if facts is not None:
             names.update(r.module.split(".")[0] for r in facts.imported if r.level == 0)
     return names

@@ -28,7 +28,7 @@ from mcpbundle.regularfile import read_regular
 
 MAX_META_BYTES = 4 * 1024 * 1024
 OUTPUT_MARKER = ".mcpbundle-output"
-_SKIP_PARTS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
+_SKIP_PARTS = frozenset({"__pycache__", "node_modules", "site-packages", "venv"})
 _TEST_PARTS = frozenset({"tests", "test", "testing"})
 _DROP_TOKENS = frozenset({"mcp", "server", "servers", "fastmcp"})
 _NAME_OK = re.compile(r"[^a-z0-9._-]+")
@@ -53,6 +53,7 @@ class Repo:
     root: Path
     files: list[str]  # repo-relative POSIX paths, hidden / virtualenv / output dirs left out
     from_git: bool
+    index: ModuleIndex = field(init=False)  # every Python file, parsed once, on demand
     projects: dict[str, Project] = field(default_factory=dict)
     pyprojects: dict[str, dict[str, Any]] = field(default_factory=dict)  # dir -> parsed
     warnings: list[str] = field(default_factory=list)
@@ -66,15 +67,21 @@ class Repo:
 
 def read_repo(root: Path) -> Repo:
     listing = list_repo_files(root)
-    outputs = {
-        p[: -len(OUTPUT_MARKER)] for p in listing.paths if p.endswith(OUTPUT_MARKER)
-    }  # earlier builds' output ("dist/"): copies of the servers, never read
+    # Earlier builds' output ("dist/": copies of the servers) and virtualenvs, whatever
+    # their names, are never read.
+    skipped = {
+        p[: -len(name)]
+        for p in listing.paths
+        for name in (OUTPUT_MARKER, "pyvenv.cfg")
+        if p == name or p.endswith("/" + name)
+    }
     files = [
         rel
         for rel in listing.paths
-        if not _skipped_path(rel) and not any(rel.startswith(o) for o in outputs if o)
+        if not _skipped_path(rel) and not any(rel.startswith(o) for o in skipped)
     ]
     repo = Repo(root=root, files=files, from_git=listing.from_git)
+    repo.index = ModuleIndex(root, [f for f in files if f.endswith(".py")])
     markers: set[str] = {"."}
     for rel in files:
         path = PurePosixPath(rel)
@@ -105,7 +112,7 @@ def read_repo(root: Path) -> Repo:
 
 def find_servers(repo: Repo) -> list[FoundServer]:
     """One server per project that exposes one, named after its directory."""
-    index = ModuleIndex(repo.root, [f for f in repo.files if f.endswith(".py")])
+    index = repo.index
     chosen: list[tuple[str, Entry]] = []
     owners: dict[str, str] = {}  # server directory -> its project, when they differ
     for directory, project in sorted(repo.projects.items()):
@@ -151,8 +158,7 @@ def _requirements(repo: Repo, directory: str, project: str | None) -> str | None
 
 def _entrypoint(repo: Repo, directory: str, entry: Entry) -> str:
     rel = entry.file if directory == "." else entry.file[len(directory) + 1 :]
-    index = ModuleIndex(repo.root, [entry.file])
-    facts = index.facts(entry.file)
+    facts = repo.index.facts(entry.file)
     names = facts.names if facts is not None else {}
     default = next((n for n in SERVER_NAMES if n in names), None)
     if entry.kind == "object" and entry.object == default:
@@ -216,6 +222,10 @@ def _owner(rel: str, markers: set[str]) -> str:
 
 
 def _skipped_path(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return True  # a name that is not UTF-8 cannot be written into the TOML
     parts = rel.split("/")
     return any(p.startswith(".") or p in _SKIP_PARTS for p in parts[:-1]) or (
         len(parts) > 2 and parts[-3] == "build" and parts[-2].startswith("lib")

@@ -214,3 +214,14 @@ def test_generated_config_builds_the_example_like_the_shipped_one(
         built = mcpbundle(root, "build")
         assert built.returncode == 0, built.stderr
     assert _normalised(generated / "dist") == _normalised(shipped / "dist")
+
+
+def test_a_gitignore_symlink_is_not_written_through(tmp_path: Path) -> None:
+    root = small_repo(tmp_path / "repo")
+    outside = tmp_path / "elsewhere"
+    outside.write_text("keep\n")
+    (root / ".gitignore").symlink_to(outside)
+    done = mcpbundle(root, "init")
+    assert done.returncode == 0, done.stderr
+    assert outside.read_text() == "keep\n"
+    assert ".gitignore" not in done.stdout
