@@ -132,6 +132,15 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {"": value}
 
 
+def _tool_table(data: dict[str, Any]) -> dict[str, Any]:
+    """A pyproject's ``[tool.mcpbundle]`` tables, the rest of the file under the key ``""``."""
+    found = data.get("tool")
+    tool: dict[str, Any] = found if isinstance(found, dict) else {}
+    table = tool.get("mcpbundle")
+    rest = {**data, "tool": {k: v for k, v in tool.items() if k != "mcpbundle"}}
+    return {**(table if isinstance(table, dict) else {}), "": rest}
+
+
 def _config_changes(
     old_bytes: bytes | None,
     new_bytes: bytes | None,
@@ -144,6 +153,10 @@ def _config_changes(
     if old is None or new is None:
         when = "at '" + since + "'" if old is None else "in the working tree"
         return set(), f"{config_rel} {when} does not parse; listing all servers"
+    if PurePosixPath(config_rel).name == "pyproject.toml":  # the config is [tool.mcpbundle]
+        old, new = _tool_table(old), _tool_table(new)
+        if old.pop("", None) != new.pop("", None):
+            return set(), f"{config_rel} changed outside [tool.mcpbundle]; listing all servers"
     for key in sorted((set(old) | set(new)) - {"servers", "shared"}):
         if old.get(key) != new.get(key):
             return set(), f"[{key}] in {config_rel} changed since '{since}'; listing all servers"

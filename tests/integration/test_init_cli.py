@@ -225,3 +225,22 @@ def test_a_gitignore_symlink_is_not_written_through(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert outside.read_text() == "keep\n"
     assert ".gitignore" not in done.stdout
+
+
+def test_affected_reads_the_tool_table_of_a_pyproject_config(tmp_path: Path) -> None:
+    root = small_repo(tmp_path)
+    write(root, {"server-web/requirements.txt": "fastmcp\n", "server-web/server.py": SERVER})
+    (root / "pyproject.toml").write_text("[project]\nname = 'mono'\nversion = '0'\n")
+    assert mcpbundle(root, "init", "--pyproject").returncode == 0
+    init_repo(root)
+    commit_all(root)
+    text = (root / "pyproject.toml").read_text()
+    marker = '[tool.mcpbundle.servers.web]\npath = "server-web"\n'
+    assert marker in text
+    (root / "pyproject.toml").write_text(text.replace(marker, marker + 'shim = "always"\n'))
+    done = mcpbundle(root, "affected", "--since", "HEAD")
+    assert (done.returncode, done.stdout) == (0, "web\n"), done.stderr
+    (root / "pyproject.toml").write_text(text.replace("version = '0'", "version = '1'"))
+    done = mcpbundle(root, "affected", "--since", "HEAD")
+    assert done.stdout.split() == ["ops", "web"]
+    assert "changed outside [tool.mcpbundle]; listing all servers" in done.stderr
