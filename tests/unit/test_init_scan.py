@@ -462,3 +462,37 @@ def test_a_file_that_does_not_parse_is_skipped(tmp_path: Path) -> None:
         "svc/requirements.txt": "", "svc/server.py": SERVER, "svc/broken.py": "def (:\n",
     })  # fmt: skip
     assert servers(config) == {"svc": ("svc", "server.py")}
+
+
+def _example_keys() -> dict[str, list[str]]:
+    """Keys of mcpbundle.toml.example per table kind, in their order (commented ones too)."""
+    example = Path(__file__).resolve().parents[2] / "mcpbundle.toml.example"
+    keys: dict[str, list[str]] = {}
+    table = ""
+    for line in example.read_text().splitlines():
+        header = re.match(r"^\[([a-z.-]+)\]", line)
+        if header:
+            table = re.sub(r"^(shared|servers)\.[^.]+", r"\1", header[1])
+            continue
+        key = re.match(r"^#? ?([a-z-]+) = ", line)
+        if key:
+            keys.setdefault(table, []).append(key[1])
+    return keys
+
+
+def test_keys_come_in_the_order_of_the_example(tmp_path: Path) -> None:
+    files = dict(WORKSPACE)
+    files["packages/mcp-b/uv.lock"] = ""
+    files["packages/mcp-b/Dockerfile"] = ""
+    files["packages/mcp-a/requirements.txt"] = "b @ git+https://example.com/b.git\n-e ../core\n"
+    config, _ = scan(tmp_path, files)
+    order = _example_keys()
+    for table, keys in (
+        [("bundle", list(config["bundle"]))]
+        + [("servers", list(t)) for t in config["servers"].values()]
+        + [("shared", list(t)) for t in config["shared"].values()]
+    ):
+        plain = [k for k in keys if k != "git-overrides"]  # a table: [bundle.git-overrides]
+        assert plain == sorted(plain, key=order[table].index), (table, plain)
+    assert list(config) == ["bundle", "shared", "servers"]
+    assert {"output", "exclude", "python", "resolver", "git"} <= set(config["bundle"])
