@@ -5,7 +5,7 @@ imports, and absolute ones from the file's own source root, the project director
 or its ``src/``) and tells, per file, which module-level names are servers: created
 there, built by a factory there, or imported from a file where they are.
 
-:func:`choose_entry` picks one entry per project: the module a console script
+:func:`choose_entries` picks one entry per project: the module a console script
 (``[project.scripts]``) or a ``__main__.py`` uses, else one a ``fastmcp.json``
 names, else the best-looking server file. Every choice that had alternatives
 carries a note, written as a comment above the entrypoint.
@@ -162,7 +162,7 @@ class ModuleIndex:
 
 @dataclass(kw_only=True)
 class Project:
-    """What :func:`choose_entry` needs to know about one project directory."""
+    """What :func:`choose_entries` needs to know about one project directory."""
 
     directory: str  # repo-relative, "." for the root
     py_files: list[str] = field(default_factory=list)  # files belonging to it, sorted
@@ -258,7 +258,7 @@ def _from_fastmcp_json(
     index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
 ) -> Entry | None:
     for json_rel, file_rel, obj in sorted(project.fastmcp_json):
-        found = with_servers.get(file_rel, {})
+        found = index.servers(file_rel) if file_rel in project.py_files else {}
         if not found:
             continue
         name = obj if obj in found else _pick_name(found)
