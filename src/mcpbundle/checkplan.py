@@ -180,7 +180,8 @@ def _table_line(config: Config, name: str) -> int:
         lines = config.path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return 1
-    header = re.compile(rf"^\s*\[\s*servers\s*\.\s*[\"']?{re.escape(name)}[\"']?\s*\]")
+    table = r"\s*\.\s*".join(map(re.escape, config.key("servers").split(".")))  # tool.mcpbundle.
+    header = re.compile(rf"^\s*\[\s*{table}\s*\.\s*[\"']?{re.escape(name)}[\"']?\s*\]")
     return next((i + 1 for i, text in enumerate(lines) if header.match(text)), 1)
 
 

@@ -244,3 +244,19 @@ def test_affected_reads_the_tool_table_of_a_pyproject_config(tmp_path: Path) -> 
     done = mcpbundle(root, "affected", "--since", "HEAD")
     assert done.stdout.split() == ["ops", "web"]
     assert "changed outside [tool.mcpbundle]; listing all servers" in done.stderr
+
+
+def test_check_points_at_the_server_table_inside_pyproject(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "ops/pkg/__init__.py": "", "ops/pkg/tools.py": "", "ops/pkg.py": "",
+        "ops/pkg/server.py": "from fastmcp import FastMCP\nfrom .tools import x\n" + SERVER,
+        "pyproject.toml": (
+            "[project]\nname = 'm'\nversion = '0'\n\n[tool.mcpbundle.servers.ops]\npath = 'ops'\n"
+            "entrypoint = 'pkg/server.py'\nshim-name = 'pkg.py'\n"
+        ),
+    })  # fmt: skip
+    done = mcpbundle(tmp_path, "check")
+    assert done.returncode == 1
+    assert done.stdout.startswith(
+        "pyproject.toml:5:1: MCB003 error: the server already has a file named 'pkg.py'"
+    )
