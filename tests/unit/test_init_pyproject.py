@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from mcpbundle.base.errors import ConfigError, UsageError
 from mcpbundle.build import BuildOptions, plan_build
-from mcpbundle.config import load_config
-from mcpbundle.errors import ConfigError, UsageError
-from mcpbundle.initwrite import run_init
+from mcpbundle.config.validate import load_config
+from mcpbundle.init.writer import run_init
 from support.monorepo import write
 
 SERVER = "from fastmcp import FastMCP\n\nmcp = FastMCP('x')\n"

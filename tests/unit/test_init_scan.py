@@ -1,7 +1,7 @@
 """``mcpbundle init``'s static read, one detection rule per test, on repositories in tmp dirs.
 
 Each test writes a small repository (no git: init walks the directory), runs the
-scan the command runs (:func:`mcpbundle.initwrite.run_init` with ``dry_run``) and
+scan the command runs (:func:`mcpbundle.init.writer.run_init` with ``dry_run``) and
 reads the TOML it would write, so the generated text is checked as build reads it.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from mcpbundle.errors import UsageError
-from mcpbundle.initwrite import InitResult, run_init
+from mcpbundle.base.errors import UsageError
+from mcpbundle.init.writer import InitResult, run_init
 from support.monorepo import write
 
 SERVER = "from fastmcp import FastMCP\n\nmcp = FastMCP('x')\n"

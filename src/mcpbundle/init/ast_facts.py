@@ -1,0 +1,186 @@
+"""What one Python file says about MCP servers, read with ``ast`` (never imported).
+
+For ``mcpbundle init``: the module-level names bound to a new FastMCP / MCPServer
+object (``mcp = FastMCP(...)``, ``FastMCP.from_openapi(...)``, ``mcp = create()``
+where ``create`` is a factory), the module-level functions that build and return
+one (factories), and the module-level imports, so :mod:`mcpbundle.init.entries` can
+follow ``from .server import mcp`` from a ``__main__`` or a console script to the
+file that defines the server.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from mcpbundle.plan.entrypoints import module_level_names, module_statements
+
+# The classes whose instances FastMCP's loader serves, by their import path.
+SERVER_CLASSES = frozenset(
+    {
+        "fastmcp.FastMCP",
+        "fastmcp.server.FastMCP",
+        "fastmcp.server.server.FastMCP",
+        "mcp.server.fastmcp.FastMCP",
+        "mcp.server.fastmcp.server.FastMCP",
+        "mcp.server.mcpserver.MCPServer",
+        "mcp.server.mcpserver.server.MCPServer",
+    }
+)
+_CLASS_NAMES = frozenset(name.rsplit(".", 1)[1] for name in SERVER_CLASSES)
+# Class methods that return a server (FastMCP.from_openapi(...), .from_fastapi, .as_proxy).
+_CONSTRUCTORS = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """``from MODULE import NAME`` (``name`` None for ``import MODULE``), ``level`` dots."""
+
+    module: str
+    name: str | None
+    level: int
+    line: int
+
+
+@dataclass(kw_only=True)
+class Facts:
+    """What :func:`analyze` found in one file."""
+
+    created: dict[str, int] = field(default_factory=dict)  # name -> line: a new server
+    factories: dict[str, int] = field(default_factory=dict)  # function -> line
+    calls: dict[str, tuple[str, int]] = field(default_factory=dict)  # name = f(): (f, line)
+    imports: dict[str, ImportRef] = field(default_factory=dict)  # local name -> where from
+    imported: list[ImportRef] = field(default_factory=list)  # every module-level import
+    names: dict[str, int] = field(default_factory=dict)  # every module-level name -> line
+    inside_functions: int = 0  # servers created in functions (not factories) or guards
+
+    @property
+    def mentions_server(self) -> bool:
+        return bool(self.created or self.factories or self.inside_functions)
+
+
+def analyze(source: bytes) -> Facts | None:
+    """The facts of one file; None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    facts = Facts(names=module_level_names(tree))
+    aliases = _aliases(tree, facts)
+    top = module_statements(tree.body)
+    functions = {
+        node.name: node for node in top if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    for name, function in functions.items():
+        if _is_factory(function, aliases):
+            facts.factories[name] = function.lineno
+    seen: set[int] = set()
+    for node in top:
+        if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        value = node.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            continue
+        seen.add(id(node))
+        if _creates_server(value, aliases):
+            for name in names:
+                facts.created.setdefault(name, node.lineno)
+        elif isinstance(value.func, ast.Name):
+            callee = value.func.id
+            for name in names:
+                if callee in facts.factories:
+                    facts.created.setdefault(name, node.lineno)
+                else:
+                    facts.calls.setdefault(name, (callee, node.lineno))
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Call) and _creates_server(sub, aliases):
+            facts.inside_functions += 1
+    facts.inside_functions = max(0, facts.inside_functions - len(facts.created))
+    return facts
+
+
+def _aliases(tree: ast.Module, facts: Facts) -> dict[str, str]:
+    """Local names of imported things -> their dotted import path; fills ``facts.imports``."""
+    aliases: dict[str, str] = {}
+    for node in module_statements(tree.body):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                aliases[local] = alias.name if alias.asname else local
+                ref = ImportRef(alias.name, None, 0, node.lineno)
+                facts.imported.append(ref)
+                facts.imports.setdefault(local, ref)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                local = alias.asname or alias.name
+                if node.level == 0:
+                    aliases[local] = f"{module}.{alias.name}"
+                ref = ImportRef(module, alias.name, node.level, node.lineno)
+                facts.imported.append(ref)
+                facts.imports[local] = ref
+    return aliases
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_server_class(node: ast.expr, aliases: dict[str, str]) -> bool:
+    """``FastMCP``, ``fastmcp.FastMCP``, an alias of one, or the string ``"FastMCP"``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.rsplit(".", 1)[-1] in _CLASS_NAMES
+    if isinstance(node, ast.Subscript):  # Optional[FastMCP] and the like are not factories
+        return False
+    dotted = _dotted(node)
+    if dotted is None:
+        return False
+    head, _, rest = dotted.partition(".")
+    full = aliases.get(head, head) + (f".{rest}" if rest else "")
+    return full in SERVER_CLASSES or full.rsplit(".", 1)[-1] in _CLASS_NAMES
+
+
+def _creates_server(call: ast.Call, aliases: dict[str, str]) -> bool:
+    func = call.func
+    if _is_server_class(func, aliases):
+        return True
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in _CONSTRUCTORS
+        and _is_server_class(func.value, aliases)
+    )
+
+
+def _is_factory(function: ast.FunctionDef | ast.AsyncFunctionDef, aliases: dict[str, str]) -> bool:
+    """Annotated to return a server, or returns one it created."""
+    if function.returns is not None and _is_server_class(function.returns, aliases):
+        return True
+    made: set[str] = set()
+    returned: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+            if _creates_server(node.value, aliases):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                made.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Return) and node.value is not None:
+            returned.append(node.value)
+    for value in returned:
+        if isinstance(value, ast.Call) and _creates_server(value, aliases):
+            return True
+        if isinstance(value, ast.Name) and value.id in made:
+            return True
+    return False

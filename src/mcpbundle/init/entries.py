@@ -1,0 +1,394 @@
+"""Which file and object of a project is its server, for ``mcpbundle init``.
+
+:class:`ModuleIndex` resolves imports between the repository's files (relative
+imports, and absolute ones from the file's own source root, the project directory
+or its ``src/``) and tells, per file, which module-level names are servers: created
+there, built by a factory there, or imported from a file where they are.
+
+:func:`choose_entries` picks one entry per project: the module a console script
+(``[project.scripts]``) or a ``__main__.py`` uses, else one a ``fastmcp.json``
+names, else the best-looking server file. Every choice that had alternatives
+carries a note, written as a comment above the entrypoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from mcpbundle.base.regular_file import read_regular
+from mcpbundle.init.ast_facts import MAX_SOURCE_BYTES, Facts, ImportRef, analyze
+from mcpbundle.plan.entrypoints import SERVER_NAMES
+
+_HERE = PurePosixPath(".")
+_MAX_DEPTH = 8  # import hops followed from one name
+_ENTRY_FILES = ("server.py", "main.py", "app.py", "__init__.py")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A server a module exposes at module level."""
+
+    name: str  # the name in the module that exposes it
+    kind: str  # "object" or "factory"
+    defined_in: str  # the file that creates it (or defines the factory)
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """The chosen entrypoint of one project: ``file`` (repo-relative) and its object."""
+
+    file: str
+    object: str
+    kind: str
+    notes: tuple[str, ...] = ()
+    why: str = ""  # how it was chosen, for the summary
+
+
+class ModuleIndex:
+    """Lazily parsed Python files of the repository, keyed by repo-relative path."""
+
+    def __init__(self, root: Path, py_files: Iterable[str]):
+        self.root = root
+        self.files = frozenset(py_files)
+        self._facts: dict[str, Facts | None] = {}
+        self._servers: dict[str, dict[str, Found]] = {}
+        self._resolved: dict[tuple[str, str, int], str | None] = {}
+        self._root_cache: dict[str, list[PurePosixPath]] = {}
+
+    def facts(self, rel: str) -> Facts | None:
+        if rel not in self._facts:
+            data = self._read(rel)
+            self._facts[rel] = analyze(data) if data is not None else None
+        return self._facts[rel]
+
+    def may_expose(self, rel: str) -> bool:
+        """False for a file that cannot bind a server: it never says ``mcp`` / ``MCP``.
+
+        Read as bytes, not parsed: most files of a large repository stop here."""
+        if rel in self._facts:
+            return self._facts[rel] is not None
+        data = self._read(rel)
+        return data is not None and (b"mcp" in data or b"MCP" in data)
+
+    def _read(self, rel: str) -> bytes | None:
+        try:
+            return read_regular(self.root / rel, MAX_SOURCE_BYTES)
+        except OSError:
+            return None
+
+    def resolve(self, importer: str, ref: ImportRef, *, name: str | None = None) -> str | None:
+        """The file ``ref`` (plus ``.name`` when given) imports, if it is in the repository."""
+        module = ref.module + (f".{name}" if name else "") if ref.module else (name or "")
+        directory = PurePosixPath(importer).parent
+        key = (directory.as_posix() if ref.level else self._top(directory), module, ref.level)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(directory, module, ref.level)
+        return self._resolved[key]
+
+    def _resolve(self, directory: PurePosixPath, module: str, level: int) -> str | None:
+        parts = [p for p in module.split(".") if p]
+        if level:
+            base = directory
+            for _ in range(level - 1):
+                base = base.parent
+            return self.module_file(base, parts)
+        for base in self._roots(directory):
+            found = self.module_file(base, parts)
+            if found is not None:
+                return found
+        return None
+
+    def module_file(self, base: PurePosixPath, parts: Sequence[str]) -> str | None:
+        path = base.joinpath(*parts) if parts else base
+        text = path.as_posix().removeprefix("./")
+        for candidate in (f"{text}.py", f"{text}/__init__.py"):
+            candidate = candidate.removeprefix("./").lstrip("/")
+            if candidate in self.files:
+                return candidate
+        return None
+
+    def _top(self, directory: PurePosixPath) -> str:
+        """The directory above the package ``directory`` is in (itself when not a package)."""
+        while directory != _HERE and f"{directory.as_posix()}/__init__.py" in self.files:
+            directory = directory.parent
+        return directory.as_posix()
+
+    def _roots(self, directory: PurePosixPath) -> list[PurePosixPath]:
+        """Where absolute imports from ``directory`` are looked up: its package's parent first,
+        then each directory above and its ``src/``."""
+        top = self._top(directory)
+        if top not in self._root_cache:
+            start = PurePosixPath(top)
+            roots = [start]
+            for parent in (start, *start.parents):
+                roots.extend((parent, parent / "src"))
+            self._root_cache[top] = list(dict.fromkeys(roots))
+        return self._root_cache[top]
+
+    def servers(self, rel: str, _stack: tuple[str, ...] = ()) -> dict[str, Found]:
+        """Module-level names of ``rel`` that are servers or factories (import cycles cut)."""
+        if rel in self._servers:
+            return self._servers[rel]
+        facts = self.facts(rel)
+        if facts is None or rel in _stack or len(_stack) > _MAX_DEPTH:
+            return {}
+        stack = (*_stack, rel)
+        found: dict[str, Found] = {}
+        for name, line in facts.created.items():
+            found[name] = Found(name, "object", rel, line)
+        for name, line in facts.factories.items():
+            found.setdefault(name, Found(name, "factory", rel, line))
+        for name, ref in facts.imports.items():
+            if name in found or ref.name is None:
+                continue
+            source = self.resolve(rel, ref)
+            if source is None:
+                continue
+            hit = self.servers(source, stack).get(ref.name)
+            if hit is not None:
+                found[name] = Found(name, hit.kind, hit.defined_in, ref.line)
+        for name, (callee, line) in facts.calls.items():
+            if name in found:
+                continue
+            target = found.get(callee)
+            if target is not None and target.kind == "factory":
+                found[name] = Found(name, "object", rel, line)
+        self._servers[rel] = found
+        return found
+
+
+@dataclass(kw_only=True)
+class Project:
+    """What :func:`choose_entries` needs to know about one project directory."""
+
+    directory: str  # repo-relative, "." for the root
+    py_files: list[str] = field(default_factory=list)  # files belonging to it, sorted
+    scripts: Mapping[str, str] = field(default_factory=dict)  # [project.scripts]
+    fastmcp_json: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # (json, file, obj)
+
+
+def choose_entries(index: ModuleIndex, project: Project) -> list[tuple[str, Entry]]:
+    """``(server directory, entry)`` for the servers of ``project`` (none, one, or several).
+
+    One per project, unless nothing (script, ``__main__``, fastmcp.json) picks among
+    server files that sit in separate subdirectories of one directory
+    (``servers/weather/server.py``, ``servers/github/server.py``): then each of those
+    subdirectories is a server of its own, reading the project's requirements."""
+    with_servers = {rel: index.servers(rel) for rel in project.py_files if index.may_expose(rel)}
+    with_servers = {rel: found for rel, found in with_servers.items() if found}
+    if not with_servers:
+        return []
+    for directed in (_from_scripts, _from_main, _from_fastmcp_json):
+        entry = directed(index, project, with_servers)
+        if entry is not None:
+            return [(project.directory, entry)]
+    units = _units(list(with_servers))
+    if units is None:
+        return [(project.directory, _best_file(index, with_servers))]
+    return [
+        (unit, _best_file(index, {rel: with_servers[rel] for rel in files}))
+        for unit, files in sorted(units.items())
+    ]
+
+
+def _units(files: list[str]) -> dict[str, list[str]] | None:
+    """Server files grouped by the subdirectory they diverge into; None when they do not."""
+    directories = [PurePosixPath(rel).parent for rel in files]
+    common = PurePosixPath(*_common_parts([d.parts for d in directories]))
+    units: dict[str, list[str]] = {}
+    for rel, directory in zip(files, directories, strict=True):
+        if directory == common:
+            return None  # a server file in the common directory: one server there
+        unit = common / directory.parts[len(common.parts)]
+        units.setdefault(unit.as_posix(), []).append(rel)
+    return units if len(units) > 1 else None
+
+
+def _common_parts(parts: list[tuple[str, ...]]) -> tuple[str, ...]:
+    shortest = min(parts, key=len)
+    for index, part in enumerate(shortest):
+        if any(other[index] != part for other in parts):
+            return shortest[:index]
+    return shortest
+
+
+def _from_scripts(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> Entry | None:
+    chosen: list[tuple[str, Entry]] = []
+    for script, target in project.scripts.items():
+        module = target.partition(":")[0].strip()
+        rel = _module_in_project(index, project, module)
+        if rel is None:
+            continue
+        entry = _used_by(index, rel, f"console script {script!r} ({target})")
+        if entry is not None:
+            chosen.append((script, entry))
+    if not chosen:
+        return None
+    first = chosen[0][1]
+    others = sorted({e.file for _, e in chosen if e.file != first.file})
+    if others:
+        note = f"other console scripts run {', '.join(others)}"
+        first = Entry(file=first.file, object=first.object, kind=first.kind,
+                      notes=(*first.notes, note), why=first.why)  # fmt: skip
+    return first
+
+
+def _from_main(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> Entry | None:
+    mains = sorted(
+        (rel for rel in project.py_files if rel.endswith("__main__.py")),
+        key=lambda rel: (rel.count("/"), rel),
+    )
+    for rel in mains:
+        entry = _used_by(index, rel, f"{_short(rel, project)} uses it")
+        if entry is not None:
+            return entry
+    return None
+
+
+def _from_fastmcp_json(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> Entry | None:
+    for json_rel, file_rel, obj in sorted(project.fastmcp_json):
+        found = index.servers(file_rel) if file_rel in project.py_files else {}
+        if not found:
+            continue
+        name = obj if obj in found else _pick_name(found)
+        others = [j for j, _, _ in project.fastmcp_json if j != json_rel]
+        notes = (f"also named by {', '.join(sorted(others))}",) if others else ()
+        return Entry(file=file_rel, object=name, kind=found[name].kind, notes=notes,
+                     why=f"named by {json_rel}")  # fmt: skip
+    return None
+
+
+def _best_file(index: ModuleIndex, with_servers: Mapping[str, dict[str, Found]]) -> Entry:
+    """No script, ``__main__`` or fastmcp.json decides: the most entry-like file."""
+
+    def rank(rel: str) -> tuple[int, int, int, int, str]:
+        found = with_servers[rel]
+        own = any(f.defined_in == rel for f in found.values())
+        has_object = any(f.kind == "object" for f in found.values())
+        name = PurePosixPath(rel).name
+        named = _ENTRY_FILES.index(name) if name in _ENTRY_FILES else len(_ENTRY_FILES)
+        return (0 if has_object else 1, 0 if own else 1, rel.count("/"), named, rel)
+
+    files = sorted(with_servers, key=rank)
+    best = files[0]
+    found = with_servers[best]
+    name = _pick_name(found)
+    notes = list(_name_notes(found, name))
+    if len(files) > 1:
+        shown = ", ".join(files[1:4]) + (", ..." if len(files) > 4 else "")
+        notes.insert(0, f"found servers in {len(files)} files; using this one (also: {shown})")
+    return Entry(file=best, object=name, kind=found[name].kind, notes=tuple(notes),
+                 why="the only server file" if len(files) == 1 else "best match")  # fmt: skip
+
+
+def _used_by(index: ModuleIndex, rel: str, why: str) -> Entry | None:
+    """The server module ``rel`` (a script's module or a ``__main__``) runs."""
+    own = index.servers(rel)
+    if own and not rel.endswith("__main__.py"):
+        return _follow(index, rel, own, _pick_name(own), why)
+    facts = index.facts(rel)
+    if facts is None:
+        return None
+    if own:  # a __main__ that imports (or creates) the server: where does it come from?
+        name = _pick_name(own)
+        if own[name].defined_in == rel:
+            return _entry(rel, own, name, why)
+        return _follow(index, rel, own, name, why)
+    for ref in facts.imported:
+        target = index.resolve(rel, ref)
+        if target is None and ref.name is not None:
+            target = index.resolve(rel, ref, name=ref.name)  # `from . import server`
+        if target is None or target == rel:
+            continue
+        found = index.servers(target)
+        if not found:
+            continue
+        name = ref.name if ref.name in found else _pick_name(found)
+        return _follow(index, target, found, name, why)
+    return None
+
+
+def _follow(index: ModuleIndex, rel: str, found: Mapping[str, Found], name: str, why: str) -> Entry:
+    """Use the file that defines ``name``, unless it is a package ``__init__.py``."""
+    hit = found[name]
+    if hit.defined_in != rel and not hit.defined_in.endswith("__init__.py"):
+        defined = index.servers(hit.defined_in)
+        source_name = _definer_name(index, rel, name)
+        if source_name is not None and source_name in defined:
+            return _entry(hit.defined_in, defined, source_name, why)
+    return _entry(rel, found, name, why)
+
+
+def _definer_name(index: ModuleIndex, rel: str, name: str) -> str | None:
+    """The name ``name`` has where it is defined (``from x import hub as mcp`` -> ``hub``)."""
+    current, local = rel, name
+    for _ in range(_MAX_DEPTH):
+        facts = index.facts(current)
+        if facts is None:
+            return None
+        ref = facts.imports.get(local)
+        if ref is None or ref.name is None or local in facts.created or local in facts.factories:
+            return local
+        source = index.resolve(current, ref)
+        if source is None:
+            return None
+        current, local = source, ref.name
+    return None
+
+
+def _entry(rel: str, found: Mapping[str, Found], name: str, why: str) -> Entry:
+    return Entry(file=rel, object=name, kind=found[name].kind,
+                 notes=tuple(_name_notes(found, name)), why=why)  # fmt: skip
+
+
+def _pick_name(found: Mapping[str, Found]) -> str:
+    """Objects before factories; mcp / server / app first; then the first by line."""
+
+    def rank(name: str) -> tuple[int, int, int, str]:
+        hit = found[name]
+        default = SERVER_NAMES.index(name) if name in SERVER_NAMES else len(SERVER_NAMES)
+        return (0 if hit.kind == "object" else 1, default, hit.line, name)
+
+    return min(found, key=rank)
+
+
+def _name_notes(found: Mapping[str, Found], name: str) -> Iterable[str]:
+    objects = sorted(n for n, f in found.items() if f.kind == "object")
+    factories = sorted(n for n, f in found.items() if f.kind == "factory")
+    if len(objects) > 1:
+        yield f"found {len(objects)} module-level objects ({', '.join(objects)}): using {name!r}"
+    elif not objects and len(factories) > 1:
+        yield f"found {len(factories)} factories ({', '.join(factories)}): using {name!r}"
+    elif objects and factories and found[name].kind == "object":
+        yield f"also a factory: {', '.join(factories)}"
+
+
+def _module_in_project(index: ModuleIndex, project: Project, module: str) -> str | None:
+    parts = [p for p in module.split(".") if p]
+    base = PurePosixPath(project.directory)
+    for root in (base / "src", base):
+        found = index.module_file(root, parts)
+        if found is not None and found in project.py_files:
+            return found
+    for rel in project.py_files:  # a package below another directory (lib/pkg/...)
+        stem = rel[: -len("/__init__.py")] if rel.endswith("/__init__.py") else rel[:-3]
+        if stem.endswith("/" + "/".join(parts)) or stem == "/".join(parts):
+            return rel
+    return None
+
+
+def _short(rel: str, project: Project) -> str:
+    if project.directory in ("", "."):
+        return rel
+    return rel.removeprefix(project.directory.rstrip("/") + "/")
