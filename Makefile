@@ -38,6 +38,7 @@ lint: dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: dev
 	$(BIN)/python bench/run.py

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from mcpbundle.runner import run
+from mcpbundle.base.runner import run
 
 
 def _lib_dependencies(lib_dir: Path) -> list[str]:

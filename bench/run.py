@@ -36,7 +36,7 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 
 import synth  # noqa: E402
 
-from mcpbundle.runner import run  # noqa: E402
+from mcpbundle.base.runner import run  # noqa: E402
 
 RESOLVERS = ("pip-tools", "uv")
 MCPBUNDLE = str(Path(sys.executable).with_name("mcpbundle"))

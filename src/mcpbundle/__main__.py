@@ -1,6 +1,6 @@
 """``python -m mcpbundle``."""
 
-from mcpbundle.launch import main
+from mcpbundle.cli.launch import main
 
 if __name__ == "__main__":
     main()

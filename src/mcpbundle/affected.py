@@ -16,8 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mcpbundle.errors import UsageError
-from mcpbundle.gitsource import git_call, git_checked, is_commit, read_file_at, split_z
+from mcpbundle.base.errors import UsageError
+from mcpbundle.build import BuildOptions, plan_build
+from mcpbundle.config.settings import Config
+from mcpbundle.git.source import (
+    git_call,
+    git_checked,
+    is_commit,
+    read_file_at,
+    repo_root_of,
+    split_z,
+)
+from mcpbundle.plan.shipped_files import join
 
 
 @dataclass(frozen=True)
@@ -153,3 +163,29 @@ def _config_changes(
     libs = {y for y in set(old_shared) | set(new_shared) if old_shared.get(y) != new_shared.get(y)}
     hits.update(s.name for s in scopes if libs.intersection(s.shared))
     return hits, None
+
+
+def affected_scopes(config: Config) -> tuple[Path, list[ServerScope]]:
+    repo = repo_root_of(config.root)
+    if repo is None:
+        raise UsageError(
+            "affected needs a git repository", where=str(config.path), hint="run it inside one"
+        )
+    prefix = config.root.relative_to(repo).as_posix()
+    plan = plan_build(config, BuildOptions(dry_run=True, fetch_git=False))
+    scopes = []
+    for server in plan.servers:
+        watch = {server.path, *(lib.path for lib in server.vendored)}
+        if server.requirements_source:
+            watch.add(server.requirements_source)
+        watch.update(server.requirement_files)  # -r / -c includes, wherever they live
+        watch.update(server.constraints)
+        scopes.append(
+            ServerScope(
+                name=server.name,
+                path=join(prefix, server.path),
+                watch=tuple(sorted(join(prefix, p) for p in watch)),
+                shared=server.shared,
+            )
+        )
+    return repo, scopes

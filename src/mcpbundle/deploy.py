@@ -1,14 +1,14 @@
 """``mcpbundle build --branch``: build into a scratch tree and commit it to a branch.
 
-The user's checkout is never touched: :mod:`mcpbundle.gitbranch` commits through
+The user's checkout is never touched: :mod:`mcpbundle.emit.branch` commits through
 a temporary index. Pins and the manifest of the previous build are read from the
 branch tip, so sticky pins and partial rebuilds work exactly as for a directory.
 
 The tree depends only on what the servers ship (the manifest holds no source
 commit and no input hashes), so a commit that changes no server makes no deploy
 commit and pushes nothing. With ``--split`` (or per-server push targets, see
-:mod:`mcpbundle.pushtargets`) each server gets its own branch ``<branch>/<server>``
-(:mod:`mcpbundle.splitlayout`), committed and pushed only when its tree changed.
+:mod:`mcpbundle.config.push_targets`) each server gets its own branch ``<branch>/<server>``
+(:mod:`mcpbundle.emit.split_layout`), committed and pushed only when its tree changed.
 """
 
 from __future__ import annotations
@@ -19,18 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcpbundle import secretscan
-from mcpbundle.build import (
-    BuildOptions,
-    Pinner,
-    ServerResult,
-    pin_servers,
-    plan_build,
-    stage_all,
+from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.base.temp_dirs import temp_dir
+from mcpbundle.build import BuildOptions, pin_servers, plan_build
+from mcpbundle.config.push_targets import (
+    Targets,
+    check_distinct,
+    is_split,
+    split_target,
+    targets_for,
 )
-from mcpbundle.config import Config
-from mcpbundle.errors import BuildError, UsageError
-from mcpbundle.gitbranch import (
+from mcpbundle.config.settings import Config
+from mcpbundle.emit import secret_scan as secretscan
+from mcpbundle.emit.branch import (
     BranchResult,
     branches_under,
     check_branch,
@@ -41,18 +42,13 @@ from mcpbundle.gitbranch import (
     read_tip,
     sync_from_remote,
 )
-from mcpbundle.gitsource import SourceState, read_file_at, repo_root_of, source_state
-from mcpbundle.manifest import (
-    DEPLOY_NAME,
-    MANIFEST_NAME,
-    MANIFEST_VERSION,
-    Source,
-    parse_manifest,
-)
-from mcpbundle.plan import BuildPlan
-from mcpbundle.pushtargets import Targets, check_distinct, is_split, split_target, targets_for
-from mcpbundle.splitlayout import branch_rel, from_branch, lay_out
-from mcpbundle.tempdirs import temp_dir
+from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, MANIFEST_VERSION, parse_manifest
+from mcpbundle.emit.split_layout import branch_rel, from_branch, lay_out
+from mcpbundle.emit.stage import ServerResult, stage_all
+from mcpbundle.git.source import SourceState, read_file_at, repo_root_of, source_state
+from mcpbundle.git.source_state import Source
+from mcpbundle.plan.planner import BuildPlan
+from mcpbundle.resolve.pinner import Pinner
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mcpbundle.affected import AffectedResult, ServerScope, affected, to_json
-from mcpbundle.errors import UsageError
+from mcpbundle.base.errors import UsageError
 from support.gitrepo import commit_all, git, init_repo
 from support.gitsnap import snapshot, write_files
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.manifest import sha256_file
+from mcpbundle.emit.manifest import sha256_file
 from support.gitrepo import commit_all, init_repo
 
 SERVER_OPS = '''"""ops server."""
@@ -372,7 +372,7 @@ def test_secret_files_never_ship_and_are_reported(repo: Path) -> None:
 
 def test_no_wait_flag_fails_while_another_build_holds_the_lock(repo: Path) -> None:
     """``--no-wait`` fails at once while another build holds the output lock."""
-    from mcpbundle.outlock import output_lock
+    from mcpbundle.emit.output_lock import output_lock
 
     with output_lock((repo / "dist").resolve(), wait=False):
         done = run_cli(repo, "build", "--no-wait", check=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from test_build_cli import run_cli, tree
 
-from mcpbundle.manifest import sha256_file
+from mcpbundle.emit.manifest import sha256_file
 from support.fastmcpcli import FASTMCP, run_inspect, tool_names
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-monorepo"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mcpbundle import __version__
-from mcpbundle.ci_template import WORKFLOW_PATH
+from mcpbundle.cli.ci_template import WORKFLOW_PATH
 from support.gitrepo import commit_all, git, init_repo
 from support.monorepo import make_monorepo, mcpbundle
 

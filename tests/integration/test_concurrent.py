@@ -1,4 +1,4 @@
-"""Concurrent builds of one output never interleave (:mod:`mcpbundle.outlock`)."""
+"""Concurrent builds of one output never interleave (:mod:`mcpbundle.emit.output_lock`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from test_build_cli import SERVER_OPS, SERVER_WEB, cli_env, leftovers, make_repo, run_cli, tree
 
-from mcpbundle.errors import BuildError
-from mcpbundle.outlock import lock_path, output_lock
+from mcpbundle.base.errors import BuildError
+from mcpbundle.emit.output_lock import lock_path, output_lock
 
 
 def test_lock_file_sits_beside_the_output(tmp_path: Path) -> None:
@@ -87,7 +87,8 @@ def test_many_threads_take_turns(tmp_path: Path) -> None:
 def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     code = (
-        "import sys, time\nfrom pathlib import Path\nfrom mcpbundle.outlock import output_lock\n"
+        "import sys, time\nfrom pathlib import Path\n"
+        "from mcpbundle.emit.output_lock import output_lock\n"
         f"with output_lock(Path({str(out)!r}), wait=False):\n"
         "    print('locked', flush=True)\n    time.sleep(60)\n"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.redact import has_credentials, mask_urls
+from mcpbundle.base.redact import has_credentials, mask_urls
 from support.gitrepo import commit_all, init_repo
 from support.monorepo import mcpbundle, write
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import gitbranch
-from mcpbundle.errors import GitError, UsageError
-from mcpbundle.gitbranch import (
+from mcpbundle.base.errors import GitError, UsageError
+from mcpbundle.emit import branch as gitbranch
+from mcpbundle.emit.branch import (
     commit_to_branch,
     deploy_message,
     push,
@@ -20,7 +20,7 @@ from mcpbundle.gitbranch import (
     split_target,
     sync_from_remote,
 )
-from mcpbundle.gitsource import read_file_at, repo_root_of, source_state
+from mcpbundle.git.source import read_file_at, repo_root_of, source_state
 from support.gitrepo import commit_all, git, init_repo
 from support.gitsnap import snapshot, write_files
 

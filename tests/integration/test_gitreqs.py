@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from mcpbundle import gitcache
-from mcpbundle.cachedir import cache_root
-from mcpbundle.errors import BuildError, ConfigError, GitError
-from mcpbundle.gitreqs import (
+from mcpbundle.base.cache_dir import cache_root
+from mcpbundle.base.errors import BuildError, ConfigError, GitError
+from mcpbundle.git import repo_cache as gitcache
+from mcpbundle.git.source import GitOutput
+from mcpbundle.plan.git_requirements import (
     GitSpec,
     assert_pure_python,
     checkout,
@@ -21,8 +22,7 @@ from mcpbundle.gitreqs import (
     repo_key,
     vendor_info,
 )
-from mcpbundle.gitsource import GitOutput
-from mcpbundle.requirements import parse_requirement_text
+from mcpbundle.plan.requirements import parse_requirement_text
 from support.gitrepo import commit_all, git, init_repo
 from support.gitsnap import write_files
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.tempdirs import remove_tree
+from mcpbundle.base.temp_dirs import remove_tree
 from support.gitrepo import commit_all, git, init_repo
 
 SERVER = "from fastmcp import FastMCP\n\nmcp = FastMCP('srv')\n"

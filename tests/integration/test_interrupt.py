@@ -1,7 +1,7 @@
 """Builds killed with SIGKILL at every write step leave the previous output complete;
 Ctrl-C and SIGTERM stop the children and exit 130 / 143 with one line.
 
-``MCPBUNDLE_TEST_KILL_AFTER_WRITES=N`` (a test-only hook in :mod:`mcpbundle.emit`)
+``MCPBUNDLE_TEST_KILL_AFTER_WRITES=N`` (a test-only hook in :mod:`mcpbundle.emit.directory`)
 makes the build SIGKILL itself right after its N-th write step; N runs from 1
 until a build survives. After each kill the output must be either the previous
 output or the complete new one, byte for byte; the next build removes the dead
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from test_build_cli import SERVER_OPS, cli_env, leftovers, make_repo, run_cli, tree
 
-from mcpbundle import emit
+from mcpbundle.emit import directory as emit
 
 Tree = dict[str, tuple[int, bytes]]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import stamp
+from mcpbundle.incremental import stamp
 from support.gitrepo import commit_all, init_repo
 from support.monorepo import mcpbundle, tree
 
@@ -36,7 +36,7 @@ def test_unchanged_rebuild_replays_without_importing_the_pipeline(repo: Path) ->
     )  # fmt: skip
     assert fast.returncode == 0
     assert fast.stdout == full.stdout
-    assert "mcpbundle.stamp" in fast.stderr
+    assert "mcpbundle.incremental.stamp" in fast.stderr
     assert "mcpbundle.build" not in fast.stderr
     assert "click" not in fast.stderr
 

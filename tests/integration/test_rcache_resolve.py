@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import rcache
-from mcpbundle.rcache import cache_info, cache_key, cached_resolve
-from mcpbundle.resolve import ResolveRequest, ResolverSettings, resolve
-from mcpbundle.sharedlock import resolve_shared
+from mcpbundle.resolve import cache as rcache
+from mcpbundle.resolve.cache import cache_info, cache_key, cached_resolve
+from mcpbundle.resolve.resolver import ResolveRequest, ResolverSettings, resolve
+from mcpbundle.resolve.shared_lock import resolve_shared
 from support.wheelhouse import FakeDist, write_wheel
 
 

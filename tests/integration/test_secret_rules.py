@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from test_build_cli import base_files, make_repo, run_cli, tree, write_files
 
+from mcpbundle.base.errors import BuildError
 from mcpbundle.build import BuildOptions, plan_build
-from mcpbundle.config import load_config
-from mcpbundle.errors import BuildError
-from mcpbundle.secretscan import check_plan
+from mcpbundle.config.validate import load_config
+from mcpbundle.emit.secret_scan import check_plan
 from support.fakesecrets import Fakes
 from support.gitrepo import commit_all, git, init_repo
 

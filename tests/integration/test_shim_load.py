@@ -2,7 +2,7 @@
 
 Each case copies a tree from ``tests/fixtures/realrepos`` to a temp dir, shows
 that ``fastmcp inspect`` fails on the original entrypoint, writes the shim that
-:mod:`mcpbundle.shim` renders, and checks ``fastmcp inspect`` lists the tools.
+:mod:`mcpbundle.plan.shim` renders, and checks ``fastmcp inspect`` lists the tools.
 Everything runs from an unrelated cwd.
 """
 
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.distinfo import render_dist_info
-from mcpbundle.shim import DEFAULT_SHIM_NAME, needs_shim, render_shim
+from mcpbundle.plan.dist_info import render_dist_info
+from mcpbundle.plan.shim import needs_shim
+from mcpbundle.plan.shim_render import DEFAULT_SHIM_NAME, render_shim
 from support.fastmcpcli import host_env, run_inspect, tool_names
 
 pytestmark = pytest.mark.slow

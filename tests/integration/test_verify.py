@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.errors import BuildError, UsageError
-from mcpbundle.venvs import READY, ensure_venv, find_uv
-from mcpbundle.verify import VerifyReport, format_report, verify
+from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.verify.venvs import READY, ensure_venv, find_uv
+from mcpbundle.verify.verifier import VerifyReport, format_report, verify
 
 PYTHON = Path(sys.executable)
 
@@ -296,7 +296,7 @@ def test_venv_is_built_once_then_reused(tmp_path: Path, wheelhouse: Path) -> Non
     requirements.write_text("alpha==2.0\n", encoding="utf-8")
     third = ensure_venv(requirements, cache_dir=tmp_path, installer="uv", index_args=args)
     assert third.root != first.root
-    from mcpbundle.runner import run
+    from mcpbundle.base.runner import run
 
     version = run([third.python, "-c", "import alpha; print(alpha.__version__)"])
     assert version.stdout.strip() == "2.0"

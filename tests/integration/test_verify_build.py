@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import verifyrun
-from mcpbundle.config import load_config
-from mcpbundle.verify import VerifyReport
+from mcpbundle.config.validate import load_config
+from mcpbundle.verify import from_config as verifyrun
+from mcpbundle.verify.verifier import VerifyReport
 from support.monorepo import mcpbundle, write
 
 

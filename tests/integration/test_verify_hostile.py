@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import sandbox
-from mcpbundle.proberun import SourceSpec
-from mcpbundle.verify import Limits, ServerReport, VerifyReport, format_report, verify
+from mcpbundle.verify import sandbox
+from mcpbundle.verify.probe_runner import SourceSpec
+from mcpbundle.verify.verifier import Limits, ServerReport, VerifyReport, format_report, verify
 
 pytestmark = pytest.mark.slow
 

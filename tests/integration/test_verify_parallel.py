@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from mcpbundle import sandbox
-from mcpbundle.proberun import LoadContext, run_probe
-from mcpbundle.verify import Limits, ServerReport, verify
+from mcpbundle.verify import sandbox
+from mcpbundle.verify.probe_runner import LoadContext, run_probe
+from mcpbundle.verify.verifier import Limits, ServerReport, verify
 
 PYTHON = Path(sys.executable)
 SERVER = """
@@ -75,7 +75,7 @@ def test_a_spent_budget_is_not_renewed_for_the_next_load(tmp_path: Path) -> None
 
 def test_both_loads_stop_when_the_budget_runs_out(tmp_path: Path) -> None:
     """Side by side, bundle and source loads run on the same clock and both report it."""
-    from mcpbundle.proberun import SourceSpec
+    from mcpbundle.verify.probe_runner import SourceSpec
 
     out = make_out(tmp_path, {"slow": 30})
     spec = SourceSpec(entry=out / "slow" / "server.py", object=None, paths=(), root=out / "slow")

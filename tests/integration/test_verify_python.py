@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import interpreters, venvs
-from mcpbundle.proberun import SourceSpec
-from mcpbundle.venvs import find_uv
-from mcpbundle.verify import VerifyReport, verify
+from mcpbundle.base import interpreters
+from mcpbundle.verify import venvs
+from mcpbundle.verify.probe_runner import SourceSpec
+from mcpbundle.verify.venvs import find_uv
+from mcpbundle.verify.verifier import VerifyReport, verify
 
 PYTHON = Path(sys.executable)
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"

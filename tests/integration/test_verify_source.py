@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import verifyrun
 from mcpbundle.build import BuildOptions, plan_build
-from mcpbundle.config import load_config
-from mcpbundle.proberun import SourceSpec, check_source, differences
-from mcpbundle.verify import ServerReport, VerifyReport, format_report, verify
-from mcpbundle.verifyrun import source_specs
+from mcpbundle.config.validate import load_config
+from mcpbundle.verify import from_config as verifyrun
+from mcpbundle.verify.from_config import source_specs
+from mcpbundle.verify.probe_runner import SourceSpec, check_source, differences
+from mcpbundle.verify.verifier import ServerReport, VerifyReport, format_report, verify
 
 pytestmark = pytest.mark.slow
 

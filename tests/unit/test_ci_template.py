@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from mcpbundle import __version__
-from mcpbundle.ci_template import PINNED, WORKFLOW_PATH, WorkflowSettings, github_workflow
-from mcpbundle.errors import UsageError
+from mcpbundle.base.errors import UsageError
+from mcpbundle.cli.ci_template import PINNED, WORKFLOW_PATH, WorkflowSettings, github_workflow
 
 
 def _load(settings: WorkflowSettings | None = None) -> dict[Any, Any]:

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.config import (
-    BundleSettings,
-    DeploySettings,
-    Server,
-    check_output_dir,
-    load_config,
-    validate,
-)
-from mcpbundle.configchecks import branch_name_problem, find_cycle
-from mcpbundle.configread import find_config, read_toml
-from mcpbundle.errors import ConfigError
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.config.paths import branch_name_problem, find_cycle
+from mcpbundle.config.read import find_config, read_toml
+from mcpbundle.config.settings import BundleSettings, DeploySettings, Server
+from mcpbundle.config.validate import check_output_dir, load_config, validate
 
 SERVER = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
 LIB = '[shared.util]\npath = "lib"\n'

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.config import SharedLib
-from mcpbundle.discovery import (
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.config.settings import SharedLib
+from mcpbundle.plan.lib_discovery import (
     LibInfo,
     discover_lib,
     discover_packages,
     import_path,
     top_level_names,
 )
-from mcpbundle.errors import ConfigError
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

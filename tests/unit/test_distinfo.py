@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.distinfo import dist_info_dir, render_dist_info, wheel_name
-from mcpbundle.errors import ConfigError
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.plan.dist_info import dist_info_dir, render_dist_info, wheel_name
 
 
 def _write(root: Path, files: dict[str, bytes]) -> None:

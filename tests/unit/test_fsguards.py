@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import emit, tempdirs
-from mcpbundle.configchecks import parse_size
-from mcpbundle.errors import BuildError, ConfigError
-from mcpbundle.files import read_capped
-from mcpbundle.regularfile import NotRegular, TooLarge, read_regular
-from mcpbundle.schema import Reader
+from mcpbundle.base import temp_dirs as tempdirs
+from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.base.regular_file import NotRegular, TooLarge, read_regular
+from mcpbundle.config.paths import parse_size
+from mcpbundle.config.schema import Reader
+from mcpbundle.emit import directory as emit
+from mcpbundle.plan.repo_files import read_capped
 
 
 def _digest(path: Path) -> str:
@@ -74,8 +75,8 @@ def test_a_file_size_limit_is_one_line(tmp_path: Path) -> None:
     code = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from mcpbundle import emit\n"
-        "from mcpbundle.errors import BuildError\n"
+        "from mcpbundle.emit import directory as emit\n"
+        "from mcpbundle.base.errors import BuildError\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
         "try:\n"
         "    emit.write_bytes(Path(sys.argv[1]) / 'big.bin', b'x' * 5000)\n"
@@ -178,7 +179,7 @@ def test_scratch_dirs_of_dead_processes_are_swept(tmp_path: Path) -> None:
 
 
 def test_listing_keeps_only_files_and_never_the_outputs_lock_or_staging(tmp_path: Path) -> None:
-    from mcpbundle.files import SUBMODULE, TOO_DEEP, list_repo_files
+    from mcpbundle.plan.repo_files import SUBMODULE, TOO_DEEP, list_repo_files
 
     (tmp_path / "srv").mkdir()
     (tmp_path / "srv/server.py").write_text("mcp = None\n")

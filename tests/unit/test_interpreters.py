@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import interpreters
-from mcpbundle.interpreters import RUNNING_PYTHON, find_interpreter
-from mcpbundle.pins import pip_failure_reason
-from mcpbundle.resolve import ResolveRequest, ResolverSettings, resolve
+from mcpbundle.base import interpreters
+from mcpbundle.base.interpreters import RUNNING_PYTHON, find_interpreter
+from mcpbundle.resolve.failures import pip_failure_reason
+from mcpbundle.resolve.resolver import ResolveRequest, ResolverSettings, resolve
 from support.pyenvshim import make_shims, other_python
 
 OTHER = other_python()

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.errors import ConfigError
-from mcpbundle.locks import (
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.plan.locks import (
     LockPins,
     find_lock,
     preferences_for,

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mcpbundle.errors import BuildError
-from mcpbundle.pins import Pin, PinError, logical_lines, parse_pin, pinned_versions, verify_pins
+from mcpbundle.base.errors import BuildError
+from mcpbundle.plan.pinned_text import (
+    Pin,
+    PinError,
+    logical_lines,
+    parse_pin,
+    pinned_versions,
+    verify_pins,
+)
 
 HASH_A = "sha256:" + "a" * 64
 HASH_B = "sha256:" + "b" * 64

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.config import load_config
-from mcpbundle.errors import BuildError, ConfigError, UsageError
-from mcpbundle.files import list_repo_files
-from mcpbundle.plan import BuildPlan, ServerPlan, make_plan
+from mcpbundle.base.errors import BuildError, ConfigError, UsageError
+from mcpbundle.config.validate import load_config
+from mcpbundle.plan.planner import BuildPlan, ServerPlan, make_plan
+from mcpbundle.plan.repo_files import list_repo_files
 
 SRV = "from fastmcp import FastMCP\nmcp = FastMCP('x')\n"
 

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
-from mcpbundle import emit
-from mcpbundle.closure import merge_requirements
-from mcpbundle.config import validate
-from mcpbundle.errors import ConfigError, MCPBundleError
-from mcpbundle.manifest import parse_manifest, render_manifest, sha256_file
-from mcpbundle.requirements import ReqLine, parse_requirement_text
+from mcpbundle.base.errors import ConfigError, MCPBundleError
+from mcpbundle.config.validate import validate
+from mcpbundle.emit import directory as emit
+from mcpbundle.emit.manifest import parse_manifest, render_manifest, sha256_file
+from mcpbundle.plan.closure import merge_requirements
+from mcpbundle.plan.requirements import ReqLine, parse_requirement_text
 
 BASE = Path(tempfile.gettempdir()) / "mcpbundle-properties-base-does-not-exist"
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mcpbundle.errors import UsageError
-from mcpbundle.pushtargets import Targets, check_distinct, is_split, target_problem, targets_for
+from mcpbundle.base.errors import UsageError
+from mcpbundle.config.push_targets import (
+    Targets,
+    check_distinct,
+    is_split,
+    target_problem,
+    targets_for,
+)
 
 EACH = "git@github.com:acme/{server}-deploy.git:main"
 

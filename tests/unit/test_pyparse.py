@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import pyparse
-from mcpbundle.interpreters import find_interpreter
-from mcpbundle.pyparse import TargetUnavailable, parse_module, rebuild
-from mcpbundle.pyparse_worker import dump
+from mcpbundle.base.interpreters import find_interpreter
+from mcpbundle.plan import python_parse as pyparse
+from mcpbundle.plan.python_parse import TargetUnavailable, parse_module, rebuild
+from mcpbundle.plan.python_parse_worker import dump
 from support.targetpython import (
     RUNNING,
     fake_python,

@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from mcpbundle.errors import ConfigError
-from mcpbundle.pyproject_rewrite import rewrite_pyproject
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.emit.pyproject_rewrite import rewrite_pyproject
 
 PINS = ["anyio==4.4.0", "httpx==0.27.2", 'tomli==2.0.1; python_version < "3.11"']
 

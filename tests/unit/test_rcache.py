@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import rcache
-from mcpbundle.errors import BuildError, UsageError
-from mcpbundle.rcache import cache_clear, cache_info, cache_key, cached_resolve, pin_lines
-from mcpbundle.resolve import ResolveRequest, ResolverSettings
+from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.resolve import cache as rcache
+from mcpbundle.resolve.cache import cache_clear, cache_info, cache_key, cached_resolve, pin_lines
+from mcpbundle.resolve.resolver import ResolveRequest, ResolverSettings
 
 OUTPUT = "# header\nalpha==1.0\n    # via -r requirements.in\n"
 

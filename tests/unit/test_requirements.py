@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.errors import ConfigError
-from mcpbundle.pyproject import _poetry_specifier, read_pyproject
-from mcpbundle.requirements import ReqLine, parse_requirement_text, read_requirements_file
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.plan.pyproject import _poetry_specifier, read_pyproject
+from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, read_requirements_file
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import interpreters
-from mcpbundle import resolve as resolve_mod
-from mcpbundle.errors import BuildError, ConfigError, ResolveError
-from mcpbundle.interpreters import find_interpreter
-from mcpbundle.pins import pip_failure_reason, uv_failure_reason, verify_pins
-from mcpbundle.resolve import (
+from mcpbundle.base import interpreters
+from mcpbundle.base.errors import BuildError, ConfigError, ResolveError
+from mcpbundle.base.interpreters import find_interpreter
+from mcpbundle.plan.pinned_text import verify_pins
+from mcpbundle.resolve import resolver as resolve_mod
+from mcpbundle.resolve.failures import pip_failure_reason, uv_failure_reason
+from mcpbundle.resolve.resolver import (
     ResolveRequest,
     ResolverSettings,
     resolve,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import runner
+from mcpbundle.base import runner
 
 
 def _gone(pid: int) -> bool:

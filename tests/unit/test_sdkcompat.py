@@ -7,7 +7,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from mcpbundle.sdkcompat import fastmcp_addition, imports_mcp_server_fastmcp, mcp_cap_needed
+from mcpbundle.plan.sdk_compat import fastmcp_addition, imports_mcp_server_fastmcp, mcp_cap_needed
 
 
 def test_imports_scan(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpbundle.secretscan import SecretHit, is_doc_file, mask, scan_bytes
+from mcpbundle.emit.secret_scan import SecretHit, is_doc_file, mask, scan_bytes
 from support.fakesecrets import Fakes
 
 F = Fakes(seed=11)

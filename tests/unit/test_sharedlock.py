@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.annotated import (
+from mcpbundle.base.errors import BuildError, ResolveError
+from mcpbundle.plan.pinned_text import verify_pins
+from mcpbundle.resolve.annotated import (
     derive,
     marker_environment,
     merge_previous,
     parse_annotated,
     union_input,
 )
-from mcpbundle.errors import BuildError, ResolveError
-from mcpbundle.pins import verify_pins
-from mcpbundle.resolve import ResolveRequest, ResolverSettings, resolve
-from mcpbundle.sharedlock import _partition, resolve_per_server, resolve_shared
+from mcpbundle.resolve.resolver import ResolveRequest, ResolverSettings, resolve
+from mcpbundle.resolve.shared_lock import _partition, resolve_per_server, resolve_shared
 
 RESOLVERS = ["pip-tools", "uv"]
 

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.errors import BuildError, ConfigError
-from mcpbundle.shim import needs_shim, render_shim, shim_file
+from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.plan.shim import needs_shim
+from mcpbundle.plan.shim_render import render_shim, shim_file
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import stamp
-from mcpbundle.watch import Reads
+from mcpbundle.incremental import stamp
+from mcpbundle.incremental.read_recorder import Reads
 
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
 

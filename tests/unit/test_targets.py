@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.config import load_config
-from mcpbundle.errors import ConfigError
-from mcpbundle.files import list_repo_files
-from mcpbundle.interpreters import RUNNING_PYTHON
-from mcpbundle.plan import make_plan
-from mcpbundle.targets import parse_version_file
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.interpreters import RUNNING_PYTHON
+from mcpbundle.config.validate import load_config
+from mcpbundle.plan.planner import make_plan
+from mcpbundle.plan.python_target import parse_version_file
+from mcpbundle.plan.repo_files import list_repo_files
 from support.monorepo import mcpbundle, write
 
 SRV = "from fastmcp import FastMCP\nmcp = FastMCP('x')\n"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle import loadprobe
-from mcpbundle.errors import BuildError, CheckFailed
-from mcpbundle.proberun import HttpCheck, probe_environment
-from mcpbundle.venvs import choose_installer, has_requirements, venv_key
-from mcpbundle.verify import ServerReport, VerifyReport, format_report
-from mcpbundle.verifyreport import with_hint
+from mcpbundle.base.errors import BuildError, CheckFailed
+from mcpbundle.verify import load_probe as loadprobe
+from mcpbundle.verify.probe_runner import HttpCheck, probe_environment
+from mcpbundle.verify.report import with_hint
+from mcpbundle.verify.venvs import choose_installer, has_requirements, venv_key
+from mcpbundle.verify.verifier import ServerReport, VerifyReport, format_report
 
 GOOD = ServerReport(
     name="ops",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.config import validate
-from mcpbundle.errors import ConfigError
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.config.validate import validate
 
 SERVER = {"path": "srv", "entrypoint": "server.py"}
 

@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from mcpbundle import watch
-from mcpbundle.runner import run
+from mcpbundle.base.runner import run
+from mcpbundle.incremental import read_recorder as watch
 from support.gitrepo import commit_all, init_repo
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.ci_template import WORKFLOW_PATH, WorkflowSettings, github_workflow
-from mcpbundle.workflowfile import EditedByHand, stamped, untouched, write_workflow
+from mcpbundle.cli.ci_template import WORKFLOW_PATH, WorkflowSettings, github_workflow
+from mcpbundle.cli.workflow_file import EditedByHand, stamped, untouched, write_workflow
 
 
 def _ci(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

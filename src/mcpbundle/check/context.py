@@ -9,12 +9,12 @@ the :class:`Scope` it runs in (module level or inside a function, under a
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile, default_severity
-from mcpbundle.pyparse import TargetUnavailable, parse_module
+from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
+from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
@@ -268,9 +268,12 @@ class FileCache:
 class CheckContext:
     """What the rules of one target share."""
 
-    def __init__(self, target: CheckTarget, cache: FileCache) -> None:
+    def __init__(
+        self, target: CheckTarget, cache: FileCache, severity_of: Callable[[str], Severity]
+    ) -> None:
         self.target = target
         self.cache = cache
+        self.severity_of = severity_of  # a code's default severity (the registry's)
         self.memo: dict[str, object] = {}  # results rules share (e.g. env reads)
 
     def python_paths(self) -> list[str]:
@@ -309,7 +312,7 @@ class CheckContext:
     ) -> Finding:
         return Finding(
             code=code,
-            severity=severity or default_severity(code),
+            severity=severity or self.severity_of(code),
             server=self.target.server,
             file=file,
             line=max(line, 1),

@@ -19,7 +19,7 @@ from packaging.markers import UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from mcpbundle.importnames import KNOWN_IMPORTS
+from mcpbundle.plan.import_names import KNOWN_IMPORTS
 
 # Well-known distributions whose import name is their name (``-`` -> ``_``).
 KNOWN_SAME_NAME = frozenset(

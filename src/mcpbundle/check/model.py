@@ -1,20 +1,16 @@
-"""What ``check`` reads (:class:`CheckTarget`), what it reports (:class:`Finding`),
-and the rule registry.
+"""What ``check`` reads (:class:`CheckTarget`) and what it reports (:class:`Finding`).
 
-A rule is a small generator ``(target, ctx) -> Iterator[Finding]`` registered
-with :func:`rule`. It never imports user code: it reads the ASTs and texts the
-shared :class:`~mcpbundle.check.context.CheckContext` parsed once.
+Rules (registered in :mod:`mcpbundle.check.registry`) never import user code: they
+read the ASTs and texts the shared :class:`~mcpbundle.check.context.CheckContext`
+parsed once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from mcpbundle.check.context import CheckContext
+from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -76,47 +72,3 @@ class Finding:
 
     def sort_key(self) -> tuple[str, str, int, int, str, str]:
         return (self.server, self.file, self.line, self.column, self.code, self.message)
-
-
-RuleFunc = Callable[["CheckTarget", "CheckContext"], Iterator[Finding]]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rule:
-    code: str
-    severity: Severity  # the default severity (a rule may downgrade a finding)
-    summary: str
-    func: RuleFunc
-
-
-REGISTRY: dict[str, Rule] = {}
-
-# Findings produced by the context itself rather than by a registered rule.
-BUILTIN_CODES: dict[str, tuple[Severity, str]] = {
-    "MCB000": ("error", "a file cannot be read or parsed, or the server cannot be planned"),
-}
-
-
-def rule(code: str, severity: Severity, summary: str) -> Callable[[RuleFunc], RuleFunc]:
-    """Register a rule function under ``code``."""
-
-    def register(func: RuleFunc) -> RuleFunc:
-        if code in REGISTRY or code in BUILTIN_CODES:
-            raise ValueError(f"duplicate check code {code}")
-        REGISTRY[code] = Rule(code=code, severity=severity, summary=summary, func=func)
-        return func
-
-    return register
-
-
-def default_severity(code: str) -> Severity:
-    if code in REGISTRY:
-        return REGISTRY[code].severity
-    return BUILTIN_CODES[code][0]
-
-
-def all_codes() -> dict[str, str]:
-    """Every code and its one-line summary, sorted by code."""
-    codes = {code: summary for code, (_, summary) in BUILTIN_CODES.items()}
-    codes.update({code: r.summary for code, r in REGISTRY.items()})
-    return dict(sorted(codes.items()))

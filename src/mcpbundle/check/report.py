@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from mcpbundle.base.redact import mask_urls
 from mcpbundle.check.model import Finding
-from mcpbundle.redact import mask_urls
 
 Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = ("text", "json", "github")

@@ -27,9 +27,10 @@ from packaging.utils import canonicalize_name
 
 from mcpbundle.check.context import CheckContext, ModuleInfo, Scope
 from mcpbundle.check.imports import Provision, provision
-from mcpbundle.check.model import CheckTarget, Finding, rule
+from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.modules import BundleModules
 from mcpbundle.check.pathedits import STDLIB, PathNeeds, edit_finding
+from mcpbundle.check.registry import rule
 from mcpbundle.check.rules_requirements import requirement_entries
 from mcpbundle.check.syspath import sys_path_edits
 

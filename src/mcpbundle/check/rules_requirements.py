@@ -18,7 +18,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mcpbundle.check.context import CheckContext, ModuleInfo
-from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile, rule
+from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
+from mcpbundle.check.registry import rule
 from mcpbundle.check.reqfile import ReqEntry, location, parse_requirement_file
 
 LEGACY_MODULE = "mcp.server.fastmcp"

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mcpbundle.check.context import CheckContext, ModuleInfo
-from mcpbundle.check.model import CheckTarget, Finding, rule
+from mcpbundle.check.model import CheckTarget, Finding
+from mcpbundle.check.registry import rule
 
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
 _ENV_LINE = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")

@@ -1,8 +1,8 @@
 """Secrets that would ship in the bundle (MCB011).
 
-Exactly the build's rules: the secret-file rules of :func:`mcpbundle.files.is_secret`
+Exactly the build's rules: the secret-file rules of :func:`mcpbundle.plan.repo_files.is_secret`
 (names, and symlinks judged by their target) and the content scanner of
-:mod:`mcpbundle.secretscan` with the same allow rules (pragmas, ``[bundle]
+:mod:`mcpbundle.emit.secret_scan` with the same allow rules (pragmas, ``[bundle]
 allow-secrets``, ``.secrets.baseline``). A finding in documentation that build
 would only warn about is a warning here; a credentialed URL in anything that
 ships, requirement files included, is an error.
@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpbundle.check.context import CheckContext
-from mcpbundle.check.model import CheckTarget, Finding, SourceFile, rule
-from mcpbundle.files import is_secret, is_secret_link
-from mcpbundle.secretscan import Baseline, load_baseline, scan_sources
+from mcpbundle.check.model import CheckTarget, Finding, SourceFile
+from mcpbundle.check.registry import rule
+from mcpbundle.emit.secret_scan import Baseline, load_baseline, scan_sources
+from mcpbundle.plan.repo_files import is_secret, is_secret_link
 
 
 def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
-from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding, rule
+from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
+from mcpbundle.check.registry import rule
 
 SERVER_CLASSES = frozenset(
     {

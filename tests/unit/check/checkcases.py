@@ -25,7 +25,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from mcpbundle.check import CheckTarget, SourceFile
+from mcpbundle.check.model import CheckTarget, SourceFile
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from checkcases import TargetFactory, build_target
 
-from mcpbundle.check import CheckTarget
+from mcpbundle.check.model import CheckTarget
 
 
 @pytest.fixture

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from checkcases import TargetFactory, build_target
 
-from mcpbundle.check import Finding, all_codes, format_findings, has_errors, run_checks
+from mcpbundle.check.engine import has_errors, run_checks
+from mcpbundle.check.model import Finding
+from mcpbundle.check.registry import all_codes
+from mcpbundle.check.report import format_findings
 
 SERVER = 'from fastmcp import FastMCP\n\nmcp = FastMCP(name="x")\n'
 CLIENTS = (

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from checkcases import TargetFactory
 
-from mcpbundle import pyparse
-from mcpbundle.check import Finding, format_findings, run_checks, unknown_codes
-from mcpbundle.interpreters import find_interpreter
+from mcpbundle.base.interpreters import find_interpreter
+from mcpbundle.check.engine import run_checks, unknown_codes
+from mcpbundle.check.model import Finding
+from mcpbundle.check.report import format_findings
+from mcpbundle.plan import python_parse as pyparse
 from support.targetpython import isolated_env, next_version_sample, private_bin
 
 SERVER = 'from fastmcp import FastMCP\n\nmcp = FastMCP(name="x")\n'

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from checkcases import load_cases
 
-from mcpbundle.check import run_checks
+from mcpbundle.check.engine import run_checks
 
 INCORRECT = load_cases("reference_incorrect.txt")
 CORRECT = load_cases("reference_correct.txt")

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from checkcases import FIXTURES, Case, load_cases
 
-from mcpbundle.check import all_codes, run_checks
+from mcpbundle.check.engine import run_checks
+from mcpbundle.check.registry import all_codes
 
 RULE_FILES = sorted(p.name for p in FIXTURES.glob("mcb*.txt"))
 CASES = [case for name in RULE_FILES for case in load_cases(name)]

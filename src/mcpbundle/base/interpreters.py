@@ -1,0 +1,204 @@
+"""Interpreters of a target Python, found offline, and one that can run pip-tools.
+
+:func:`find_interpreter` returns the *real* executable of a Python version (never
+a pyenv shim, which works only next to a ``.python-version``); every module that
+runs a target Python (resolver, verify, check) uses it.
+
+pip-compile resolves for the interpreter that runs it. For ``[bundle] python =
+"3.12"`` mcpbundle runs it under a ``python3.12`` found on PATH, in pyenv or by uv, with
+``PYTHONPATH`` pointing at a private directory of links to the running
+environment's pure-Python pip-tools and its dependencies (no compiled module may
+cross interpreters). Without such an interpreter it warns once and uses its own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mcpbundle.base.runner import run
+from mcpbundle.base.uv_binary import find_uv
+
+log = logging.getLogger("mcpbundle")
+
+RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+_warned: set[str] = set()
+_lock = threading.Lock()
+
+
+def piptools_interpreter(target: str | None) -> tuple[str, dict[str, str], str]:
+    """``(executable, extra env, python version the pins are for)`` for pip-tools."""
+    if target is None or target == RUNNING_PYTHON:
+        return sys.executable, {}, RUNNING_PYTHON
+    with _lock:
+        found = _foreign_piptools(target)
+        if found is not None:
+            exe, pythonpath = found
+            return exe, {"PYTHONPATH": pythonpath, "PYTHONNOUSERSITE": "1"}, target
+        if target not in _warned:
+            _warned.add(target)
+            log.warning(
+                "no working python%s found on PATH or under pyenv: pip-tools pins are for "
+                'the running Python %s; install Python %s or use resolver = "uv"',
+                target,
+                RUNNING_PYTHON,
+                target,
+            )
+    return sys.executable, {}, RUNNING_PYTHON
+
+
+@functools.cache
+def _foreign_piptools(target: str) -> tuple[str, str] | None:
+    """An interpreter for ``target`` and a PYTHONPATH that lets it run our pip-tools."""
+    exe = find_interpreter(target)
+    if exe is None:
+        return None
+    lib = _piptools_lib(target)
+    if lib is None:
+        return None
+    probe = run(
+        [exe, "-c", "import piptools.scripts.compile, pip._internal.cli.main"],
+        extra_env={"PYTHONPATH": lib, "PYTHONNOUSERSITE": "1"},
+        timeout=120,
+    )
+    if probe.returncode != 0:
+        log.debug("pip-tools does not import under %s: %s", exe, probe.stderr[-500:])
+        return None
+    return exe, lib
+
+
+_PROBE = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
+
+
+@functools.cache
+def find_interpreter(version: str) -> str | None:
+    """The real executable of a working Python ``version`` ("3.12"), or None.
+
+    Candidates, in order: ``python{version}`` on PATH, pyenv's
+    ``versions/{version}.*/bin/python{version}`` (newest first), then ``uv python
+    find``. Each is asked for its own ``sys.executable``, which is what is returned:
+    a pyenv shim works only where a ``.python-version`` selects that version (so it
+    may run here and fail in the resolver's temporary directory), while the
+    executable it starts works everywhere.
+    """
+    if version == RUNNING_PYTHON:
+        return sys.executable
+    for candidate in _candidates(version):
+        real = _probe(candidate, version)
+        if real is not None:
+            return real
+    return None
+
+
+def _candidates(version: str) -> list[str]:
+    candidates: list[str] = []
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = []
+    for path in (pyenv_root / "versions").glob(f"{version}.*/bin/python{version}"):
+        try:
+            installed.append((Version(path.parent.parent.name), str(path)))
+        except InvalidVersion:
+            continue
+    candidates += [exe for _version, exe in sorted(installed, reverse=True)]
+    uv = find_uv()
+    if uv is not None:
+        done = _run_quiet([uv, "python", "find", "--no-project", version])
+        if done is not None and done.returncode == 0 and done.stdout.strip():
+            candidates.append(done.stdout.strip().splitlines()[-1])
+    return list(dict.fromkeys(candidates))
+
+
+def _probe(candidate: str, version: str) -> str | None:
+    """``candidate``'s own ``sys.executable`` when it runs and is ``version``, else None."""
+    done = _run_quiet([candidate, "-c", _PROBE])
+    if done is None or done.returncode != 0:
+        if done is not None:
+            log.debug("%s does not run here: %s", candidate, done.stderr.strip()[:200])
+        return None
+    lines = done.stdout.split("\n")
+    if len(lines) < 2 or lines[0].strip() != version:
+        return None
+    real = lines[1].strip()
+    if not real or not os.path.isabs(real) or not os.access(real, os.X_OK):
+        return None
+    # The executable must work on its own, wherever it is started from.
+    check = _run_quiet([real, "-c", _PROBE], cwd=tempfile.gettempdir())
+    if check is None or check.returncode != 0 or check.stdout.split("\n")[0].strip() != version:
+        return None
+    return real
+
+
+def _run_quiet(
+    cmd: list[str], *, cwd: str | None = None
+) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return run(cmd, cwd=cwd, extra_env={"UV_PYTHON_DOWNLOADS": "never"}, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _piptools_lib(target: str) -> str | None:
+    """A directory of symlinks to pip-tools and its pure-Python requirements.
+
+    Only the distributions pip-tools needs for ``target`` are linked (no compiled
+    extension of the running interpreter can be picked up); None if one is
+    missing or not pure Python. The directory lives until the process exits.
+    """
+    from importlib import metadata  # slow to import; only a cross-version pip-tools needs it
+
+    env = {key: str(value) for key, value in default_environment().items()}
+    env.update(python_version=target, python_full_version=f"{target}.0", extra="")
+    needed: dict[str, metadata.Distribution] = {}
+    todo = ["pip-tools"]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in needed:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            log.debug("pip-tools needs %s for Python %s; it is not installed", name, target)
+            return None
+        needed[name] = dist
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate(env):
+                todo.append(req.name)
+    links: dict[str, Path] = {}
+    for dist in needed.values():
+        for file in dist.files or []:
+            parts = file.parts
+            if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
+                continue
+            if file.suffix in (".so", ".pyd", ".dylib"):
+                log.debug("%s is not pure Python; cannot share it", dist.metadata["Name"])
+                return None
+            links.setdefault(parts[0], Path(str(dist.locate_file(parts[0]))))
+    return _link_farm(links)
+
+
+def _link_farm(links: dict[str, Path]) -> str:
+    lib = Path(tempfile.mkdtemp(prefix="mcpbundle-piptools-lib-"))
+    atexit.register(shutil.rmtree, lib, True)
+    for top, source in sorted(links.items()):
+        if source.exists():
+            (lib / top).symlink_to(source)
+    return str(lib)

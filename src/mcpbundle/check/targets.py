@@ -1,0 +1,371 @@
+"""Build ``check`` targets from a plan (what build would ship) or from a built output.
+
+Both describe the bundle as the runtime loads it: every file that ships (the
+entry shim and generated metadata included, marked ``generated`` so rules do not
+lint mcpbundle's own code), the ``sys.path`` the shim sets up, and the fixes the
+build applies (``mcp<2``). A shimmed server is checked at its real entrypoint
+and object, the ones the shim imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.check.engine import run_checks, unknown_codes
+from mcpbundle.check.model import CheckTarget, Finding, SourceFile
+from mcpbundle.check.plan_findings import (
+    NEEDS_PLAN,
+    Planned,
+    error_finding,
+    plan_servers,
+    target_python,
+)
+from mcpbundle.check.registry import all_codes
+from mcpbundle.config.settings import Config
+from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
+from mcpbundle.plan.pinned_text import pinned_versions
+from mcpbundle.plan.planner import ServerPlan
+from mcpbundle.plan.repo_files import (
+    FileFilter,
+    RepoFiles,
+    is_secret,
+    list_repo_files,
+    local_spec,
+    under,
+)
+from mcpbundle.plan.sdk_compat import MCP_CAP
+from mcpbundle.resolve.pinner import requirements_in_text
+
+SDK_FIX = f"added {MCP_CAP}"  # how plan records the mcp<2 it adds (adapt.sdk_fix)
+
+
+def _inside(path: str, folder: str) -> str:
+    return path if folder in ("", ".") else path[len(folder) + 1 :]
+
+
+def _dedupe(dirs: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys("" if d == "." else d for d in dirs))
+
+
+def _sys_path(entry_rel: str, vendor_rel: str) -> tuple[str, ...]:
+    entry_dir = PurePosixPath(entry_rel).parent.as_posix()
+    return _dedupe([entry_dir, vendor_rel])
+
+
+def shim_sys_path(shim_rel: str, text: str) -> tuple[str, ...]:
+    """The bundle dirs on ``sys.path`` when the host loads the shim ``shim_rel``.
+
+    The host puts the shim's own directory first; the shim inserts its source root
+    and appends any extra dirs (``shim.render_shim``)."""
+    here = PurePosixPath(shim_rel).parent
+    dirs = [here.as_posix()]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return _dedupe(dirs)
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        name = stmt.targets[0]
+        if not (isinstance(name, ast.Name) and name.id in {"_mcpbundle_root", "_mcpbundle_extra"}):
+            continue
+        value = stmt.value
+        parts: list[str] = []
+        if isinstance(value, ast.Call):
+            parts = [
+                a.value
+                for a in value.args[1:]
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+        dirs.append(here.joinpath(*parts).as_posix())
+    return _dedupe(dirs)
+
+
+def _ignore(config: Config, server: str) -> frozenset[str]:
+    own = config.servers[server].ignore if server in config.servers else ()
+    return frozenset(code.upper() for code in (*config.check_ignore, *own))
+
+
+def _names(lines: Sequence[str]) -> frozenset[str]:
+    names = set()
+    for line in lines:
+        try:
+            names.add(canonicalize_name(Requirement(line).name))
+        except InvalidRequirement:
+            continue
+    return frozenset(names)
+
+
+def check_findings(
+    config: Config,
+    *,
+    servers: Sequence[str],
+    built: bool,
+    output: Path,
+    select: frozenset[str] | None,
+    ignore: frozenset[str],
+) -> tuple[list[Finding], int]:
+    """Every finding of every selected server in one run, and the number of servers checked."""
+    for name, codes in (("--select", select or ()), ("--ignore", ignore)):
+        unknown = unknown_codes(codes)
+        if unknown:
+            raise UsageError(
+                f"unknown check code{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
+                where=name,
+                hint=f"known codes: {', '.join(all_codes())} (a prefix such as MCB00 also works)",
+            )
+    with tempfile.TemporaryDirectory(prefix="mcpbundle-check-") as scratch:
+        if built:
+            targets = built_targets(config, output, servers)
+        else:
+            files = list_repo_files(config.root, skip=[output])
+            targets = source_targets(config, files, servers, Path(scratch))
+        return run_checks(targets, select=select, ignore=ignore), len(targets)
+
+
+def _git_guesses(unresolved: Sequence[str]) -> frozenset[str]:
+    """Names for git requirements the offline plan did not fetch (``origin: URL (policy, not
+    fetched)``): the repository's (or subdirectory's) name, so their imports are at most
+    guessed (a warning), never reported as provided by nothing."""
+    names = set()
+    for entry in unresolved:
+        match = re.search(r":\s(\S+) \([a-z]+, not fetched\)$", entry)
+        if match is None:
+            continue
+        url, _, subdirectory = match.group(1).partition("#subdirectory=")
+        last = (subdirectory or url).rstrip("/").rsplit("/", 1)[-1]
+        last = last if subdirectory else last.split("@", 1)[0].removesuffix(".git")
+        if last:
+            names.add(str(canonicalize_name(last)))
+    return frozenset(names)
+
+
+def _added(config: Config) -> frozenset[str]:
+    """What the build adds to every server's pins: fastmcp, unless it is there already
+    (``[bundle] add-fastmcp``; with ``auto-fix = false`` the build fails instead)."""
+    add = config.bundle.add_fastmcp and config.bundle.auto_fix
+    return frozenset({canonicalize_name("fastmcp")}) if add else frozenset()
+
+
+def source_targets(
+    config: Config, files: RepoFiles, servers: Sequence[str], scratch: Path
+) -> list[CheckTarget]:
+    """Targets for what ``build`` would produce (generated files go to ``scratch``)."""
+    for name in servers:
+        if name not in config.servers:
+            known = ", ".join(config.servers)
+            raise UsageError(f"unknown server {name!r}", hint=f"known servers: {known}")
+    names = list(servers) or list(config.servers)
+    return [
+        _target(config, files, planned, scratch) for planned in plan_servers(config, files, names)
+    ]
+
+
+def _target(config: Config, files: RepoFiles, planned: Planned, scratch: Path) -> CheckTarget:
+    problem = error_finding(config, planned)
+    problems = (problem,) if problem is not None else ()
+    if planned.plan is None:
+        return _unplanned_target(config, files, planned.name, problems)
+    return _source_target(config, planned.plan, scratch)
+
+
+def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTarget:
+    requirements_txt = _inside(server.requirements_txt, server.path)
+    files = {
+        _inside(copy.dest, server.path): SourceFile(
+            path=copy.path(config.root), display=copy.source
+        )
+        for copy in server.files
+        if _inside(copy.dest, server.path) not in (requirements_txt, "requirements.in")
+    }
+    base = scratch / server.name
+    generated: set[str] = set()
+    shim_text = ""
+    for dest, data in server.generated:
+        rel = _inside(dest, server.path)
+        path = base / "generated" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        files[rel] = SourceFile(path=path, display=f"{dest} (generated)")
+        generated.add(rel)
+        if dest == server.entry_file:
+            shim_text = data.decode("utf-8", "replace")
+    requirements_in = base / "requirements.in"
+    requirements_in.parent.mkdir(parents=True, exist_ok=True)
+    requirements_in.write_text(requirements_in_text(server.requirements_in), encoding="utf-8")
+    entry_rel = _inside(server.entry_file, server.path)
+    shim: str | None = None
+    object_name: str | None = server.object
+    if server.original_entrypoint is not None:
+        shim = entry_rel
+        original, _, object_name = server.original_entrypoint.rpartition(":")
+        entry_rel = _inside(original, server.path)
+        sys_path = shim_sys_path(shim, shim_text)
+    else:
+        sys_path = _sys_path(entry_rel, _inside(server.vendor_dir, server.path))
+    return CheckTarget(
+        server=server.name,
+        files=files,
+        entrypoint=entry_rel,
+        object_name=object_name,
+        sys_path=sys_path,
+        requirement_files={
+            requirements_txt: SourceFile(
+                path=requirements_in, display=f"{server.requirements_txt} (generated)"
+            )
+        },
+        requirement_names=_names(server.requirements_in)
+        | _added(config)
+        | _git_guesses(server.unresolved_git),
+        ignore=_ignore(config, server.name),
+        python=server.python,
+        generated=frozenset(generated),
+        shim=shim,
+        sdk_fix=next((r.origin for r in server.rewrites if r.replacement == SDK_FIX), None),
+        auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
+        lock=server.lock,
+        lock_pins=_pins(server.preferences),
+    )
+
+
+def _pins(preferences: Sequence[str]) -> dict[str, str]:
+    """``name==version`` lines as canonical name -> version."""
+    pins = {}
+    for line in preferences:
+        name, sep, version = line.partition("==")
+        if sep:
+            pins[str(canonicalize_name(name))] = version.strip()
+    return pins
+
+
+def _unplanned_target(
+    config: Config, repo: RepoFiles, name: str, problems: tuple[Finding, ...]
+) -> CheckTarget:
+    """The server's own files as they are, for the rules that need no plan."""
+    server = config.servers[name]
+    filt = FileFilter(config.bundle.exclude)
+    spec = local_spec(server.exclude)
+    files = {
+        local: SourceFile(path=config.root / path, display=path)
+        for path, local in under(repo.paths, server.path)
+        if not filt.excluded(path, local, spec) and not is_secret(path)
+    }
+    entry_dir = PurePosixPath(server.entrypoint).parent.as_posix()
+    requirements = {}
+    for local in (server.requirements, "requirements.txt", "pyproject.toml"):
+        if local is not None and local in files:
+            requirements = {local: files.pop(local)}
+            break
+    local_dirs = {
+        str((config.root / lib.path).resolve()): f"vendors shared lib {lib.name!r} instead"
+        for lib in config.shared.values()
+    }
+    local_dirs[str((config.root / server.path).resolve())] = "uses the server's own project"
+    return CheckTarget(
+        server=name,
+        files=files,
+        entrypoint=server.entrypoint,
+        object_name=server.object,
+        sys_path=_sys_path(server.entrypoint, server.vendor_dir or entry_dir),
+        requirement_files=requirements,
+        requirement_names=frozenset(),
+        raw_requirements=True,
+        local_dirs=local_dirs,
+        ignore=_ignore(config, name),
+        skip=NEEDS_PLAN,
+        python=target_python(config, server),
+        auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
+        problems=problems,
+    )
+
+
+def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[CheckTarget]:
+    """Targets for an output directory, read through its manifest."""
+    manifest = read_manifest(output / MANIFEST_NAME)
+    if manifest is None:
+        raise BuildError(
+            "no built output to check", where=str(output), hint="run `mcpbundle build` first"
+        )
+    servers = manifest["servers"]
+    for name in only:
+        if name not in servers:
+            raise UsageError(f"server {name!r} is not in the built output", where=str(output))
+    return [
+        _built_target(config, output, name, entry)
+        for name, entry in sorted(servers.items())
+        if not only or name in only
+    ]
+
+
+def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, Any]) -> CheckTarget:
+    folder = str(entry["path"])
+    base = output / folder if folder != "." else output
+    entry_file, _, obj = str(entry["entrypoint"]).partition(":")
+    files = {
+        path.relative_to(base).as_posix(): SourceFile(
+            path=path, display=path.relative_to(output).as_posix()
+        )
+        for path in sorted(base.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.relative_to(base).parts
+    }
+    requirements = _inside(str(entry["requirements"]), folder)
+    req_path = output / str(entry["requirements"])
+    names = (
+        set(pinned_versions(req_path.read_text(encoding="utf-8"))) if req_path.is_file() else set()
+    )
+    entry_rel = _inside(entry_file, folder)
+    generated = {p for p in files if ".dist-info/" in f"/{p}"}
+    shim: str | None = None
+    original = entry.get("shim")
+    if isinstance(original, str) and original:
+        shim = entry_rel
+        generated.add(shim)
+        source, _, obj = original.rpartition(":")
+        entry_rel = _inside(source, folder)
+        shim_path = base / shim
+        text = (
+            shim_path.read_text(encoding="utf-8", errors="replace") if shim_path.is_file() else ""
+        )
+        sys_path = shim_sys_path(shim, text)
+    else:
+        own = config.servers.get(name)
+        vendor = own.vendor_dir if own is not None and own.vendor_dir else None
+        entry_dir = PurePosixPath(entry_rel).parent.as_posix()
+        sys_path = _sys_path(entry_rel, vendor or entry_dir)
+    rewrites = entry.get("rewrites") or []
+    sdk_fix = next(
+        (str(r.get("origin")) for r in rewrites if isinstance(r, dict) and r.get("to") == SDK_FIX),
+        None,
+    )
+    return CheckTarget(
+        server=name,
+        files=files,
+        entrypoint=entry_rel,
+        object_name=obj or None,
+        sys_path=sys_path,
+        requirement_files={
+            requirements: SourceFile(path=req_path, display=str(entry["requirements"]))
+        },
+        requirement_names=frozenset(canonicalize_name(n) for n in names),
+        ignore=_ignore(config, name),
+        python=str(entry["python"]) if entry.get("python") else config.bundle.python,
+        generated=frozenset(generated),
+        shim=shim,
+        sdk_fix=sdk_fix,
+        auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
+    )

@@ -1,0 +1,394 @@
+"""The command line: parse, call, print. The one place errors become exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from mcpbundle import __version__
+from mcpbundle.base import progress
+from mcpbundle.base.errors import BuildError, CheckFailed, UsageError
+from mcpbundle.base.redact import mask_urls
+from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
+from mcpbundle.cli.options import (
+    State,
+    emit_document,
+    json_option,
+    log,
+    parse_codes,
+    render_document,
+    servers_argument,
+    setup_logging,
+    strict_option,
+    verbose_logging,
+    verbosity_options,
+    warn_all,
+    warning_text,
+)
+from mcpbundle.cli.reports import (
+    build_report,
+    format_build_report,
+    format_list,
+    list_document,
+)
+from mcpbundle.cli.support_commands import affected, cache, ci
+from mcpbundle.config.settings import Config
+from mcpbundle.emit.output_lock import output_lock
+from mcpbundle.git.source_state import current_source
+from mcpbundle.incremental import read_recorder as watch
+from mcpbundle.resolve.pinner import make_pinner
+
+if TYPE_CHECKING:
+    from mcpbundle.deploy import BranchOptions
+
+# ----------------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="mcpbundle")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="mcpbundle.toml to use (default: found in this directory or a parent).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every command run (+ cmd).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_path: Path | None, verbose: bool, quiet: bool, debug: bool
+) -> None:
+    """Turn a monorepo of FastMCP servers into deploy-ready bundles."""
+    setup_logging(verbose=verbose or debug, quiet=quiet)
+    progress.configure(enabled=not quiet)
+    argv = ctx.obj if isinstance(ctx.obj, tuple) else None  # set by main(): the real command
+    ctx.obj = State(config_path=config_path, debug=debug, argv=argv)
+
+
+@cli.command()
+@verbosity_options
+@servers_argument
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@strict_option
+@click.option("--upgrade", "-U", is_flag=True, help="Ignore previous pins; take newest versions.")
+@click.option(
+    "--upgrade-package", "-P", "upgrade_packages", multiple=True, metavar="NAME",
+    help="Upgrade only this package (repeatable).",
+)  # fmt: skip
+@click.option(
+    "--branch",
+    "branch",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[NAME]",
+    help="Commit the output to this branch (default: [bundle].branch, else 'deploy').",
+)
+@click.option("--allow-dirty", is_flag=True, help="Allow --branch with uncommitted changes.")
+@click.option("--no-wait", is_flag=True, help="Fail if another build of the output is running.")
+@click.option("--no-cache", is_flag=True, help="Resolve again; do not read the resolution cache.")
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Build every other server when one fails (exit 1 listing the failed ones).",
+)
+@click.option(
+    "--push",
+    "push_remote",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[REMOTE]",
+    help="Push the branch(es) after committing: to REMOTE, and to the configured push-to "
+    "targets (bare --push: origin for what has no push-to).",
+)
+@click.option(
+    "--push-to",
+    metavar="URL_OR_REMOTE:BRANCH",
+    help="Also push the deploy commit to another repository's branch ({server}: each "
+    "server's to its own; implies --split).",
+)
+@click.option("--split", is_flag=True, help="One branch per server: <branch>/<server>.")
+@click.option(
+    "--force", is_flag=True, help="Replace an output holding files mcpbundle did not write."
+)
+@click.option("--run-hooks", is_flag=True, help="Run the repository's pre-push hooks on --push.")
+@json_option
+@click.pass_obj
+def build_cmd(
+    state: State,
+    servers: tuple[str, ...],
+    output: Path | None,
+    dry_run: bool,
+    strict: bool,
+    upgrade: bool,
+    upgrade_packages: tuple[str, ...],
+    branch: str | None,
+    allow_dirty: bool,
+    no_wait: bool,
+    no_cache: bool,
+    keep_going: bool,
+    push_remote: str | None,
+    push_to: str | None,
+    force: bool,
+    run_hooks: bool,
+    split: bool,
+    as_json: bool,
+) -> None:
+    """Vendor shared code, pin requirements and write the deploy-ready output."""
+    if (push_remote is not None or push_to is not None or split) and branch is None:
+        branch = ""
+    options = BuildOptions(
+        servers=servers,
+        output=output,
+        strict=strict,
+        dry_run=dry_run,
+        keep_going=keep_going,
+        force=force,
+    )
+    if branch is not None and not dry_run:
+        from mcpbundle.deploy import BranchOptions
+
+        if output is not None:
+            raise UsageError("--branch and -o/--output cannot be combined")
+        if keep_going:
+            raise UsageError(
+                "--keep-going builds a directory, not --branch",
+                hint="a deploy commit holds every server or none; fix the failing server",
+            )
+        branch_options = BranchOptions(
+            branch=branch, allow_dirty=allow_dirty, push_remote=push_remote, push_to=push_to,
+            run_hooks=run_hooks, split=split,
+        )  # fmt: skip
+        _deploy(state, options, branch_options, upgrade, upgrade_packages, no_cache, as_json)
+        return
+    # A directory build records what it reads so the same command can replay a no-op.
+    stampable = not (dry_run or upgrade or upgrade_packages or no_cache or state.debug)
+    stampable = stampable and not keep_going
+    recording = watch.recording() if stampable and not verbose_logging() else None
+    started = time.time_ns()
+    with recording or contextlib.nullcontext() as reads:
+        config = state.config()
+        pinner = make_pinner(
+            config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
+        )
+        lock = (
+            contextlib.nullcontext()
+            if dry_run
+            else output_lock(output_dir(config, output), wait=not no_wait)
+        )
+        with lock:
+            result = build(config, options, source=current_source(config.root), pin=pinner)
+    warn_all(result.plan.warnings)
+    emit_document(build_report(config, result), as_json, format_build_report)
+    if result.failures:
+        for name, error in sorted(result.failures.items()):
+            click.echo(f"error: server {name!r} failed: {error}", err=True)
+        failed = ", ".join(sorted(result.failures))
+        raise BuildError(
+            f"{len(result.failures)} of {len(servers or config.servers)} servers failed: {failed}",
+            hint="their previous output was kept; the other servers were built",
+        )
+    if reads is not None and state.argv is not None:
+        _stamp_noop(state.argv, config, result, reads, started_ns=started, as_json=as_json)
+
+
+def _deploy(
+    state: State,
+    options: BuildOptions,
+    branch_options: BranchOptions,
+    upgrade: bool,
+    upgrade_packages: tuple[str, ...],
+    no_cache: bool,
+    as_json: bool,
+) -> None:
+    """``build --branch``: commit the output to a branch (never stamped: it reads git)."""
+    from mcpbundle.cli.reports import deploy_report, format_deploy_report
+    from mcpbundle.deploy import build_to_branch
+
+    config = state.config()
+    if not branch_options.branch:
+        branch_options = replace(branch_options, branch=config.bundle.branch)
+    pinner = make_pinner(
+        config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
+    )
+    deployed = build_to_branch(config, options, branch_options, pin=pinner)
+    warn_all(deployed.plan.warnings)
+    emit_document(deploy_report(deployed), as_json, format_deploy_report)
+
+
+def _stamp_noop(
+    argv: tuple[str, ...],
+    config: Config,
+    result: BuildResult,
+    reads: watch.Reads,
+    *,
+    started_ns: int,
+    as_json: bool,
+) -> None:
+    """Stamp this build so the same command on the same inputs replays its no-op report."""
+    from mcpbundle.incremental import stamp
+
+    noop = replace(result, written=False, up_to_date=True, unchanged=())
+    stdout = render_document(build_report(config, noop), as_json, format_build_report) + "\n"
+    try:
+        written = stamp.write(
+            argv,
+            reads=reads,
+            root=str(config.root),
+            output=str(result.output),
+            stdout=stdout,
+            stderr=warning_text(result.plan.warnings),
+            started_ns=started_ns,
+        )
+    except OSError as exc:
+        log.info("no-op stamp not written: %s", exc)
+        return
+    if written is None:
+        log.info("no-op stamp not written: %s", reads.volatile or "inputs changed during the build")
+
+
+build_cmd.name = "build"
+
+
+@cli.command()
+@verbosity_options
+@strict_option
+@click.pass_obj
+def validate(state: State, strict: bool) -> None:
+    """Check mcpbundle.toml and what it points at; build nothing."""
+    config = state.config()
+    plan = plan_build(config, BuildOptions(strict=strict, dry_run=True, fetch_git=False))
+    warn_all(plan.warnings)
+    click.echo(
+        f"{config.display}: ok ({len(config.servers)} servers, {len(config.shared)} shared libs)"
+    )
+
+
+@cli.command(name="list")
+@verbosity_options
+@json_option
+@click.pass_obj
+def list_cmd(state: State, as_json: bool) -> None:
+    """Servers and shared libraries with their paths, entrypoints and closures."""
+    config = state.config()
+    plan = plan_build(config, BuildOptions(dry_run=True, fetch_git=False))
+    emit_document(list_document(config, plan), as_json, format_list)
+
+
+@cli.command()
+@verbosity_options
+@servers_argument
+@click.option("--built", is_flag=True, help="Check the built output instead of the source.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--select", default="", metavar="CODES", help="Only these codes (comma-separated).")
+@click.option("--ignore", default="", metavar="CODES", help="Skip these codes (comma-separated).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory (--built).")
+@click.pass_obj
+def check(
+    state: State,
+    servers: tuple[str, ...],
+    built: bool,
+    fmt: str,
+    select: str,
+    ignore: str,
+    output: Path | None,
+) -> None:
+    """Find the ways a deploy fails, statically (exit 1 on any error)."""
+    import os
+
+    from mcpbundle.check.engine import has_errors
+    from mcpbundle.check.report import format_findings
+    from mcpbundle.check.targets import check_findings
+
+    config = state.config()
+    findings, checked = check_findings(
+        config,
+        servers=servers,
+        built=built,
+        output=output_dir(config, output),
+        select=parse_codes(select) or None,
+        ignore=parse_codes(ignore),
+    )
+    colour = False
+    if fmt == "text":
+        from mcpbundle.check.colour import wanted
+
+        colour = wanted(os.environ, sys.stdout.isatty())
+    text = format_findings(
+        findings,
+        "json" if fmt == "json" else "github" if fmt == "github" else "text",
+        servers=checked,
+        colour=colour,
+    )
+    if text:
+        click.echo(mask_urls(text), color=colour)
+    if has_errors(findings):
+        raise CheckFailed("check found errors")
+
+
+@cli.command()
+@verbosity_options
+@servers_argument
+@click.option("--http", is_flag=True, help="Also serve each server over HTTP and call it.")
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="KEY=value lines for the load step (never copied into the bundle).",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None,
+    help="Servers verified at once (default: the number of CPUs).",
+)  # fmt: skip
+@json_option
+@click.pass_obj
+def verify(
+    state: State,
+    servers: tuple[str, ...],
+    http: bool,
+    env_file: Path | None,
+    output: Path | None,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    """Install each built server in a fresh venv and load it as the host does."""
+    from mcpbundle.verify.from_config import run_verify
+    from mcpbundle.verify.report import format_server, format_summary
+    from mcpbundle.verify.verifier import format_report
+
+    config = state.config()
+    stream = None if as_json else (lambda server: click.echo(mask_urls(format_server(server))))
+    report = run_verify(
+        config,
+        servers=servers,
+        http=http,
+        env_file=env_file,
+        output=output,
+        jobs=jobs,
+        on_result=stream,
+    )
+    click.echo(mask_urls(format_report(report, as_json) if as_json else format_summary(report)))
+    if not report.ok:
+        raise CheckFailed("verify failed", hint="see the report above")
+
+
+cli.add_command(affected)
+cli.add_command(ci)
+cli.add_command(cache)

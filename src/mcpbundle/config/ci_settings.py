@@ -1,0 +1,79 @@
+"""The ``[ci]`` table of ``mcpbundle.toml``: what ``mcpbundle ci github`` writes.
+
+Every value lands in a workflow file (YAML) and some in shell commands, so each is
+checked here against a strict alphabet rather than escaped later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mcpbundle.config.paths import branch_name_problem
+from mcpbundle.config.schema import Reader, join
+
+CI_KEYS = ("install", "python", "working-directory", "default-branch")
+PYTHON = re.compile(r"^3\.\d{1,2}$")
+_DIRECTORY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_INSTALL_BAD = re.compile(r"['\n\r\0\\`$]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CiSettings:
+    install: str | None = None  # a pip requirement; None: mcpbundle==<this version>
+    python: str | None = None  # None: [bundle] python, else 3.12
+    working_directory: str | None = None  # None: the config's directory in the repository
+    default_branch: str = "main"  # pushes to it deploy; pull requests against it verify
+
+
+def install_problem(text: str) -> str | None:
+    """Why ``text`` cannot be the workflow's ``pip install`` argument (None if it can)."""
+    if not text.strip():
+        return "is empty"
+    if _INSTALL_BAD.search(text):
+        return "contains a quote, backslash, backtick, '$' or line break"
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        return f"is not a pip requirement ({exc})"
+    return None
+
+
+def directory_problem(text: str) -> str | None:
+    if text in (".", ""):
+        return None
+    parts = text.strip("/").split("/")
+    if text.startswith("/") or ".." in parts or not _DIRECTORY.match(text):
+        return "must be a relative path inside the repository (letters, digits, . _ - /)"
+    return None
+
+
+def branch_problem(text: str) -> str | None:
+    problem = branch_name_problem(text)
+    if problem is None and not _BRANCH.match(text):
+        problem = "use letters, digits, '.', '_', '-' and '/'"
+    return problem
+
+
+def read_ci(reader: Reader, table: dict[str, Any]) -> CiSettings:
+    reader.reject_unknown("ci", table, CI_KEYS)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        values[key.replace("-", "_")] = reader.string(join("ci", key), value)
+    checks = {
+        "install": (install_problem, "e.g. install = 'mcpbundle==0.1.0'"),
+        "python": (lambda v: None if PYTHON.match(v) else "must look like '3.12'", None),
+        "working_directory": (directory_problem, "e.g. working-directory = 'services/mcp'"),
+        "default_branch": (branch_problem, "e.g. default-branch = 'main'"),
+    }
+    for attr, (check, hint) in checks.items():
+        if attr in values:
+            problem = check(values[attr])
+            if problem:
+                key = f"ci.{attr.replace('_', '-')}"
+                raise reader.fail(key, f"{values[attr]!r} {problem}", hint)
+    return CiSettings(**values)

@@ -1,0 +1,98 @@
+"""What a valid ``mcpbundle.toml`` says, as frozen dataclasses (and each key's default).
+
+:mod:`mcpbundle.config.validate` makes them from the file; every other stage reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcpbundle.config.ci_settings import CiSettings
+from mcpbundle.config.verify_settings import (
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+)
+
+MAX_NAME = 64  # characters in a server or shared-library name
+DEFAULT_MAX_FILE_SIZE = 50 * 10**6  # [bundle] max-file-size: 50 MB
+
+RESOLVERS = ("pip-tools", "uv")
+GIT_POLICIES = ("vendor", "pin", "pypi")
+LOCK_MODES = ("shared", "per-server")
+SHIM_MODES = ("auto", "always", "never")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploySettings:
+    author_name: str = "mcpbundle"
+    author_email: str = "mcpbundle@localhost"
+    push_to: str | None = None  # URL_OR_REMOTE:BRANCH, may hold {server}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BundleSettings:
+    output: str = "dist"
+    exclude: tuple[str, ...] = ()
+    python: str | None = None
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    hashes: bool = False
+    resolver: str = "pip-tools"
+    git: str = "vendor"
+    git_overrides: Mapping[str, str] = field(default_factory=dict)
+    branch: str = "deploy"
+    deploy: DeploySettings = field(default_factory=DeploySettings)
+    lock: str = "shared"
+    constraints: tuple[str, ...] = ()  # pin files, relative to the config: resolver preferences
+    add_fastmcp: bool = True
+    auto_fix: bool = True
+    allow_secrets: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; a larger file to ship fails the build
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedLib:
+    name: str
+    path: str  # POSIX, relative to the config directory
+    packages: tuple[str, ...] | None = None  # None: discovered
+    requires: tuple[str, ...] | None = None  # None: inferred from its dependencies
+
+
+@dataclass(frozen=True, kw_only=True)
+class Server:
+    name: str
+    path: str  # POSIX, relative to the config directory
+    entrypoint: str  # file, relative to ``path``
+    object: str | None = None  # None: FastMCP's rule (mcp, server, app)
+    requirements: str | None = None  # relative to ``path`` (may leave it); None: default rule
+    constraints: tuple[str, ...] = ()  # pin files, relative to ``path``: resolver preferences
+    shared: tuple[str, ...] = ()
+    vendor_dir: str | None = None  # relative to ``path``; None: the entrypoint's directory
+    exclude: tuple[str, ...] = ()
+    shim: str = "auto"
+    shim_name: str = "mcpbundle_entry.py"
+    ignore: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    expect_tools: tuple[str, ...] = ()
+    verify_timeout: float = DEFAULT_TIMEOUT  # seconds for all of verify's loads of it
+    verify_memory: int = DEFAULT_MEMORY  # address-space limit of each load, bytes
+    push_to: str | None = None  # URL_OR_REMOTE:BRANCH for its own branch (build --split)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: Path  # the config file, absolute
+    root: Path  # its directory: every relative path is read from here
+    bundle: BundleSettings
+    shared: Mapping[str, SharedLib]
+    servers: Mapping[str, Server]
+    check_ignore: tuple[str, ...] = ()
+    ci: CiSettings = field(default_factory=CiSettings)
+
+    @property
+    def display(self) -> str:
+        return self.path.name

@@ -1,0 +1,336 @@
+"""Content scanning of everything that will ship: secrets by shape, not by file name.
+
+:mod:`mcpbundle.plan.repo_files` keeps secret *files* (``.env``, keys, credentials) out of
+the bundle by name. This module reads every file that will be copied, once, and
+scans it with detect-secrets (:mod:`mcpbundle.emit.secret_engine`, imported only when
+a scan runs). A finding fails the build before anything is written, unless:
+
+- the line carries ``# pragma: allowlist secret`` (detect-secrets' own; also
+  ``pragma: allowlist nextline secret`` on the line before) or
+  ``mcpbundle: allow-secret``;
+- the file matches one of ``[bundle] allow-secrets`` (gitignore-style, repo-relative);
+- ``.secrets.baseline`` (detect-secrets' baseline, at the config's directory or
+  the git work tree's root) lists the same value in the same file;
+- the file is documentation (``*.md``, ``*.rst``, ``*.txt``, but not a
+  requirements or constraints file) and the format has no checksum or fixed
+  structure: then it is a warning, and the file ships.
+
+Reported values are masked: enough to find the line, not enough to use the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pathspec
+
+from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
+from mcpbundle.emit.secret_shapes import ALLOW_MARKER
+from mcpbundle.git.worktree import git_root
+
+if TYPE_CHECKING:
+    from mcpbundle.config.settings import Config
+    from mcpbundle.plan.planner import BuildPlan
+
+BASELINE_NAME = ".secrets.baseline"
+DOC_SUFFIXES = (".md", ".rst", ".txt")
+_REQUIREMENTS_NAME = re.compile(r".*(?:requirements|constraints).*\.txt")
+# kinds whose value says nothing about the secret's shape: mask it whole
+_OPAQUE = ("password", "secret", "URL", "high-entropy")
+_BINARY_PROBE = 8192
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretHit:
+    display: str  # repo-relative path
+    line: int
+    kind: str
+    masked: str
+    severity: Severity = "error"
+    text: str = field(default="", repr=False, compare=False)  # the line
+    # sha1 of the value, and of what detect-secrets records for it (its baseline's hashes)
+    digests: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.display}:{self.line}"
+
+    @property
+    def summary(self) -> str:
+        article = "an" if self.kind[:1].lower() in "aeio" else "a"
+        return f"looks like {article} {self.kind} ({self.masked})"
+
+
+def mask(value: str, *, prefix: bool = True) -> str:
+    """``ghp_…(40 chars)``: at most the format's prefix, never the key."""
+    if value.startswith(("-----", "BEGIN ")):
+        return value.strip("-")  # a private key's header, not the key
+    if not prefix or len(value) < 16:
+        return f"…({len(value)} chars)"
+    head = re.match(r"[A-Za-z]{2,6}[_-]|AKIA|ASIA|AIza|eyJ", value)
+    return f"{head.group(0) if head else value[:2]}…({len(value)} chars)"
+
+
+def is_doc_file(path: str) -> bool:
+    """``*.md``, ``*.rst``, ``*.txt``, except requirements and constraints files."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith(DOC_SUFFIXES) and not _REQUIREMENTS_NAME.fullmatch(name)
+
+
+def scan_bytes(
+    data: bytes, display: str, *, requirement_files: Iterable[str] = ()
+) -> list[SecretHit]:
+    """Every secret in ``data`` (the content of ``display``), masked, with its severity."""
+    from mcpbundle.emit import secret_engine as secretengine  # detect-secrets: only for a scan
+
+    if b"\0" in data[:_BINARY_PROBE]:
+        findings = secretengine.scan_binary(data)
+    else:
+        findings = secretengine.scan_text(data.decode("utf-8", errors="replace"), display)
+    doc = is_doc_file(display) and display not in set(requirement_files)
+    return [
+        SecretHit(
+            display=display,
+            line=f.line,
+            kind=f.kind,
+            masked=mask(f.value, prefix=not any(word in f.kind for word in _OPAQUE)),
+            severity="warning" if doc and f.kind not in secretengine.STRUCTURED else "error",
+            text=f.text,
+            digests=tuple(_sha1(v) for v in (f.value, *f.aliases)),
+        )
+        for f in findings
+    ]
+
+
+def _sha1(value: str) -> str:
+    return hashlib.sha1(value.encode("utf-8")).hexdigest()  # detect-secrets' hashed_secret
+
+
+@lru_cache(maxsize=4096)
+def _scan_path(
+    path: str, display: str, requirement_files: frozenset[str], _stat: tuple[int, int]
+) -> tuple[SecretHit, ...]:
+    """One scan per distinct file (and content) in this process."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
+    return tuple(scan_bytes(data, display, requirement_files=requirement_files))
+
+
+def scan_path(path: Path, display: str, requirement_files: Iterable[str] = ()) -> list[SecretHit]:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
+    key = (st.st_size, st.st_mtime_ns)
+    return list(_scan_path(str(path), display, frozenset(requirement_files), key))
+
+
+# ------------------------------------------------------------------------ baseline
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """(repo-relative file, sha1 of the value) pairs a ``.secrets.baseline`` lists."""
+
+    entries: frozenset[tuple[str, str]] = frozenset()
+    path: str | None = None  # repo-relative baseline file itself (never scanned)
+
+    def covers(self, hit: SecretHit) -> bool:
+        return any((hit.display, digest) in self.entries for digest in hit.digests)
+
+
+def load_baseline(root: Path) -> Baseline:
+    """The baseline at ``root`` (the config's directory), else at the git work tree's root;
+    its file names are made relative to ``root``. None there: an empty baseline."""
+    places = [(root, "")]
+    found = git_root(root)
+    top = Path(found).resolve() if found is not None else None
+    if top is not None and top != root.resolve():
+        places.append((top, root.resolve().relative_to(top).as_posix() + "/"))
+    for base, prefix in places:
+        path = base / BASELINE_NAME
+        if path.is_file():
+            entries = _read_baseline(path, prefix)
+            return Baseline(entries=entries, path=BASELINE_NAME if not prefix else None)
+    return Baseline()
+
+
+def _read_baseline(path: Path, prefix: str) -> frozenset[tuple[str, str]]:
+    where = str(path)
+    hint = "regenerate it with `detect-secrets scan > .secrets.baseline`"
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"not a detect-secrets baseline: {exc}", where=where, hint=hint) from exc
+    results = document.get("results") if isinstance(document, dict) else None
+    if not isinstance(results, dict):
+        raise ConfigError("not a detect-secrets baseline: no 'results'", where=where, hint=hint)
+    entries = set()
+    for filename, items in results.items():
+        if not isinstance(filename, str) or not isinstance(items, list):
+            continue
+        name = filename.replace("\\", "/").removeprefix("./")
+        if not name.startswith(prefix):
+            continue
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("hashed_secret"), str):
+                entries.add((name[len(prefix) :], item["hashed_secret"]))
+    return frozenset(entries)
+
+
+# ---------------------------------------------------------------- allow rules, plan
+
+
+def allowed(repo_path: str, line_text: str, allow_globs: Sequence[str]) -> bool:
+    """True when the line is marked ``mcpbundle: allow-secret`` or the path is allow-listed."""
+    if ALLOW_MARKER in line_text:
+        return True
+    if not allow_globs:
+        return False
+    return bool(pathspec.GitIgnoreSpec.from_lines(list(allow_globs)).match_file(repo_path))
+
+
+def scan_files(
+    root: Path,
+    paths: Iterable[str],
+    allow_globs: Sequence[str],
+    *,
+    baseline: Baseline | None = None,
+    requirement_files: Iterable[str] = (),
+    rewritten_pyprojects: Iterable[str] = (),
+) -> list[SecretHit]:
+    """Hits in the repo-relative ``paths`` under ``root`` that no allow rule covers."""
+    sources = [(root / rel, rel) for rel in sorted(set(paths))]
+    return scan_sources(
+        sources,
+        allow_globs,
+        baseline=baseline,
+        requirement_files=requirement_files,
+        rewritten_pyprojects=rewritten_pyprojects,
+    )
+
+
+def scan_sources(
+    sources: Iterable[tuple[Path, str]],
+    allow_globs: Sequence[str],
+    *,
+    baseline: Baseline | None = None,
+    requirement_files: Iterable[str] = (),
+    rewritten_pyprojects: Iterable[str] = (),
+) -> list[SecretHit]:
+    """Hits in each ``(file, display)`` that no allow rule covers: ``[bundle] allow-secrets``
+    (matched against ``display``), the baseline, the line pragmas. Build and check both
+    come here, so they never disagree."""
+    spec = pathspec.GitIgnoreSpec.from_lines(list(allow_globs)) if allow_globs else None
+    baseline = baseline or Baseline()
+    requirements = frozenset(requirement_files)
+    rewritten = frozenset(rewritten_pyprojects)
+    hits: list[SecretHit] = []
+    for path, display in sources:
+        if (spec is not None and spec.match_file(display)) or display == baseline.path:
+            continue
+        found = scan_path(path, display, requirements)
+        if found and display in rewritten:
+            found = shipped_pyproject(found, path, display)
+        hits.extend(h for h in found if not baseline.covers(h))
+    return hits
+
+
+def shipped_sources(plan: BuildPlan) -> list[str]:
+    """Repo-relative source of every file the plan copies as is (servers and vendored code):
+    not the copies the build then overwrites (the server's requirements.txt, which the pins
+    replace, and every file it generates)."""
+    sources: set[str] = set()
+    for server in plan.servers:
+        written = {
+            _join(server.path, "requirements.in"),
+            server.requirements_txt,
+            *(rel for rel, _ in server.generated),
+        }
+        sources.update(c.source for c in server.files if c.dest not in written)
+    return sorted(sources)
+
+
+def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
+    """Fail the build (BuildError) when a file that would ship contains a secret; return
+    the warnings (findings in documentation) for the build to print."""
+    hits = scan_files(
+        config.root,
+        shipped_sources(plan),
+        config.bundle.allow_secrets,
+        baseline=load_baseline(config.root),
+        requirement_files={f for server in plan.servers for f in server.requirement_files},
+        rewritten_pyprojects={s.pyproject for s in plan.servers if s.pyproject is not None},
+    )
+    hits.extend(_generated_hits(plan))
+    errors = [h for h in hits if h.severity == "error"]
+    if errors:
+        raise secret_error(errors)
+    return tuple(doc_warning(h) for h in hits)
+
+
+def _join(directory: str, name: str) -> str:
+    return name if directory in ("", ".") else f"{directory.rstrip('/')}/{name}"
+
+
+def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
+    """What the build writes from the plan (requirements.in, scrubbed requirement files,
+    shims, metadata) ships too; reported as ``FILE (generated)``."""
+    from mcpbundle.resolve.pinner import requirements_in_text
+
+    hits: list[SecretHit] = []
+    for server in plan.servers:
+        generated = [
+            (_join(server.path, "requirements.in"), requirements_in_text(server.requirements_in)),
+            *((rel, data.decode("utf-8", errors="replace")) for rel, data in server.generated),
+        ]
+        for rel, text in generated:
+            hits.extend(scan_bytes(text.encode(), f"{rel} (generated)"))
+    return hits
+
+
+def shipped_pyproject(hits: list[SecretHit], path: Path, display: str) -> list[SecretHit]:
+    """The hits of a ``pyproject.toml`` the build rewrites that survive the rewrite (its
+    index settings, say, do not ship): kept with the source's line numbers."""
+    from mcpbundle.emit.pyproject_rewrite import rewrite_pyproject  # tomlkit: only when needed
+
+    try:
+        shipped = rewrite_pyproject(path.read_text(encoding="utf-8"), pins=[], where=display)
+    except (OSError, UnicodeDecodeError, MCPBundleError):
+        return hits  # the build reports an unreadable pyproject itself
+    survivors = {d for h in scan_bytes(shipped.encode(), display) for d in h.digests}
+    return [h for h in hits if survivors.intersection(h.digests)]
+
+
+def doc_warning(hit: SecretHit) -> str:
+    return (
+        f"{hit.where}: {hit.summary} in documentation; it ships as written: use a "
+        "placeholder, or mark the line 'pragma: allowlist secret'"
+    )
+
+
+def secret_error(hits: Sequence[SecretHit]) -> BuildError:
+    first = hits[0]
+    message = first.summary
+    if len(hits) > 1:
+        others = ", ".join(h.where for h in hits[1:7])
+        more = f" and {len(hits) - 7} more" if len(hits) > 7 else ""
+        message += f" (also {others}{more})"
+    return BuildError(
+        message,
+        where=first.where,
+        hint="remove it (and rotate it), or mark the line '# pragma: allowlist secret' "
+        "(or '# mcpbundle: allow-secret'), list it in .secrets.baseline, or add the path to "
+        "[bundle] allow-secrets",
+    )

@@ -1,0 +1,302 @@
+"""The no-op shortcut: a stamp of everything the last build read and wrote.
+
+After a directory build, ``mcpbundle build`` writes a *stamp* to
+``cache_root()/stamps/<key>.stamp``. The key is the sha256 of mcpbundle's version,
+the command line, the working directory and the environment variables a build
+depends on. The stamp holds:
+
+* every file the build read (stat and sha256) and every directory it listed, plus
+  the directories above each file up to the config's directory (a new file shows
+  up as a changed listing), as recorded by :mod:`mcpbundle.incremental.read_recorder`;
+* the programs it ran (stat), mcpbundle's own files and site-packages (stat);
+* the output it left (every file and directory) and the output's parent (where a
+  killed build leaves its staging directory);
+* the git state of the source (``git status --porcelain=v2 --branch``);
+* what a no-op build prints.
+
+:func:`replay` checks a stamp using only the standard library, before the CLI and
+the pipeline are imported (:mod:`mcpbundle.cli.launch`). When everything is as
+recorded, the command prints the recorded no-op report and exits 0. Anything
+else, including a missing or corrupt stamp, sends the command down the normal
+path, which decides for itself. A file whose stat changed is hashed again, so
+``touch`` alone still replays. Files changed within two seconds of being stamped
+are always hashed (file times are coarse). A build whose inputs changed while it
+ran, or that asked the network (``git ls-remote``), writes no stamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+from mcpbundle import __version__
+from mcpbundle.git.worktree import git_root
+
+# Not imported at run time: json, re, typing and pathlib together cost more than the check.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from mcpbundle.incremental.read_recorder import Reads
+
+FORMAT = 1
+MAGIC = b"mcpbundle-stamp 1\n"
+RACY_NS = 2_000_000_000
+MAX_STAMP_BYTES = 256 * 1024 * 1024
+ENV_NAMES = frozenset(
+    {"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"}
+    | {"NO_COLOR", "FORCE_COLOR"}
+)
+ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+# -- what identifies a command and a machine --------------------------------------
+
+
+def stamp_key(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> str:
+    env = sorted((k, v) for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
+    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env))
+    return _digest(repr(identity).encode("utf-8", "surrogateescape"))
+
+
+def stamp_path(key: str) -> str:
+    from mcpbundle.base.cache_dir import cache_root_path
+
+    return os.path.join(cache_root_path(), "stamps", f"{key}.stamp")
+
+
+def code_state() -> str:
+    """mcpbundle's own files and every site-packages directory (an install changes its mtime)."""
+    parts = []
+    for name in sorted(os.listdir(PACKAGE_DIR)):
+        if name.endswith(".py"):
+            st = os.stat(os.path.join(PACKAGE_DIR, name))
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    for entry in sys.path:
+        if entry.endswith("-packages") and os.path.isdir(entry):
+            parts.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+    return _digest("\n".join(parts).encode())
+
+
+def git_status(root: str) -> str:
+    """Digest of HEAD, branch and tracked changes: the report a no-op prints names the
+    source (``--json``), and tracked changes decide which files git lists. (The output
+    does not depend on them: after a new commit the full path finds it up to date.)"""
+    from mcpbundle.base.runner import run
+
+    cmd = ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no", "-z"]
+    done = run(cmd, cwd=root, extra_env={"GIT_OPTIONAL_LOCKS": "0"}, timeout=120)
+    return _digest(f"{done.returncode}\0{done.stdout}".encode())
+
+
+# -- checking ---------------------------------------------------------------------
+
+
+def replay(
+    argv: Sequence[str],
+    *,
+    cwd: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    now_ns: int | None = None,
+) -> tuple[str, str] | None:
+    """``(stdout, stderr)`` of the no-op build this command would be, or None to build."""
+    environ = os.environ if environ is None else environ
+    try:
+        return _replay(argv, cwd or os.getcwd(), environ, now_ns or time.time_ns())
+    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _replay(
+    argv: Sequence[str], cwd: str, environ: Mapping[str, str], now_ns: int
+) -> tuple[str, str] | None:
+    path = stamp_path(stamp_key(argv, cwd, environ))
+    document = _load(path)
+    if document is None or document["code"] != code_state():
+        return None
+    if git_root(document["root"]) != document["git_root"]:
+        return None
+    if any(_listing(name) != listing for name, listing in document["dirs"].items()):
+        return None
+    if any(_stat(name) != stat for name, stat in document["programs"].items()):
+        return None
+    settled = now_ns - RACY_NS
+    refreshed = False
+    for name, recorded in document["files"].items():
+        now = _same_file(name, recorded)
+        if now is None:
+            return None
+        if now is not recorded and now[2] < settled:  # verified by content and now settled
+            document["files"][name] = [*now, recorded[5], False]
+            refreshed = True
+    if document["git_root"] is not None and git_status(document["git_root"]) != document["git"]:
+        return None
+    if refreshed:  # later checks of these files need only stat them
+        try:  # noqa: SIM105 - contextlib costs more to import than this check takes
+            _store(path, document)
+        except OSError:
+            pass  # a read-only cache still replays
+    return str(document["stdout"]), str(document["stderr"])
+
+
+def _same_file(path: str, recorded: Sequence[Any]) -> Sequence[Any] | None:
+    """``recorded`` if the stat is as recorded, the current stat if only the content is, else
+    None."""
+    *stat, sha, racy = recorded
+    st = os.stat(path)
+    now = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+    if now == stat and not racy:
+        return recorded
+    if now[0] == stat[0] and now[4] == stat[4] and _sha(path) == sha:
+        return now
+    return None
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+def write(
+    argv: Sequence[str],
+    *,
+    reads: Reads,
+    root: str,
+    output: str,
+    stdout: str,
+    stderr: str,
+    started_ns: int,
+    cwd: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str | None:
+    """Stamp a finished build; None when it cannot be replayed (why: logged by the caller)."""
+    if reads.volatile is not None:
+        return None
+    from mcpbundle.base.cache_dir import cache_root
+
+    key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
+    skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix)
+    files: dict[str, list[Any]] = {}
+    dirs: set[str] = {os.path.dirname(output)}
+    for path in sorted(reads.files):
+        if _inside_any(path, skip) or _in_git_dir(path) or not os.path.isfile(path):
+            continue  # covered elsewhere, or a temporary file that is gone
+        entry = _file_entry(path, started_ns)
+        if entry[2] >= started_ns:
+            return None  # changed while the build ran: the output may not match it
+        files[path] = entry
+        dirs.update(_parents(path, root))
+    dirs.update(d for d in reads.dirs if not _inside_any(d, skip) and not _in_git_dir(d))
+    for dirpath, _dirnames, filenames in os.walk(output):
+        dirs.add(dirpath)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            files[path] = _file_entry(path, started_ns)
+    repo = git_root(root)
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "key": key,
+        "code": code_state(),
+        "root": root,
+        "git_root": repo,
+        "git": git_status(repo) if repo is not None else None,
+        "dirs": {d: _listing(d) for d in sorted(dirs) if os.path.isdir(d)},
+        "files": files,
+        "programs": {p: _stat(p) for p in sorted(reads.programs) if os.path.isfile(p)},
+        "stdout": stdout,
+        "stderr": stderr,
+    }
+    _store(stamp_path(key), document)
+    return key
+
+
+def _file_entry(path: str, started_ns: int) -> list[Any]:
+    stat = _stat(path)
+    return [*stat, _sha(path), stat[2] >= started_ns - RACY_NS]
+
+
+def _parents(path: str, root: str) -> Iterable[str]:
+    """The directories from ``path``'s parent up to ``root`` (none when outside it)."""
+    if not _inside_any(path, (root,)):
+        return []
+    found = []
+    current = os.path.dirname(path)
+    while _inside_any(current, (root,)):
+        found.append(current)
+        if current == root:
+            break
+        current = os.path.dirname(current)
+    return found
+
+
+def _inside_any(path: str, parents: Iterable[str]) -> bool:
+    return any(path == p or path.startswith(p.rstrip(os.sep) + os.sep) for p in parents)
+
+
+def _in_git_dir(path: str) -> bool:
+    return f"{os.sep}.git{os.sep}" in path or path.endswith(f"{os.sep}.git")
+
+
+def _store(path: str, document: dict[str, Any]) -> None:
+    """Write atomically: ``MAGIC``, the payload's sha256, then the payload (marshal)."""
+    payload = marshal.dumps(document)
+    data = MAGIC + _digest(payload).encode() + b"\n" + payload
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _load(path: str) -> dict[str, Any] | None:
+    """The stamp at ``path``; None if absent, of another format, or not matching its checksum.
+
+    Opened only as a regular file of sane size (a FIFO there must not hang the shortcut)."""
+    from mcpbundle.base.regular_file import read_regular
+
+    data = read_regular(path, MAX_STAMP_BYTES, follow=False)
+    if not data.startswith(MAGIC):
+        return None
+    checksum, _, payload = data[len(MAGIC) :].partition(b"\n")
+    if _digest(payload).encode() != checksum:
+        return None
+    document = marshal.loads(payload)
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    return document
+
+
+# -- small pieces -----------------------------------------------------------------
+
+
+def _stat(path: str) -> list[int]:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+
+
+def _listing(path: str) -> str:
+    return _digest("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape"))
+
+
+def _sha(path: str) -> str:
+    # Not manifest.sha256_file: importing manifest pulls in json and pathlib (see above).
+    from mcpbundle.base.regular_file import open_regular  # a recorded file now a FIFO must not hang
+
+    digest = hashlib.sha256()
+    with open_regular(path) as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,311 @@
+"""Which shared libraries a requirement list needs, and what is left for PyPI.
+
+Every entry that points at a shared library (by distribution name, by path,
+``-e``, ``name @ file:``, or ``[tool.uv.sources]``) is taken out and the library
+is vendored instead; the library's own third-party dependencies are merged in.
+A path requirement to an undeclared directory becomes an *implicit* library,
+with a warning (an error under ``--strict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.config.paths import find_cycle
+from mcpbundle.config.settings import Config, SharedLib
+from mcpbundle.plan.lib_discovery import LibInfo, discover_lib, discover_packages
+from mcpbundle.plan.locks import workspace_members, workspace_root_of
+from mcpbundle.plan.pyproject import project_name
+from mcpbundle.plan.requirements import ReqLine
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rewrite:
+    """One requirement entry that did not pass through unchanged."""
+
+    origin: str
+    original: str
+    replacement: str
+
+
+@dataclass(kw_only=True)
+class Classified:
+    """The result of sorting one requirement list."""
+
+    pypi: list[ReqLine] = field(default_factory=list)
+    libs: set[str] = field(default_factory=set)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    self_reference: bool = False
+    git: list[ReqLine] = field(default_factory=list)
+
+
+class LibGraph:
+    """Declared (and implicit) shared libraries, discovered once per build.
+
+    Besides the ``[shared.*]`` tables, a library can be another *server* (one server
+    depending on another by distribution name, path or workspace source: vendored like
+    a shared library, no second table needed) or an undeclared directory or uv
+    workspace member (vendored with a warning suggesting the table to add).
+    """
+
+    def __init__(self, config: Config, *, strict: bool):
+        self.config = config
+        self.root = config.root
+        self.strict = strict
+        self.warnings: list[str] = []
+        self.context: str | None = None  # the server being planned, named in errors
+        self.libs: dict[str, LibInfo] = {}
+        for name, lib in config.shared.items():
+            self.libs[name] = discover_lib(
+                lib, self.root, key_path=f"shared.{name}", display=config.display
+            )
+        self._by_path = {(self.root / lib.path).resolve(): name for name, lib in self.libs.items()}
+        self._by_dist = {lib.distribution: name for name, lib in self.libs.items()}
+        self._server_dirs: dict[Path, str] = {}
+        self._server_dists: dict[str, str] = {}
+        for name, server in config.servers.items():
+            directory = (self.root / server.path).resolve()
+            if directory in self._by_path or directory == self.root.resolve():
+                continue  # declared as a library too, or the repository root itself
+            self._server_dirs[directory] = name
+            dist = project_name(directory / "pyproject.toml")
+            if dist is not None and dist not in self._by_dist:
+                self._server_dists[dist] = name
+        self._members: dict[Path, dict[str, Path]] = {}
+        self.requires: dict[str, tuple[str, ...]] = {}
+        self.third_party: dict[str, tuple[ReqLine, ...]] = {}
+        for name in list(self.libs):
+            self._settle(name)
+        cycle = find_cycle(self.requires)
+        if cycle:
+            raise ConfigError(
+                f"shared libraries form a cycle: {' -> '.join(cycle)}",
+                where=f"{config.display}: shared.{cycle[0]}",
+                hint="break the cycle between their dependencies",
+            )
+
+    def _settle(self, name: str) -> None:
+        info = self.libs[name]
+        sorted_deps = self.classify(info.dependencies, owner_dir=self.root / info.path)
+        declared = self.config.shared.get(name)
+        explicit = set(declared.requires or ()) if declared is not None else set()
+        self.requires[name] = tuple(sorted((sorted_deps.libs | explicit) - {name}))
+        self.third_party[name] = tuple(sorted_deps.pypi)
+
+    def classify(self, lines: Iterable[ReqLine], *, owner_dir: Path) -> Classified:
+        """Sort ``lines`` into PyPI requirements, shared libs and rewrites."""
+        result = Classified()
+        for line in lines:
+            self._classify_one(line, owner_dir.resolve(), result)
+        return result
+
+    def _classify_one(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
+        if line.kind == "option":
+            result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
+            return
+        if line.kind == "pypi":
+            lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
+            if lib is None:
+                result.pypi.append(line)
+                return
+            result.libs.add(lib)
+            result.rewrites.append(self._vendored(line, lib))
+            return
+        if line.kind == "git":
+            result.git.append(line)
+            return
+        if line.kind == "url":
+            raise BuildError(
+                f"{line.text!r} is a URL requirement, which a PyPI-only host cannot install",
+                where=line.origin,
+                hint="depend on a released version (name==x.y) instead",
+            )
+        self._classify_path(line, owner_dir, result)
+
+    def _classify_path(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
+        if line.path is None:  # uv workspace member, known by name only
+            lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
+            if lib is None:
+                lib = self._workspace_member(line, owner_dir)
+            result.libs.add(lib)
+            result.rewrites.append(self._vendored(line, lib))
+            return
+        target = line.path.resolve()
+        if target == owner_dir:
+            result.self_reference = True
+            result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
+            return
+        lib = self._by_path.get(target)
+        if lib is None and target in self._server_dirs:
+            lib = self._server_lib(self._server_dirs[target])
+        if lib is None:
+            lib = self._implicit(line, target)
+        result.libs.add(lib)
+        result.rewrites.append(self._vendored(line, lib))
+
+    def _implicit(self, line: ReqLine, target: Path) -> str:
+        if not target.is_relative_to(self.root):
+            raise ConfigError(
+                f"{line.text!r} points outside the repository",
+                where=line.origin,
+                hint="vendor the code into the repo or depend on a PyPI release",
+            )
+        if not target.is_dir():
+            raise BuildError(
+                f"{line.text!r} is not a directory (local archives cannot ship)",
+                where=line.origin,
+                hint="publish it to PyPI or point at its source directory",
+            )
+        rel = target.relative_to(self.root).as_posix()
+        _, packages = discover_packages(target)
+        if not packages:
+            raise ConfigError(
+                f"{line.text!r} points at {rel!r}, which has no Python package",
+                where=line.origin,
+                hint="point at a directory with a package (a dir with __init__.py)",
+            )
+        name: str = canonicalize_name(target.name)
+        base = name
+        counter = 2
+        while name in self.libs:
+            name = f"{base}-{counter}"
+            counter += 1
+        message = (
+            f"{line.origin}: {line.text!r} points at {rel!r}, which is not a declared shared "
+            f"library; vendoring it anyway (add [shared.{name}] with path = {rel!r})"
+        )
+        if self.strict:
+            raise ConfigError(message.split(": ", 1)[1], where=line.origin)
+        self.warnings.append(message)
+        lib = SharedLib(name=name, path=rel)
+        self.libs[name] = discover_lib(lib, self.root, key_path=rel, display=line.origin)
+        self._by_path[target] = name
+        self._settle(name)
+        return name
+
+    def is_local(self, line: ReqLine, owner_dir: Path) -> bool:
+        """True for an entry naming code of this repository: a path or workspace source,
+        a declared library, a server, or a member of the uv workspace ``owner_dir`` is in."""
+        if line.kind == "path":
+            return True
+        if line.kind != "pypi" or line.name is None:
+            return False
+        if line.name in self._by_dist or line.name in self._server_dists:
+            return True
+        ws_root = workspace_root_of(owner_dir, self.root)
+        return ws_root is not None and line.name in self._member_dists(ws_root)
+
+    def _member_dists(self, ws_root: Path) -> dict[str, Path]:
+        if ws_root not in self._members:
+            self._members[ws_root] = {
+                dist: path
+                for path in workspace_members(ws_root)
+                if (dist := project_name(path / "pyproject.toml")) is not None
+            }
+        return self._members[ws_root]
+
+    def _server_by_dist(self, dist: str | None) -> str | None:
+        server = self._server_dists.get(dist or "")
+        if server is None or server == self.context:
+            return None
+        return self._server_lib(server)
+
+    def _server_lib(self, server: str) -> str:
+        """Another server, vendored like a shared library (its table is the declaration)."""
+        directory = self.config.servers[server].path
+        existing = self._by_path.get((self.root / directory).resolve())
+        if existing is not None:
+            return existing
+        name = server if server not in self.libs else f"{server}-server"
+        lib = SharedLib(name=name, path=directory)
+        self.libs[name] = discover_lib(
+            lib, self.root, key_path=f"servers.{server}", display=self.config.display
+        )
+        self._by_path[(self.root / directory).resolve()] = name
+        self._by_dist[self.libs[name].distribution] = name
+        self._settle(name)
+        return name
+
+    def _workspace_member(self, line: ReqLine, owner_dir: Path) -> str:
+        """A ``{ workspace = true }`` dependency no table declares: find the member by name."""
+        ws_root = workspace_root_of(owner_dir, self.root)
+        members = self._member_dists(ws_root) if ws_root is not None else {}
+        target = members.get(line.name or "")
+        reached = f" (needed by server {self.context!r})" if self.context else ""
+        if target is None:
+            raise ConfigError(
+                f"workspace dependency {line.name!r} is neither a declared shared library nor "
+                f"a member of the uv workspace{reached}",
+                where=line.origin,
+                hint=f"add a [shared.{line.name}] table with its path, or add the member to "
+                "[tool.uv.workspace] members",
+            )
+        return self._by_path.get(target) or (
+            self._server_lib(self._server_dirs[target])
+            if target in self._server_dirs
+            else self._implicit(line, target)
+        )
+
+    def _vendored(self, line: ReqLine, lib: str) -> Rewrite:
+        return Rewrite(
+            origin=line.origin, original=line.text, replacement=f"vendored shared lib {lib!r}"
+        )
+
+    def closure(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``names`` plus every library they require, transitively, sorted."""
+        seen: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            pending.extend(self.requires.get(name, ()))
+        return tuple(sorted(seen))
+
+
+def canonical_requirement(text: str) -> tuple[str, str, str]:
+    """``(canonical name, comparable form, text)``; spellings of one requirement compare equal."""
+    req = Requirement(text)
+    name = canonicalize_name(req.name)
+    extras = f"[{','.join(sorted(canonicalize_name(e) for e in req.extras))}]" if req.extras else ""
+    specifier = ",".join(sorted(str(s) for s in req.specifier))
+    marker = f"; {req.marker}" if req.marker else ""
+    rest = f"{extras}{specifier}{marker}"
+    # The shipped text keeps a name as written: not every canonical name re-parses ("0_").
+    return name, rest, f"{req.name}{rest}"
+
+
+def sort_requirements(lines: Iterable[str]) -> tuple[str, ...]:
+    """De-duplicated and sorted by canonical name, whatever the input order or spelling."""
+    chosen: dict[tuple[str, str], str] = {}
+    for line in lines:
+        name, rest, text = canonical_requirement(line)
+        key = (name, rest)
+        chosen[key] = min(text, chosen.get(key, text))
+    return tuple(chosen[key] for key in sorted(chosen))
+
+
+def merge_requirements(groups: Iterable[Iterable[ReqLine]]) -> tuple[str, ...]:
+    """One sorted, de-duplicated list of PEP 508 lines (order of inputs does not matter)."""
+    return sort_requirements(
+        line.requirement
+        for group in groups
+        for line in group
+        if line.kind == "pypi" and line.requirement is not None and not line.constraint
+    )
+
+
+def constraints_for(lines: Iterable[ReqLine], required: Mapping[str, object]) -> tuple[str, ...]:
+    """``-c`` lines for packages that are required directly (others would add packages)."""
+    return sort_requirements(
+        line.requirement
+        for line in lines
+        if line.constraint and line.kind == "pypi" and line.requirement and line.name in required
+    )

@@ -1,0 +1,212 @@
+"""Read a ``pyproject.toml``: dependencies, sources, entry points.
+
+PEP 621 ``[project].dependencies`` with ``[tool.uv.sources]`` applied (path,
+workspace, git), or Poetry's ``[tool.poetry.dependencies]`` (path, git and
+version constraints), each entry classified by :mod:`mcpbundle.plan.requirements`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.config.read import read_toml
+from mcpbundle.plan.requirements import (
+    ReqLine,
+    check_local_path,
+    git_line,
+    parse_requirement_text,
+    path_line,
+    relative_display,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectInfo:
+    """What mcpbundle reads from a ``pyproject.toml``."""
+
+    name: str | None  # canonical [project].name
+    version: str | None
+    dependencies: tuple[ReqLine, ...]
+    has_dependencies: bool  # [project].dependencies (or Poetry dependencies) is declared
+    entry_points: Mapping[str, Mapping[str, str]]
+    has_build_system: bool
+
+
+def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
+    """Read a pyproject: PEP 621 deps with ``[tool.uv.sources]`` and Poetry path deps applied."""
+    display = relative_display(path, root)
+    data = read_toml(path, display=display)
+    project: dict[str, Any] = (
+        data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+    )
+    tool: dict[str, Any] = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    sources = _uv_sources(tool)
+    lines: list[ReqLine] = []
+    raw_deps = project.get("dependencies")
+    if raw_deps is not None and not isinstance(raw_deps, list):
+        raise ConfigError(
+            f"must be a list of strings, got {type(raw_deps).__name__}",
+            where=f"{display}: project.dependencies",
+            hint='write dependencies = ["name>=1.0", ...]',
+        )
+    has_deps = isinstance(raw_deps, list)
+    for index, dep in enumerate(raw_deps if isinstance(raw_deps, list) else []):
+        where = f"{display}: project.dependencies[{index}]"
+        if not isinstance(dep, str):
+            raise ConfigError(
+                f"must be a string, got {type(dep).__name__}",
+                where=where,
+                hint="write a PEP 508 requirement such as 'name>=1.0'",
+            )
+        line = parse_requirement_text(dep, origin=where, base=path.parent)
+        line = _apply_uv_source(line, sources, path.parent, where)
+        lines.append(check_local_path(line, root=root))
+    poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
+    poetry_deps = poetry.get("dependencies", {})
+    if isinstance(poetry_deps, dict) and not has_deps:
+        has_deps = bool(poetry_deps)
+        for dep_name, spec in poetry_deps.items():
+            if canonicalize_name(dep_name) == "python":
+                continue
+            where = f"{display}: tool.poetry.dependencies.{dep_name}"
+            line = _poetry_line(dep_name, spec, where, path.parent)
+            lines.append(check_local_path(line, root=root))
+    name = project.get("name") or poetry.get("name")
+    version = project.get("version") or poetry.get("version")
+    entry_points: dict[str, dict[str, str]] = {}
+    scripts = project.get("scripts")
+    if isinstance(scripts, dict):
+        entry_points["console_scripts"] = {str(k): str(v) for k, v in scripts.items()}
+    groups = project.get("entry-points")
+    if isinstance(groups, dict):
+        for group, items in groups.items():
+            if isinstance(items, dict):
+                entry_points[str(group)] = {str(k): str(v) for k, v in items.items()}
+    return ProjectInfo(
+        name=canonicalize_name(name) if isinstance(name, str) and name else None,
+        version=str(version) if isinstance(version, str) else None,
+        dependencies=tuple(lines),
+        has_dependencies=has_deps,
+        entry_points=entry_points,
+        has_build_system="build-system" in data,
+    )
+
+
+def project_name(path: Path) -> str | None:
+    """The canonical ``[project].name`` (or Poetry name) of ``path``; None when unreadable."""
+    try:
+        data = read_toml(path, display=path.name)
+    except ConfigError:
+        return None
+    for table in (data.get("project"), _subtable(_subtable(data, "tool"), "poetry")):
+        if isinstance(table, dict) and isinstance(table.get("name"), str) and table["name"]:
+            return canonicalize_name(table["name"])
+    return None
+
+
+def _subtable(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _uv_sources(tool: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    uv = tool.get("uv", {})
+    sources = uv.get("sources", {}) if isinstance(uv, dict) else {}
+    if not isinstance(sources, dict):
+        return {}
+    return {canonicalize_name(k): v for k, v in sources.items() if isinstance(v, dict)}
+
+
+def _apply_uv_source(
+    line: ReqLine, sources: Mapping[str, Mapping[str, Any]], base: Path, where: str
+) -> ReqLine:
+    if line.kind != "pypi" or line.name is None or line.name not in sources:
+        return line
+    source = sources[line.name]
+    text = f"{line.text}  # [tool.uv.sources] {line.name}"
+    if "path" in source:
+        return path_line(
+            text, where, base / str(source["path"]), bool(source.get("editable")), False, line.name
+        )
+    if "git" in source:
+        ref = source.get("rev") or source.get("tag") or source.get("branch")
+        url = "git+" + str(source["git"]) + (f"@{ref}" if ref else "")
+        if source.get("subdirectory"):
+            url += f"#subdirectory={source['subdirectory']}"
+        return git_line(text, url, where, False, False, name=line.name)
+    if source.get("workspace"):
+        return ReqLine(
+            text=text, origin=where, kind="path", name=line.name, path=None, editable=True
+        )
+    return line
+
+
+def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
+    canonical = canonicalize_name(name)
+    if isinstance(spec, dict):
+        if "path" in spec:
+            return path_line(
+                f"{name} = {{path = {spec['path']!r}}}",
+                where,
+                base / str(spec["path"]),
+                bool(spec.get("develop")),
+                False,
+                canonical,
+            )
+        if "git" in spec:
+            ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
+            url = "git+" + str(spec["git"]) + (f"@{ref}" if ref else "")
+            return git_line(
+                f"{name} = {{git = {spec['git']!r}}}", url, where, False, False, name=canonical
+            )
+        version = str(spec.get("version", "*"))
+    else:
+        version = str(spec)
+    text = name + _poetry_specifier(version)
+    return parse_requirement_text(text, origin=where, base=base)
+
+
+def _poetry_specifier(version: str) -> str:
+    """Poetry's ``^1.2`` / ``~1.2`` / ``*`` as a PEP 440 specifier.
+
+    ``^`` keeps the left-most non-zero component fixed (``^1.2`` -> ``<2``,
+    ``^0.2.3`` -> ``<0.3``, ``^0.0.3`` -> ``<0.0.4``, ``^0`` -> ``<1``); ``~``
+    fixes major.minor (``~1.2.3`` -> ``<1.3``) or only major (``~1`` -> ``<2``).
+    Anything that is not such a constraint is passed on (and validated) as is.
+    """
+    version = version.strip()
+    if version in ("", "*"):
+        return ""
+    if version.startswith("^"):
+        release = _release(version[1:])
+        if release is None:
+            return version
+        given = len(version[1:].split("."))
+        index = next((i for i, part in enumerate(release[:given]) if part != 0), given - 1)
+        upper = [*release[:index], release[index] + 1]
+        return f">={version[1:]},<{'.'.join(map(str, upper))}"
+    if version.startswith("~") and not version.startswith("~="):
+        release = _release(version[1:])
+        if release is None:
+            return version
+        keep = 2 if len(version[1:].split(".")) > 1 else 1
+        upper = [*release[: keep - 1], release[keep - 1] + 1]
+        return f">={version[1:]},<{'.'.join(map(str, upper))}"
+    if version[0].isdigit():
+        return f"=={version}"
+    return version
+
+
+def _release(text: str) -> tuple[int, ...] | None:
+    try:
+        release = Version(text).release
+    except InvalidVersion:
+        return None
+    return release + (0,) * (3 - len(release)) if len(release) < 3 else release

@@ -1,0 +1,134 @@
+"""The host needs ``fastmcp``, and code written for the v1 MCP SDK needs ``mcp<2``.
+
+Facts checked against the real package metadata (``importlib.metadata.requires``
+in this venv, and ``uv pip compile`` against PyPI):
+
+* fastmcp 4.1.2 requires ``fastmcp-slim[client,server]==4.1.2``, which requires
+  ``mcp>=2.2.0,<3.0.0``; fastmcp 4.0.x / 4.1.1 resolve with mcp 2.0 and 2.1. So
+  fastmcp 4 goes with mcp 2.
+* fastmcp 3.0 .. 3.4.11 require ``mcp>=1.24.0,<2.0``.
+* older mcp 1.x (below 1.24) resolves only with fastmcp 2.x (e.g. mcp 1.9.0 with
+  fastmcp 2.5.2).
+* mcp 2.x replaced ``mcp.server.fastmcp`` with a stub that raises
+  ``ModuleNotFoundError`` ("FastMCP was renamed to MCPServer ... or pin 'mcp<2'").
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
+
+V1_MODULE = "mcp.server.fastmcp"
+MCP_CAP = "mcp<2"
+_MCP2 = Version("2")
+_FASTMCP3_MIN_MCP = Version("1.24")
+# Versions that stand for "mcp 2 or later" when testing whether a specifier allows it.
+_MCP2_PROBES = tuple(
+    Version(v) for v in ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.5.0", "2.10.0", "2.99", "3.0", "99")
+)
+
+
+def imports_mcp_server_fastmcp(
+    files: Iterable[Path], python: str | None = None
+) -> list[tuple[Path, int]]:
+    """``(file, line)`` of every import of ``mcp.server.fastmcp`` (the v1 SDK's FastMCP).
+
+    Covers ``import mcp.server.fastmcp[.x]``, ``from mcp.server.fastmcp[.x] import ...``
+    and ``from mcp.server import fastmcp``, read with the grammar of the target
+    ``python``. Files that do not parse are skipped (other checks report syntax
+    errors), as are files whose target grammar is unavailable.
+    """
+    found: list[tuple[Path, int]] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+            if b"fastmcp" not in data:
+                continue  # cheap test first: parsing every vendored file is the slow part
+            tree = parse_module(data, str(path), python)
+        except (SyntaxError, ValueError, OSError, TargetUnavailable):
+            continue
+        lines = {
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom) and _imports_v1(node)
+        }
+        found.extend((path, line) for line in sorted(lines))
+    return found
+
+
+def _imports_v1(node: ast.Import | ast.ImportFrom) -> bool:
+    if isinstance(node, ast.Import):
+        return any(_is_v1(alias.name) for alias in node.names)
+    if node.level or not node.module:
+        return False
+    if _is_v1(node.module):
+        return True
+    return node.module == "mcp.server" and any(a.name == "fastmcp" for a in node.names)
+
+
+def _is_v1(module: str) -> bool:
+    return module == V1_MODULE or module.startswith(V1_MODULE + ".")
+
+
+def fastmcp_addition(pins: Mapping[str, str]) -> str | None:
+    """The ``fastmcp`` requirement to add when resolved ``pins`` lack it, else None.
+
+    ``pins`` maps canonical names to resolved versions. mcp >= 2: ``fastmcp>=4``;
+    1.24 <= mcp < 2: ``fastmcp>=3,<4``; older mcp: ``fastmcp<3``; no mcp (or an
+    unparsable version): ``fastmcp``, the resolver picks a matching one.
+    """
+    canonical = _canonical(pins)
+    if "fastmcp" in canonical:
+        return None
+    mcp = _version(canonical.get("mcp"))
+    if mcp is None:
+        return "fastmcp"
+    if mcp >= _MCP2:
+        return "fastmcp>=4"
+    if mcp >= _FASTMCP3_MIN_MCP:
+        return "fastmcp>=3,<4"
+    return "fastmcp<3"
+
+
+def mcp_cap_needed(requirements: Sequence[str], lock_pins: Mapping[str, str] | None) -> bool:
+    """Whether to add ``mcp<2`` for a server that imports ``mcp.server.fastmcp``.
+
+    Call it only for such servers (:func:`imports_mcp_server_fastmcp` found a
+    line). True when the requirements allow some mcp >= 2 (an ``mcp`` requirement
+    that admits it, or none at all, since fastmcp/other deps then pull the newest)
+    unless the lock pins mcp below 2. Unparsable lines are ignored.
+    """
+    if lock_pins is not None:
+        locked = _version(_canonical(lock_pins).get("mcp"))
+        if locked is not None and locked < _MCP2:
+            return False
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) != "mcp" or req.url:
+            continue
+        if not any(req.specifier.contains(v, prereleases=False) for v in _MCP2_PROBES):
+            return False
+    return True
+
+
+def _canonical(pins: Mapping[str, str]) -> dict[str, str]:
+    return {str(canonicalize_name(name)): version for name, version in pins.items()}
+
+
+def _version(text: str | None) -> Version | None:
+    if text is None:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None

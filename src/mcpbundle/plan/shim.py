@@ -1,0 +1,301 @@
+"""Entry shims: load package-style servers and factories through FastMCP's file loader.
+
+FastMCP's loader execs the entrypoint file as a standalone module ``server_module``
+with only the file's own directory prepended to ``sys.path``. A server that lives
+in a package (``src/pkg/server.py``) breaks under that loader when it
+
+* uses relative imports (``from .tools import x``, ``from . import mcp``),
+* imports its own package absolutely (``from pkg.config import Settings``),
+* is the package's ``__init__.py``;
+
+and a host that looks for a module-level ``mcp``/``server``/``app`` cannot use a
+server built by a factory function. :func:`needs_shim` detects these statically
+(``ast``, nothing is imported); :func:`render_shim` returns a small, deterministic
+``mcpbundle_entry.py`` for the server's output root that puts the package's source
+root first on ``sys.path``, imports the entry as the package module it is, and
+binds the server at module level.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, overload
+
+from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
+
+ShimMode = Literal["auto", "always", "never"]
+FactoryKind = Literal["sync", "async"]
+SHIM_MODES: tuple[str, ...] = ("auto", "always", "never")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShimDecision:
+    """Whether a server needs a shim, why, and what the shim must import."""
+
+    needed: bool
+    reasons: tuple[str, ...]  # "server.py:3: relative import 'from .tools import x'", ...
+    source_root: Path  # directory to put first on sys.path (above the top package)
+    module: str  # dotted module to import: "mcp_garmin.server", "mcp_garmin", "server"
+    factory: FactoryKind | None  # the configured object is a module-level (async) def
+    sibling_imports: tuple[str, ...] = ()  # plain imports of modules next to the entry
+    # Packages of the chain above the server directory (a server that is a subpackage of
+    # a top-level package): (dotted name, its __init__.py). Their __init__.py files ship
+    # in the bundle and the shim builds the chain from them; ``source_root`` is then the
+    # server directory, which is the first package of the chain inside the bundle.
+    outside: tuple[tuple[str, Path], ...] = ()
+    inside_package: str | None = None  # dotted name of the server directory's package
+    package_root: Path | None = None  # the real directory above the top package (source tree)
+
+    def source_root_rel(self, server_dir: Path) -> str:
+        """``source_root`` relative to ``server_dir`` as POSIX text ("." when equal)."""
+        return _relative(self.source_root, server_dir)
+
+    def extra_path_rels(self, server_dir: Path, entry_file: Path) -> tuple[str, ...]:
+        """Paths the shim appends after the source root (the entry's own directory when
+        the entry also imports its siblings as top-level modules)."""
+        if not self.sibling_imports:
+            return ()
+        rel = _relative(entry_file.parent, server_dir)
+        return () if rel == self.source_root_rel(server_dir) else (rel,)
+
+
+def needs_shim(
+    entry_file: Path,
+    source_root_guess: Path | None = None,
+    *,
+    object_name: str | None = None,
+    mode: ShimMode = "auto",
+    python: str | None = None,
+) -> ShimDecision:
+    """Decide statically whether ``entry_file`` needs a shim.
+
+    ``source_root_guess`` is the server directory: the shim's ``sys.path`` entry may
+    not lie above it (only the server's folder ships). ``object_name`` is the
+    configured server object; a module-level ``def``/``async def`` of that name is a
+    factory. ``mode`` ``"never"`` still reports reasons but says not needed;
+    ``"always"`` shims even a plain file. ``python`` is the target Python whose
+    grammar reads the code (:mod:`mcpbundle.plan.python_parse`).
+    """
+    if mode not in SHIM_MODES:
+        raise ConfigError(
+            f"unknown shim mode {mode!r}", where="shim", hint="use auto, always or never"
+        )
+    entry_file = entry_file.resolve()
+    bound = source_root_guess.resolve() if source_root_guess is not None else None
+    tree = _parse(entry_file, python=python)
+    parts, top_dir = _package_chain(entry_file)
+    reasons: list[str] = []
+    name = entry_file.name
+    if entry_file.name == "__init__.py":
+        reasons.append(f"{name}: the entrypoint is a package's __init__.py")
+    top = parts[0] if top_dir is not None else None
+    relative = _import_reasons(tree, name, top, relative=True)
+    reasons.extend(relative)
+    if top_dir is not None:
+        # Another module of the package imported sibling-style by the entry also
+        # breaks when it imports the package absolutely.
+        for path in sorted(top_dir.rglob("*.py")):
+            if path != entry_file and _is_package_module(path, top_dir):
+                rel = path.relative_to(top_dir.parent).as_posix()
+                other = _parse(path, strict=False, python=python)
+                if other is not None:
+                    reasons.extend(_import_reasons(other, rel, top, relative=False))
+    factory = _factory_kind(tree, object_name) if object_name else None
+    if factory is not None:
+        reasons.append(f"{name}: {object_name!r} is a {factory} factory function")
+    needed = mode == "always" or (mode == "auto" and bool(reasons))
+    if top_dir is None and relative:
+        # Relative imports outside a package: load the entry's directory as a
+        # namespace package (PEP 420), so ``from . import x`` resolves.
+        parts = [entry_file.parent.name, entry_file.stem]
+        top_dir = entry_file.parent
+    if top_dir is None:
+        source_root = entry_file.parent
+        module = entry_file.stem
+    else:
+        source_root = top_dir.parent
+        module = ".".join(parts)
+    # Plain imports of modules next to the entry work under FastMCP's loader; with
+    # a shim they need the entry's directory on sys.path too.
+    siblings = _sibling_imports(tree, entry_file.parent) if top_dir is not None else ()
+    outside: tuple[tuple[str, Path], ...] = ()
+    inside_package: str | None = None
+    package_root = source_root
+    if bound is not None and top_dir is not None and not source_root.is_relative_to(bound):
+        # A subpackage server: ship the __init__.py of each package above its directory.
+        chain = list(reversed(list(_dirs_between(entry_file.parent, top_dir))))
+        names = module.split(".")
+        outside = tuple(
+            (".".join(names[: i + 1]), d / "__init__.py")
+            for i, d in enumerate(chain)
+            if not d.is_relative_to(bound)
+        )
+        if not (bound / "__init__.py").is_file() or bound not in chain:
+            outside = ()
+        else:
+            inside_package = ".".join(names[: chain.index(bound) + 1])
+            source_root = bound
+            needed = needed or mode == "auto"
+    if needed and bound is not None and not source_root.is_relative_to(bound):
+        raise BuildError(
+            f"the entrypoint's package {module.split('.')[0]!r} starts above the server "
+            "directory, so a shim cannot load it from the bundle",
+            where=str(entry_file),
+            hint="set the server's path to the directory that holds the top package "
+            "(e.g. the folder with src/), or set shim = 'never'",
+        )
+    if needed and not all(p.isidentifier() for p in module.split(".")):
+        raise BuildError(
+            f"{module!r} is not an importable module name",
+            where=str(entry_file),
+            hint="rename the directory or file to a valid Python identifier",
+        )
+    if outside:
+        reasons.append(f"{name}: its package {module.rsplit('.', 1)[0]!r} starts above the server")
+    return ShimDecision(
+        needed=needed,
+        reasons=tuple(reasons),
+        source_root=source_root,
+        module=module,
+        factory=factory,
+        sibling_imports=siblings,
+        outside=outside,
+        inside_package=inside_package,
+        package_root=package_root,
+    )
+
+
+@overload
+def _parse(path: Path, *, python: str | None) -> ast.Module: ...
+@overload
+def _parse(path: Path, *, strict: Literal[False], python: str | None) -> ast.Module | None: ...
+
+
+def _parse(path: Path, *, strict: bool = True, python: str | None = None) -> ast.Module | None:
+    """The module's AST; an unparsable file raises when ``strict``, else gives None."""
+    try:
+        return parse_module(path.read_bytes(), str(path), python)
+    except TargetUnavailable:
+        if not strict:
+            return None
+        raise
+    except (SyntaxError, ValueError) as exc:
+        if not strict:
+            return None
+        line = getattr(exc, "lineno", None)
+        raise BuildError(
+            f"cannot parse: {getattr(exc, 'msg', exc)}",
+            where=f"{path}:{line}" if line else str(path),
+            hint="fix the code",
+        ) from exc
+    except OSError as exc:
+        if not strict:
+            return None
+        raise BuildError(
+            f"cannot read the entrypoint: {exc.strerror}",
+            where=str(path),
+            hint="check the server's entrypoint",
+        ) from exc
+
+
+def _package_chain(entry_file: Path) -> tuple[list[str], Path | None]:
+    """Dotted parts of the entry's module and the top package's directory (None: no package)."""
+    directory = entry_file.parent
+    parts = [] if entry_file.name == "__init__.py" else [entry_file.stem]
+    top: Path | None = None
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        parts.insert(0, directory.name)
+        top = directory
+        directory = directory.parent
+    if top is None:
+        return [entry_file.stem], None
+    return parts, top
+
+
+def _is_package_module(path: Path, top_dir: Path) -> bool:
+    """``path`` is importable as part of the package rooted at ``top_dir``."""
+    return all((d / "__init__.py").is_file() for d in _dirs_between(path.parent, top_dir))
+
+
+def _dirs_between(directory: Path, top_dir: Path) -> Iterable[Path]:
+    current = directory
+    while True:
+        yield current
+        if current in (top_dir, current.parent):
+            return
+        current = current.parent
+
+
+def _import_reasons(
+    tree: ast.Module, display: str, top: str | None, *, relative: bool
+) -> list[str]:
+    """Relative imports (when ``relative``) and absolute imports of the package ``top``."""
+    reasons: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level and relative:
+                reasons.append(f"{display}:{node.lineno}: relative import {_show(node)!r}")
+            elif not node.level and top and _is_top(node.module, top):
+                reasons.append(f"{display}:{node.lineno}: imports its own package {_show(node)!r}")
+        elif isinstance(node, ast.Import) and top:
+            for alias in node.names:
+                if _is_top(alias.name, top):
+                    reasons.append(
+                        f"{display}:{node.lineno}: imports its own package 'import {alias.name}'"
+                    )
+    return reasons
+
+
+def _is_top(module: str | None, top: str) -> bool:
+    return module is not None and (module == top or module.startswith(top + "."))
+
+
+def _show(node: ast.ImportFrom) -> str:
+    names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
+    return f"from {'.' * node.level}{node.module or ''} import {names}"
+
+
+def _sibling_imports(tree: ast.Module, directory: Path) -> tuple[str, ...]:
+    """Top-level names the entry imports that are modules in its own directory."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module.split(".")[0]]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".")[0] for a in node.names]
+        for name in names:
+            if (directory / f"{name}.py").is_file() or (directory / name / "__init__.py").is_file():
+                found.add(name)
+    return tuple(sorted(found))
+
+
+def _factory_kind(tree: ast.Module, object_name: str) -> FactoryKind | None:
+    """``sync``/``async`` when the last module-level binding of the name is a ``def``."""
+    kind: FactoryKind | None = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == object_name:
+            kind = "sync"
+        elif isinstance(node, ast.AsyncFunctionDef) and node.name == object_name:
+            kind = "async"
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == object_name for t in node.targets
+        ):
+            kind = None
+    return kind
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(base.resolve())
+    except ValueError as exc:
+        raise BuildError(
+            f"{path} is not inside the server directory {base}",
+            where=str(path),
+            hint="set the server's path to a directory that contains its package",
+        ) from exc
+    return rel.as_posix() if rel.parts else "."

@@ -1,0 +1,174 @@
+"""Which files of the repository a server ships, and where they go in its bundle.
+
+Its own directory's files (not another server's folder when it is at the root),
+its vendored packages' files, and the requirement files and ``fastmcp.json`` that
+ship rewritten. Secret files are left out and listed; a symlink must stay inside
+the repository and point at a file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from mcpbundle.base.errors import BuildError
+from mcpbundle.base.redact import mask_urls
+from mcpbundle.config.settings import Config, Server
+from mcpbundle.plan.fastmcp_json import EntryFacts, is_fastmcp_json
+from mcpbundle.plan.fastmcp_json import rewrite as rewrite_fastmcp_json
+from mcpbundle.plan.lib_discovery import LibInfo, import_path
+from mcpbundle.plan.repo_files import FileFilter, RepoFiles, is_secret, local_spec, under
+from mcpbundle.plan.requirements import without_index_options
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileCopy:
+    source: str  # repo-relative, or absolute for files from mcpbundle's cache (git checkouts)
+    dest: str  # output-relative
+
+    def path(self, root: Path) -> Path:
+        return root / self.source  # an absolute ``source`` wins over ``root``
+
+
+def join(*parts: str) -> str:
+    joined = PurePosixPath(*[p for p in parts if p not in ("", ".")])
+    return joined.as_posix() if joined.parts else "."
+
+
+def scrub_requirement_files(
+    root: Path, copies: list[FileCopy], requirement_files: set[str]
+) -> tuple[list[FileCopy], list[tuple[str, bytes]]]:
+    """Requirement files that ship (``-r``/``-c`` includes) lose their index options, and
+    the credentials of any other URL in them are masked."""
+    sources = {rel for rel in requirement_files if not rel.endswith(".toml")}
+    kept: list[FileCopy] = []
+    scrubbed: list[tuple[str, bytes]] = []
+    for copy in copies:
+        if copy.source not in sources:
+            kept.append(copy)
+            continue
+        text = copy.path(root).read_text(encoding="utf-8-sig")
+        clean = mask_urls(without_index_options(text))
+        if clean == text:
+            kept.append(copy)
+        else:
+            scrubbed.append((copy.dest, clean.encode()))
+    return kept, scrubbed
+
+
+def fastmcp_jsons(
+    root: Path, copies: list[FileCopy], generated: list[tuple[str, bytes]], facts: EntryFacts
+) -> tuple[list[FileCopy], list[tuple[str, bytes]], list[str]]:
+    """Copies without the ``fastmcp.json`` files, their rewritten contents, and warnings."""
+    shipped = [c.dest for c in copies] + [rel for rel, _ in generated]
+    kept: list[FileCopy] = []
+    rewritten: list[tuple[str, bytes]] = []
+    warnings: list[str] = []
+    for copy in copies:
+        if not is_fastmcp_json(copy.dest):
+            kept.append(copy)
+            continue
+        data, warning = rewrite_fastmcp_json(copy.path(root), copy.dest, facts, shipped)
+        if data is not None:
+            rewritten.append((copy.dest, data))
+        if warning is not None:
+            warnings.append(warning)
+    return kept, rewritten, warnings
+
+
+def server_files(
+    config: Config, server: Server, files: RepoFiles, filt: FileFilter
+) -> tuple[list[FileCopy], list[str]]:
+    spec = local_spec(server.exclude)
+    copies: list[FileCopy] = []
+    secrets: list[str] = []
+    # A server at the repository root contains the others: their folders are theirs.
+    nested = [
+        other.path.rstrip("/") + "/"
+        for other in config.servers.values()
+        if other.name != server.name and server.path in ("", ".") and other.path not in ("", ".")
+    ]
+    for repo_path, local in under(files.paths, server.path):
+        if filt.excluded(repo_path, local, spec):
+            continue
+        if nested and repo_path.startswith(tuple(nested)):
+            continue
+        if is_secret(repo_path, files.root):
+            secrets.append(repo_path)
+            continue
+        _check_link(files.root, repo_path)
+        copies.append(FileCopy(source=repo_path, dest=repo_path))
+    return copies, secrets
+
+
+def vendored_files(
+    vendored: Sequence[LibInfo], vendor_dir: str, files: RepoFiles, filt: FileFilter
+) -> tuple[list[FileCopy], list[str]]:
+    copies: list[FileCopy] = []
+    secrets: list[str] = []
+    for lib in vendored:
+        if Path(lib.source_root).is_absolute():
+            copies.extend(_checkout_files(lib, vendor_dir, filt))
+            continue
+        for package in lib.packages:
+            rel_pkg = package.replace(".", "/")
+            base = join(lib.source_root, rel_pkg)
+            as_module = base + ".py"
+            if as_module in files.paths:
+                matches = [(as_module, rel_pkg + ".py")]
+            else:
+                matches = [(p, join(rel_pkg, local)) for p, local in under(files.paths, base)]
+            for repo_path, inside in matches:
+                if filt.excluded(repo_path, inside, None):
+                    continue
+                if is_secret(repo_path, files.root):
+                    secrets.append(repo_path)
+                    continue
+                _check_link(files.root, repo_path)
+                copies.append(FileCopy(source=repo_path, dest=join(vendor_dir, inside)))
+    return copies, secrets
+
+
+def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[FileCopy]:
+    """Files of a git checkout in mcpbundle's cache (absolute sources)."""
+    copies: list[FileCopy] = []
+    root = Path(lib.source_root)
+    for package in lib.packages:
+        target = import_path(root, package)
+        paths = (
+            [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+        )
+        for path in paths:
+            inside = path.relative_to(root).as_posix()
+            if filt.excluded(inside, inside, None) or is_secret(inside, root):
+                continue
+            copies.append(FileCopy(source=str(path), dest=join(vendor_dir, inside)))
+    return copies
+
+
+def is_git_checkout(lib: LibInfo) -> bool:
+    """A git checkout in mcpbundle's cache (its source root is absolute)."""
+    return Path(lib.source_root).is_absolute()
+
+
+def dedupe(copies: list[FileCopy]) -> list[FileCopy]:
+    by_dest: dict[str, FileCopy] = {}
+    for copy in copies:
+        by_dest.setdefault(copy.dest, copy)
+    return list(by_dest.values())
+
+
+def _check_link(root: Path, repo_path: str) -> None:
+    path = root / repo_path
+    if not path.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(root.resolve()) or not target.is_file():
+        raise BuildError(
+            f"symlink points outside the repository or not at a file: {repo_path} -> "
+            f"{os.readlink(path)}",
+            where=repo_path,
+            hint="replace the link with the file, or exclude it",
+        )

@@ -1,0 +1,149 @@
+"""``mcpbundle verify`` from configuration: env, expected tools, limits, target Python,
+index options, freshness (the build's own), and how each server loads from the
+source tree (:func:`source_specs`)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from mcpbundle.base.cache_dir import cache_root
+from mcpbundle.base.errors import ConfigError
+from mcpbundle.build import BuildOptions, build, output_dir
+from mcpbundle.config.settings import Config
+from mcpbundle.emit.output_lock import output_lock
+from mcpbundle.git.source_state import current_source
+from mcpbundle.plan.planner import BuildPlan, ServerPlan
+from mcpbundle.plan.shim import needs_shim
+from mcpbundle.plan.shim_render import render_shim
+from mcpbundle.resolve.pinner import make_pinner, resolver_settings
+from mcpbundle.resolve.resolver import index_args
+from mcpbundle.verify.probe_runner import SourceSpec
+from mcpbundle.verify.verifier import Limits, ServerReport, VerifyReport, verify
+
+log = logging.getLogger("mcpbundle")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        key, sep, value = text.removeprefix("export ").partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError("expected KEY=value", where=f"{path}:{number}")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def source_specs(
+    config: Config, plan: BuildPlan, metadata_dir: Path | None = None
+) -> dict[str, SourceSpec]:
+    """How each planned server loads in development: from its original entrypoint, with
+    every shared lib importable (a dev venv installs them all editable, not only the
+    server's closure) and, for a package-style server, the package's source root.
+
+    With ``metadata_dir``, the dist-info an editable install would give (the same files
+    the bundle ships) is written there per server and put on the path, so code that reads
+    ``importlib.metadata.version(...)`` loads from source as it does in development."""
+    root = config.root
+    libs = [root / lib.source_root for lib in plan.libs.values()]
+    specs = {}
+    for server in plan.servers:
+        spec = _source_spec(config, server, libs)
+        if metadata_dir is not None:
+            meta = metadata_dir / server.name
+            for rel, data in server.generated:
+                parts = PurePosixPath(rel).parts
+                info = next((i for i, p in enumerate(parts) if p.endswith(".dist-info")), None)
+                if info is None:
+                    continue  # the shim, not metadata
+                target = meta.joinpath(*parts[info:])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            spec = replace(spec, paths=(*spec.paths, meta.resolve()))
+        specs[server.name] = spec
+    return specs
+
+
+def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> SourceSpec:
+    root = config.root
+    server_dir = root / server.path
+    # Git libs: absolute source roots in mcpbundle's cache (an absolute path wins).
+    libs = [*libs, *(root / lib.source_root for lib in server.vendored)]
+    if server.original_entrypoint is None:
+        return SourceSpec(
+            entry=root / server.entry_file,
+            object=server.object,
+            paths=_unique(libs),
+            root=server_dir,
+        )
+    entry_rel, _, obj = server.original_entrypoint.rpartition(":")
+    entry = root / entry_rel
+    decision = needs_shim(entry, server_dir, object_name=obj, mode="always", python=server.python)
+    shim = render_shim(
+        source_root_rel=".", module=decision.module, object_name=obj, factory=decision.factory
+    )
+    extra = [server_dir / rel for rel in decision.extra_path_rels(server_dir, entry)]
+    return SourceSpec(
+        entry=entry,
+        object=obj,
+        paths=_unique([decision.package_root or decision.source_root, *libs, *extra]),
+        root=server_dir,
+        shim=shim,
+    )
+
+
+def _unique(paths: Sequence[Path]) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(path.resolve() for path in paths))
+
+
+def run_verify(
+    config: Config,
+    *,
+    servers: Sequence[str],
+    http: bool,
+    env_file: Path | None,
+    output: Path | None,
+    jobs: int | None = None,
+    on_result: Callable[[ServerReport], None] | None = None,
+) -> VerifyReport:
+    """Build when anything changed (the build's own freshness test), then verify."""
+    out = output_dir(config, output)
+    options = BuildOptions(servers=tuple(servers), output=output)
+    with output_lock(out, wait=True):
+        result = build(config, options, source=current_source(config.root), pin=make_pinner(config))
+    if result.written:
+        log.warning("output was missing or stale: built it first")
+    shared_env = read_env_file(env_file) if env_file else {}
+    names = list(servers) or list(config.servers)
+    env = {name: {**config.servers[name].env, **shared_env} for name in names}
+    expect = {name: config.servers[name].expect_tools for name in names}
+    limits = {
+        name: Limits(
+            timeout=config.servers[name].verify_timeout,
+            memory=config.servers[name].verify_memory,
+        )
+        for name in names
+    }
+    with tempfile.TemporaryDirectory(prefix="mcpbundle-dev-metadata-") as metadata:
+        return verify(
+            output_dir=out,
+            servers=names,
+            http=http,
+            cache_dir=cache_root(),
+            env=env,
+            expect_tools=expect,
+            installer="uv" if config.bundle.resolver == "uv" else None,
+            index_args=index_args(resolver_settings(config)),
+            sources=source_specs(config, result.plan, Path(metadata)),
+            target_python=config.bundle.python,
+            limits=limits,
+            protect=(config.root, out),
+            jobs=jobs,
+            on_result=on_result,
+        )
