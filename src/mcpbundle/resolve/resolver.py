@@ -41,7 +41,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -51,6 +50,7 @@ from packaging.utils import canonicalize_name
 from mcpbundle.base.errors import ConfigError, ResolveError
 from mcpbundle.base.interpreters import RUNNING_PYTHON, piptools_interpreter
 from mcpbundle.base.runner import run
+from mcpbundle.base.temp_dirs import temp_dir
 from mcpbundle.plan.pinned_text import verify_pins
 from mcpbundle.resolve.failures import pip_failure_reason, uv_failure_reason
 
@@ -134,8 +134,9 @@ def resolve(request: ResolveRequest, settings: ResolverSettings) -> str:
     """
     where = f"server '{request.server}'"
     _check_python(settings)
-    with tempfile.TemporaryDirectory(prefix="mcpbundle-resolve-") as tmp:
-        work = Path(tmp)
+    with temp_dir("resolve") as work:
+        tmp = str(work)
+        (work / "tmp").mkdir()  # the resolver's own scratch: gone with ours, even after a kill
         (work / IN_FILE).write_text(_with_newline(request.requirements_in), encoding="utf-8")
         if request.previous and not request.upgrade:
             (work / OUT_FILE).write_text(_with_newline(request.previous), encoding="utf-8")
@@ -145,6 +146,7 @@ def resolve(request: ResolveRequest, settings: ResolverSettings) -> str:
             cmd, extra_env = _piptools_command(request, settings)
         env = _child_env(settings)
         env.update(extra_env)
+        env.update(TMPDIR=str(work / "tmp"), TEMP=str(work / "tmp"), TMP=str(work / "tmp"))
         try:
             done = run(cmd, cwd=work, env=env, timeout=settings.timeout)
         except subprocess.TimeoutExpired:
