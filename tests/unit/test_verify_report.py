@@ -204,3 +204,22 @@ def test_choose_installer_rejects_unknown() -> None:
     with pytest.raises(BuildError, match="unknown installer"):
         choose_installer("conda")
     assert choose_installer("pip") == "pip"
+
+
+def test_a_long_validation_error_keeps_its_type_and_gets_the_setting_hint() -> None:
+    fields = "".join(
+        f"{name}\n  Field required [type=missing, input_value={{}}, input_type=dict]\n"
+        "    For further information visit https://errors.pydantic.dev/2/v/missing\n"
+        for name in ("hue_bridge_ip", "hue_bridge_username")
+    )
+
+    class ValidationError(ValueError):
+        pass
+
+    try:
+        raise ValidationError(f"2 validation errors for Settings\n{fields}")
+    except ValidationError as exc:
+        text = loadprobe.error_lines(exc, None)
+    assert text.splitlines()[0].endswith("ValidationError: 2 validation errors for Settings")
+    assert len(text.splitlines()) == 6
+    assert "add env = {...} with a placeholder value to [servers.hub]" in with_hint(text, "hub")

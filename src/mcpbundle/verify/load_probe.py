@@ -82,13 +82,17 @@ def error_lines(exc: BaseException, root: Path | None) -> str:
         where = Path(frame.filename).resolve().relative_to(root.resolve()).as_posix()
         code = f": {frame.line.strip()}" if frame.line else ""
         lines.append(f"{where}, line {frame.lineno}{code}")
-    lines += [
+    told = [
         line.rstrip()
         for chunk in traceback.format_exception_only(type(exc), exc)
         for line in chunk.splitlines()
         if line.strip()
     ]
-    return "\n".join(lines[-6:])
+    # The exception's first line names its type ("...ValidationError: 2 validation
+    # errors for Settings"): keep it, then as many of the last lines as fit in six.
+    if len(lines) + len(told) > 6:
+        told = [told[0], *told[-(5 - len(lines)) :]]
+    return "\n".join([*lines, *told])
 
 
 def _innermost(exc: BaseException) -> BaseException:

@@ -13,7 +13,7 @@ HINTS = {
     "mcp.server.fastmcp": "MCP SDK 2.x removed mcp.server.fastmcp; "
     "use `from fastmcp import FastMCP` and list fastmcp in requirements.txt",
 }
-SETTING_ERRORS = ("KeyError: ", "ValidationError", "validation error for")
+SETTING_ERRORS = ("KeyError: ", "ValidationError", "validation error for", "[type=missing")
 
 
 @dataclass(frozen=True, kw_only=True)
