@@ -18,6 +18,9 @@ library plus the ``fastmcp`` the server's requirements installed.
     Connect to a running server over streamable HTTP: initialize, list tools, and
     call one tool that takes no required arguments.
 
+The load's verdict also holds ``surface``: every tool, resource, template and prompt
+as the MCP types dump it (schemas, annotations, arguments), for mcpbundle to normalize.
+
 Either way the verdict is one JSON line written to ``--verdict-fd``, a pipe only
 mcpbundle reads (never stdout, where the server may print anything), and the
 process then ends at once (a server's leftover threads cannot hold it up). On
@@ -213,7 +216,31 @@ async def probe_load(entry: str, root: Path | None) -> dict[str, Any]:
         "tools": sorted(t.name for t in tools),
         "resources": sorted([str(r.uri) for r in resources] + [t.uriTemplate for t in templates]),
         "prompts": sorted(p.name for p in prompts),
+        "surface": {
+            "tools": [_dump(t) for t in tools],
+            "resources": [_dump(r) for r in resources],
+            "resource_templates": [_dump(t) for t in templates],
+            "prompts": [_dump(p) for p in prompts],
+        },
     }
+
+
+def _dump(item: Any) -> dict[str, Any]:
+    """One listed tool, resource, template or prompt as MCP puts it on the wire (camelCase
+    keys, JSON values); mcpbundle normalizes it (``mcpbundle.verify.surface``)."""
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        try:
+            data = dump(mode="json", by_alias=True, exclude_none=True)
+        except Exception:  # an old pydantic or an unserializable default: take the fields
+            data = None
+        if isinstance(data, dict):
+            return data
+    fields = ("name", "title", "description", "inputSchema", "outputSchema", "annotations",
+              "uri", "uriTemplate", "mimeType", "arguments")  # fmt: skip
+    found = {key: getattr(item, key, None) for key in fields}
+    data = json.loads(json.dumps({k: v for k, v in found.items() if v is not None}, default=str))
+    return data if isinstance(data, dict) else {}
 
 
 def _no_required_args(tool: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,6 +35,8 @@ class ServerReport:
     warnings: tuple[str, ...] = ()  # what the server's code did that it should not have
     isolation: str | None = None  # "namespace", "subreaper", "process-group"
     repository: str | None = None  # "overlay", "read-only", "reachable"
+    surface: Mapping[str, Any] | None = None  # what the bundle exposes (verify/surface.py)
+    surface_cached: bool = False  # read from the cache by bundle hash: nothing was loaded
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,7 @@ class ServerReport:
                 if self.isolation
                 else None
             ),
+            "surface": self.surface,
         }
 
 

@@ -52,6 +52,8 @@ from mcpbundle.verify.probe_runner import (
 from mcpbundle.verify.report import ServerReport, VerifyReport, format_report, with_hint
 from mcpbundle.verify.sandbox import Box, remove_tree
 from mcpbundle.verify.source_cache import SourceCache, cache_path, load_cached
+from mcpbundle.verify.surface import SurfaceCache, bundle_hash, normalize
+from mcpbundle.verify.surface import cache_path as surfaces_path
 from mcpbundle.verify.venvs import (
     Venv,
     choose_installer,
@@ -89,6 +91,7 @@ def verify(
     protect: Sequence[Path] | None = None,
     jobs: int | None = None,
     on_result: Callable[[ServerReport], None] | None = None,
+    reuse_surfaces: bool = False,
 ) -> VerifyReport:
     """Verify the servers built into ``output_dir`` (all of them when ``servers`` is None).
 
@@ -100,6 +103,10 @@ def verify(
     python`` (a manifest entry's ``python`` wins). ``protect``: directories the
     servers' code must not write (default: the output). ``on_result`` gets each
     report in name order as soon as it and those before it are done.
+
+    Each loaded server's surface is kept in the cache by its bundle's hash;
+    ``reuse_surfaces``: a server whose surface is cached is not loaded at all (its
+    report holds only the surface; for ``diff`` and ``surface``, not for verifying).
     """
     manifest = read_manifest(output_dir / MANIFEST_NAME)
     if manifest is None:
@@ -122,6 +129,9 @@ def verify(
         with contextlib.suppress(OSError):
             cache_path(cache_dir).mkdir(parents=True, exist_ok=True)
             guarded.append(cache_path(cache_dir))  # no load may plant a verdict there
+    with contextlib.suppress(OSError):
+        surfaces_path(cache_dir).mkdir(parents=True, exist_ok=True)
+        guarded.append(surfaces_path(cache_dir))
     options = _Options(
         output_dir=output_dir,
         http=http,
@@ -132,6 +142,8 @@ def verify(
         protect=tuple(guarded),
         show_steps=workers == 1 or not sys.stderr.isatty(),
         source_cache=cache,
+        surfaces=SurfaceCache(cache_dir),
+        reuse_surfaces=reuse_surfaces,
     )
     specs, settings = sources or {}, limits or {}
     jobs_list = [
@@ -174,6 +186,8 @@ class _Options:
     protect: tuple[Path, ...] = ()
     show_steps: bool = True
     source_cache: SourceCache | None = None
+    surfaces: SurfaceCache | None = None
+    reuse_surfaces: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +251,10 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
     try:
         server_dir, entry_rel, requirements = _paths(name, job.entry, options.output_dir)
         base = _interpreter(job, options)
+        key = _surface_key(job, options, base)
+        known = options.surfaces.get(key) if options.surfaces and key else None
+        if known is not None and options.reuse_surfaces:
+            return ServerReport(name=name, ok=True, surface=known, surface_cached=True)
         with _step(options, name, "installing requirements.txt into a venv"):
             venv = _venv(requirements, options, base)
     except BuildError as exc:
@@ -267,6 +285,8 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
         with _step(options, name, action):
             bundle, source = _side_by_side(lambda: run_probe(ctx, bundle_box, args), from_source)
         report = _report(job, venv, bundle, source)
+        if report.surface is not None and options.surfaces and key:
+            options.surfaces.put(key, report.surface)
         if options.http and bundle.verdict.get("ok"):
             http_box = Box.create(scratch, "http")
             http_entry, _ = _stage(http_box.root, options.output_dir, server_dir, entry_rel)
@@ -318,6 +338,7 @@ def _report(job: _Job, venv: Venv, bundle: Load, source: Load | None) -> ServerR
         tools=found,
         resources=tuple(loaded.get("resources", ())),
         prompts=tuple(loaded.get("prompts", ())),
+        surface=normalize(loaded.get("surface")),
     )
     errors = []
     missing = [tool for tool in job.expect if tool not in found]
@@ -326,6 +347,15 @@ def _report(job: _Job, venv: Venv, bundle: Load, source: Load | None) -> ServerR
     if compared is not None and compared.error:
         errors.append(compared.error)
     return ServerReport(ok=not errors, error="; ".join(errors) or None, **common)
+
+
+def _surface_key(job: _Job, options: _Options, base: Path) -> str | None:
+    """The surface cache's key: the bundle's hash, the interpreter, the settings."""
+    bundle = bundle_hash(options.output_dir, job.entry)
+    if bundle is None:
+        return None
+    version = python_info(base)[0]
+    return SurfaceCache.key(bundle, python=version, external=options.python, env=job.env)
 
 
 def _unique(items: Sequence[str]) -> tuple[str, ...]:
