@@ -319,6 +319,7 @@ def test_verify_keeps_each_surface_by_bundle_hash(
     (cached,) = report.servers
     assert cached.surface_cached and cached.surface == surfaces["before"]
     assert cached.import_seconds is None, "nothing was loaded"
+    assert report.to_json()["servers"][0]["surface"] == surfaces["before"]  # verify --json
     server = out / "server-before" / "src" / "server.py"
     server.write_text(BASE + "\n# edited\n")
     assert bundle_hash(out, entry) != bundle

@@ -17,6 +17,7 @@ from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError, CheckFailed, UsageError
 from mcpbundle.base.redact import mask_urls
 from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
+from mcpbundle.cli.compare_commands import diff, surface
 from mcpbundle.cli.options import (
     State,
     emit_document,
@@ -370,6 +371,10 @@ def check(
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
     help="Servers verified at once (default: the number of CPUs).",
 )  # fmt: skip
+@click.option(
+    "--drift", is_flag=False, flag_value="", default=None, metavar="[BRANCH]",
+    help="Rebuild the deploy branch's Source-Commit and report every path that differs.",
+)  # fmt: skip
 @json_option
 @click.pass_obj
 def verify(
@@ -379,9 +384,13 @@ def verify(
     env_file: Path | None,
     output: Path | None,
     jobs: int | None,
+    drift: str | None,
     as_json: bool,
 ) -> None:
     """Install each built server in a fresh venv and load it as the host does."""
+    if drift is not None:
+        _drift(state, drift or None, servers, as_json)
+        return
     from mcpbundle.verify.from_config import run_verify
     from mcpbundle.verify.report import format_server, format_summary
     from mcpbundle.verify.verifier import format_report
@@ -402,7 +411,26 @@ def verify(
         raise CheckFailed("verify failed", hint="see the report above")
 
 
+def _drift(state: State, branch: str | None, servers: tuple[str, ...], as_json: bool) -> None:
+    """``verify --drift``: the deploy branch against a rebuild of its source commit."""
+    import json
+
+    from mcpbundle.compare.drift import first_problem, format_drift, run_drift
+
+    report = run_drift(state.config(), branch, servers)
+    text = json.dumps(report.to_json(), indent=2) if as_json else format_drift(report)
+    click.echo(mask_urls(text))
+    if not report.ok:
+        raise CheckFailed(
+            f"the deploy differs from a rebuild of its source commit: {first_problem(report)}",
+            where="verify --drift",
+            hint="see every path above; rebuild the branch with `mcpbundle build --branch`",
+        )
+
+
 cli.add_command(init)
 cli.add_command(affected)
+cli.add_command(diff)
+cli.add_command(surface)
 cli.add_command(ci)
 cli.add_command(cache)

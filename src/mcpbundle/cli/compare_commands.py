@@ -1,0 +1,75 @@
+"""``mcpbundle diff`` and ``mcpbundle surface``: the MCP surface as a deploy artifact.
+
+Registered on the main group by :mod:`mcpbundle.cli.app`; the work is done in
+:mod:`mcpbundle.compare`. ``verify --drift`` is an option of ``verify`` (in ``app``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from mcpbundle.base.errors import CheckFailed
+from mcpbundle.base.redact import mask_urls
+from mcpbundle.cli.options import State, json_option, servers_argument, verbosity_options
+
+LEVELS = ("breaking", "compatible", "info")
+
+
+@click.command()
+@verbosity_options
+@servers_argument
+@click.option(
+    "--against", metavar="REF", default=None,
+    help="The bundle to compare with (default: the deploy branch tip; split branches too).",
+)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]),
+    default="text", show_default=True, help="Output format.",
+)  # fmt: skip
+@click.option(
+    "--fail-on", type=click.Choice(LEVELS), default=None, metavar="LEVEL",
+    help="Exit 1 when a change at this level or above exists: breaking|compatible|info "
+    "(default: never).",
+)  # fmt: skip
+@click.pass_obj
+def diff(
+    state: State, servers: tuple[str, ...], against: str | None, fmt: str, fail_on: str | None
+) -> None:
+    """Compare the MCP surface of what build would ship with the bundle at REF."""
+    from mcpbundle.compare.diff import run_diff
+    from mcpbundle.compare.diff_report import format_diff
+
+    config = state.config()
+    report = run_diff(config, servers, against)
+    click.echo(mask_urls(format_diff(report, fmt)))
+    if fail_on is not None:
+        failing = report.at_or_above(fail_on)
+        if failing:
+            first, count = failing[0], len(failing)
+            more = f" (and {count - 1} more)" if count > 1 else ""
+            raise CheckFailed(
+                f"{first[0]}: {first[1].describe()} ({first[1].level}){more}",
+                where=f"diff --fail-on {fail_on}",
+                hint="see every change above",
+            )
+
+
+@click.command()
+@verbosity_options
+@click.argument("server")
+@json_option
+@click.pass_obj
+def surface(state: State, server: str, as_json: bool) -> None:
+    """Print the MCP surface of SERVER as built: tools, resources, templates, prompts."""
+    from mcpbundle.compare.surface_text import format_surface
+    from mcpbundle.compare.surfaces import built_surface
+
+    config = state.config()
+    found = built_surface(config, server)
+    if as_json:
+        text = json.dumps({"server": server, "surface": found}, indent=2, sort_keys=True)
+    else:
+        text = format_surface(server, found)
+    click.echo(mask_urls(text))

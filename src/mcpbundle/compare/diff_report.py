@@ -1,0 +1,98 @@
+"""``mcpbundle diff`` output: ``text``, ``json``, ``markdown`` (a table ready for a PR
+comment or ``$GITHUB_STEP_SUMMARY``) and ``github`` (workflow annotations: breaking is
+an error, compatible a warning, info a notice). Deterministic: servers by name,
+changes most severe first."""
+
+from __future__ import annotations
+
+import json
+
+from mcpbundle.compare.diff import DiffReport, ServerDiff
+from mcpbundle.compare.surface_diff import LEVELS, Change
+
+FORMATS = ("text", "json", "markdown", "github")
+_ANNOTATION = {"breaking": "error", "compatible": "warning", "info": "notice"}
+
+
+def format_diff(report: DiffReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2, sort_keys=True)
+    if fmt == "markdown":
+        return _markdown(report)
+    if fmt == "github":
+        return _github(report)
+    return _text(report)
+
+
+def _summary(report: DiffReport) -> str:
+    counts = report.counts()
+    return ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
+
+
+def _status(server: ServerDiff) -> str:
+    if server.status == "new":
+        return "new server"
+    if server.status == "removed":
+        return "server removed"
+    count = len(server.changes)
+    return f"{count} change{'s' if count != 1 else ''}" if count else "no change"
+
+
+def _text(report: DiffReport) -> str:
+    lines = []
+    if not report.against.found:
+        lines.append(f"no {report.against.label} branch yet: every server is new")
+    for server in report.servers:
+        lines.append(f"{server.name}: {_status(server)}")
+        if server.status in ("changed",):
+            lines += [f"  {c.level:<10}  {c.describe()}" for c in server.changes]
+    lines.append(f"against {report.against.label}: {_summary(report)}")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _what(change: Change) -> str:
+    if change.kind == "server":
+        return "server"
+    return f"{change.kind} `{_cell(change.name).replace('`', '')}`"
+
+
+def _markdown(report: DiffReport) -> str:
+    lines = [f"### MCP surface changes against `{report.against.label}`", ""]
+    if not report.against.found:
+        lines += [f"No `{report.against.label}` branch yet: every server is new.", ""]
+    rows = [(s, c) for s in report.servers for c in s.changes]
+    if rows:
+        lines += [f"{_summary(report)}.", ""]
+        lines += ["| server | level | what | change |", "| --- | --- | --- | --- |"]
+        for server, change in rows:
+            level = f"**{change.level}**" if change.level == "breaking" else change.level
+            lines.append(
+                f"| {_cell(server.name)} | {level} | {_what(change)} | {_cell(change.what)} |"
+            )
+        lines.append("")
+    unchanged = [s.name for s in report.servers if not s.changes]
+    if unchanged:
+        lines.append(f"No change to the MCP surface of {', '.join(unchanged)}.")
+    elif not rows:
+        lines.append("No server compared.")
+    return "\n".join(lines).rstrip("\n")
+
+
+def _escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def _github(report: DiffReport) -> str:
+    lines = []
+    for server in report.servers:
+        for change in server.changes:
+            title = _escape(f"MCP surface: {server.name} ({change.level})", prop=True)
+            lines.append(f"::{_ANNOTATION[change.level]} title={title}::"
+                         + _escape(f"{server.name}: {change.describe()}"))  # fmt: skip
+    lines.append(f"against {report.against.label}: {_summary(report)}")
+    return "\n".join(lines)
