@@ -237,3 +237,17 @@ def test_drift_after_a_change_of_pins_names_the_requirements_file(example: Path)
     }  # fmt: skip
     assert branch["built"] != branch["tip"], "the source was read from the mcpbundle commit"
     assert rel in done.stderr
+
+
+def test_surface_prints_what_the_built_server_exposes(example: Path) -> None:
+    document = json.loads(_ok(example, "surface", "ops", "--json"))
+    assert document["server"] == "ops"
+    tools = {t["name"]: t for t in document["surface"]["tools"]}
+    assert sorted(tools) == [
+        "duration_seconds", "error_budget", "health_check", "service_name", "uptime_percentage",
+    ]  # fmt: skip
+    assert tools["service_name"]["input_schema"]["required"] == ["display_name"]
+    text = _ok(example, "surface", "ops")
+    assert text.startswith("ops: 5 tools, ")
+    assert "  service_name(display_name: string) -> object" in text
+    assert mcpbundle(example, "surface", "nope").returncode == 2
