@@ -53,6 +53,7 @@ def test_generated_workflows_validate_for_several_configs(top: Path, tmp_path: P
         + "[bundle.deploy]\npush-to = 'git@github.com:acme/{server}-deploy.git:main'\n"
         + "[ci]\ndefault-branch = 'trunk'\nworking-directory = 'mcp'\npython = '3.11'\n"
         + "install = 'mcpbundle @ git+https://github.com/acme/mcpbundle@v0.1.0'\n"
+        + "fail-on = 'breaking'\n"
     )
     variants["push-to, [ci] keys"] = _workflow(mcp)
     files = []
@@ -75,7 +76,9 @@ def test_generated_workflows_validate_for_several_configs(top: Path, tmp_path: P
     configured = variants["push-to, [ci] keys"]
     assert "branches: [trunk]" in configured and 'python-version: "3.11"' in configured
     assert "pip install 'mcpbundle @ git+https://github.com/acme/mcpbundle@v0.1.0'" in configured
-    assert configured.count("'mcp/mcpbundle.toml'") == 3  # the cache key of each job
+    assert configured.count("'mcp/mcpbundle.toml'") == 4  # the cache key of each job
+    assert "--format markdown --fail-on breaking" in configured
+    assert "--fail-on" not in variants["uv"]
 
 
 def test_a_schema_violation_is_caught(tmp_path: Path) -> None:
@@ -149,7 +152,8 @@ def test_write_goes_to_the_repository_root_shows_diffs_and_keeps_hand_edits(top:
 def test_bad_ci_keys_are_one_line(top: Path) -> None:
     mcp = top / "mcp"
     for bad in ("python = 3.12", "python = '3'", "install = \"x'y\"", "workdir = 'x'",
-                "working-directory = '../out'", "default-branch = 'a b'"):  # fmt: skip
+                "working-directory = '../out'", "default-branch = 'a b'",
+                "fail-on = 'never'", "fail-on = true"):  # fmt: skip
         (mcp / "mcpbundle.toml").write_text(
             re.sub(r"\n\[ci\].*", "", (mcp / "mcpbundle.toml").read_text(), flags=re.S)
             + f"\n[ci]\n{bad}\n"

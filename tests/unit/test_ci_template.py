@@ -59,11 +59,37 @@ def test_pull_requests_check_then_verify_each_affected_server_then_summarise() -
     assert verify["needs"] == "check" and verify["strategy"]["fail-fast"] is False
     assert verify["strategy"]["matrix"] == "${{ fromJSON(needs.check.outputs.matrix) }}"
     assert _runs(verify)[-1] == 'mcpbundle verify "$SERVER"'
-    assert jobs["summary"]["needs"] == ["check", "verify"]
-    assert "mcpbundle diff" in github_workflow()  # the place kept for issue 18's step
-    for name in ("check", "verify"):
+    assert jobs["summary"]["needs"] == ["check", "verify", "diff"]
+    for name in ("check", "verify", "diff"):
         checkout = jobs[name]["steps"][0]
         assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+
+
+def test_pull_requests_show_the_surface_diff_in_the_job_summary() -> None:
+    jobs = _load()["jobs"]
+    diff = jobs["diff"]
+    assert diff["needs"] == "check"
+    assert diff["if"] == (
+        "github.event_name == 'pull_request' && needs.check.outputs.servers != '[]'"
+    )
+    (step,) = [s for s in diff["steps"] if "mcpbundle diff" in s.get("run", "")]
+    assert step["env"] == {"SERVERS": "${{ needs.check.outputs.servers }}"}
+    assert 'mcpbundle diff "${servers[@]}" --format markdown >' in step["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in step["run"]
+    assert step["continue-on-error"] is True, "without [ci] fail-on it is shown, not a gate"
+    summary = _runs(jobs["summary"])[0]
+    assert 'test "$DIFF" = success || test "$DIFF" = skipped' in summary
+    assert "--fail-on" not in github_workflow()
+
+
+def test_ci_fail_on_makes_the_diff_a_gate() -> None:
+    jobs = _load(WorkflowSettings(fail_on="breaking"))["jobs"]
+    (step,) = [s for s in jobs["diff"]["steps"] if "mcpbundle diff" in s.get("run", "")]
+    assert '--format markdown --fail-on breaking > "$RUNNER_TEMP/diff.md"' in step["run"]
+    assert "continue-on-error" not in step
+    assert 'exit "$status"' in step["run"]  # after the table reached the summary
+    assert "needs.diff.result" in jobs["summary"]["steps"][0]["env"]["DIFF"]
+    assert jobs["deploy"]["needs"] == ["check", "verify"]  # pushes are not gated on a diff
 
 
 def test_pushes_verify_then_deploy_in_one_group_never_cancelled() -> None:
@@ -102,7 +128,7 @@ def test_uv_is_set_up_only_for_the_uv_resolver() -> None:
 
 def test_working_directory_and_python_come_from_the_settings() -> None:
     data = _load(WorkflowSettings(working_directory="example-monorepo", python="3.10"))
-    for name in ("check", "verify", "deploy"):
+    for name in ("check", "verify", "diff", "deploy"):
         assert data["jobs"][name]["defaults"] == {"run": {"working-directory": "example-monorepo"}}
         setup = data["jobs"][name]["steps"][1]
         assert setup["with"] == {"python-version": "3.10"}  # a string, not the float 3.1
@@ -120,6 +146,7 @@ def test_working_directory_and_python_come_from_the_settings() -> None:
         WorkflowSettings(install="not a requirement !"),
         WorkflowSettings(working_directory="../elsewhere"),
         WorkflowSettings(working_directory="a dir"),
+        WorkflowSettings(fail_on="everything"),
     ],
 )
 def test_rejects_unsafe_values(settings: WorkflowSettings) -> None:

@@ -1,7 +1,9 @@
 """The GitHub Actions workflow ``mcpbundle ci github`` writes to ``.github/workflows/``.
 
 * Pull requests: ``check --format github``, then ``affected --since <base> --json``
-  feeding a matrix that verifies each affected server on a runner of its own, then a
+  feeding a matrix that verifies each affected server on a runner of its own, a job
+  that appends ``diff --format markdown`` of the affected servers (their MCP surface
+  against the deploy branch) to the job summary (a gate with ``[ci] fail-on``), then a
   summary job. Permissions: ``contents: read``.
 * Pushes to the default branch: the same verification, then the deploy job
   (``build --branch ... --push``) with ``contents: write`` in one concurrency group
@@ -34,7 +36,13 @@ from dataclasses import dataclass
 
 from mcpbundle import __version__
 from mcpbundle.base.errors import UsageError
-from mcpbundle.config.ci_settings import PYTHON, branch_problem, directory_problem, install_problem
+from mcpbundle.config.ci_settings import (
+    PYTHON,
+    branch_problem,
+    directory_problem,
+    fail_on_problem,
+    install_problem,
+)
 
 WORKFLOW_PATH = ".github/workflows/mcpbundle-deploy.yml"
 
@@ -54,6 +62,7 @@ class WorkflowSettings:
     resolver: str = "pip-tools"
     working_directory: str = "."  # where mcpbundle.toml is, relative to the repository
     split: bool = False  # build --split: one branch per server (push-to keys imply it)
+    fail_on: str | None = None  # [ci] fail-on: `diff --fail-on` in pull requests (None: no gate)
 
 
 def _check(settings: WorkflowSettings) -> None:
@@ -63,6 +72,7 @@ def _check(settings: WorkflowSettings) -> None:
         ("[ci] default-branch", branch_problem(settings.default_branch)),
         ("--install", install_problem(settings.install)),
         ("[ci] working-directory", directory_problem(settings.working_directory)),
+        ("[ci] fail-on", fail_on_problem(settings.fail_on) if settings.fail_on else None),
     ]
     for where, problem in problems:
         if problem:
@@ -138,9 +148,40 @@ _AFFECTED = """\
           print("servers=" + json.dumps(names))
           print("matrix=" + json.dumps({"include": include}))
           PY
-      # mcpbundle diff (issue 18) goes here: show what this change does to each
-      # affected bundle, e.g. `mcpbundle diff --since "$BASE"` (not written yet).
 """
+
+
+def _diff_job(s: WorkflowSettings, defaults: list[str]) -> list[str]:
+    """Pull requests: the affected servers' MCP surface against the deploy branch, as a
+    markdown table in the job summary; ``[ci] fail-on`` makes it a gate."""
+    gate = f" --fail-on {s.fail_on}" if s.fail_on else ""
+    lines = [
+        "  diff:",
+        "    name: MCP surface changes",
+        "    needs: check",
+        "    if: github.event_name == 'pull_request' && needs.check.outputs.servers != '[]'",
+        "    runs-on: ubuntu-latest",
+        *defaults,
+        "    steps:",
+        *_setup(s, credentials=False),
+        f"      - name: Compare each affected server's surface with {s.branch} (job summary)",
+    ]
+    if not s.fail_on:
+        lines.append("        continue-on-error: true  # shown, not a gate: set [ci] fail-on")
+    lines += [
+        "        env:",
+        "          SERVERS: ${{ needs.check.outputs.servers }}",
+        "        run: |",
+        "          mapfile -t servers < <(python -c 'import json, os; "
+        'print("\\n".join(json.loads(os.environ["SERVERS"])))\')',
+        "          status=0",
+        f'          mcpbundle diff "${{servers[@]}}" --format markdown{gate} '
+        '> "$RUNNER_TEMP/diff.md" || status=$?',
+        '          cat "$RUNNER_TEMP/diff.md" >> "$GITHUB_STEP_SUMMARY"',
+        '          exit "$status"',
+        "",
+    ]
+    return lines
 
 
 def github_workflow(settings: WorkflowSettings | None = None) -> str:
@@ -202,9 +243,10 @@ def github_workflow(settings: WorkflowSettings | None = None) -> str:
         "          SERVER: ${{ matrix.server }}",
         '        run: mcpbundle verify "$SERVER"',
         "",
+        *_diff_job(s, defaults),
         "  summary:",
         "    name: mcpbundle",
-        "    needs: [check, verify]",
+        "    needs: [check, verify, diff]",
         "    if: ${{ !cancelled() }}",
         "    runs-on: ubuntu-latest",
         "    steps:",
@@ -212,6 +254,7 @@ def github_workflow(settings: WorkflowSettings | None = None) -> str:
         "        env:",
         "          CHECK: ${{ needs.check.result }}",
         "          VERIFY: ${{ needs.verify.result }}",
+        "          DIFF: ${{ needs.diff.result }}",
         "          SERVERS: ${{ needs.check.outputs.servers }}",
         "        run: |",
         "          {",
@@ -219,9 +262,11 @@ def github_workflow(settings: WorkflowSettings | None = None) -> str:
         '            echo "- check: $CHECK"',
         '            echo "- affected servers: ${SERVERS:-none}"',
         '            echo "- verify: $VERIFY"',
+        '            echo "- MCP surface diff: $DIFF"',
         '          } >> "$GITHUB_STEP_SUMMARY"',
         '          test "$CHECK" = success',
         '          test "$VERIFY" = success || test "$VERIFY" = skipped',
+        '          test "$DIFF" = success || test "$DIFF" = skipped',
         "",
         "  deploy:",
         f"    name: push the bundles to {s.branch}",

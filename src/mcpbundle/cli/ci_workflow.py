@@ -34,6 +34,7 @@ def settings_for(
     values = {
         "python": python or ci.python or config.bundle.python,
         "install": install or ci.install,
+        "fail_on": ci.fail_on,
     }
     return WorkflowSettings(
         branch=config.bundle.branch,

@@ -13,7 +13,8 @@ from typing import Any
 from mcpbundle.config.paths import branch_name_problem
 from mcpbundle.config.schema import Reader, join
 
-CI_KEYS = ("install", "python", "working-directory", "default-branch")
+CI_KEYS = ("install", "python", "working-directory", "default-branch", "fail-on")
+FAIL_ON = ("breaking", "compatible", "info")  # `mcpbundle diff --fail-on` in pull requests
 PYTHON = re.compile(r"^3\.\d{1,2}$")
 _DIRECTORY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -26,6 +27,7 @@ class CiSettings:
     python: str | None = None  # None: [bundle] python, else 3.12
     working_directory: str | None = None  # None: the config's directory in the repository
     default_branch: str = "main"  # pushes to it deploy; pull requests against it verify
+    fail_on: str | None = None  # pull requests fail on surface changes this severe (None: never)
 
 
 def install_problem(text: str) -> str | None:
@@ -52,6 +54,10 @@ def directory_problem(text: str) -> str | None:
     return None
 
 
+def fail_on_problem(text: str) -> str | None:
+    return None if text in FAIL_ON else f"must be one of {', '.join(FAIL_ON)}"
+
+
 def branch_problem(text: str) -> str | None:
     problem = branch_name_problem(text)
     if problem is None and not _BRANCH.match(text):
@@ -69,6 +75,7 @@ def read_ci(reader: Reader, table: dict[str, Any]) -> CiSettings:
         "python": (lambda v: None if PYTHON.match(v) else "must look like '3.12'", None),
         "working_directory": (directory_problem, "e.g. working-directory = 'services/mcp'"),
         "default_branch": (branch_problem, "e.g. default-branch = 'main'"),
+        "fail_on": (fail_on_problem, "e.g. fail-on = 'breaking'"),
     }
     for attr, (check, hint) in checks.items():
         if attr in values:
