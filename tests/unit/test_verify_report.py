@@ -67,6 +67,7 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "python",
         "warnings",
         "sandbox",
+        "surface",
     }
     assert all(set(server) == keys for server in document["servers"])
     good, bad = document["servers"]

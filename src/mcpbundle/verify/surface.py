@@ -21,6 +21,7 @@ is read, not loaded again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -208,6 +209,17 @@ def _walk(folder: Path) -> list[str]:
     return found
 
 
+def surface_key(
+    output_dir: Path, entry: Mapping[str, Any], python: str, external: Path | None,
+    env: Mapping[str, str],
+) -> str | None:  # fmt: skip
+    """The cache key of a built server's surface (None: its bundle cannot be hashed)."""
+    bundle = bundle_hash(output_dir, entry)
+    return None if bundle is None else SurfaceCache.key(
+        bundle, python=python, external=external, env=env
+    )  # fmt: skip
+
+
 def cache_path(cache_dir: Path) -> Path:
     return cache_dir / "venvs" / ".surfaces"
 
@@ -228,6 +240,11 @@ class SurfaceCache:
         for part in (__version__, probe, bundle, python, str(external), settings):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return digest.hexdigest()
+
+    def prepare(self) -> None:
+        """Make the directory (a load is kept from writing a directory that exists)."""
+        with contextlib.suppress(OSError):
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:

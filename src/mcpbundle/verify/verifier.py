@@ -52,7 +52,7 @@ from mcpbundle.verify.probe_runner import (
 from mcpbundle.verify.report import ServerReport, VerifyReport, format_report, with_hint
 from mcpbundle.verify.sandbox import Box, remove_tree
 from mcpbundle.verify.source_cache import SourceCache, cache_path, load_cached
-from mcpbundle.verify.surface import SurfaceCache, bundle_hash, normalize
+from mcpbundle.verify.surface import SurfaceCache, normalize, surface_key
 from mcpbundle.verify.surface import cache_path as surfaces_path
 from mcpbundle.verify.venvs import (
     Venv,
@@ -129,9 +129,7 @@ def verify(
         with contextlib.suppress(OSError):
             cache_path(cache_dir).mkdir(parents=True, exist_ok=True)
             guarded.append(cache_path(cache_dir))  # no load may plant a verdict there
-    with contextlib.suppress(OSError):
-        surfaces_path(cache_dir).mkdir(parents=True, exist_ok=True)
-        guarded.append(surfaces_path(cache_dir))
+    guarded.append(surfaces_path(cache_dir))  # made before the first load (see prepare)
     options = _Options(
         output_dir=output_dir,
         http=http,
@@ -251,7 +249,9 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
     try:
         server_dir, entry_rel, requirements = _paths(name, job.entry, options.output_dir)
         base = _interpreter(job, options)
-        key = _surface_key(job, options, base)
+        key = surface_key(
+            options.output_dir, job.entry, python_info(base)[0], options.python, job.env
+        )
         known = options.surfaces.get(key) if options.surfaces and key else None
         if known is not None and options.reuse_surfaces:
             return ServerReport(name=name, ok=True, surface=known, surface_cached=True)
@@ -259,6 +259,8 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
             venv = _venv(requirements, options, base)
     except BuildError as exc:
         return ServerReport(name=name, ok=False, error=str(exc))
+    if options.surfaces is not None:
+        options.surfaces.prepare()  # it exists, so no load can plant a surface in it
     ctx = LoadContext(
         python=venv.python,
         env=probe_environment(job.env),
@@ -347,15 +349,6 @@ def _report(job: _Job, venv: Venv, bundle: Load, source: Load | None) -> ServerR
     if compared is not None and compared.error:
         errors.append(compared.error)
     return ServerReport(ok=not errors, error="; ".join(errors) or None, **common)
-
-
-def _surface_key(job: _Job, options: _Options, base: Path) -> str | None:
-    """The surface cache's key: the bundle's hash, the interpreter, the settings."""
-    bundle = bundle_hash(options.output_dir, job.entry)
-    if bundle is None:
-        return None
-    version = python_info(base)[0]
-    return SurfaceCache.key(bundle, python=version, external=options.python, env=job.env)
 
 
 def _unique(items: Sequence[str]) -> tuple[str, ...]:
