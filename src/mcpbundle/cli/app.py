@@ -17,7 +17,7 @@ from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError, CheckFailed, UsageError
 from mcpbundle.base.redact import mask_urls
 from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
-from mcpbundle.cli.compare_commands import diff, surface
+from mcpbundle.cli.compare_commands import diff, surface, verify_drift
 from mcpbundle.cli.options import (
     State,
     emit_document,
@@ -389,7 +389,7 @@ def verify(
 ) -> None:
     """Install each built server in a fresh venv and load it as the host does."""
     if drift is not None:
-        _drift(state, drift or None, servers, as_json)
+        verify_drift(state, drift or None, servers, as_json)
         return
     from mcpbundle.verify.from_config import run_verify
     from mcpbundle.verify.report import format_server, format_summary
@@ -409,23 +409,6 @@ def verify(
     click.echo(mask_urls(format_report(report, as_json) if as_json else format_summary(report)))
     if not report.ok:
         raise CheckFailed("verify failed", hint="see the report above")
-
-
-def _drift(state: State, branch: str | None, servers: tuple[str, ...], as_json: bool) -> None:
-    """``verify --drift``: the deploy branch against a rebuild of its source commit."""
-    import json
-
-    from mcpbundle.compare.drift import first_problem, format_drift, run_drift
-
-    report = run_drift(state.config(), branch, servers)
-    text = json.dumps(report.to_json(), indent=2) if as_json else format_drift(report)
-    click.echo(mask_urls(text))
-    if not report.ok:
-        raise CheckFailed(
-            f"the deploy differs from a rebuild of its source commit: {first_problem(report)}",
-            where="verify --drift",
-            hint="see every path above; rebuild the branch with `mcpbundle build --branch`",
-        )
 
 
 cli.add_command(init)

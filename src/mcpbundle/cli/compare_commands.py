@@ -1,7 +1,8 @@
 """``mcpbundle diff`` and ``mcpbundle surface``: the MCP surface as a deploy artifact.
 
 Registered on the main group by :mod:`mcpbundle.cli.app`; the work is done in
-:mod:`mcpbundle.compare`. ``verify --drift`` is an option of ``verify`` (in ``app``).
+:mod:`mcpbundle.compare`. ``verify --drift`` is an option of ``verify`` (in ``app``); its work is
+:func:`verify_drift`.
 """
 
 from __future__ import annotations
@@ -73,3 +74,18 @@ def surface(state: State, server: str, as_json: bool) -> None:
     else:
         text = format_surface(server, found)
     click.echo(mask_urls(text))
+
+
+def verify_drift(state: State, branch: str | None, servers: tuple[str, ...], as_json: bool) -> None:
+    """``verify --drift``: the deploy branch against a rebuild of its source commit."""
+    from mcpbundle.compare.drift import first_problem, format_drift, run_drift
+
+    report = run_drift(state.config(), branch, servers)
+    text = json.dumps(report.to_json(), indent=2) if as_json else format_drift(report)
+    click.echo(mask_urls(text))
+    if not report.ok:
+        raise CheckFailed(
+            f"the deploy differs from a rebuild of its source commit: {first_problem(report)}",
+            where="verify --drift",
+            hint="see every path above; rebuild the branch with `mcpbundle build --branch`",
+        )
