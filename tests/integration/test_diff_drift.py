@@ -251,3 +251,22 @@ def test_surface_prints_what_the_built_server_exposes(example: Path) -> None:
     assert text.startswith("ops: 5 tools, ")
     assert "  service_name(display_name: string) -> object" in text
     assert mcpbundle(example, "surface", "nope").returncode == 2
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_the_real_thing_loads_both_sides_in_venvs_from_their_pins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test interpreter: both sides of ops load in a venv installed from PyPI (one venv,
+    shared by requirements hash, since the change keeps the pins)."""
+    monkeypatch.delenv("MCPBUNDLE_TEST_VERIFY_PYTHON")
+    repo = copy_example(tmp_path / "example")
+    (repo / ".gitignore").write_text("dist/\n")
+    init_repo(repo)
+    commit_all(repo, "the example")
+    _ok(repo, "build", "--branch", "deploy")
+    _rename_parameter(repo)
+    failed = mcpbundle(repo, "diff", "ops", "--fail-on", "breaking")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "tool 'service_name': parameter 'display_name' renamed to 'label'" in failed.stdout

@@ -353,6 +353,8 @@ def test_real_venv_from_pypi_with_http(make_out: MakeOut, tmp_path: Path) -> Non
     assert server.http is not None
     assert server.http.ok
     assert server.http.call_ok
+    assert server.surface is not None  # the surface of a venv installed from PyPI
+    assert "ping" in [t["name"] for t in server.surface["tools"]]
     again = run_verify(out, tmp_path, python=None, installer=None)
     assert again.ok
     assert again.servers[0].install_seconds == 0.0
