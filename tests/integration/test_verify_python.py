@@ -115,7 +115,8 @@ def test_a_missing_target_python_fails_with_what_to_install(tmp_path: Path) -> N
     assert running.error is not None
     assert "SyntaxError" in running.error or "fastmcp is not importable" in running.error
     venvs_dir = tmp_path / "cache" / "venvs"
-    built = [p / "pyvenv.cfg" for p in venvs_dir.iterdir()] if venvs_dir.is_dir() else []
+    kept = venvs_dir.iterdir() if venvs_dir.is_dir() else ()
+    built = [p / "pyvenv.cfg" for p in kept if not p.name.startswith(".")]  # not .surfaces
     assert len(built) == 1, "one venv: the running Python's, for the server that asked for it"
     assert RUNNING in built[0].read_text()
 
