@@ -253,3 +253,18 @@ def test_cache_clear_removes_only_what_mcpbundle_wrote(fake: FakeResolver, tmp_p
         assert (cache / rel).read_bytes() == data, rel
     assert not any(path.exists() for path in ours)
     assert not list((cache / "resolve").glob("*/*.json"))
+
+
+def test_cache_clear_venvs_removes_verifys_side_caches(fake: FakeResolver, tmp_path: Path) -> None:
+    """verify keeps source loads and surfaces beside the venvs; they go with them, uncounted."""
+    venvs = tmp_path / "cache" / "venvs"
+    (venvs / ("e" * 64)).mkdir(parents=True)
+    for side in (".source-loads", ".surfaces"):
+        (venvs / side).mkdir()
+        (venvs / side / f"{'f' * 64}.json").write_text("{}")
+    (venvs / ".hidden-notes").write_text("theirs")
+    assert cache_info()["kinds"]["venvs"]["entries"] == 1
+    assert cache_clear(("venvs",)) == 1
+    assert not (venvs / ".source-loads").exists()
+    assert not (venvs / ".surfaces").exists()
+    assert (venvs / ".hidden-notes").read_text() == "theirs"

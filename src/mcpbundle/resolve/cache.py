@@ -231,7 +231,8 @@ def _tree_size(path: Path) -> int:
 _ENTRY_NAMES = {
     "resolve": re.compile(r"[0-9a-f]{2}"),  # <key[:2]>/ holding <key>.json (and .tmp files)
     "git": re.compile(r"[0-9a-f]{16}"),  # <sha256(url)[:16]>/
-    "venvs": re.compile(r"[0-9a-f]{64}|\.tmp-[0-9a-f]{12}-[A-Za-z0-9_]+"),
+    # venvs/<key>/, their .tmp builds, and verify's side caches (source loads, surfaces)
+    "venvs": re.compile(r"[0-9a-f]{64}|\.tmp-[0-9a-f]{12}-[A-Za-z0-9_]+|\.source-loads|\.surfaces"),
     "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
 }
 _RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")
@@ -257,7 +258,11 @@ def _entries(kind: str, path: Path) -> int:
             for entry in bucket.iterdir()
             if entry.name.endswith(".json") and _RESOLVE_FILES.fullmatch(entry.name)
         )
-    return len(_owned(kind, path))
+    return sum(1 for entry in _owned(kind, path) if entry.name not in _SIDE_CACHES)
+
+
+# Directories beside the venvs that verify keeps; cleared with them, not counted as entries.
+_SIDE_CACHES = frozenset({".source-loads", ".surfaces"})
 
 
 def cache_info() -> dict[str, Any]:
