@@ -117,12 +117,19 @@ def test_cli_waits_for_a_held_lock(tmp_path: Path, wheelhouse: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(2.0)
+        # Read stderr until the build says it waits (no fixed sleep: a loaded machine may
+        # take any time to get there); EOF first means it never waited.
+        assert proc.stderr is not None
+        seen: list[str] = []
+        while not any(f"waiting for another build of {out}" in line for line in seen):
+            line = proc.stderr.readline()
+            assert line, f"the build ended without waiting for the lock: {''.join(seen)}"
+            seen.append(line)
         assert proc.poll() is None, "the build did not wait for the lock"
         assert not out.exists()
-    _, stderr = proc.communicate(timeout=120)
+    _, rest = proc.communicate(timeout=300)
+    stderr = "".join(seen) + rest
     assert proc.returncode == 0, stderr
-    assert f"waiting for another build of {out}" in stderr
     assert (out / "mcpbundle-manifest.json").exists()
 
 
