@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
+from mcpbundle.plan.env_reads import import_aliases
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -171,18 +172,7 @@ class ModuleInfo:
         info.nodes = _scoped(tree)
         for pair in info.nodes:
             info.by_type.setdefault(type(pair[0]), []).append(pair)
-        for node, _ in info.of(ast.Import, ast.ImportFrom):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        info.aliases[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        info.aliases[top] = top
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                for alias in node.names:
-                    if alias.name != "*":
-                        info.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        info.aliases = import_aliases(tree)
         return info
 
     def qualname(self, expr: ast.expr) -> str | None:

@@ -12,16 +12,13 @@ MCB007 (info) reports a missing ``.env.example`` once, at the first read.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mcpbundle.check.context import CheckContext, ModuleInfo
 from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.registry import rule
-
-ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
-_ENV_LINE = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+from mcpbundle.plan.env_reads import documented_names, find_env_reads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,47 +30,27 @@ class EnvRead:
 
 
 def _env_reads(ctx: CheckContext) -> list[EnvRead]:
-    """Every read of an environment variable by name, in file and source order (cached)."""
+    """Every read of an environment variable by name, in file and source order (cached):
+    :func:`mcpbundle.plan.env_reads.find_env_reads`, the analysis the .mcpb writer uses."""
     cached = ctx.memo.get("env_reads")
     if not isinstance(cached, list):
-        cached = ctx.memo["env_reads"] = list(_find_env_reads(ctx))
+        infos = {info.bundle_path: info for info in ctx.modules() if info.tree is not None}
+        modules = [(path, info.tree) for path, info in infos.items() if info.tree is not None]
+        cached = ctx.memo["env_reads"] = [
+            EnvRead(info=infos[read.file], node=read.node, name=read.name, subscript=read.subscript)
+            for read in find_env_reads(modules)
+        ]
     return cached
-
-
-def _find_env_reads(ctx: CheckContext) -> Iterator[EnvRead]:
-    for info in ctx.modules():
-        for node, _ in info.of(ast.Subscript, ast.Call):
-            if (
-                isinstance(node, ast.Subscript)
-                and isinstance(node.ctx, ast.Load)
-                and info.qualname(node.value) == "os.environ"
-                and isinstance(node.slice, ast.Constant)
-                and isinstance(node.slice.value, str)
-            ):
-                yield EnvRead(info=info, node=node, name=node.slice.value, subscript=True)
-            elif (
-                isinstance(node, ast.Call)
-                and info.qualname(node.func) in ENV_GETTERS
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                yield EnvRead(info=info, node=node, name=node.args[0].value, subscript=False)
 
 
 def _env_examples(target: CheckTarget, ctx: CheckContext) -> set[str] | None:
     """Variables documented in the target's ``.env.example`` files (None: there is none)."""
-    documented: set[str] | None = None
-    for path in sorted(target.files):
-        if path.rsplit("/", 1)[-1] != ".env.example":
-            continue
-        documented = documented or set()
-        text = ctx.text(target.files[path]) or ""
-        for line in text.splitlines():
-            match = _ENV_LINE.match(line)
-            if match:
-                documented.add(match.group(1))
-    return documented
+    texts = [
+        ctx.text(target.files[path]) or ""
+        for path in sorted(target.files)
+        if path.rsplit("/", 1)[-1] == ".env.example"
+    ]
+    return documented_names(texts) if texts else None
 
 
 @rule("MCB006", "warning", "environment variable read without a default or undocumented")

@@ -1,0 +1,270 @@
+"""The environment variables a bundle's code reads, found statically (no import).
+
+One plain analysis that ``check`` (MCB006/MCB007) and the ``.mcpb`` writer (one
+``user_config`` entry per variable) both call, so they never disagree:
+
+- direct reads by name: ``os.environ["X"]`` (no default: ``KeyError`` when unset),
+  ``os.getenv("X"[, default])``, ``os.environ.get("X"[, default])``,
+  ``os.environ.setdefault("X", default)``, through any import alias
+  (``from os import environ``, ``import os as o``);
+- reads through a wrapper: a module-level function that passes one of its
+  parameters as the name to such a read (``def env_str(name, default): return
+  os.getenv(name, default)``), or to another wrapper, called anywhere in the bundle
+  with a string constant for that parameter (``env_str("OPS_ENVIRONMENT", "dev")``).
+  A call matches a wrapper by its qualified name: in the wrapper's own module, or
+  through an import of that module or of a package above it (a re-export).
+
+``.env.example`` files are read by :func:`env_example_values`: ``NAME=value`` and
+commented ``# NAME=value`` lines (values are returned for defaults; callers decide
+which to use).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+_ENV_LINE = re.compile(r"^\s*(#)?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+_MAX_ROUNDS = 8  # wrappers of wrappers of ...: deep enough for real code
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvRead:
+    file: str  # the module's path inside the bundle (as given to find_env_reads)
+    node: ast.AST  # the subscript or call that reads it (line and column for findings)
+    name: str
+    subscript: bool  # a direct os.environ["X"]
+    default: bool  # read with a default (a getter given one, or a wrapper whose read has one)
+    via: str | None = None  # the wrapper function called, when not a direct read
+
+
+@dataclass(frozen=True)
+class _Wrapper:
+    file: str
+    function: str
+    index: int  # positional index of the name parameter
+    param: str
+    default: bool
+
+
+def import_aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name -> what it stands for, from every import in the module."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    aliases[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                if alias.name != "*":
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def qualname(expr: ast.expr, aliases: Mapping[str, str]) -> str | None:
+    """``o.environ.get`` -> ``os.environ.get`` through the imports (a bare unknown name
+    resolves to itself)."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(aliases.get(expr.id, expr.id))
+    return ".".join(reversed(parts))
+
+
+def find_env_reads(modules: Sequence[tuple[str, ast.Module]]) -> list[EnvRead]:
+    """Every read of an environment variable by a constant name, in file and source order.
+
+    ``modules``: ``(bundle path, parsed module)`` pairs, the bundle's Python files."""
+    aliases = {path: import_aliases(tree) for path, tree in modules}
+    wrappers = _wrappers(modules, aliases)
+    reads: list[EnvRead] = []
+    for path, tree in sorted(modules, key=lambda m: m[0]):
+        found = list(_direct_reads(path, tree, aliases[path]))
+        found += _wrapper_reads(path, tree, aliases[path], wrappers)
+        found.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0)))
+        reads.extend(found)
+    return reads
+
+
+def _direct_reads(path: str, tree: ast.AST, aliases: Mapping[str, str]) -> Iterator[EnvRead]:
+    for node in ast.walk(tree):
+        name = _read_name(node, aliases)
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            subscript = isinstance(node, ast.Subscript)
+            yield EnvRead(
+                file=path,
+                node=node,
+                name=name.value,
+                subscript=subscript,
+                default=not subscript and _has_default(node),
+            )
+
+
+def _read_name(node: ast.AST, aliases: Mapping[str, str]) -> ast.expr | None:
+    """The expression naming the variable, when ``node`` reads the environment."""
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and qualname(node.value, aliases) == "os.environ"
+    ):
+        return node.slice
+    if isinstance(node, ast.Call) and node.args and qualname(node.func, aliases) in ENV_GETTERS:
+        return node.args[0]
+    return None
+
+
+def _has_default(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    return len(node.args) >= 2 or any(k.arg == "default" for k in node.keywords)
+
+
+def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def _params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+
+
+def _wrappers(
+    modules: Sequence[tuple[str, ast.Module]], aliases: Mapping[str, Mapping[str, str]]
+) -> list[_Wrapper]:
+    """Functions that read the variable their parameter names (to a fixed point)."""
+    found: dict[tuple[str, str], _Wrapper] = {}
+    for _ in range(_MAX_ROUNDS):
+        known = list(found.values())
+        before = len(found)
+        for path, tree in modules:
+            for func in _functions(tree):
+                if (path, func.name) in found:
+                    continue
+                params = _params(func) + [a.arg for a in func.args.kwonlyargs]
+                hit = _reads_param(path, func, params, aliases[path], known)
+                if hit is not None:
+                    param, default = hit
+                    positional = _params(func)
+                    index = positional.index(param) if param in positional else -1
+                    found[(path, func.name)] = _Wrapper(path, func.name, index, param, default)
+        if len(found) == before:
+            break
+    return sorted(found.values(), key=lambda w: (w.file, w.function))
+
+
+def _reads_param(
+    path: str,
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    params: Sequence[str],
+    aliases: Mapping[str, str],
+    wrappers: Sequence[_Wrapper],
+) -> tuple[str, bool] | None:
+    for node in ast.walk(func):
+        name = _read_name(node, aliases)
+        if isinstance(name, ast.Name) and name.id in params:
+            return name.id, not isinstance(node, ast.Subscript) and _has_default(node)
+        if isinstance(node, ast.Call):
+            wrapper = _called_wrapper(path, node, aliases, wrappers)
+            arg = _name_argument(node, wrapper) if wrapper is not None else None
+            if wrapper is not None and isinstance(arg, ast.Name) and arg.id in params:
+                return arg.id, wrapper.default
+    return None
+
+
+def _wrapper_reads(
+    path: str, tree: ast.AST, aliases: Mapping[str, str], wrappers: Sequence[_Wrapper]
+) -> Iterator[EnvRead]:
+    if not wrappers:
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        wrapper = _called_wrapper(path, node, aliases, wrappers)
+        arg = _name_argument(node, wrapper) if wrapper is not None else None
+        if wrapper is not None and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            yield EnvRead(
+                file=path,
+                node=node,
+                name=arg.value,
+                subscript=False,
+                default=wrapper.default,
+                via=wrapper.function,
+            )
+
+
+def _name_argument(call: ast.Call, wrapper: _Wrapper) -> ast.expr | None:
+    if 0 <= wrapper.index < len(call.args):
+        arg = call.args[wrapper.index]
+        return None if isinstance(arg, ast.Starred) else arg
+    return next((k.value for k in call.keywords if k.arg == wrapper.param), None)
+
+
+def _called_wrapper(
+    path: str, call: ast.Call, aliases: Mapping[str, str], wrappers: Sequence[_Wrapper]
+) -> _Wrapper | None:
+    called = qualname(call.func, aliases)
+    if called is None:
+        return None
+    module, _, function = called.rpartition(".")
+    for wrapper in wrappers:
+        if wrapper.function != function:
+            continue
+        if not module:
+            if wrapper.file == path:
+                return wrapper
+            continue
+        if any(_within(module, name) for name in module_names(wrapper.file)):
+            return wrapper
+    return None
+
+
+def _within(module: str, name: str) -> bool:
+    return name == module or name.startswith(module + ".")
+
+
+def module_names(bundle_path: str) -> list[str]:
+    """The dotted names a file may be imported as, from any directory above it:
+    ``src/shared_utils/settings.py`` -> ``settings``, ``shared_utils.settings``,
+    ``src.shared_utils.settings`` (``__init__.py`` names its package)."""
+    parts = list(PurePosixPath(bundle_path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return [".".join(parts[i:]) for i in range(len(parts) - 1, -1, -1) if parts[i:]]
+
+
+def env_example_values(texts: Iterable[str]) -> dict[str, str]:
+    """``NAME -> value`` from ``.env.example`` texts (commented ``# NAME=`` lines count;
+    the first file naming a variable wins; quotes around a value are removed)."""
+    values: dict[str, str] = {}
+    for text in texts:
+        for line in text.splitlines():
+            match = _ENV_LINE.match(line)
+            if match is None or match.group(2) in values:
+                continue
+            values[match.group(2)] = _value(match.group(3).strip())
+    return values
+
+
+def _value(text: str) -> str:
+    """``"a b"  # note`` -> ``a b``; ``value # note`` -> ``value``."""
+    quote = text[:1]
+    if quote in ("'", '"') and quote in text[1:]:
+        return text[1 : text.index(quote, 1)]
+    return text.split(" #", 1)[0].strip()
+
+
+def documented_names(texts: Iterable[str]) -> set[str]:
+    """The variables ``.env.example`` texts document."""
+    return set(env_example_values(texts))
