@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.ci_settings import CiSettings
@@ -24,6 +25,9 @@ RESOLVERS = ("pip-tools", "uv")
 GIT_POLICIES = ("vendor", "pin", "pypi")
 LOCK_MODES = ("shared", "per-server")
 SHIM_MODES = ("auto", "always", "never")
+FORMATS = ("dir", "mcpb")  # [bundle] formats / build --format; "dir" is always written
+MCPB_RUNTIMES = ("uv", "python")
+MCPB_PLATFORMS = ("darwin", "linux", "win32")  # the MCP Bundle spec's platform names
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +58,9 @@ class BundleSettings:
     auto_fix: bool = True
     allow_secrets: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; a larger file to ship fails the build
+    formats: tuple[str, ...] = ("dir",)  # outputs a build writes (see FORMATS)
+    version: str | None = None  # a server's version when its project names none (.mcpb)
+    mcpb: Mapping[str, Any] = field(default_factory=dict)  # manifest fields for every .mcpb
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +90,11 @@ class Server:
     verify_timeout: float = DEFAULT_TIMEOUT  # seconds for all of verify's loads of it
     verify_memory: int = DEFAULT_MEMORY  # address-space limit of each load, bytes
     push_to: str | None = None  # URL_OR_REMOTE:BRANCH for its own branch (build --split)
+    version: str | None = None  # overrides its project's version and [bundle] version
+    mcpb_runtime: str = "uv"  # "uv": the client installs the pins; "python": bundled in server/lib
+    mcpb_platforms: tuple[str, ...] = MCPB_PLATFORMS  # compatibility.platforms; lib wheels
+    mcpb_compiled: bool = False  # python runtime: allow compiled wheels (one per platform)
+    mcpb: Mapping[str, Any] = field(default_factory=dict)  # manifest fields, over [bundle.mcpb]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,12 @@ from mcpbundle.config.cross_checks import (
     reject_overlapping_servers,
     reject_shared_duplicates,
 )
+from mcpbundle.config.mcpb_settings import (
+    BUNDLE_KEYS,
+    SERVER_KEYS,
+    read_bundle_mcpb,
+    read_server_mcpb,
+)
 from mcpbundle.config.paths import (
     branch_name_problem,
     check_relative,
@@ -117,7 +123,7 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
         "output", "exclude", "python", "index-url", "extra-index-urls", "find-links",
         "no-index", "hashes", "resolver", "git", "git-overrides", "branch", "deploy",
         "lock", "constraints", "add-fastmcp", "auto-fix", "allow-secrets",
-        "max-file-size",
+        "max-file-size", *BUNDLE_KEYS,
     )  # fmt: skip
     reader.reject_unknown("bundle", table, known)
     values: dict[str, Any] = {}
@@ -143,6 +149,7 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
             inside_path(reader, f"bundle.constraints[{index}]", item, root, root, kind="file")
             for index, item in enumerate(reader.strings("bundle.constraints", table["constraints"]))
         )
+    values.update(read_bundle_mcpb(reader, table))
     if "max-file-size" in table:
         values["max_file_size"] = parse_size(reader, "bundle.max-file-size", table["max-file-size"])
     if "resolver" in table:
@@ -245,7 +252,7 @@ def _server(
     known = (
         "path", "entrypoint", "requirements", "constraints", "shared", "vendor-dir", "exclude",
         "shim", "shim-name", "ignore", "env", "expect-tools",
-        "verify-timeout", "verify-memory", "push-to",
+        "verify-timeout", "verify-memory", "push-to", *SERVER_KEYS,
     )  # fmt: skip
     reader.reject_unknown(key_path, table, known)
     hints = {
@@ -321,6 +328,7 @@ def _server(
         values["verify_memory"] = read_memory(
             reader, join(key_path, "verify-memory"), table["verify-memory"]
         )
+    values.update(read_server_mcpb(reader, key_path, table))
     return Server(
         name=name,
         path=path,

@@ -1,0 +1,80 @@
+"""The keys of the .mcpb output: formats, versions, runtime, platforms, manifest tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_config import SERVER, fail, monorepo
+
+from mcpbundle.config.settings import MCPB_PLATFORMS
+from mcpbundle.config.validate import load_config
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = load_config(monorepo(tmp_path, SERVER))
+    assert config.bundle.formats == ("dir",)
+    assert config.bundle.version is None
+    assert config.bundle.mcpb == {}
+    server = config.servers["a"]
+    assert (server.version, server.mcpb_runtime, server.mcpb_compiled) == (None, "uv", False)
+    assert server.mcpb_platforms == MCPB_PLATFORMS
+    assert server.mcpb == {}
+
+
+def test_every_key(tmp_path: Path) -> None:
+    toml = (
+        '[bundle]\nformats = ["mcpb"]\nversion = "1.2.0"\n'
+        '[bundle.mcpb]\nauthor = { name = "Team", email = "team@example.com" }\n'
+        'license = "MIT"\n'
+        + SERVER
+        + 'version = "2.0.0"\nmcpb-runtime = "python"\nmcpb-platforms = ["linux", "darwin"]\n'
+        "mcpb-compiled = true\n"
+        '[servers.a.mcpb]\ndisplay_name = "A"\nkeywords = ["x"]\n'
+        "[servers.a.mcpb.compatibility]\nclaude_desktop = \">=0.10\"\n"
+    )
+    config = load_config(monorepo(tmp_path, toml))
+    assert config.bundle.formats == ("dir", "mcpb")  # the directory is always written
+    assert config.bundle.version == "1.2.0"
+    assert config.bundle.mcpb["author"] == {"name": "Team", "email": "team@example.com"}
+    server = config.servers["a"]
+    assert server.version == "2.0.0"
+    assert server.mcpb_runtime == "python"
+    assert server.mcpb_platforms == ("darwin", "linux")  # spec order
+    assert server.mcpb_compiled is True
+    assert server.mcpb == {
+        "display_name": "A",
+        "keywords": ["x"],
+        "compatibility": {"claude_desktop": ">=0.10"},
+    }
+
+
+BAD = [
+    ("format", '[bundle]\nformats = ["zip"]\n' + SERVER, ["bundle.formats[0]", "'dir', 'mcpb'"]),
+    ("formats-type", '[bundle]\nformats = "mcpb"\n' + SERVER, ["bundle.formats: must be a list"]),
+    ("version", '[bundle]\nversion = "1 0"\n' + SERVER, ["bundle.version: '1 0' is not a"]),
+    ("runtime", SERVER + 'mcpb-runtime = "node"\n', ["servers.a.mcpb-runtime", "'uv'"]),
+    ("platform", SERVER + 'mcpb-platforms = ["macos"]\n', ["mcpb-platforms[0]", "'darwin'"]),
+    ("no-platform", SERVER + "mcpb-platforms = []\n", ["servers.a.mcpb-platforms: must not"]),
+    ("compiled", SERVER + 'mcpb-compiled = "yes"\n', ["servers.a.mcpb-compiled: must be true"]),
+    (
+        "field",
+        SERVER + "[servers.a.mcpb]\ndisplayname = 'x'\n",
+        ["servers.a.mcpb.displayname: unknown key", "did you mean 'display_name'?"],
+    ),
+    ("mcpb-table", SERVER + "mcpb = 1\n", ["servers.a.mcpb: must be a table"]),
+    ("author", "[bundle.mcpb]\nauthor = { email = 'a@b.c' }\n" + SERVER, ["author.name: is"]),
+    (
+        "override-version",
+        SERVER + "[servers.a.mcpb]\nversion = '../x'\n",
+        ["servers.a.mcpb.version: '../x' is not a version"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("toml", "fragments"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad(tmp_path: Path, toml: str, fragments: list[str]) -> None:
+    message = str(fail(tmp_path, toml))
+    for fragment in fragments:
+        assert fragment in message, message
+    assert message.startswith("mcpbundle.toml: ")
