@@ -1,7 +1,8 @@
 """``mcpbundle build``: plan -> pin -> stage -> swap in (or commit to a branch).
 
 This module wires the stages together; each stage lives in its own module and
-only :mod:`mcpbundle.emit.directory` and :mod:`mcpbundle.emit.branch` write outputs.
+only :mod:`mcpbundle.emit.directory`, :mod:`mcpbundle.emit.branch` and, for the
+``mcpb`` format, :mod:`mcpbundle.emit.mcpb` write outputs.
 """
 
 from __future__ import annotations
@@ -17,13 +18,19 @@ from mcpbundle.base.regular_file import read_regular
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import check_output_dir
 from mcpbundle.emit import directory as emit
-from mcpbundle.emit import ownership
+from mcpbundle.emit import mcpb, ownership
 from mcpbundle.emit import secret_scan as secretscan
 from mcpbundle.emit.manifest import (
+    CHANGED_BY,
     DEPLOY_NAME,
     MANIFEST_NAME,
+    MCPB,
+    MCPB_INPUTS,
+    output_files,
+    same_content,
     sha256_file,
 )
+from mcpbundle.emit.mcpb_manifest import Surface
 from mcpbundle.emit.stage import (
     Reuse,
     ServerResult,
@@ -31,6 +38,7 @@ from mcpbundle.emit.stage import (
     input_hash,
     merge_entries,
     stage_all,
+    write_index_files,
 )
 from mcpbundle.git.source_state import Source
 from mcpbundle.plan.file_checks import check_shippable
@@ -50,6 +58,8 @@ class BuildOptions:
     keep_going: bool = False  # a failed server is reported; the others are built
     fetch_git: bool = True  # False: plan without the network (validate, list, check)
     force: bool = False  # replace an output holding files mcpbundle did not write
+    formats: tuple[str, ...] | None = None  # None: [bundle] formats ("dir" is always written)
+    surfaces: Mapping[str, Surface] | None = None  # tools/prompts for each .mcpb (--verify)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,7 +160,14 @@ def build(
         plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
     hashes = {p.name: input_hash(config, p, pins[p.name]) for p in plan.servers}
     unchanged = _unchanged(plan, hashes, previous, output)
-    if previous is not None and not owned.foreign and len(unchanged) == len(plan.servers):
+    bundles = _bundle_hashes(config, plan, options, hashes)
+    fresh = _fresh_bundles(bundles, unchanged, previous, output)
+    if (
+        previous is not None
+        and not owned.foreign
+        and len(unchanged) == len(plan.servers)
+        and len(fresh) == len(bundles)
+    ):
         entries = merge_entries(config, previous, [])
         current = index_bytes(config, entries)
         current[ownership.MARKER_NAME] = ownership.render_marker(entries)
@@ -171,9 +188,23 @@ def build(
             unchanged=unchanged,
             hashes=hashes,
             reuse=Reuse.of(output, previous),
+            index=False,
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
-        kept = [rel for n, e in entries.items() if n not in rebuilt for rel in _files_of(e)]
+        results, written = _write_bundles(
+            config, results, entries, staging=staging, output=output, pins=pins,
+            bundles={n: h for n, h in bundles.items() if n not in fresh},
+            surfaces=options.surfaces or {}, unchanged=unchanged, source=source,
+            previous=previous,
+        )  # fmt: skip
+        write_index_files(config, staging, entries)
+        kept = [
+            rel
+            for n, e in entries.items()
+            if n not in rebuilt
+            for rel in _files_of(e)
+            if rel not in written
+        ]
         emit.carry_over(output, staging, kept)
         emit.write_bytes(staging / ownership.MARKER_NAME, ownership.render_marker(entries))
         emit.swap_in(staging, output)
@@ -183,15 +214,92 @@ def build(
         servers=tuple(results),
         source=source,
         written=True,
-        unchanged=tuple(unchanged),
+        unchanged=tuple(n for n in unchanged if n in fresh or n not in bundles),
         failures=failures,
     )
 
 
 def _files_of(entry: Mapping[str, Any]) -> list[str]:
-    """The output files a manifest entry lists (a server's folder may hold another's)."""
-    files = entry.get("files")
-    return sorted(files) if isinstance(files, dict) else []
+    """The output files a manifest entry lists (a server's folder may hold another's),
+    its .mcpb included."""
+    return sorted(output_files(entry))
+
+
+def _bundle_hashes(
+    config: Config, plan: BuildPlan, options: BuildOptions, hashes: Mapping[str, str]
+) -> dict[str, str]:
+    """Per server, the hash of what its .mcpb is made of (empty: no ``mcpb`` format)."""
+    if "mcpb" not in (options.formats or config.bundle.formats):
+        return {}
+    surfaces = options.surfaces or {}
+    return {
+        p.name: mcpb.inputs_hash(config, p, hashes[p.name], surfaces.get(p.name))
+        for p in plan.servers
+    }
+
+
+def _fresh_bundles(
+    bundles: Mapping[str, str],
+    unchanged: Sequence[str],
+    previous: Mapping[str, Any] | None,
+    output: Path,
+) -> set[str]:
+    """Servers whose folder is unchanged and whose .mcpb was made of the same inputs and
+    is still in the output as written."""
+    fresh = set()
+    for name, digest in bundles.items():
+        entry = (previous or {}).get("servers", {}).get(name)
+        if (
+            name in unchanged
+            and isinstance(entry, dict)
+            and entry.get(MCPB_INPUTS) == digest
+            and mcpb.intact(output, entry)
+        ):
+            fresh.add(name)
+    return fresh
+
+
+def _write_bundles(
+    config: Config,
+    results: list[ServerResult],
+    entries: dict[str, Mapping[str, Any]],
+    *,
+    staging: Path,
+    output: Path,
+    pins: Mapping[str, Pinned],
+    bundles: Mapping[str, str],
+    surfaces: Mapping[str, Surface],
+    unchanged: Sequence[str],
+    source: Source,
+    previous: Mapping[str, Any] | None,
+) -> tuple[list[ServerResult], set[str]]:
+    """Write the .mcpb of each server in ``bundles`` (name -> its inputs hash) into
+    ``staging``, updating ``entries`` (and the results' entries) in place; return the
+    results and the output files written. A server whose folder is unchanged is zipped
+    from the previous output, where its files are as its entry lists them."""
+    written: set[str] = set()
+    updated = []
+    for result in results:
+        name = result.plan.name
+        if name not in bundles:
+            updated.append(result)
+            continue
+        entry = dict(result.manifest_entry)
+        before = (previous or {}).get("servers", {}).get(name)
+        tree = output if name in unchanged else staging
+        files = [rel for rel in entry.get("files", {}) if isinstance(rel, str)]
+        entry[MCPB] = mcpb.write(
+            config, result.plan, pins[name], source=tree, files=files, staging=staging,
+            previous=output, surface=surfaces.get(name),
+        )  # fmt: skip
+        entry[MCPB_INPUTS] = bundles[name]
+        written.add(entry[MCPB]["file"])
+        changed = not (isinstance(before, dict) and same_content(entry, before))
+        entry[CHANGED_BY] = source.to_json() if changed else before.get(CHANGED_BY)
+        result = replace(result, manifest_entry=entry, changed=changed)
+        entries[name] = entry
+        updated.append(result)
+    return updated, written
 
 
 def _unchanged(
@@ -237,7 +345,7 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
             for p in present
             if not p.startswith(nested)
             and p not in (MANIFEST_NAME, DEPLOY_NAME)
-            and not p.startswith(".mcpbundle")
+            and not p.startswith((".mcpbundle", f"{mcpb.MCPB_DIR}/"))
         }
     if present != set(files):
         return False

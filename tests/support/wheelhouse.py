@@ -139,21 +139,22 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest.decode()}"
 
 
-def write_wheel(dist: FakeDist, dest: Path) -> Path:
-    """Write one wheel for ``dist`` into ``dest`` and return its path."""
+def write_wheel(dist: FakeDist, dest: Path, tag: str = "py3-none-any") -> Path:
+    """Write one wheel for ``dist`` into ``dest`` and return its path (``tag``: its
+    compatibility tag, e.g. ``cp311-cp311-manylinux_2_17_x86_64`` for a compiled one)."""
     stem = f"{canonicalize_name(dist.name).replace('-', '_')}-{dist.version}"
     info = f"{stem}.dist-info"
     source = f"__version__ = {dist.version!r}\n{dist.module_source}"
     files: list[tuple[str, bytes]] = [
         (f"{dist.module}/__init__.py", source.encode()),
         (f"{info}/METADATA", _metadata(dist).encode()),
-        (f"{info}/WHEEL", _WHEEL.encode()),
+        (f"{info}/WHEEL", _WHEEL.replace("py3-none-any", tag).encode()),
         (f"{info}/top_level.txt", f"{dist.module}\n".encode()),
     ]
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files)
     files.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
 
-    path = dest / f"{stem}-py3-none-any.whl"
+    path = dest / f"{stem}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in files:
             zinfo = zipfile.ZipInfo(name, date_time=ZIP_DATE)

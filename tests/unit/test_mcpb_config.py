@@ -31,7 +31,7 @@ def test_every_key(tmp_path: Path) -> None:
         + 'version = "2.0.0"\nmcpb-runtime = "python"\nmcpb-platforms = ["linux", "darwin"]\n'
         "mcpb-compiled = true\n"
         '[servers.a.mcpb]\ndisplay_name = "A"\nkeywords = ["x"]\n'
-        "[servers.a.mcpb.compatibility]\nclaude_desktop = \">=0.10\"\n"
+        '[servers.a.mcpb.compatibility]\nclaude_desktop = ">=0.10"\n'
     )
     config = load_config(monorepo(tmp_path, toml))
     assert config.bundle.formats == ("dir", "mcpb")  # the directory is always written

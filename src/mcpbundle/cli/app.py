@@ -21,6 +21,7 @@ from mcpbundle.cli.compare_commands import diff, surface, verify_drift
 from mcpbundle.cli.options import (
     State,
     emit_document,
+    format_options,
     json_option,
     log,
     parse_codes,
@@ -124,6 +125,7 @@ def cli(
     "--force", is_flag=True, help="Replace an output holding files mcpbundle did not write."
 )
 @click.option("--run-hooks", is_flag=True, help="Run the repository's pre-push hooks on --push.")
+@format_options
 @json_option
 @click.pass_obj
 def build_cmd(
@@ -144,6 +146,8 @@ def build_cmd(
     force: bool,
     run_hooks: bool,
     split: bool,
+    formats: tuple[str, ...],
+    verify_first: bool,
     as_json: bool,
 ) -> None:
     """Vendor shared code, pin requirements and write the deploy-ready output."""
@@ -156,12 +160,15 @@ def build_cmd(
         dry_run=dry_run,
         keep_going=keep_going,
         force=force,
+        formats=("dir", *formats) if formats else None,
     )
     if branch is not None and not dry_run:
         from mcpbundle.deploy import BranchOptions
 
         if output is not None:
             raise UsageError("--branch and -o/--output cannot be combined")
+        if verify_first or formats:
+            raise UsageError("--verify and --format write a directory, not --branch")
         if keep_going:
             raise UsageError(
                 "--keep-going builds a directory, not --branch",
@@ -175,12 +182,16 @@ def build_cmd(
         return
     # A directory build records what it reads so the same command can replay a no-op.
     stampable = not (dry_run or upgrade or upgrade_packages or no_cache or state.debug)
-    stampable = stampable and not keep_going
+    stampable = stampable and not keep_going and not verify_first
     recording = watch.recording() if stampable and not verbose_logging() else None
     started = time.time_ns()
     with recording or contextlib.nullcontext() as reads:
         config = state.config()
         created = not dry_run and not output_dir(config, output).exists()
+        if verify_first and not dry_run:  # before the lock: verify builds (and locks) first
+            from mcpbundle.cli.build_verify import verified_surfaces
+
+            options = replace(options, surfaces=verified_surfaces(config, servers, output))
         pinner = make_pinner(
             config, upgrade=upgrade, upgrade_packages=upgrade_packages, use_cache=not no_cache
         )

@@ -75,6 +75,18 @@ def strict_option(func: F) -> F:
     )(func)
 
 
+def format_options(func: F) -> F:
+    """``build --format FORMAT`` (repeatable) and ``--verify``."""
+    func = click.option(
+        "--verify", "verify_first", is_flag=True,
+        help="Load each server first: its tools and prompts go into its .mcpb.",
+    )(func)  # fmt: skip
+    return click.option(
+        "--format", "formats", multiple=True, type=click.Choice(["dir", "mcpb"]),
+        help="Also write this format (repeatable; default: [bundle] formats).",
+    )(func)  # fmt: skip
+
+
 def parse_codes(text: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 

@@ -22,7 +22,19 @@ DEPLOY_NAME = "DEPLOY.md"
 MANIFEST_VERSION = 1
 CHANGED_BY = "changed-by"  # per server: the source of the build that last changed it
 INPUTS = "inputs"  # per server: the hash of its inputs (directory output only)
-_BOOKKEEPING = (CHANGED_BY, INPUTS)
+MCPB = "mcpb"  # per server: its .mcpb ({"file", "digest", "runtime", "version"})
+MCPB_INPUTS = "mcpb-inputs"  # per server: the hash of what its .mcpb is made of
+_BOOKKEEPING = (CHANGED_BY, INPUTS, MCPB_INPUTS)
+
+
+def output_files(entry: Mapping[str, Any]) -> list[str]:
+    """Every output file a manifest entry accounts for: its folder's files, its .mcpb."""
+    files = entry.get("files")
+    listed = [str(rel) for rel in files] if isinstance(files, dict) else []
+    mcpb = entry.get(MCPB)
+    if isinstance(mcpb, dict) and isinstance(mcpb.get("file"), str):
+        listed.append(mcpb["file"])
+    return listed
 
 
 def same_content(entry: Mapping[str, Any], other: Mapping[str, Any] | None) -> bool:

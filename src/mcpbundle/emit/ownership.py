@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpbundle.base.errors import BuildError, UsageError
-from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, parse_manifest
+from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, output_files, parse_manifest
 from mcpbundle.plan.repo_files import read_capped
 
 log = logging.getLogger("mcpbundle")
@@ -48,9 +48,7 @@ def render_marker(entries: Mapping[str, Mapping[str, Any]]) -> bytes:
     """The marker for an output holding ``entries`` (manifest server entries) + index files."""
     files = set(INDEX_NAMES)
     for entry in entries.values():
-        listed = entry.get("files")
-        if isinstance(listed, dict):
-            files.update(str(rel) for rel in listed)
+        files.update(output_files(entry))
     lines = [SIGNATURE, *sorted(files)]
     return (lines[0] + "\n" + _MARKER_NOTE + "".join(f"{rel}\n" for rel in lines[1:])).encode()
 
@@ -143,9 +141,8 @@ def _known(marker: set[str] | None, manifest: Mapping[str, Any] | None) -> set[s
     if manifest is not None:
         known.update(INDEX_NAMES)
         for entry in manifest.get("servers", {}).values():
-            files = entry.get("files") if isinstance(entry, dict) else None
-            if isinstance(files, dict):
-                known.update(str(rel) for rel in files)
+            if isinstance(entry, dict):
+                known.update(output_files(entry))
     return known
 
 

@@ -264,6 +264,11 @@ def _child_env(settings: ResolverSettings) -> dict[str, str]:
     return env
 
 
+def child_env(settings: ResolverSettings) -> dict[str, str]:
+    """The environment pip runs in for ``settings`` (also the .mcpb lib install's)."""
+    return _child_env(settings)
+
+
 def _absolute_link(link: str) -> str:
     """find-links may be relative paths; the resolver runs elsewhere, so anchor them."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", link):
