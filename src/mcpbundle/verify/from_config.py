@@ -111,10 +111,13 @@ def run_verify(
     output: Path | None,
     jobs: int | None = None,
     on_result: Callable[[ServerReport], None] | None = None,
+    formats: tuple[str, ...] | None = None,
 ) -> VerifyReport:
-    """Build when anything changed (the build's own freshness test), then verify."""
+    """Build when anything changed (the build's own freshness test), then verify.
+
+    ``formats``: what that build writes (None: ``[bundle] formats``)."""
     out = output_dir(config, output)
-    options = BuildOptions(servers=tuple(servers), output=output)
+    options = BuildOptions(servers=tuple(servers), output=output, formats=formats)
     with output_lock(out, wait=True):
         result = build(config, options, source=current_source(config.root), pin=make_pinner(config))
     if result.written:
