@@ -144,9 +144,7 @@ def test_missing_author_or_version_is_one_line_exit_2(tmp_path: Path, wheelhouse
     assert (
         done.stderr.strip()
         .splitlines()[-1]
-        .startswith(
-            "error: mcpbundle.toml: servers.ops: an MCP Bundle manifest needs an author"
-        )
+        .startswith("error: mcpbundle.toml: servers.ops: an MCP Bundle manifest needs an author")
     )
     assert "Traceback" not in done.stderr
     lines = text.splitlines(keepends=True)
@@ -280,6 +278,13 @@ def test_a_compiled_dependency_fails_pure_python_lib_naming_it(
     done = run_cli(repo, "build", check=False)
     assert done.returncode == 1, done.stderr
     assert "cext==1.0 has no wheel for linux-aarch64" in done.stderr
+    # one architecture named: only its wheels are needed (the manifest says the platform)
+    toml.write_text(toml.read_text().replace('["linux"]', '["linux-x86_64"]'))
+    run_cli(repo, "build")
+    inside = members(repo / "dist" / "mcpb" / "keyed-1.0.0.mcpb")
+    assert "server/lib/cext/__init__.py" in inside
+    assert json.loads(inside["manifest.json"])["compatibility"]["platforms"] == ["linux"]
+    toml.write_text(toml.read_text().replace('["linux-x86_64"]', '["linux"]'))
     write_wheel(FakeDist("cext", "1.0"), house, tag=f"{_cp()}-{_cp()}-manylinux_2_17_aarch64")
     run_cli(repo, "build")
     inside = members(repo / "dist" / "mcpb" / "keyed-1.0.0.mcpb")
@@ -306,3 +311,29 @@ def test_zip_members_are_readable_by_zipfile(tmp_path: Path, wheelhouse: Path) -
     data = (repo / "dist" / "mcpb" / "keyed-1.0.0.mcpb").read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.testzip() is None
+
+
+def test_an_abi3_module_two_architectures_share_asks_for_one(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A compiled file whose name carries no architecture (``_rust.abi3.so``) cannot hold
+    both linux wheels' builds in one server/lib: the error says which to name."""
+    house = build_wheelhouse(tmp_path / "house")
+    for arch in ("x86_64", "aarch64"):
+        dist = FakeDist("cext", "1.0", module_source=f"ARCH = {arch!r}\n")
+        write_wheel(dist, house, tag=f"{_cp()}-abi3-manylinux_2_17_{arch}")
+    repo = small_repo(
+        tmp_path / "repo", house, LIB_SERVER,
+        'mcpb-runtime = "python"\nmcpb-compiled = true\nmcpb-platforms = ["linux"]\n',
+    )  # fmt: skip
+    (repo / "srv" / "requirements.txt").write_text("fastmcp\nalpha\ncext\n")
+    done = run_cli(repo, "build", check=False)
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "cext/__init__.py differs between the wheels for linux-aarch64" in last
+    assert "mcpb-platforms (e.g. 'linux-aarch64')" in last
+    toml = repo / "mcpbundle.toml"
+    toml.write_text(toml.read_text().replace('["linux"]', '["linux-aarch64"]'))
+    run_cli(repo, "build")
+    inside = members(repo / "dist" / "mcpb" / "keyed-1.0.0.mcpb")
+    assert b"ARCH = 'aarch64'" in inside["server/lib/cext/__init__.py"]

@@ -49,12 +49,19 @@ def test_every_key(tmp_path: Path) -> None:
     }
 
 
+def test_one_architecture_of_a_platform(tmp_path: Path) -> None:
+    toml = SERVER + 'mcpb-platforms = ["win32", "linux-x86_64", "darwin"]\n'
+    server = load_config(monorepo(tmp_path, toml)).servers["a"]
+    assert server.mcpb_platforms == ("darwin", "win32", "linux-x86_64")
+
+
 BAD = [
     ("format", '[bundle]\nformats = ["zip"]\n' + SERVER, ["bundle.formats[0]", "'dir', 'mcpb'"]),
     ("formats-type", '[bundle]\nformats = "mcpb"\n' + SERVER, ["bundle.formats: must be a list"]),
     ("version", '[bundle]\nversion = "1 0"\n' + SERVER, ["bundle.version: '1 0' is not a"]),
     ("runtime", SERVER + 'mcpb-runtime = "node"\n', ["servers.a.mcpb-runtime", "'uv'"]),
     ("platform", SERVER + 'mcpb-platforms = ["macos"]\n', ["mcpb-platforms[0]", "'darwin'"]),
+    ("arch", SERVER + 'mcpb-platforms = ["linux-x64"]\n', ["did you mean 'linux-x86_64'?"]),
     ("no-platform", SERVER + "mcpb-platforms = []\n", ["servers.a.mcpb-platforms: must not"]),
     ("compiled", SERVER + 'mcpb-compiled = "yes"\n', ["servers.a.mcpb-compiled: must be true"]),
     (

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mcpbundle.config.schema import Reader, join
-from mcpbundle.config.settings import FORMATS, MCPB_PLATFORMS, MCPB_RUNTIMES
+from mcpbundle.config.settings import FORMATS, MCPB_ARCHES, MCPB_PLATFORMS, MCPB_RUNTIMES
 
 # The manifest's top-level fields (MCP Bundle manifest 0.3/0.4), which a mcpb table may set.
 MANIFEST_FIELDS = (
@@ -80,8 +80,8 @@ def read_server_mcpb(reader: Reader, key_path: str, table: Mapping[str, Any]) ->
         if not names:
             raise reader.fail(platforms_key, "must not be empty", "e.g. ['darwin', 'linux']")
         for index, name in enumerate(names):
-            reader.choice(f"{platforms_key}[{index}]", name, MCPB_PLATFORMS)
-        values["mcpb_platforms"] = tuple(p for p in MCPB_PLATFORMS if p in names)
+            reader.choice(f"{platforms_key}[{index}]", name, MCPB_PLATFORMS + MCPB_ARCHES)
+        values["mcpb_platforms"] = tuple(p for p in MCPB_PLATFORMS + MCPB_ARCHES if p in names)
     if "mcpb-compiled" in table:
         values["mcpb_compiled"] = reader.boolean(
             join(key_path, "mcpb-compiled"), table["mcpb-compiled"]

@@ -28,6 +28,8 @@ SHIM_MODES = ("auto", "always", "never")
 FORMATS = ("dir", "mcpb")  # [bundle] formats / build --format; "dir" is always written
 MCPB_RUNTIMES = ("uv", "python")
 MCPB_PLATFORMS = ("darwin", "linux", "win32")  # the MCP Bundle spec's platform names
+# One architecture of a platform (mcpb-platforms): a compiled server/lib for it alone.
+MCPB_ARCHES = ("darwin-arm64", "darwin-x86_64", "linux-x86_64", "linux-aarch64", "win32-amd64")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -104,7 +104,7 @@ def write(
         python=plan.python,
         entry=entry,
         object=plan.object,
-        platforms=server.mcpb_platforms,
+        platforms=tuple(dict.fromkeys(p.partition("-")[0] for p in server.mcpb_platforms)),
     )
     version = _version(config, plan, facts)
     overrides = [_paths(config.bundle.mcpb, "bundle.mcpb", plan, inside),

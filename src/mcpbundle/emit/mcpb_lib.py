@@ -8,9 +8,11 @@ platforms, from the same index settings the resolver used, without bytecode.
   platform; a pin with no such wheel (a compiled dependency, or an sdist only) is a
   build error naming it.
 - ``mcpb-compiled = true``: each platform's wheels (linux: manylinux x86_64 and
-  aarch64; darwin: arm64 and x86_64; win32: amd64), installed one platform at a time
-  and merged (a compiled module's file name carries its platform, so they coexist);
-  a pin without a wheel for a listed platform is a build error naming both.
+  aarch64; darwin: arm64 and x86_64; win32: amd64; or one architecture, named
+  ``linux-x86_64``), installed one architecture at a time and merged (a compiled
+  module's file name usually carries its platform, so they coexist; an ``abi3`` one
+  that does not is a build error asking for one architecture); a pin without a wheel
+  for a listed platform is a build error naming both.
 
 Each pin's environment marker is evaluated for the platform it is installed for,
 not for this machine. The pins themselves are the build's (resolved here): a
@@ -44,6 +46,11 @@ class Target:
     tags: tuple[str, ...]  # pip --platform values
     system: str  # platform.system()
     machine: str  # platform.machine()
+
+    @property
+    def name(self) -> str:
+        """``linux-x86_64``: how mcpb-platforms names this one architecture."""
+        return f"{self.platform}-{self.arch}"
 
 
 TARGETS = (
@@ -97,7 +104,7 @@ def install(
     server: str,
 ) -> None:
     """Install the pins into ``dest`` (created; must not exist)."""
-    targets = [t for t in TARGETS if t.platform in platforms]
+    targets = [t for t in TARGETS if t.platform in platforms or t.name in platforms]
     if not compiled:
         pins = pins_for(requirements_txt, targets, python)
         _pip(dest, pins, python, ("any",), pure=True, settings=settings, server=server, what="")
@@ -108,7 +115,7 @@ def install(
         for index, target in enumerate(targets):
             part = scratch / str(index)
             pins = pins_for(requirements_txt, [target], python)
-            what = f"{target.platform}-{target.arch}"
+            what = target.name
             _pip(part, pins, python, target.tags, pure=False, settings=settings, server=server,
                  what=what)  # fmt: skip
             _drop_scripts(part)
@@ -199,6 +206,7 @@ def _merge(part: Path, dest: Path, what: str, server: str) -> None:
             f"{rel.as_posix()} differs between the wheels for {what} and an earlier platform, "
             "so they cannot share one server/lib",
             where=f"server '{server}' (mcpb-runtime = 'python')",
-            hint="list fewer mcpb-platforms, or set mcpb-runtime = 'uv'",
+            hint=f"name one architecture in [servers.{server}] mcpb-platforms (e.g. "
+            f"{what!r}), or set mcpb-runtime = 'uv'",
             server=server,
         )
