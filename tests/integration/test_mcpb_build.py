@@ -56,7 +56,8 @@ def test_example_gives_three_schema_valid_deterministic_bundles(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
     repo = mcpb_example(tmp_path / "example", wheelhouse)
-    run_cli(repo, "build", "--format", "mcpb")
+    done = run_cli(repo, "build", "--format", "mcpb")
+    assert "  mcpb:         mcpb/ops-0.1.0.mcpb (uv)\n" in done.stdout
     out = repo / "dist"
     bundles = sorted(p.name for p in (out / "mcpb").iterdir())
     assert bundles == ["customer-0.1.0.mcpb", "finance-0.1.0.mcpb", "ops-0.1.0.mcpb"]
@@ -102,7 +103,9 @@ def test_example_gives_three_schema_valid_deterministic_bundles(
     # same inputs, same bytes: again in place (a no-op), elsewhere, and via [bundle] formats
     again = run_cli(repo, "build", "--format", "mcpb")
     assert "up to date" in again.stdout
-    run_cli(repo, "build", "--format", "mcpb", "-o", str(tmp_path / "second"))
+    second = run_cli(repo, "build", "--format", "mcpb", "--json", "-o", str(tmp_path / "second"))
+    reported = {s["name"]: s["mcpb"] for s in json.loads(second.stdout)["servers"]}
+    assert reported == {name: index["servers"][name]["mcpb"] for name in SERVERS}
     assert tree(tmp_path / "second" / "mcpb") == tree(out / "mcpb")
     toml = repo / "mcpbundle.toml"
     toml.write_text(toml.read_text().replace("[bundle]\n", '[bundle]\nformats = ["dir", "mcpb"]\n'))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcpbundle.build import BuildResult
@@ -47,9 +48,15 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
             result.unchanged if not result.up_to_date else [s.plan.name for s in result.servers]
         ),
         "source": {"commit": result.source.commit, "dirty": result.source.dirty},
-        "servers": [server_document(s.plan) for s in result.servers],
+        "servers": [_with_mcpb(server_document(s.plan), s.manifest_entry) for s in result.servers],
         "warnings": list(result.plan.warnings),
     }
+
+
+def _with_mcpb(document: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The server's .mcpb (``{"file", "digest", "runtime", "version"}``) when it has one."""
+    bundle = entry.get("mcpb")
+    return {**document, "mcpb": dict(bundle)} if isinstance(bundle, Mapping) else document
 
 
 def format_build_report(document: dict[str, Any]) -> str:
@@ -73,6 +80,8 @@ def format_build_report(document: dict[str, Any]) -> str:
         )
         lines.append(f"  entrypoint:   {server['entrypoint']}")
         lines.append(f"  requirements: {server['requirements']}")
+        if server.get("mcpb"):
+            lines.append(f"  mcpb:         {server['mcpb']['file']} ({server['mcpb']['runtime']})")
         for rewrite in server["rewrites"]:
             to = rewrite["to"] or "removed"
             lines.append(f"  rewrote {rewrite['from']!r} ({rewrite['origin']}) -> {to}")
