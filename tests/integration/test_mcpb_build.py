@@ -340,3 +340,13 @@ def test_an_abi3_module_two_architectures_share_asks_for_one(
     run_cli(repo, "build")
     inside = members(repo / "dist" / "mcpb" / "keyed-1.0.0.mcpb")
     assert b"ARCH = 'aarch64'" in inside["server/lib/cext/__init__.py"]
+
+
+def test_format_and_verify_are_not_for_a_branch(tmp_path: Path, wheelhouse: Path) -> None:
+    repo = small_repo(tmp_path / "repo", wheelhouse, SECRET_SERVER)
+    for flag in ("--format=mcpb", "--verify"):
+        done = run_cli(repo, "build", "--branch", "deploy", flag, check=False)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == (
+            "error: --verify and --format write a directory, not --branch"
+        ), done.stderr
