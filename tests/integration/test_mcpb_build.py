@@ -350,3 +350,23 @@ def test_format_and_verify_are_not_for_a_branch(tmp_path: Path, wheelhouse: Path
         assert done.stderr.strip() == (
             "error: --verify and --format write a directory, not --branch"
         ), done.stderr
+
+
+def test_an_icon_is_a_file_the_server_ships(tmp_path: Path, wheelhouse: Path) -> None:
+    extra = '[servers.keyed.mcpb]\nicon = "assets/icon.png"\ndisplay_name = "Keyed"\n'
+    repo = small_repo(tmp_path / "repo", wheelhouse, SECRET_SERVER, extra)
+    (repo / "srv" / "assets").mkdir()
+    (repo / "srv" / "assets" / "icon.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    run_cli(repo, "build")
+    path = repo / "dist" / "mcpb" / "keyed-1.0.0.mcpb"
+    document = manifest_of(path)
+    assert document["icon"] == "server/assets/icon.png"
+    assert document["display_name"] == "Keyed"
+    assert members(path)["server/assets/icon.png"] == b"\x89PNG\r\n\x1a\n"
+    assert schema_errors(document) == []
+    toml = repo / "mcpbundle.toml"
+    toml.write_text(toml.read_text().replace("assets/icon.png", "logo.png"))
+    done = run_cli(repo, "build", check=False)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: mcpbundle.toml: servers.keyed.mcpb.icon: 'logo.png' is not a")

@@ -107,8 +107,9 @@ def write(
         platforms=tuple(dict.fromkeys(p.partition("-")[0] for p in server.mcpb_platforms)),
     )
     version = _version(config, plan, facts)
-    overrides = [_paths(config.bundle.mcpb, "bundle.mcpb", plan, inside),
-                 _paths(server.mcpb, f"servers.{plan.name}.mcpb", plan, inside)]  # fmt: skip
+    overrides = [_paths(config.bundle.mcpb, f"{config.display}: bundle.mcpb", plan, inside),
+                 _paths(server.mcpb, f"{config.display}: servers.{plan.name}.mcpb", plan,
+                        inside)]  # fmt: skip
     document = manifest(facts, launch, version=version, surface=surface, overrides=overrides)
     if "author" not in document:
         raise ConfigError(
