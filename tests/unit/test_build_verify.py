@@ -15,9 +15,18 @@ REPORT = ServerReport(
     ok=True,
     tools=("ping", "health"),
     prompts=("summary",),
-    details={
-        "tools": {"health": "  Report health.  ", "ping": None},
-        "prompts": {"summary": {"description": "Summarize.", "arguments": ["service", 3]}},
+    surface={
+        "tools": [
+            {"name": "health", "description": "  Report health.  ", "input_schema": {}},
+            {"name": "ping", "description": None},
+        ],
+        "prompts": [
+            {
+                "name": "summary",
+                "description": "Summarize.",
+                "arguments": [{"name": "service", "required": True}, {"description": "x"}],
+            }
+        ],
     },
 )
 
@@ -29,7 +38,7 @@ def test_a_load_gives_sorted_tools_and_prompts_with_their_texts() -> None:
     )
 
 
-def test_a_load_without_details_still_names_every_tool() -> None:
+def test_a_load_without_a_surface_still_names_every_tool() -> None:
     bare = ServerReport(name="ops", ok=True, tools=("b", "a"), prompts=("p",))
     assert surface_of(bare) == Surface(
         tools=(("a", None), ("b", None)), prompts=(Prompt(name="p"),)
@@ -46,3 +55,8 @@ def test_the_manifest_lists_them_and_stays_schema_valid() -> None:
     assert [p["name"] for p in document["prompts"]] == ["summary"]
     assert document["prompts"][0]["arguments"] == ["service"]
     assert schema_errors(document) == []
+
+
+def test_a_cached_surface_without_names_gives_the_same() -> None:
+    cached = ServerReport(name="ops", ok=True, surface=REPORT.surface, surface_cached=True)
+    assert surface_of(cached) == surface_of(REPORT)

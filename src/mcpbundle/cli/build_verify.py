@@ -50,11 +50,12 @@ def surface_of(server: ServerReport) -> Surface:
     surface: Mapping[str, Any] = server.surface or {}
     tools = {t["name"]: t for t in _items(surface.get("tools"))}
     prompts = {p["name"]: p for p in _items(surface.get("prompts"))}
+    tool_names = sorted(set(server.tools) | set(tools))  # a cached surface has no names
+    prompt_names = sorted(set(server.prompts) | set(prompts))
     return Surface(
-        tools=tuple((name, _text(tools.get(name, {}).get("description")))
-                    for name in sorted(server.tools)),
-        prompts=tuple(_prompt(name, prompts.get(name, {})) for name in sorted(server.prompts)),
-    )  # fmt: skip
+        tools=tuple((name, _text(tools.get(name, {}).get("description"))) for name in tool_names),
+        prompts=tuple(_prompt(name, prompts.get(name, {})) for name in prompt_names),
+    )
 
 
 def _items(value: object) -> list[Mapping[str, Any]]:
