@@ -53,6 +53,7 @@ ENV_NAMES = frozenset(
 )
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+KERNEL_DIRS = ("/proc", "/sys", "/dev")  # their files change by the moment: never inputs
 
 
 # -- what identifies a command and a machine --------------------------------------
@@ -179,6 +180,7 @@ def write(
 
     key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
     skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix)
+    skip += KERNEL_DIRS  # /proc/<pid>/stat (is a scratch dir's owner alive?) is no input
     files: dict[str, list[Any]] = {}
     dirs: set[str] = {os.path.dirname(output)}
     for path in sorted(reads.files):
