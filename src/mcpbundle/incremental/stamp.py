@@ -61,8 +61,22 @@ KERNEL_DIRS = ("/proc", "/sys", "/dev")  # their files change by the moment: nev
 
 def stamp_key(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> str:
     env = sorted((k, v) for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
-    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env))
+    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env), _terminals(environ))
     return _digest(repr(identity).encode("utf-8", "surrogateescape"))
+
+
+def _terminals(environ: Mapping[str, str]) -> tuple[bool, bool, bool]:
+    """What decides colour besides the command line and NO_COLOR / FORCE_COLOR: whether
+    stdout and stderr are terminals, and a dumb TERM. A stamp made on a terminal replays
+    its coloured report only on one."""
+    return (_isatty(sys.stdout), _isatty(sys.stderr), environ.get("TERM") == "dumb")
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def stamp_path(key: str) -> str:
