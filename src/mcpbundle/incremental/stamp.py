@@ -193,8 +193,9 @@ def write(
     from mcpbundle.base.cache_dir import cache_root
 
     key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
-    skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix)
-    skip += KERNEL_DIRS  # /proc/<pid>/stat (is a scratch dir's owner alive?) is no input
+    # /proc/<pid>/stat (is a scratch directory's owner alive?) is no input either
+    skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix,
+            *KERNEL_DIRS)  # fmt: skip
     files: dict[str, list[Any]] = {}
     dirs: set[str] = {os.path.dirname(output)}
     for path in sorted(reads.files):
