@@ -26,7 +26,7 @@ WORKFLOW_ORDER = (
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "mcpbundle": ("mcpbundle build && mcpbundle check && mcpbundle verify",),
     "mcpbundle init": ("mcpbundle init", "mcpbundle init --dry-run"),
-    "mcpbundle validate": ("mcpbundle validate", "mcpbundle -c services/mcpbundle.toml validate"),
+    "mcpbundle validate": ("mcpbundle validate", "mcpbundle validate -c services/mcpbundle.toml"),
     "mcpbundle list": ("mcpbundle list", "mcpbundle list --format json"),
     "mcpbundle build": (
         "mcpbundle build --dry-run ops",
