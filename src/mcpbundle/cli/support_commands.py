@@ -7,7 +7,6 @@ maps their errors to exit codes like every other command's.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import click
@@ -150,5 +149,5 @@ def init(state: State, dry_run: bool, force: bool, pyproject: bool) -> None:
     warn_all(result.warnings)
     if dry_run:
         click.echo(result.text, nl=False)
-    if log.isEnabledFor(logging.WARNING):
+    if not state.quiet:  # a report: -q prints warnings and errors only
         click.echo(format_summary(result, dry_run=dry_run), err=dry_run)
