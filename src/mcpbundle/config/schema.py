@@ -140,6 +140,7 @@ class Key:
     required: bool = False
     hint: str | None = None  # how to fix a missing required key
     table: Table | None = None  # for kind TABLE: the nested table's keys
+    each: Table | None = None  # for kind TABLE: a table of these tables, by name
 
     @property
     def attr(self) -> str:

@@ -192,8 +192,8 @@ SERVER = Table(
 ROOT = Table(
     (
         Key("bundle", TABLE, BUNDLE.doc, table=BUNDLE),
-        Key("shared", TABLE, SHARED.doc),  # a table of SHARED tables, by name
-        Key("servers", TABLE, SERVER.doc, required=True),  # a table of SERVER tables
+        Key("shared", TABLE, "Shared libraries, by name: " + SHARED.doc, each=SHARED),
+        Key("servers", TABLE, "Servers, by name: " + SERVER.doc, required=True, each=SERVER),
         Key("check", TABLE, CHECK.doc, table=CHECK),
         Key("ci", TABLE, CI.doc, table=CI),
     ),
