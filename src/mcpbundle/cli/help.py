@@ -70,6 +70,8 @@ class _Layout(click.Command):
         own: list[tuple[str, str]] = []
         shared: list[tuple[str, str]] = []
         for param in self.get_params(ctx):
+            if not isinstance(param, click.Option):  # arguments are in the usage line
+                continue
             record = param.get_help_record(ctx)
             if record is not None:
                 (shared if isinstance(param, GlobalOption) else own).append(record)
