@@ -141,7 +141,7 @@ def test_rejects_bad_input(kwargs: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
-    "licence, licence_files",
+    ("licence", "licence_files"),
     [(None, ()), ("MIT", ("LICENSE",)), ("BSD 3-Clause License", ())],
 )
 def test_metadata_is_what_packaging_metadata_reads_and_validates(
