@@ -21,7 +21,9 @@ from typing import Any
 from mcpbundle.config.schema import CHOICE, CHOICE_MAP, TABLE, Key, Table
 from mcpbundle.config.settings import MAX_NAME, NAME_PATTERN, ROOT
 
-SCHEMA_ID = "https://raw.githubusercontent.com/mcpbundle/mcpbundle/main/schema/mcpbundle.schema.json"
+SCHEMA_ID = (
+    "https://raw.githubusercontent.com/mcpbundle/mcpbundle/main/schema/mcpbundle.schema.json"
+)
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
 
