@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import time
 from dataclasses import replace
@@ -182,7 +181,7 @@ def build_cmd(
     warn_all(result.plan.warnings)
     report = build_report(config, result)
     emit_document(report, as_json, format_build_report, report=True, coloured=True)
-    if created and log.isEnabledFor(logging.WARNING):
+    if created and not state.quiet:  # a hint, not a warning: -q leaves it out
         _output_hint(config, output_dir(config, output))
     if result.failures:
         for name, error in sorted(result.failures.items()):
