@@ -66,7 +66,7 @@ def cli(ctx: click.Context) -> None:
 @verbosity_options
 @servers_argument
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
-@click.option("--dry-run", is_flag=True, help="Print the plan and every file it writes; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and every file; write nothing.")
 @strict_option
 @click.option("--upgrade", "-U", is_flag=True, help="Ignore previous pins; take newest versions.")
 @click.option(
