@@ -169,7 +169,8 @@ def test_format_json_and_its_alias_json_print_the_same_document(
 
 
 def test_every_command_that_prints_data_takes_format() -> None:
-    for path in (["build"], ["list"], ["check"], ["verify"], ["affected"], ["cache", "info"]):
+    for path in (["build"], ["list"], ["check"], ["verify"], ["diff"], ["surface"], ["affected"],
+                 ["cache", "info"]):  # fmt: skip
         command: click.Command = cli
         for name in path:
             assert isinstance(command, click.Group)

@@ -19,7 +19,8 @@ import click
 from mcpbundle.cli.options import GlobalOption, global_params
 
 WORKFLOW_ORDER = (
-    "init", "validate", "list", "build", "check", "verify", "diff", "affected", "ci", "cache",
+    "init", "validate", "list", "build", "check", "verify", "diff", "surface", "affected", "ci",
+    "cache",
 )  # fmt: skip
 
 # By command path (``mcpbundle`` then the command names): one or two lines each.
@@ -34,7 +35,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "mcpbundle check": ("mcpbundle check", "mcpbundle check --built --format github"),
     "mcpbundle verify": ("mcpbundle verify ops", "mcpbundle verify --http --format json"),
-    "mcpbundle diff": ("mcpbundle diff",),
+    "mcpbundle diff": ("mcpbundle diff", "mcpbundle diff --against deploy --fail-on breaking"),
+    "mcpbundle surface": ("mcpbundle surface ops", "mcpbundle surface ops --format json"),
     "mcpbundle affected": (
         "mcpbundle affected --since origin/main",
         "mcpbundle affected --since HEAD~1 --format json",
