@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export FASTMCP_CHECK_FOR_UPDATES := off
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench install dev clean
+.PHONY: demo schema test lint bench install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
+# The main job on the embedded example: build, then check the output, then verify one
+# server as the host loads it. Needs the package index reachable (pins, verify's venv).
 demo: install
+	@echo "== mcpbundle build =="
 	cd example-monorepo && ../$(BIN)/mcpbundle build
 	@echo
-	@echo "== example-monorepo/dist (what a host deploys) =="
-	@cd example-monorepo/dist && find . -type f -not -name '*.pyc' | sort
+	@echo "== mcpbundle check --built =="
+	cd example-monorepo && ../$(BIN)/mcpbundle check --built
 	@echo
-	@cat example-monorepo/dist/DEPLOY.md
+	@echo "== mcpbundle verify ops =="
+	cd example-monorepo && ../$(BIN)/mcpbundle verify ops
+	@echo
+	@echo "== example-monorepo/dist (what a host deploys; DEPLOY.md says how) =="
+	@cd example-monorepo/dist && find . -type f -not -name '*.pyc' | sort
+
+# schema/mcpbundle.schema.json from the table of keys validate reads (a test compares).
+schema: install
+	$(BIN)/python -m mcpbundle.config.json_schema schema/mcpbundle.schema.json
 
 test: dev
 	$(BIN)/python -m pytest -n auto -q

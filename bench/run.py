@@ -34,6 +34,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
+import imports  # noqa: E402
 import synth  # noqa: E402
 
 from mcpbundle.base.runner import run  # noqa: E402
@@ -274,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             results["memory_mb"] = peak_memory_mb(synth.make_monorepo(work / "big", big), work)
         results["targets"] = targets(results)
+        results["imports_ms"] = imports.import_costs()
     results["params"] = {
         "servers": args.servers,
         "libs": args.libs,
@@ -287,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "git": _git_head(),
     }
     print(report(results))
+    print("\n" + imports.report(results["imports_ms"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"\nwrote {args.json}", file=sys.stderr)

@@ -370,3 +370,19 @@ def test_an_icon_is_a_file_the_server_ships(tmp_path: Path, wheelhouse: Path) ->
     assert done.returncode == 2, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: mcpbundle.toml: servers.keyed.mcpb.icon: 'logo.png' is not a")
+
+
+def test_build_format_takes_the_report_format_and_the_outputs(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """`--format` is text|json on every command and dir|mcpb on build: both at once work."""
+    repo = mcpb_example(tmp_path / "example", wheelhouse)
+    done = run_cli(repo, "build", "--format", "mcpb", "--format", "json")
+    document = json.loads(done.stdout)
+    assert [s["mcpb"]["file"] for s in document["servers"]] == [
+        f"mcpb/{name}-0.1.0.mcpb" for name in ("ops", "customer", "finance")
+    ]
+    clash = run_cli(repo, "build", "--format", "json", "--format", "text", check=False)
+    assert clash.returncode == 2
+    assert "--format text and --format json cannot be combined" in clash.stderr
+    assert "Traceback" not in clash.stderr

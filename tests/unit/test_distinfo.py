@@ -138,3 +138,37 @@ def test_rejects_bad_input(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError) as info:
         render_dist_info(**args)  # type: ignore[arg-type]
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("licence", "licence_files"),
+    [(None, ()), ("MIT", ("LICENSE",)), ("BSD 3-Clause License", ())],
+)
+def test_metadata_is_what_packaging_metadata_reads_and_validates(
+    licence: str | None, licence_files: tuple[str, ...]
+) -> None:
+    """The hand-written METADATA (kept: see the README's Development notes) against the
+    maintained reader: packaging.metadata parses it with validation, every field intact."""
+    from packaging.metadata import Metadata
+
+    files = render_dist_info(
+        name="Shared.Core-Lib",
+        version="1.2",
+        top_level=["shared_core"],
+        entry_points={},
+        requires_dist=["httpx>=0.27", 'anyio; python_version >= "3.11"'],
+        summary="Core  helpers\nfor servers",
+        licence=licence,
+        licence_files=licence_files,
+    )
+    text = files["shared_core_lib-1.2.dist-info/METADATA"].decode()
+    metadata = Metadata.from_email(text, validate=True)
+    assert (metadata.name, str(metadata.version)) == ("Shared.Core-Lib", "1.2")
+    assert metadata.summary == "Core helpers for servers"
+    assert sorted(map(str, metadata.requires_dist or [])) == [
+        'anyio; python_version >= "3.11"',
+        "httpx>=0.27",
+    ]
+    assert metadata.license_expression == (licence if licence == "MIT" else None)
+    assert metadata.license == (licence if licence and licence != "MIT" else None)
+    assert list(metadata.license_files or []) == list(licence_files)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_config import SERVER, fail, monorepo
 
-from mcpbundle.config.settings import MCPB_PLATFORMS
+from mcpbundle.config.mcpb_settings import MCPB_PLATFORMS
 from mcpbundle.config.validate import load_config
 
 

@@ -34,7 +34,11 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def format_text(
-    findings: Sequence[Finding], *, servers: int | None = None, colour: bool = False
+    findings: Sequence[Finding],
+    *,
+    servers: int | None = None,
+    colour: bool = False,
+    summary_line: bool = True,
 ) -> str:
     paint: Painter = _plain
     if colour:
@@ -50,6 +54,8 @@ def format_text(
         if f.source is not None:
             lines.extend(_frame(f, paint))
             lines.append("")
+    if not summary_line:  # check -q: the findings alone
+        return "\n".join(lines).rstrip("\n")
     counts = summary(findings)
     n_servers = counts["servers"] if servers is None else servers
     parts = [_plural(counts["errors"], "error"), _plural(counts["warnings"], "warning")]
@@ -140,12 +146,14 @@ def format_findings(
     *,
     servers: int | None = None,
     colour: bool = False,
+    summary: bool = True,
 ) -> str:
     """Render ``findings``; ``servers`` is the number checked (default: those with findings).
 
-    ``colour`` adds ANSI colour to the text format (the others never have any)."""
+    ``colour`` adds ANSI colour to the text format (the others never have any);
+    ``summary=False`` leaves out its closing count line."""
     if fmt == "text":
-        return format_text(findings, servers=servers, colour=colour)
+        return format_text(findings, servers=servers, colour=colour, summary_line=summary)
     if fmt == "json":
         return format_json(findings, servers=servers)
     if fmt == "github":

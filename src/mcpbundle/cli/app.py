@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import time
 from dataclasses import replace
@@ -13,21 +12,23 @@ from typing import TYPE_CHECKING
 import click
 
 from mcpbundle import __version__
-from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError, CheckFailed, UsageError
-from mcpbundle.base.redact import mask_urls
 from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
 from mcpbundle.cli.compare_commands import diff, surface, verify_drift
+from mcpbundle.cli.completion import completion
+from mcpbundle.cli.help import Group
 from mcpbundle.cli.options import (
     State,
+    build_format_options,
+    document_text,
+    echo,
     emit_document,
-    format_options,
+    error_line,
+    global_options,
     json_option,
     log,
     parse_codes,
-    render_document,
     servers_argument,
-    setup_logging,
     strict_option,
     verbose_logging,
     verbosity_options,
@@ -53,34 +54,20 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------- commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="mcpbundle")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="mcpbundle.toml to use (default: found in this directory or a parent).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Log every command run (+ cmd).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@global_options
 @click.pass_context
-def cli(
-    ctx: click.Context, config_path: Path | None, verbose: bool, quiet: bool, debug: bool
-) -> None:
+def cli(ctx: click.Context) -> None:
     """Turn a monorepo of FastMCP servers into deploy-ready bundles."""
-    setup_logging(verbose=verbose or debug, quiet=quiet)
-    progress.configure(enabled=not quiet)
-    argv = ctx.obj if isinstance(ctx.obj, tuple) else None  # set by main(): the real command
-    ctx.obj = State(config_path=config_path, debug=debug, argv=argv)
+    ctx.ensure_object(State).apply()  # main() passes the State; the options filled it in
 
 
 @cli.command()
 @verbosity_options
 @servers_argument
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory.")
-@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and every file; write nothing.")
 @strict_option
 @click.option("--upgrade", "-U", is_flag=True, help="Ignore previous pins; take newest versions.")
 @click.option(
@@ -125,8 +112,7 @@ def cli(
     "--force", is_flag=True, help="Replace an output holding files mcpbundle did not write."
 )
 @click.option("--run-hooks", is_flag=True, help="Run the repository's pre-push hooks on --push.")
-@format_options
-@json_option
+@build_format_options
 @click.pass_obj
 def build_cmd(
     state: State,
@@ -203,12 +189,13 @@ def build_cmd(
         with lock:
             result = build(config, options, source=current_source(config.root), pin=pinner)
     warn_all(result.plan.warnings)
-    emit_document(build_report(config, result), as_json, format_build_report)
-    if created and log.isEnabledFor(logging.WARNING):
+    report = build_report(config, result)
+    emit_document(report, as_json, format_build_report, report=True, coloured=True)
+    if created and not state.quiet:  # a hint, not a warning: -q leaves it out
         _output_hint(config, output_dir(config, output))
     if result.failures:
         for name, error in sorted(result.failures.items()):
-            click.echo(f"error: server {name!r} failed: {error}", err=True)
+            error_line(f"server {name!r} failed: {error}")
         failed = ", ".join(sorted(result.failures))
         raise BuildError(
             f"{len(result.failures)} of {len(servers or config.servers)} servers failed: {failed}",
@@ -248,7 +235,8 @@ def _deploy(
     )
     deployed = build_to_branch(config, options, branch_options, pin=pinner)
     warn_all(deployed.plan.warnings)
-    emit_document(deploy_report(deployed), as_json, format_deploy_report)
+    document = deploy_report(config, deployed)
+    emit_document(document, as_json, format_deploy_report, report=True, coloured=True)
 
 
 def _stamp_noop(
@@ -264,7 +252,10 @@ def _stamp_noop(
     from mcpbundle.incremental import stamp
 
     noop = replace(result, written=False, up_to_date=True, unchanged=())
-    stdout = render_document(build_report(config, noop), as_json, format_build_report) + "\n"
+    text = document_text(
+        build_report(config, noop), as_json, format_build_report, report=True, coloured=True
+    )
+    stdout = "" if text is None else text + "\n"  # exactly what emit_document printed
     try:
         written = stamp.write(
             argv,
@@ -294,9 +285,11 @@ def validate(state: State, strict: bool) -> None:
     config = state.config()
     plan = plan_build(config, BuildOptions(strict=strict, dry_run=True, fetch_git=False))
     warn_all(plan.warnings)
-    click.echo(
-        f"{config.display}: ok ({len(config.servers)} servers, {len(config.shared)} shared libs)"
-    )
+    if state.quiet:
+        return
+    paint = state.painter()
+    counts = f"({len(config.servers)} servers, {len(config.shared)} shared libs)"
+    echo(f"{paint('path', config.display)}: {paint('ok', 'ok')} {counts}")
 
 
 @cli.command(name="list")
@@ -307,7 +300,7 @@ def list_cmd(state: State, as_json: bool) -> None:
     """Servers and shared libraries with their paths, entrypoints and closures."""
     config = state.config()
     plan = plan_build(config, BuildOptions(dry_run=True, fetch_git=False))
-    emit_document(list_document(config, plan), as_json, format_list)
+    emit_document(list_document(config, plan), as_json, format_list, coloured=True)
 
 
 @cli.command()
@@ -322,6 +315,7 @@ def list_cmd(state: State, as_json: bool) -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option("--json", "json_alias", is_flag=True, help="Same as --format json.")
 @click.option("--select", default="", metavar="CODES", help="Only these codes (comma-separated).")
 @click.option("--ignore", default="", metavar="CODES", help="Skip these codes (comma-separated).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory (--built).")
@@ -331,13 +325,12 @@ def check(
     servers: tuple[str, ...],
     built: bool,
     fmt: str,
+    json_alias: bool,
     select: str,
     ignore: str,
     output: Path | None,
 ) -> None:
     """Find the ways a deploy fails, statically (exit 1 on any error)."""
-    import os
-
     from mcpbundle.check.engine import has_errors
     from mcpbundle.check.report import format_findings
     from mcpbundle.check.targets import check_findings
@@ -351,19 +344,21 @@ def check(
         select=parse_codes(select) or None,
         ignore=parse_codes(ignore),
     )
-    colour = False
-    if fmt == "text":
-        from mcpbundle.check.colour import wanted
-
-        colour = wanted(os.environ, sys.stdout.isatty())
+    fmt = "json" if json_alias else fmt
+    colour = fmt == "text" and state.colour(sys.stdout)
+    shown = findings
+    if fmt == "text" and state.quiet:  # -q: errors and warnings, -qq: errors; no summary
+        keep = ("error",) if state.quiet > 1 else ("error", "warning")
+        shown = [f for f in findings if f.severity in keep]
     text = format_findings(
-        findings,
+        shown,
         "json" if fmt == "json" else "github" if fmt == "github" else "text",
         servers=checked,
         colour=colour,
+        summary=not state.quiet,
     )
     if text:
-        click.echo(mask_urls(text), color=colour)
+        echo(text)
     if has_errors(findings):
         raise CheckFailed("check found errors")
 
@@ -403,11 +398,23 @@ def verify(
         verify_drift(state, drift or None, servers, as_json)
         return
     from mcpbundle.verify.from_config import run_verify
-    from mcpbundle.verify.report import format_server, format_summary
+    from mcpbundle.verify.report import ServerReport, format_server, format_summary
     from mcpbundle.verify.verifier import format_report
 
     config = state.config()
-    stream = None if as_json else (lambda server: click.echo(mask_urls(format_server(server))))
+    painted = state.colour(sys.stdout)
+
+    def show(text: str) -> None:
+        if painted:
+            from mcpbundle.cli.colour import paint_lines
+
+            text = paint_lines(text)
+        echo(text)
+
+    def stream(server: ServerReport) -> None:
+        if not (state.quiet and server.ok):  # -q: only the servers that failed
+            show(format_server(server))
+
     report = run_verify(
         config,
         servers=servers,
@@ -415,9 +422,12 @@ def verify(
         env_file=env_file,
         output=output,
         jobs=jobs,
-        on_result=stream,
+        on_result=None if as_json else stream,
     )
-    click.echo(mask_urls(format_report(report, as_json) if as_json else format_summary(report)))
+    if as_json:
+        echo(format_report(report, as_json))
+    elif not state.quiet:
+        show(format_summary(report))
     if not report.ok:
         raise CheckFailed("verify failed", hint="see the report above")
 
@@ -428,3 +438,4 @@ cli.add_command(diff)
 cli.add_command(surface)
 cli.add_command(ci)
 cli.add_command(cache)
+cli.add_command(completion)

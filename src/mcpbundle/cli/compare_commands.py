@@ -29,6 +29,7 @@ LEVELS = ("breaking", "compatible", "info")
     "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]),
     default="text", show_default=True, help="Output format.",
 )  # fmt: skip
+@click.option("--json", "json_alias", is_flag=True, help="Same as --format json.")
 @click.option(
     "--fail-on", type=click.Choice(LEVELS), default=None, metavar="LEVEL",
     help="Exit 1 when a change at this level or above exists: breaking|compatible|info "
@@ -36,9 +37,15 @@ LEVELS = ("breaking", "compatible", "info")
 )  # fmt: skip
 @click.pass_obj
 def diff(
-    state: State, servers: tuple[str, ...], against: str | None, fmt: str, fail_on: str | None
+    state: State,
+    servers: tuple[str, ...],
+    against: str | None,
+    fmt: str,
+    json_alias: bool,
+    fail_on: str | None,
 ) -> None:
     """Compare the MCP surface of what build would ship with the bundle at REF."""
+    fmt = "json" if json_alias else fmt
     from mcpbundle.compare.diff import run_diff
     from mcpbundle.compare.diff_report import format_diff
 

@@ -18,6 +18,7 @@ from mcpbundle.base.error_lines import describe_unexpected, printable
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.base.redact import mask_urls
 from mcpbundle.cli.app import cli
+from mcpbundle.cli.options import State, error_text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,29 +29,33 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = list(argv if argv is not None else sys.argv[1:])
     debug = "--debug" in args
+    state = State(argv=tuple(args))  # the options on either side of the command fill it in
     runner.install_signal_handlers()
     try:
-        cli.main(args=args, prog_name="mcpbundle", standalone_mode=False, obj=tuple(args))
+        cli.main(args=args, prog_name="mcpbundle", standalone_mode=False, obj=state)
     except MCPBundleError as exc:
         if debug:
             traceback.print_exc()
-        _fail(str(exc), exc.exit_code)
+        _fail(state, str(exc), exc.exit_code, where=exc.where)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except runner.Interrupted as exc:
-        _fail("interrupted" if exc.signum == signal.SIGINT else f"stopped by {exc}", exc.exit_code)
+        message = "interrupted" if exc.signum == signal.SIGINT else f"stopped by {exc}"
+        _fail(state, message, exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
-        _fail("interrupted", 130)
+        _fail(state, "interrupted", 130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        _fail(describe_unexpected(exc), 1)
+        _fail(state, describe_unexpected(exc), 1)
     sys.exit(0)
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(mask_urls(f"error: {printable(message)}"), err=True)
+def _fail(state: State, message: str, code: int, *, where: str | None = None) -> None:
+    colour = state.colour(sys.stderr)
+    line = error_text(mask_urls(printable(message)), colour=colour, where=where)
+    click.echo(line, err=True, color=colour)
     sys.exit(code)

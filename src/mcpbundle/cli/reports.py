@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcpbundle.build import BuildResult
+from mcpbundle.cli.options import Painter, plain
 from mcpbundle.config.settings import Config
+from mcpbundle.emit.ownership import INDEX_NAMES
+from mcpbundle.emit.stage import written_paths
 from mcpbundle.plan.planner import BuildPlan, ServerPlan
 
 if TYPE_CHECKING:
@@ -22,14 +25,15 @@ def _shown(config: Config, path: os.PathLike[str] | str) -> str:
         return str(path)
 
 
-def server_document(plan: ServerPlan) -> dict[str, Any]:
+def server_document(config: Config, plan: ServerPlan) -> dict[str, Any]:
+    """One server in a build report; ``files``: every file its build writes."""
     return {
         "name": plan.name,
         "path": plan.path,
         "entrypoint": plan.entrypoint,
         "requirements": plan.requirements_txt,
         "shared": list(plan.shared),
-        "files": [copy.dest for copy in plan.files],
+        "files": written_paths(config.root, plan),
         "requirements_in": list(plan.requirements_in),
         "rewrites": [
             {"from": r.original, "to": r.replacement, "origin": r.origin} for r in plan.rewrites
@@ -48,7 +52,10 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
             result.unchanged if not result.up_to_date else [s.plan.name for s in result.servers]
         ),
         "source": {"commit": result.source.commit, "dirty": result.source.dirty},
-        "servers": [_with_mcpb(server_document(s.plan), s.manifest_entry) for s in result.servers],
+        "servers": [
+            _with_mcpb(server_document(config, s.plan), s.manifest_entry) for s in result.servers
+        ],
+        "index_files": sorted(INDEX_NAMES),  # at the output's root, beside the servers
         "warnings": list(result.plan.warnings),
     }
 
@@ -59,14 +66,15 @@ def _with_mcpb(document: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, 
     return {**document, "mcpb": dict(bundle)} if isinstance(bundle, Mapping) else document
 
 
-def format_build_report(document: dict[str, Any]) -> str:
+def format_build_report(document: dict[str, Any], paint: Painter = plain) -> str:
+    where = document["output"]  # in the summary line, painted with it
     if document["up_to_date"]:
         lines = [
-            f"  skipped secret file {secret}"
+            f"  skipped secret file {paint('path', secret)}"
             for server in document["servers"]
             for secret in server["skipped_secrets"]
         ]
-        return "\n".join([f"up to date: {document['output']} (no file written)", *lines])
+        return "\n".join([paint("summary", f"up to date: {where} (no file written)"), *lines])
     lines = []
     verb = "built" if document["written"] else "would build"
     for server in document["servers"]:
@@ -78,21 +86,25 @@ def format_build_report(document: dict[str, Any]) -> str:
             f"{verb} {server['name']}: {len(server['files'])} files, shared: {shared}, "
             f"{len(server['requirements_in'])} requirements"
         )
-        lines.append(f"  entrypoint:   {server['entrypoint']}")
-        lines.append(f"  requirements: {server['requirements']}")
+        lines.append(f"  entrypoint:   {paint('path', server['entrypoint'])}")
+        lines.append(f"  requirements: {paint('path', server['requirements'])}")
         if server.get("mcpb"):
-            lines.append(f"  mcpb:         {server['mcpb']['file']} ({server['mcpb']['runtime']})")
+            bundle = server["mcpb"]
+            lines.append(f"  mcpb:         {paint('path', bundle['file'])} ({bundle['runtime']})")
         for rewrite in server["rewrites"]:
             to = rewrite["to"] or "removed"
-            lines.append(f"  rewrote {rewrite['from']!r} ({rewrite['origin']}) -> {to}")
+            origin = paint("path", rewrite["origin"])
+            lines.append(f"  rewrote {rewrite['from']!r} ({origin}) -> {to}")
         for secret in server["skipped_secrets"]:
-            lines.append(f"  skipped secret file {secret}")
+            lines.append(f"  skipped secret file {paint('path', secret)}")
         if document["dry_run"]:
-            lines.extend(f"    {path}" for path in server["files"])
-    where = document["output"]
-    lines.append(
-        f"output: {where}" if document["written"] else f"dry run: nothing written to {where}"
-    )
+            lines.extend(f"    {paint('path', path)}" for path in server["files"])
+    if document["dry_run"]:
+        index = document.get("index_files", [])
+        lines.append(f"would write {len(index)} files at the output's root")
+        lines.extend(f"    {paint('path', name)}" for name in index)
+    summary = f"output: {where}" if document["written"] else f"dry run: nothing written to {where}"
+    lines.append(paint("summary", summary))
     return "\n".join(lines)
 
 
@@ -115,22 +127,23 @@ def list_document(config: Config, plan: BuildPlan) -> dict[str, Any]:
     }
 
 
-def format_list(document: dict[str, Any]) -> str:
+def format_list(document: dict[str, Any], paint: Painter = plain) -> str:
     lines = ["servers:"]
     for server in document["servers"]:
         shared = ", ".join(server["shared"]) or "-"
-        lines.append(f"  {server['name']:<16} {server['entrypoint']}  (shared: {shared})")
+        entry = paint("path", server["entrypoint"])
+        lines.append(f"  {server['name']:<16} {entry}  (shared: {shared})")
     lines.append("shared libraries:")
     for lib in document["shared"]:
         requires = ", ".join(lib["requires"]) or "-"
         lines.append(
-            f"  {lib['name']:<16} {lib['path']}  dist={lib['distribution']} "
+            f"  {lib['name']:<16} {paint('path', lib['path'])}  dist={lib['distribution']} "
             f"packages={','.join(lib['packages'])} requires={requires}"
         )
     return "\n".join(lines)
 
 
-def deploy_report(result: DeployResult) -> dict[str, Any]:
+def deploy_report(config: Config, result: DeployResult) -> dict[str, Any]:
     """``build --branch``'s document. ``branches``: every branch written (one, or one per
     server with ``--split``); ``servers[]`` adds ``changed``, ``branch``, ``commit`` and
     ``pushed`` (where that server's commit went; empty when it did not change)."""
@@ -143,7 +156,7 @@ def deploy_report(result: DeployResult) -> dict[str, Any]:
         deployed = of[name]
         changed = name in deployed.changed
         servers.append({
-            **server_document(server.plan),
+            **server_document(config, server.plan),
             "changed": changed,
             "branch": deployed.branch,
             "commit": deployed.commit.commit,
@@ -178,15 +191,16 @@ def deploy_report(result: DeployResult) -> dict[str, Any]:
     }
 
 
-def format_deploy_report(document: dict[str, Any]) -> str:
+def format_deploy_report(document: dict[str, Any], paint: Painter = plain) -> str:
     lines = []
     for branch in document["branches"]:
         short = branch["commit"][:12]
+        name = paint("path", branch["branch"])
         if branch["unchanged"]:
-            lines.append(f"branch {branch['branch']} is up to date at {short} (no commit made)")
+            lines.append(f"branch {name} is up to date at {short} (no commit made)")
         else:
             kind = "created" if branch["created"] else "updated"
             changed = ", ".join(branch["changed"]) or "no server changed"
-            lines.append(f"{kind} branch {branch['branch']} at {short} ({changed})")
-        lines.extend(f"pushed to {target}" for target in branch["pushed"])
+            lines.append(f"{kind} branch {name} at {short} ({changed})")
+        lines.extend(f"pushed to {paint('path', target)}" for target in branch["pushed"])
     return "\n".join(lines)

@@ -7,17 +7,25 @@ maps their errors to exit codes like every other command's.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import click
 
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.cli.ci_template import WORKFLOW_PATH, github_workflow
-from mcpbundle.cli.options import State, json_option, log, verbosity_options, warn_all
+from mcpbundle.cli.completion import complete_cache_kinds
+from mcpbundle.cli.help import Command, Group
+from mcpbundle.cli.options import (
+    State,
+    current_state,
+    json_option,
+    log,
+    verbosity_options,
+    warn_all,
+)
 
 
-@click.command()
+@click.command(cls=Command)
 @verbosity_options
 @click.option("--since", required=True, metavar="REF", help="Compare REF..HEAD and the work tree.")
 @json_option
@@ -40,7 +48,7 @@ def affected(state: State, since: str, as_json: bool) -> None:
         click.echo("\n".join(document["servers"]) if document["servers"] else "no server affected")
 
 
-@click.group()
+@click.group(cls=Group)
 def ci() -> None:
     """CI workflow templates."""
 
@@ -84,12 +92,14 @@ def github(
     except EditedByHand as exc:
         click.echo(exc.diff, nl=False)
         raise
+    if state.quiet:
+        return
     if result.diff:
         click.echo(result.diff, nl=False)
     click.echo(f"wrote {WORKFLOW_PATH}" if result.written else f"{WORKFLOW_PATH} is up to date")
 
 
-@click.group()
+@click.group(cls=Group)
 def cache() -> None:
     """mcpbundle's cache (resolutions, git checkouts, verify venvs, no-op stamps)."""
 
@@ -112,16 +122,19 @@ def cache_info_cmd(as_json: bool) -> None:
 
 @cache.command(name="clear")
 @verbosity_options
-@click.argument("kinds", nargs=-1, metavar="[resolve|git|venvs|stamps]...")
+@click.argument(
+    "kinds", nargs=-1, metavar="[resolve|git|venvs|stamps]...", shell_complete=complete_cache_kinds
+)
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
     """Remove cached entries (all kinds by default)."""
     from mcpbundle.resolve.cache import cache_clear
 
     removed = cache_clear(kinds) if kinds else cache_clear()
-    click.echo(f"removed {removed} cache entries")
+    if not current_state().quiet:
+        click.echo(f"removed {removed} cache entries")
 
 
-@click.command()
+@click.command(cls=Command)
 @verbosity_options
 @click.option("--dry-run", is_flag=True, help="Print the config instead of writing it.")
 @click.option("--force", is_flag=True, help="Overwrite an existing config.")
@@ -136,5 +149,5 @@ def init(state: State, dry_run: bool, force: bool, pyproject: bool) -> None:
     warn_all(result.warnings)
     if dry_run:
         click.echo(result.text, nl=False)
-    if log.isEnabledFor(logging.WARNING):
+    if not state.quiet:  # a report: -q prints warnings and errors only
         click.echo(format_summary(result, dry_run=dry_run), err=dry_run)

@@ -11,10 +11,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcpbundle.config.paths import branch_name_problem
-from mcpbundle.config.schema import Reader, join
+from mcpbundle.config.schema import STRING, Key, Reader, Table, read_keys
 
-CI_KEYS = ("install", "python", "working-directory", "default-branch", "fail-on")
 FAIL_ON = ("breaking", "compatible", "info")  # `mcpbundle diff --fail-on` in pull requests
+CI = Table(
+    (
+        Key("install", STRING, "What the jobs pip install (default: mcpbundle==<the version "
+            "writing it>); any pip requirement (a git URL, a fork)."),
+        Key("python", STRING, "Python for the jobs (default: [bundle] python, else 3.12).",
+            pattern=r"^3\.\d{1,2}$"),
+        Key("working-directory", STRING, "Where the jobs run, relative to the repository root "
+            "(default: this file's directory)."),
+        Key("default-branch", STRING, "Pushes to it deploy; pull requests into it are "
+            "verified.", "main"),
+        Key("fail-on", STRING, "Pull requests fail on MCP surface changes this severe: "
+            "breaking, compatible or info (default: never).",
+            pattern=r"^(breaking|compatible|info)$"),
+    ),
+    "What `mcpbundle ci github` writes.",
+)  # fmt: skip
+CI_KEYS = CI.names
 PYTHON = re.compile(r"^3\.\d{1,2}$")
 _DIRECTORY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -26,7 +42,7 @@ class CiSettings:
     install: str | None = None  # a pip requirement; None: mcpbundle==<this version>
     python: str | None = None  # None: [bundle] python, else 3.12
     working_directory: str | None = None  # None: the config's directory in the repository
-    default_branch: str = "main"  # pushes to it deploy; pull requests against it verify
+    default_branch: str = CI.default("default-branch")  # pushes deploy; pull requests verify
     fail_on: str | None = None  # pull requests fail on surface changes this severe (None: never)
 
 
@@ -66,10 +82,9 @@ def branch_problem(text: str) -> str | None:
 
 
 def read_ci(reader: Reader, table: dict[str, Any]) -> CiSettings:
-    reader.reject_unknown("ci", table, CI_KEYS)
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        values[key.replace("-", "_")] = reader.string(join("ci", key), value)
+    values: dict[str, Any] = {
+        CI[name].attr: value for name, value in read_keys(reader, "ci", table, CI).items()
+    }
     checks = {
         "install": (install_problem, "e.g. install = 'mcpbundle==0.1.0'"),
         "python": (lambda v: None if PYTHON.match(v) else "must look like '3.12'", None),

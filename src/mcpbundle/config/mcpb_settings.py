@@ -11,11 +11,15 @@ judge of those).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
-from mcpbundle.config.schema import Reader, join
-from mcpbundle.config.settings import FORMATS, MCPB_ARCHES, MCPB_PLATFORMS, MCPB_RUNTIMES
+from mcpbundle.config.schema import BOOLEAN, CHOICE, Key, Kind, Reader, join
+
+FORMATS = ("dir", "mcpb")  # [bundle] formats / build --format; "dir" is always written
+MCPB_RUNTIMES = ("uv", "python")
+MCPB_PLATFORMS = ("darwin", "linux", "win32")  # the MCP Bundle spec's platform names
+# One architecture of a platform (mcpb-platforms): a compiled server/lib for it alone.
+MCPB_ARCHES = ("darwin-arm64", "darwin-x86_64", "linux-x86_64", "linux-aarch64", "win32-amd64")
 
 # The manifest's top-level fields (MCP Bundle manifest 0.3/0.4), which a mcpb table may set.
 MANIFEST_FIELDS = (
@@ -64,44 +68,54 @@ def read_manifest_fields(reader: Reader, key_path: str, value: object) -> dict[s
     return dict(table)
 
 
-def read_server_mcpb(reader: Reader, key_path: str, table: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``mcpb-*``, ``version`` and ``mcpb`` keys of a ``[servers.x]`` table, as
-    :class:`mcpbundle.config.settings.Server` fields."""
-    values: dict[str, Any] = {}
-    if "version" in table:
-        values["version"] = read_version(reader, join(key_path, "version"), table["version"])
-    if "mcpb-runtime" in table:
-        values["mcpb_runtime"] = reader.choice(
-            join(key_path, "mcpb-runtime"), table["mcpb-runtime"], MCPB_RUNTIMES
-        )
-    if "mcpb-platforms" in table:
-        platforms_key = join(key_path, "mcpb-platforms")
-        names = reader.strings(platforms_key, table["mcpb-platforms"])
-        if not names:
-            raise reader.fail(platforms_key, "must not be empty", "e.g. ['darwin', 'linux']")
-        for index, name in enumerate(names):
-            reader.choice(f"{platforms_key}[{index}]", name, MCPB_PLATFORMS + MCPB_ARCHES)
-        values["mcpb_platforms"] = tuple(p for p in MCPB_PLATFORMS + MCPB_ARCHES if p in names)
-    if "mcpb-compiled" in table:
-        values["mcpb_compiled"] = reader.boolean(
-            join(key_path, "mcpb-compiled"), table["mcpb-compiled"]
-        )
-    if "mcpb" in table:
-        values["mcpb"] = read_manifest_fields(reader, join(key_path, "mcpb"), table["mcpb"])
-    return values
+def read_platforms(reader: Reader, key_path: str, value: object) -> tuple[str, ...]:
+    """Platform names (or one architecture each), in the spec's order, at least one."""
+    names = reader.strings(key_path, value)
+    if not names:
+        raise reader.fail(key_path, "must not be empty", "e.g. ['darwin', 'linux']")
+    for index, name in enumerate(names):
+        reader.choice(f"{key_path}[{index}]", name, MCPB_PLATFORMS + MCPB_ARCHES)
+    return tuple(p for p in MCPB_PLATFORMS + MCPB_ARCHES if p in names)
 
 
-SERVER_KEYS = ("version", "mcpb-runtime", "mcpb-platforms", "mcpb-compiled", "mcpb")
-BUNDLE_KEYS = ("formats", "version", "mcpb")
+# The kinds of these keys for the table of keys (mcpbundle.config.settings), which reads
+# them and writes the JSON Schema from them.
+VERSION = Kind(
+    "version",
+    lambda r, path, value, _key: read_version(r, path, value),
+    {"type": "string", "pattern": _VERSION.pattern},
+)
+FORMATS_KIND = Kind(
+    "formats",
+    lambda r, path, value, _key: read_formats(r, path, value),
+    {"type": "array", "items": {"enum": list(FORMATS)}},
+)
+PLATFORMS = Kind(
+    "platforms",
+    lambda r, path, value, _key: read_platforms(r, path, value),
+    {"type": "array", "minItems": 1, "items": {"enum": list(MCPB_PLATFORMS + MCPB_ARCHES)}},
+)
+MANIFEST = Kind(
+    "manifest-fields",
+    lambda r, path, value, _key: read_manifest_fields(r, path, value),
+    {"type": "object", "propertyNames": {"enum": list(MANIFEST_FIELDS)}},
+)
 
+BUNDLE_KEYS = (
+    Key("formats", FORMATS_KIND, 'What a build writes: "dir" (always) and "mcpb" (one MCP '
+        "Bundle per server under <output>/mcpb/).", ("dir",)),
+    Key("version", VERSION, "A server's .mcpb version when its project names none."),
+    Key("mcpb", MANIFEST, "MCP Bundle manifest fields for every .mcpb (manifest.json's "
+        "top-level keys).", {}),
+)  # fmt: skip
 
-def read_bundle_mcpb(reader: Reader, table: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``formats``, ``version`` and ``mcpb`` keys of ``[bundle]``."""
-    values: dict[str, Any] = {}
-    if "formats" in table:
-        values["formats"] = read_formats(reader, "bundle.formats", table["formats"])
-    if "version" in table:
-        values["version"] = read_version(reader, "bundle.version", table["version"])
-    if "mcpb" in table:
-        values["mcpb"] = read_manifest_fields(reader, "bundle.mcpb", table["mcpb"])
-    return values
+SERVER_KEYS = (
+    Key("version", VERSION, "Its .mcpb version, over its project's and [bundle] version."),
+    Key("mcpb-runtime", CHOICE, 'How its .mcpb runs: "uv" (the client installs the pins) or '
+        '"python" (the pins bundled in server/lib).', "uv", MCPB_RUNTIMES),
+    Key("mcpb-platforms", PLATFORMS, "compatibility.platforms of its .mcpb, and the platforms "
+        'server/lib is built for (python runtime); one architecture such as "linux-x86_64" '
+        "for a compiled server/lib.", MCPB_PLATFORMS),
+    Key("mcpb-compiled", BOOLEAN, "python runtime: allow compiled wheels in server/lib.", False),
+    Key("mcpb", MANIFEST, "MCP Bundle manifest fields for its .mcpb, over [bundle.mcpb].", {}),
+)  # fmt: skip

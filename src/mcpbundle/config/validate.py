@@ -1,7 +1,10 @@
 """``mcpbundle.toml`` validated into :mod:`mcpbundle.config.settings`' frozen dataclasses.
 
 :func:`load_config` = :func:`mcpbundle.config.read.read_toml` + :func:`validate`.
-Everything here is checked without running anything: types, unknown keys,
+Unknown keys, required keys and each value's type come from the table of keys in
+:mod:`mcpbundle.config.settings` (:func:`~mcpbundle.config.schema.read_keys`, the same
+table ``schema/mcpbundle.schema.json`` is made from); this module adds what a type cannot
+say. Everything here is checked without running anything: types, unknown keys,
 paths (exist, stay inside the repo, also through symlinks), entrypoints,
 shared-lib names and cycles among declared ``requires``. Checks that need
 package discovery (import-name clashes) live in :mod:`mcpbundle.plan`.
@@ -23,29 +26,25 @@ from mcpbundle.config.cross_checks import (
     reject_overlapping_servers,
     reject_shared_duplicates,
 )
-from mcpbundle.config.mcpb_settings import (
-    BUNDLE_KEYS,
-    SERVER_KEYS,
-    read_bundle_mcpb,
-    read_server_mcpb,
-)
 from mcpbundle.config.paths import (
     branch_name_problem,
     check_relative,
     directory_path,
     inside_path,
     output_problem,
-    parse_size,
 )
 from mcpbundle.config.push_targets import target_problem
 from mcpbundle.config.read import TOOL_TABLE, find_config, is_pyproject, read_toml, tool_table
-from mcpbundle.config.schema import Reader, join
+from mcpbundle.config.schema import Reader, join, read_keys
 from mcpbundle.config.settings import (
-    GIT_POLICIES,
-    LOCK_MODES,
+    BUNDLE,
+    CHECK,
+    DEPLOY,
     MAX_NAME,
-    RESOLVERS,
-    SHIM_MODES,
+    NAME_PATTERN,
+    ROOT,
+    SERVER,
+    SHARED,
     BundleSettings,
     Config,
     DeploySettings,
@@ -53,15 +52,8 @@ from mcpbundle.config.settings import (
     SharedLib,
     _TableReader,
 )
-from mcpbundle.config.verify_settings import (
-    read_memory,
-    read_timeout,
-)
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-_PYTHON = re.compile(r"^3\.\d{1,2}$")
+_NAME = re.compile(NAME_PATTERN)
 
 
 def load_config(cwd: Path, explicit: Path | None = None) -> Config:
@@ -75,7 +67,7 @@ def load_config(cwd: Path, explicit: Path | None = None) -> Config:
 def validate(data: Mapping[str, Any], path: Path, *, key_prefix: str = "") -> Config:
     root = path.parent.resolve()
     reader = _TableReader(path.name, key_prefix) if key_prefix else Reader(path.name)
-    reader.reject_unknown("", data, ("bundle", "shared", "servers", "check", "ci"))
+    reader.reject_unknown("", data, ROOT.names)
     bundle = _bundle(reader, reader.table("bundle", data.get("bundle", {})), root)
     shared_table = reader.table("shared", data.get("shared", {}))
     servers_table = reader.table("servers", data.get("servers", {}))
@@ -103,79 +95,32 @@ def validate(data: Mapping[str, Any], path: Path, *, key_prefix: str = "") -> Co
     if problem:
         hint = "pick a new subdirectory such as 'dist'"
         raise reader.fail("bundle.output", f"{bundle.output!r} {problem}", hint)
-    check = reader.table("check", data.get("check", {}))
-    reader.reject_unknown("check", check, ("ignore",))
-    check_ignore = reader.strings("check.ignore", check["ignore"]) if "ignore" in check else ()
+    check = read_keys(reader, "check", reader.table("check", data.get("check", {})), CHECK)
     return Config(
         path=path.resolve(),
         root=root,
         bundle=bundle,
         shared=shared,
         servers=servers,
-        check_ignore=check_ignore,
+        check_ignore=check.get("ignore", CHECK.default("ignore")),
         ci=read_ci(reader, reader.table("ci", data.get("ci", {}))),
         key_prefix=key_prefix,
     )
 
 
 def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings:
-    known = (
-        "output", "exclude", "python", "index-url", "extra-index-urls", "find-links",
-        "no-index", "hashes", "resolver", "git", "git-overrides", "branch", "deploy",
-        "lock", "constraints", "add-fastmcp", "auto-fix", "allow-secrets",
-        "max-file-size", *BUNDLE_KEYS,
-    )  # fmt: skip
-    reader.reject_unknown("bundle", table, known)
-    values: dict[str, Any] = {}
-    text_keys = ("output", "index-url", "branch")
-    list_keys = ("exclude", "extra-index-urls", "find-links", "allow-secrets")
-    bool_keys = ("no-index", "hashes", "add-fastmcp", "auto-fix")
-    for key, value in table.items():
-        key_path = join("bundle", key)
-        attr = key.replace("-", "_")
-        if key in text_keys:
-            values[attr] = reader.string(key_path, value)
-        elif key in list_keys:
-            values[attr] = reader.strings(key_path, value)
-        elif key in bool_keys:
-            values[attr] = reader.boolean(key_path, value)
-    if "python" in table:
-        python = reader.string("bundle.python", table["python"])
-        if not _PYTHON.match(python):
-            raise reader.fail("bundle.python", f"must look like '3.12', got {python!r}")
-        values["python"] = python
-    if "constraints" in table:
+    read = read_keys(reader, "bundle", table, BUNDLE)  # types, by BUNDLE; meaning, below
+    values = {BUNDLE[key].attr: value for key, value in read.items()}
+    if "constraints" in read:
         values["constraints"] = tuple(
             inside_path(reader, f"bundle.constraints[{index}]", item, root, root, kind="file")
-            for index, item in enumerate(reader.strings("bundle.constraints", table["constraints"]))
+            for index, item in enumerate(read["constraints"])
         )
-    values.update(read_bundle_mcpb(reader, table))
-    if "max-file-size" in table:
-        values["max_file_size"] = parse_size(reader, "bundle.max-file-size", table["max-file-size"])
-    if "resolver" in table:
-        values["resolver"] = reader.choice("bundle.resolver", table["resolver"], RESOLVERS)
-    if "git" in table:
-        values["git"] = reader.choice("bundle.git", table["git"], GIT_POLICIES)
-    if "lock" in table:
-        values["lock"] = reader.choice("bundle.lock", table["lock"], LOCK_MODES)
-    if "git-overrides" in table:
-        overrides = reader.table("bundle.git-overrides", table["git-overrides"])
-        values["git_overrides"] = {
-            url: reader.choice(join("bundle.git-overrides", url), policy, GIT_POLICIES)
-            for url, policy in sorted(overrides.items())
-        }
-    if "deploy" in table:
-        deploy = reader.table("bundle.deploy", table["deploy"])
-        known_deploy = ("author-name", "author-email", "push-to")
-        reader.reject_unknown("bundle.deploy", deploy, known_deploy)
-        values["deploy"] = DeploySettings(
-            **{
-                key.replace("-", "_"): _push_to(reader, join("bundle.deploy", key), value)
-                if key == "push-to"
-                else reader.string(join("bundle.deploy", key), value)
-                for key, value in deploy.items()
-            }
-        )
+    if "deploy" in read:
+        deploy = read["deploy"]
+        if "push-to" in deploy:
+            _check_push_to(reader, "bundle.deploy.push-to", deploy["push-to"])
+        values["deploy"] = DeploySettings(**{DEPLOY[k].attr: v for k, v in deploy.items()})
     if "branch" in values:
         problem = branch_name_problem(values["branch"])
         if problem:
@@ -184,7 +129,7 @@ def _bundle(reader: Reader, table: dict[str, Any], root: Path) -> BundleSettings
                 f"{values['branch']!r} is not a valid branch name: {problem}",
                 "use a name like 'deploy' (see git check-ref-format)",
             )
-    output = values.get("output", "dist")
+    output = values.get("output", BUNDLE.default("output"))
     if output.startswith("~"):
         raise reader.fail(
             "bundle.output", f"{output!r} starts with '~'", "use a path relative to mcpbundle.toml"
@@ -216,26 +161,15 @@ def check_output_dir(config: Config, output: Path, *, where: str = "-o/--output"
 
 def _shared(reader: Reader, key_path: str, name: str, value: object, root: Path) -> SharedLib:
     _check_name(reader, key_path, name)
-    table = reader.table(key_path, value)
-    reader.reject_unknown(key_path, table, ("path", "packages", "requires"))
-    if "path" not in table:
-        raise reader.fail(
-            join(key_path, "path"), "is required", "set it to the library's directory"
-        )
-    path = directory_path(reader, join(key_path, "path"), table["path"], root)
-    packages = None
-    if "packages" in table:
-        packages = reader.strings(join(key_path, "packages"), table["packages"])
-        for index, package in enumerate(packages):
-            if not _is_dotted_identifier(package):
-                raise reader.fail(
-                    f"{join(key_path, 'packages')}[{index}]",
-                    f"{package!r} is not an importable name",
-                )
-    requires = None
-    if "requires" in table:
-        requires = reader.strings(join(key_path, "requires"), table["requires"])
-    return SharedLib(name=name, path=path, packages=packages, requires=requires)
+    read = read_keys(reader, key_path, reader.table(key_path, value), SHARED)
+    path = directory_path(reader, join(key_path, "path"), read["path"], root)
+    packages = read.get("packages")
+    for index, package in enumerate(packages or ()):
+        if not _is_dotted_identifier(package):
+            raise reader.fail(
+                f"{join(key_path, 'packages')}[{index}]", f"{package!r} is not an importable name"
+            )
+    return SharedLib(name=name, path=path, packages=packages, requires=read.get("requires"))
 
 
 def _server(
@@ -248,23 +182,10 @@ def _server(
     shared: Mapping[str, SharedLib],
 ) -> Server:
     _check_name(reader, key_path, name)
-    table = reader.table(key_path, value)
-    known = (
-        "path", "entrypoint", "requirements", "constraints", "shared", "vendor-dir", "exclude",
-        "shim", "shim-name", "ignore", "env", "expect-tools",
-        "verify-timeout", "verify-memory", "push-to", *SERVER_KEYS,
-    )  # fmt: skip
-    reader.reject_unknown(key_path, table, known)
-    hints = {
-        "path": "set it to the server's directory, relative to mcpbundle.toml",
-        "entrypoint": "set it to the server's file, e.g. entrypoint = 'server.py'",
-    }
-    for required in ("path", "entrypoint"):
-        if required not in table:
-            raise reader.fail(join(key_path, required), "is required", hints[required])
-    path = directory_path(reader, join(key_path, "path"), table["path"], root)
+    read = read_keys(reader, key_path, reader.table(key_path, value), SERVER)
+    path = directory_path(reader, join(key_path, "path"), read.pop("path"), root)
     entry_key = join(key_path, "entrypoint")
-    entry_text = reader.string(entry_key, table["entrypoint"])
+    entry_text = read.pop("entrypoint")
     entry_file, _, obj = entry_text.strip().partition(":")
     if ":" in entry_text and (not obj.isidentifier() or keyword.iskeyword(obj)):
         raise reader.fail(
@@ -277,58 +198,38 @@ def _server(
             entry_key, f"{entry_file!r} is not a .py file", "use file.py[:object], e.g. 'server.py'"
         )
     entry_rel = inside_path(reader, entry_key, entry_file, root / path, root, kind="file")
-    values: dict[str, Any] = {}
-    if "requirements" in table:
-        req_key = join(key_path, "requirements")
+    values = {SERVER[key].attr: value for key, value in read.items()}
+    if "requirements" in read:
         # A requirement input may live anywhere in the repository (the repository's one
         # pyproject.toml, say): it is read, never shipped.
         values["requirements"] = inside_path(
-            reader, req_key, reader.string(req_key, table["requirements"]), root / path, root,
+            reader, join(key_path, "requirements"), read["requirements"], root / path, root,
             kind="file", within_base=False,
         )  # fmt: skip
-    if "constraints" in table:
+    if "constraints" in read:
         cons_key = join(key_path, "constraints")
-        items = reader.strings(cons_key, table["constraints"])
         values["constraints"] = tuple(
             inside_path(
                 reader, f"{cons_key}[{i}]", item, root / path, root, kind="file", within_base=False
             )
-            for i, item in enumerate(items)
+            for i, item in enumerate(read["constraints"])
         )
-    if "vendor-dir" in table:
+    if "vendor-dir" in read:
         vendor_key = join(key_path, "vendor-dir")
-        vendor = reader.string(vendor_key, table["vendor-dir"])
+        vendor = read["vendor-dir"]
         check_relative(reader, vendor_key, vendor)
         target = (root / path / vendor).resolve()
         if not target.is_relative_to(root / path):
             raise reader.fail(vendor_key, "must stay inside the server's directory")
         values["vendor_dir"] = Path(vendor).as_posix()
-    for key in ("shared", "exclude", "ignore", "expect-tools"):
-        if key in table:
-            values[key.replace("-", "_")] = reader.strings(join(key_path, key), table[key])
     for index, lib in enumerate(values.get("shared", ())):
         if lib not in shared:
             raise _unknown_lib(reader, f"{join(key_path, 'shared')}[{index}]", lib, shared)
-    if "shim" in table:
-        values["shim"] = reader.choice(join(key_path, "shim"), table["shim"], SHIM_MODES)
-    if "shim-name" in table:
-        shim_name = reader.string(join(key_path, "shim-name"), table["shim-name"])
-        if not shim_name.endswith(".py") or not shim_name[:-3].isidentifier():
-            raise reader.fail(join(key_path, "shim-name"), "must be a module file name like x.py")
-        values["shim_name"] = shim_name
-    if "env" in table:
-        values["env"] = reader.string_map(join(key_path, "env"), table["env"])
-    if "verify-timeout" in table:
-        values["verify_timeout"] = read_timeout(
-            reader, join(key_path, "verify-timeout"), table["verify-timeout"]
-        )
-    if "push-to" in table:
-        values["push_to"] = _push_to(reader, join(key_path, "push-to"), table["push-to"])
-    if "verify-memory" in table:
-        values["verify_memory"] = read_memory(
-            reader, join(key_path, "verify-memory"), table["verify-memory"]
-        )
-    values.update(read_server_mcpb(reader, key_path, table))
+    shim_name = read.get("shim-name", "x.py")
+    if not shim_name.endswith(".py") or not shim_name[:-3].isidentifier():
+        raise reader.fail(join(key_path, "shim-name"), "must be a module file name like x.py")
+    if "push-to" in read:
+        _check_push_to(reader, join(key_path, "push-to"), read["push-to"])
     return Server(
         name=name,
         path=path,
@@ -338,13 +239,11 @@ def _server(
     )
 
 
-def _push_to(reader: Reader, key_path: str, value: object) -> str:
-    text = reader.string(key_path, value)
+def _check_push_to(reader: Reader, key_path: str, text: str) -> None:
     problem = target_problem(text)
     if problem:
         hint = "e.g. 'git@github.com:acme/{server}-deploy.git:main'"
         raise reader.fail(key_path, f"{text!r} {problem}", hint)
-    return text
 
 
 def _check_name(reader: Reader, key_path: str, name: str) -> None:

@@ -77,6 +77,22 @@ class Reuse:
         return emit.link_previous(self.output / rel, staging / rel, digest, mode)
 
 
+def written_paths(root: Path, plan: ServerPlan) -> list[str]:
+    """Every output path :func:`stage_server` writes for ``plan``: the copied files,
+    ``requirements.in`` and ``requirements.txt``, the generated files (shims, dist-info,
+    licences and notices, rewritten ``fastmcp.json``) and a rewritten ``pyproject.toml``.
+    ``build --dry-run`` lists them."""
+    written = {copy.dest for copy in plan.files} | {rel for rel, _ in plan.generated}
+    written |= {join(plan.path, "requirements.in"), plan.requirements_txt}
+    if _rewrites_pyproject(root, plan):
+        written.add(plan.pyproject or "")
+    return sorted(written)
+
+
+def _rewrites_pyproject(root: Path, plan: ServerPlan) -> bool:
+    return plan.pyproject is not None and (root / plan.pyproject).is_file()
+
+
 def stage_server(
     config: Config,
     plan: ServerPlan,
@@ -98,7 +114,7 @@ def stage_server(
         (plan.requirements_txt, pinned.requirements_txt.encode()),
         *plan.generated,
     ]
-    if plan.pyproject is not None and (root / plan.pyproject).is_file():
+    if plan.pyproject is not None and _rewrites_pyproject(root, plan):
         # A host that sees [build-system] runs `pip install .`: ship the pins, no sources.
         from mcpbundle.emit.pyproject_rewrite import rewrite_pyproject  # tomlkit: only when needed
 
@@ -112,7 +128,7 @@ def stage_server(
     for rel, data in writes:
         if not reuse.link(staging, rel, data=data):
             emit.write_bytes(staging / rel, data)
-    written = sorted({copy.dest for copy in plan.files} | {rel for rel, _ in writes})
+    written = written_paths(root, plan)
     hashes = {rel: sha256_file(staging / rel) for rel in written}
     return {
         "path": plan.path,

@@ -53,6 +53,7 @@ ENV_NAMES = frozenset(
 )
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+KERNEL_DIRS = ("/proc", "/sys", "/dev")  # their files change by the moment: never inputs
 
 
 # -- what identifies a command and a machine --------------------------------------
@@ -60,8 +61,22 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def stamp_key(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> str:
     env = sorted((k, v) for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
-    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env))
+    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env), _terminals(environ))
     return _digest(repr(identity).encode("utf-8", "surrogateescape"))
+
+
+def _terminals(environ: Mapping[str, str]) -> tuple[bool, bool, bool]:
+    """What decides colour besides the command line and NO_COLOR / FORCE_COLOR: whether
+    stdout and stderr are terminals, and a dumb TERM. A stamp made on a terminal replays
+    its coloured report only on one."""
+    return (_isatty(sys.stdout), _isatty(sys.stderr), environ.get("TERM") == "dumb")
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def stamp_path(key: str) -> str:
@@ -178,7 +193,9 @@ def write(
     from mcpbundle.base.cache_dir import cache_root
 
     key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
-    skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix)
+    # /proc/<pid>/stat (is a scratch directory's owner alive?) is no input either
+    skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix,
+            *KERNEL_DIRS)  # fmt: skip
     files: dict[str, list[Any]] = {}
     dirs: set[str] = {os.path.dirname(output)}
     for path in sorted(reads.files):
