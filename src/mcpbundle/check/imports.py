@@ -227,9 +227,8 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
                 queue.extend((dep, frozenset()) for dep in KNOWN_REQUIRES.get(name, ()))
             continue
         for line in dist.requires:
-            try:
-                req = Requirement(line)
-            except InvalidRequirement:
+            req = _requirement(line)
+            if req is None:
                 continue
             marker_extras = new_extras if not first_visit else extras
             if not first_visit and req.marker is None:
@@ -237,6 +236,16 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
             if _wanted(req, marker_extras):
                 queue.append((canonicalize_name(req.name), frozenset(req.extras)))
     return result
+
+
+@lru_cache(maxsize=8192)
+def _requirement(line: str) -> Requirement | None:
+    """One ``Requires-Dist`` line parsed, once per process (every target's closure walks the
+    same installed distributions: parsing them again per server was most of MCB004)."""
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
 
 
 def _add_imports(result: Provision, name: str, dist: Installed | None) -> None:
