@@ -59,7 +59,7 @@ def timed(
     """Run ``cmd``; its wall and CPU seconds. ``ok=False``: a non-zero exit is fine."""
     cpu = _cpu_children()
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=dict(env), capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     if ok and done.returncode != 0:
         raise SystemExit(f"{what} failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -198,6 +198,7 @@ def peak_memory_mb(template: Path, work: Path) -> float:
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"memory build failed:\n{done.stderr}")
@@ -206,5 +207,7 @@ def peak_memory_mb(template: Path, work: Path) -> float:
     return kib / (1024 * 1024) if sys.platform == "darwin" else kib / 1024
 
 
-def repeated(repeat: int, measure: Callable[[int], dict[str, Sample]]) -> dict[str, dict[str, float]]:
+def repeated(
+    repeat: int, measure: Callable[[int], dict[str, Sample]]
+) -> dict[str, dict[str, float]]:
     return medians([measure(step) for step in range(repeat)])
