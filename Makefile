@@ -52,7 +52,7 @@ lint: dev
 	$(BIN)/lint-imports
 
 bench: dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) example-monorepo/dist build dist *.egg-info src/*.egg-info

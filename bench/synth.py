@@ -16,6 +16,7 @@ wheels written by ``tests/support/wheelhouse.py``; online it is real PyPI names.
 from __future__ import annotations
 
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,3 +190,36 @@ def input_files(root: Path, output: str = "dist") -> list[Path]:
         for path in root.rglob("*")
         if path.is_file() and not (set(path.relative_to(root).parts[:1]) & skip)
     )
+
+
+def _server_dirs(root: Path) -> list[Path]:
+    config = tomllib.loads((root / "mcpbundle.toml").read_text(encoding="utf-8"))
+    return [root / server["path"] for server in config["servers"].values()]
+
+
+def _editable_libs(server_dir: Path) -> list[Path]:
+    lines = (server_dir / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    return [(server_dir / line[3:].strip()).resolve() for line in lines if line.startswith("-e ")]
+
+
+def shipped_python_files(root: Path) -> list[Path]:
+    """Every Python file each server ships, once per server that ships it (its own files,
+    then those of the libraries it vendors)."""
+    found: list[Path] = []
+    for server_dir in _server_dirs(root):
+        found += sorted(server_dir.rglob("*.py"))
+        for lib in _editable_libs(server_dir):
+            found += sorted(lib.rglob("*.py"))
+    return found
+
+
+def union_requirements(root: Path) -> list[str]:
+    """The PyPI requirements of every server together (its libraries' dependencies too)."""
+    lines: list[str] = []
+    for server_dir in _server_dirs(root):
+        text = (server_dir / "requirements.txt").read_text(encoding="utf-8")
+        lines += [line for line in text.splitlines() if line and not line.startswith("-e ")]
+        for lib in _editable_libs(server_dir):
+            project = tomllib.loads((lib / "pyproject.toml").read_text(encoding="utf-8"))
+            lines += project["project"]["dependencies"]
+    return list(dict.fromkeys(lines))

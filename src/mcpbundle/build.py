@@ -28,18 +28,19 @@ from mcpbundle.emit.manifest import (
     MCPB_INPUTS,
     output_files,
     same_content,
-    sha256_file,
 )
 from mcpbundle.emit.mcpb_manifest import Surface
 from mcpbundle.emit.stage import (
     Reuse,
     ServerResult,
+    Sources,
     index_bytes,
     input_hash,
     merge_entries,
     stage_all,
     write_index_files,
 )
+from mcpbundle.emit.staged_tree import verified_digest
 from mcpbundle.git.source_state import Source
 from mcpbundle.plan.file_checks import check_shippable
 from mcpbundle.plan.planner import BuildPlan, make_plan
@@ -158,7 +159,8 @@ def build(
     )
     if failures:  # --keep-going: the failed servers keep their previous output
         plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
-    hashes = {p.name: input_hash(config, p, pins[p.name]) for p in plan.servers}
+    sources = Sources()  # each source file read and hashed once, for the hashes and the copies
+    hashes = {p.name: input_hash(config, p, pins[p.name], sources) for p in plan.servers}
     unchanged = _unchanged(plan, hashes, previous, output)
     bundles = _bundle_hashes(config, plan, options, hashes)
     fresh = _fresh_bundles(bundles, unchanged, previous, output)
@@ -189,6 +191,7 @@ def build(
             hashes=hashes,
             reuse=Reuse.of(output, previous),
             index=False,
+            sources=sources,
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
         results, written = _write_bundles(
@@ -349,7 +352,7 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
         }
     if present != set(files):
         return False
-    return all(sha256_file(output / rel) == digest for rel, digest in files.items())
+    return all(verified_digest(output / rel) == digest for rel, digest in files.items())
 
 
 def _same(path: Path, data: bytes) -> bool:

@@ -125,3 +125,23 @@ def test_a_rebuilt_server_keeps_its_unchanged_files(repo: Path) -> None:
     # Only the edited module (and the dist-info RECORD listing its hash) is written anew.
     assert changed, "the edited module must be rewritten"
     assert all(p.endswith(("acme_core/__init__.py", "/RECORD")) for p in changed), changed
+
+
+def test_identical_vendored_files_are_one_inode_with_a_digest_per_path(repo: Path) -> None:
+    import hashlib
+    import json
+
+    from mcpbundle.emit.manifest import MANIFEST_NAME
+
+    manifest = json.loads((repo / "dist" / MANIFEST_NAME).read_text())
+    by_digest: dict[str, set[int]] = {}
+    paths = 0
+    for entry in manifest["servers"].values():
+        for rel, digest in entry["files"].items():
+            path = repo / "dist" / rel
+            assert digest == f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}", rel
+            by_digest.setdefault(digest, set()).add(path.stat().st_ino)
+            paths += 1
+    # the shared lib both servers vendor is written once and linked: fewer inodes than paths
+    assert sum(len(inodes) for inodes in by_digest.values()) < paths
+    assert all(len(inodes) == 1 for inodes in by_digest.values())

@@ -145,3 +145,57 @@ def test_a_stamp_that_cannot_be_refreshed_still_replays(
     monkeypatch.setattr(stamp, "_store", read_only)
     later = time.time_ns() + 3 * stamp.RACY_NS  # everything settled: a refresh is due
     assert _replay(tree, now_ns=later) is not None
+
+
+def test_pseudo_files_read_by_the_build_are_not_inputs(tree: Path) -> None:
+    """A build reads /proc/<pid>/stat (scratch directories name their process): a file
+    that is gone once the process is, so it must not make every later check miss."""
+    reads = Reads(files={str(tree / "src" / "a.py"), "/proc/self/stat", "/dev/null"})
+    assert _write(tree, reads) is not None
+    assert _replay(tree) is not None
+
+
+def test_racy_means_changed_just_before_the_stamp_on_this_file_system() -> None:
+    fine = 1_700_000_000_123_456_789  # sub-millisecond digits: a fine-grained file system
+    assert stamp._racy(fine, fine + stamp.FINE_RACY_NS // 2)
+    assert not stamp._racy(fine, fine + 2 * stamp.FINE_RACY_NS)
+    coarse = 1_700_000_000_000_000_000  # whole seconds (FAT, ext3, HFS+)
+    assert stamp._racy(coarse, coarse + 2 * stamp.FINE_RACY_NS)
+    assert not stamp._racy(coarse, coarse + 2 * stamp.RACY_NS)
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    calls: list[str] = []
+    real = getattr(stamp, name)
+
+    def counted(path: str) -> object:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(stamp, name, counted)
+    return calls
+
+
+def test_settled_entries_are_only_stat_ed(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries stamped well after their last change are checked by stat alone: no file is
+    read and no directory listed when nothing changed."""
+    later = time.time_ns() + 10 * stamp.RACY_NS
+    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    assert _write(tree, Reads(files={str(tree / "src" / "a.py")})) is not None
+    hashed, listed = _counting(monkeypatch, "_sha"), _counting(monkeypatch, "_listing")
+    assert _replay(tree) is not None
+    assert (hashed, listed) == ([], [])
+    (tree / "src" / "b.py").write_text("")  # the directory's stat moves: listed again
+    assert _replay(tree) is None
+    assert listed == [str(tree / "src")]
+
+
+def test_hard_links_are_hashed_once(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("b.py", "c.py"):
+        os.link(tree / "dist" / "a.py", tree / "dist" / name)
+    hashed = _counting(monkeypatch, "_sha")
+    assert _write(tree, Reads()) is not None
+    assert len(hashed) == 1  # three names, one inode
+    hashed.clear()
+    assert _replay(tree) is not None  # just written: racy, checked by content
+    assert len(hashed) == 1

@@ -146,6 +146,29 @@ def remove_tree(top: Path) -> None:
                 except OSError:
                     hoisted = entry.path
             pending.append(hoisted)
-    for directory in reversed(emptied):
-        with contextlib.suppress(OSError):
-            os.rmdir(directory)
+    # Every directory but ``top`` is now an empty direct child of it (or, when a rename
+    # failed, nested: retried below in children-first order). Removing a directory can
+    # wait on the file system (a ``discard`` mount trims its block: milliseconds each),
+    # so many are removed side by side.
+    inner = emptied[1:]
+    if len(inner) >= _PARALLEL_RMDIR:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            removed = list(pool.map(_rmdir, inner))
+        inner = [d for d, gone in zip(inner, removed, strict=True) if not gone]
+    for directory in reversed([str(top), *inner]):
+        _rmdir(directory)
+
+
+_PARALLEL_RMDIR = 32
+
+
+def _rmdir(directory: str) -> bool:
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True

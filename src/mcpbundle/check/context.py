@@ -147,6 +147,9 @@ class ModuleInfo:
     nodes: list[tuple[ast.AST, Scope]] = field(default_factory=list)
     by_type: dict[type[ast.AST], list[tuple[ast.AST, Scope]]] = field(default_factory=dict)
     _calls: list[tuple[ast.Call, str | None, Scope]] | None = None
+    # what a rule found in this file that depends on nothing else (and the key it depends
+    # on): one computation per distinct file, shared by every server that ships it
+    memo: dict[tuple[str, object], object] = field(default_factory=dict)
 
     @classmethod
     def parse(

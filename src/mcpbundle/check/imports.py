@@ -110,23 +110,24 @@ class Installed:
     requires: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
-def installed_distributions() -> Mapping[str, Installed]:
-    """Every distribution importable next to mcpbundle, by canonical name."""
-    out: dict[str, Installed] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if not name:
-            continue
-        canonical = canonicalize_name(name)
-        if canonical in out:
-            continue
-        names = _top_level_names(dist)
-        out[canonical] = Installed(
-            imports=None if names is None else frozenset(names),
-            requires=tuple(dist.requires or ()),
-        )
-    return out
+@lru_cache(maxsize=1024)
+def installed_distribution(name: str) -> Installed | None:
+    """The distribution importable next to mcpbundle under this canonical name, if any.
+
+    Looked up by name, once per name per process: reading every installed distribution's
+    metadata and file list up front cost more than the rest of MCB004 at 10 servers."""
+    try:
+        dist = metadata.distribution(name)
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    found = dist.metadata["Name"]
+    if not found or canonicalize_name(found) != name:
+        return None
+    names = _top_level_names(dist)
+    return Installed(
+        imports=None if names is None else frozenset(names),
+        requires=tuple(dist.requires or ()),
+    )
 
 
 def _top_level_names(dist: metadata.Distribution) -> set[str] | None:
@@ -205,7 +206,6 @@ def provision(roots: Mapping[str, frozenset[str]]) -> Provision:
 
 @lru_cache(maxsize=256)
 def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
-    installed = installed_distributions()
     result = Provision()
     done: dict[str, set[str]] = {}
     queue: list[tuple[str, frozenset[str]]] = [
@@ -219,7 +219,7 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
         new_extras = extras - seen if seen is not None else extras
         done.setdefault(name, set()).update(extras)
         first_visit = seen is None
-        dist = installed.get(name)
+        dist = installed_distribution(name)
         if first_visit:
             _add_imports(result, name, dist)
         if dist is None:
@@ -227,9 +227,8 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
                 queue.extend((dep, frozenset()) for dep in KNOWN_REQUIRES.get(name, ()))
             continue
         for line in dist.requires:
-            try:
-                req = Requirement(line)
-            except InvalidRequirement:
+            req = _requirement(line)
+            if req is None:
                 continue
             marker_extras = new_extras if not first_visit else extras
             if not first_visit and req.marker is None:
@@ -237,6 +236,16 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
             if _wanted(req, marker_extras):
                 queue.append((canonicalize_name(req.name), frozenset(req.extras)))
     return result
+
+
+@lru_cache(maxsize=8192)
+def _requirement(line: str) -> Requirement | None:
+    """One ``Requires-Dist`` line parsed, once per process (every target's closure walks the
+    same installed distributions: parsing them again per server was most of MCB004)."""
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
 
 
 def _add_imports(result: Provision, name: str, dist: Installed | None) -> None:

@@ -263,27 +263,42 @@ def _runs_server(
     return None
 
 
+def _import_time_runs(info: ModuleInfo, configured: str | None) -> list[tuple[ast.Call, str]]:
+    """The import-time calls of ``info`` that run the server, with what each runs."""
+    assert info.tree is not None
+    servers = _server_names(info, info.tree, configured)
+    runners = _runners(info, info.tree, servers)
+    assigned = {
+        id(node.value)
+        for node, _ in info.of(ast.Assign, ast.AnnAssign)
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+    }
+    reported: set[int] = set()
+    found: list[tuple[ast.Call, str]] = []
+    for call, _, scope in info.calls():
+        if not scope.import_time or id(call) in reported:
+            continue
+        if id(call) in assigned and not _is_run_call(call, servers):
+            continue  # `mcp = asyncio.run(create_server())` is the async factory pattern
+        what = _runs_server(info, call, servers, runners)
+        if what is None:
+            continue
+        found.append((call, what))
+        # asyncio.run(main()) is one finding, not two
+        reported.update(id(n) for n in ast.walk(call))
+    return found
+
+
 @rule("MCB002", "error", "the server runs itself at import time")
 def check_run_at_import(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     configured = _object_name(target)
     for info in ctx.modules():
-        assert info.tree is not None
-        servers = _server_names(info, info.tree, configured)
-        runners = _runners(info, info.tree, servers)
-        assigned = {
-            id(node.value)
-            for node, _ in info.of(ast.Assign, ast.AnnAssign)
-            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
-        }
-        reported: set[int] = set()
-        for call, _, scope in info.calls():
-            if not scope.import_time or id(call) in reported:
-                continue
-            if id(call) in assigned and not _is_run_call(call, servers):
-                continue  # `mcp = asyncio.run(create_server())` is the async factory pattern
-            what = _runs_server(info, call, servers, runners)
-            if what is None:
-                continue
+        key = ("MCB002", configured)
+        runs = info.memo.get(key)
+        if runs is None:  # once per file (and object name), not once per server shipping it
+            runs = info.memo[key] = _import_time_runs(info, configured)
+        assert isinstance(runs, list)
+        for call, what in runs:
             yield ctx.at(
                 "MCB002",
                 info,
@@ -292,5 +307,3 @@ def check_run_at_import(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
                 "the module and runs the server itself, so the import never returns",
                 'move it under `if __name__ == "__main__":`',
             )
-            # asyncio.run(main()) is one finding, not two
-            reported.update(id(n) for n in ast.walk(call))

@@ -55,13 +55,26 @@ def reject_overlapping_servers(reader: Reader, servers: Mapping[str, Server], ro
     reject_same_directory(
         reader, "servers", paths, root, "server", "give each server its own directory"
     )
+    # Every server's path by its parts: a server is inside another when one of its
+    # prefixes is that server's path. O(servers x depth), not O(servers^2).
+    by_parts: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+    for index, (name, server) in enumerate(servers.items()):
+        if server.path != ".":
+            by_parts.setdefault(Path(server.path).parts, []).append((index, name))
     for name, server in servers.items():
-        for other, other_server in servers.items():
-            if other == name or other_server.path == ".":
-                continue
-            if server.path != "." and Path(server.path).is_relative_to(other_server.path):
-                raise reader.fail(
-                    join(join("servers", name), "path"),
-                    f"{server.path!r} is inside server {other!r} ({other_server.path!r})",
-                    "servers must not nest; move one of them",
-                )
+        if server.path == ".":
+            continue
+        parts = Path(server.path).parts
+        inside = [
+            (index, other)
+            for depth in range(len(parts) + 1)
+            for index, other in by_parts.get(parts[:depth], ())
+            if other != name
+        ]
+        if inside:
+            other = min(inside)[1]
+            raise reader.fail(
+                join(join("servers", name), "path"),
+                f"{server.path!r} is inside server {other!r} ({servers[other].path!r})",
+                "servers must not nest; move one of them",
+            )

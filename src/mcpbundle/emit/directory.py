@@ -39,7 +39,7 @@ KILL_AFTER_WRITES_ENV = "MCPBUNDLE_TEST_KILL_AFTER_WRITES"
 NO_EXCHANGE_ENV = "MCPBUNDLE_TEST_NO_EXCHANGE"
 
 
-def _checkpoint() -> None:
+def checkpoint() -> None:
     """Test hook: SIGKILL ourselves after the N-th write step (see the module docstring)."""
     limit = os.environ.get(KILL_AFTER_WRITES_ENV)
     if limit is None:
@@ -149,7 +149,7 @@ def copy_file(source: Path, dest: Path) -> None:
         os.chmod(dest, mode_for(real))
     except OSError as exc:
         raise io_error(exc, dest) from exc
-    _checkpoint()
+    checkpoint()
 
 
 def _copy_sparse(reader: int, writer: int, size: int, shown: Path) -> None:
@@ -189,7 +189,7 @@ def write_bytes(dest: Path, data: bytes) -> None:
         os.chmod(dest, 0o644)
     except OSError as exc:
         raise io_error(exc, dest) from exc
-    _checkpoint()
+    checkpoint()
 
 
 def io_error(exc: OSError, path: Path, *, reading: bool = False) -> BuildError:
@@ -248,7 +248,7 @@ def link_previous(previous: Path, dest: Path, digest: str, mode: int) -> bool:
         os.link(previous, dest)
     except OSError:
         return False
-    _checkpoint()
+    checkpoint()
     return True
 
 
@@ -267,13 +267,13 @@ def carry_over(old_output: Path, staging: Path, paths: Iterable[str]) -> None:
         source = old_output / rel
         if not source.is_file():
             continue
-        target = staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(str(source), str(target))
-        parent = Path(rel).parent
-        while parent.parts:
-            made.add(parent.as_posix())
-            parent = parent.parent
+        parent = rel.rpartition("/")[0]
+        if parent and parent not in made:
+            (staging / parent).mkdir(parents=True, exist_ok=True)
+            while parent and parent not in made:
+                made.add(parent)
+                parent = parent.rpartition("/")[0]
+        _link_or_copy(str(source), str(staging / rel))
     for rel in sorted(made, key=lambda p: -p.count("/")):
         with contextlib.suppress(OSError):
             shutil.copystat(old_output / rel, staging / rel)
@@ -284,25 +284,25 @@ def _link_or_copy(source: str, target: str) -> str:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-    _checkpoint()
+    checkpoint()
     return target
 
 
 def swap_in(staging: Path, output: Path) -> None:
     """Make ``staging`` the output; the previous output is removed afterwards."""
-    _checkpoint()
+    checkpoint()
     if not output.exists():
         staging.rename(output)
         return
     if _exchange(staging, output):
-        _checkpoint()
+        checkpoint()
         remove_tree(staging)
         return
     old = output.parent / f".{output.name}{_OLD_MARK}{os.getpid()}-{next(_counter)}"
     output.rename(old)
-    _checkpoint()
+    checkpoint()
     staging.rename(output)
-    _checkpoint()
+    checkpoint()
     remove_tree(old)
 
 

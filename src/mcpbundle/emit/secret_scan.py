@@ -117,14 +117,17 @@ def _sha1(value: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _scan_path(
-    path: str, display: str, requirement_files: frozenset[str], _stat: tuple[int, int]
+    path: str, display: str, requirement_file: bool, _stat: tuple[int, int]
 ) -> tuple[SecretHit, ...]:
-    """One scan per distinct file (and content) in this process."""
+    """One scan per distinct file (and content) in this process: keyed by whether the file is
+    a requirement file, not by the set of them (which differs per server, so a library file
+    vendored by many servers would be scanned once per server)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
-    return tuple(scan_bytes(data, display, requirement_files=requirement_files))
+    listed = (display,) if requirement_file else ()
+    return tuple(scan_bytes(data, display, requirement_files=listed))
 
 
 def scan_path(path: Path, display: str, requirement_files: Iterable[str] = ()) -> list[SecretHit]:
@@ -133,7 +136,8 @@ def scan_path(path: Path, display: str, requirement_files: Iterable[str] = ()) -
     except OSError as exc:
         raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
     key = (st.st_size, st.st_mtime_ns)
-    return list(_scan_path(str(path), display, frozenset(requirement_files), key))
+    listed = display in frozenset(requirement_files)
+    return list(_scan_path(str(path), display, listed, key))
 
 
 # ------------------------------------------------------------------------ baseline

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any
 
 from mcpbundle import __version__
 from mcpbundle.config.settings import Config
-from mcpbundle.emit import directory as emit
 from mcpbundle.emit.manifest import (
     CHANGED_BY,
     DEPLOY_NAME,
@@ -28,6 +28,7 @@ from mcpbundle.emit.manifest import (
     same_content,
     sha256_file,
 )
+from mcpbundle.emit.staged_tree import StagedTree, digest_of
 from mcpbundle.git.source_state import Source
 from mcpbundle.plan.pinned_text import parse_pins
 from mcpbundle.plan.planner import BuildPlan, ServerPlan
@@ -60,21 +61,55 @@ class Reuse:
                 digests.update({k: v for k, v in files.items() if isinstance(v, str)})
         return cls(output=output, digests=digests)
 
-    def link(
-        self, staging: Path, rel: str, *, source: Path | None = None, data: bytes | None = None
-    ) -> bool:
-        """Link ``rel`` from the previous output if it holds these bytes (``source``'s or
-        ``data``) with the mode a fresh copy would get."""
-        expected = self.digests.get(rel)
-        if self.output is None or expected is None:
+    def link(self, tree: StagedTree, rel: str, digest: str, mode: int) -> bool:
+        """Link ``rel`` from the previous output if it holds these bytes with this mode."""
+        if self.output is None or self.digests.get(rel) != digest:
             return False
-        if source is not None:
-            digest, mode = sha256_file(source), emit.mode_for(source)
+        return tree.link_previous(self.output / rel, rel, digest, mode)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One source file as read (once) by a build: its digest, modes and, if small, bytes."""
+
+    key: tuple[int, ...]  # device, inode, size, mtime, ctime: the file this describes
+    digest: str
+    mode: int  # of its copies: 0o755 when executable by its owner, else 0o644
+    executable: bool  # os.access(X_OK): what the input hash records
+    data: bytes | None  # None: large or sparse, copied from the file itself
+
+
+class Sources:
+    """Each source file read and hashed once per build, shared by :func:`input_hash` and
+    staging; files up to ``SMALL`` bytes are kept (up to ``budget`` bytes in all), so their
+    copies are written without reading them again."""
+
+    SMALL = 1 << 20
+
+    def __init__(self, budget: int = 64 << 20) -> None:
+        self._known: dict[str, SourceFile] = {}
+        self._budget = budget
+
+    def get(self, path: Path) -> SourceFile:
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        known = self._known.get(str(path))
+        if known is not None and known.key == key:
+            return known
+        mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
+        executable = os.access(path, os.X_OK)
+        dense = getattr(info, "st_blocks", info.st_size) * 512 >= info.st_size
+        data = None
+        if stat.S_ISREG(info.st_mode) and dense and info.st_size <= min(self.SMALL, self._budget):
+            with open(path, "rb") as handle:
+                data = handle.read()
+        if data is not None and len(data) == info.st_size:
+            digest = digest_of(data)
+            self._budget -= len(data)
         else:
-            digest, mode = f"sha256:{hashlib.sha256(data or b'').hexdigest()}", 0o644
-        if digest != expected:
-            return False
-        return emit.link_previous(self.output / rel, staging / rel, digest, mode)
+            data, digest = None, sha256_file(path)
+        known = self._known[str(path)] = SourceFile(key, digest, mode, executable, data)
+        return known
 
 
 def written_paths(root: Path, plan: ServerPlan) -> list[str]:
@@ -96,19 +131,29 @@ def _rewrites_pyproject(root: Path, plan: ServerPlan) -> bool:
 def stage_server(
     config: Config,
     plan: ServerPlan,
-    staging: Path,
+    staging: Path | StagedTree,
     pinned: Pinned,
     reuse: Reuse | None = None,
+    sources: Sources | None = None,
 ) -> dict[str, Any]:
     """Write one server into ``staging``; return its manifest entry.
 
-    ``reuse``: the previous output, whose files with the same content are linked."""
+    ``reuse``: the previous output, whose files with the same content are linked.
+    ``sources``: the build's source files as read already (see :class:`Sources`)."""
     root = config.root
     reuse = reuse or Reuse()
+    sources = sources or Sources()
+    tree = staging if isinstance(staging, StagedTree) else StagedTree(staging)
+    digests: dict[str, str] = {}
     for copy in plan.files:
         source = copy.path(root)
-        if not reuse.link(staging, copy.dest, source=source):
-            emit.copy_file(source, staging / copy.dest)
+        read = sources.get(source)
+        if reuse.link(tree, copy.dest, read.digest, read.mode):
+            digests[copy.dest] = read.digest
+        elif read.data is not None:
+            digests[copy.dest] = tree.put_bytes(copy.dest, read.data, read.mode, read.digest)
+        else:
+            digests[copy.dest] = tree.put_copy(copy.dest, source, read.mode, read.digest)
     writes = [
         (join(plan.path, "requirements.in"), requirements_in_text(pinned.requirements_in).encode()),
         (plan.requirements_txt, pinned.requirements_txt.encode()),
@@ -126,10 +171,11 @@ def stage_server(
         rewritten = rewrite_pyproject(text, pins=pins, where=plan.pyproject)
         writes.append((plan.pyproject, rewritten.encode()))
     for rel, data in writes:
-        if not reuse.link(staging, rel, data=data):
-            emit.write_bytes(staging / rel, data)
-    written = written_paths(root, plan)
-    hashes = {rel: sha256_file(staging / rel) for rel in written}
+        digest = digest_of(data)
+        if not reuse.link(tree, rel, digest, 0o644):
+            tree.put_bytes(rel, data, 0o644, digest)
+        digests[rel] = digest
+    hashes = {rel: digests[rel] for rel in sorted(digests)}
     return {
         "path": plan.path,
         "python": plan.python,
@@ -146,8 +192,11 @@ def stage_server(
     }
 
 
-def input_hash(config: Config, plan: ServerPlan, pinned: Pinned) -> str:
+def input_hash(
+    config: Config, plan: ServerPlan, pinned: Pinned, sources: Sources | None = None
+) -> str:
     """Everything a server's output is made from: files, generated files, pins, its config."""
+    sources = sources or Sources()
     digest = hashlib.sha256()
 
     def feed(*parts: str) -> None:
@@ -164,9 +213,8 @@ def input_hash(config: Config, plan: ServerPlan, pinned: Pinned) -> str:
     for rel, data in plan.generated:
         feed(rel, hashlib.sha256(data).hexdigest())
     for copy in plan.files:
-        source = copy.path(config.root)
-        mode = "x" if os.access(source, os.X_OK) else "-"
-        feed(copy.dest, sha256_file(source), mode)
+        read = sources.get(copy.path(config.root))
+        feed(copy.dest, read.digest, "x" if read.executable else "-")
     feed(requirements_in_text(pinned.requirements_in), pinned.requirements_txt, repr(pinned))
     return f"sha256:{digest.hexdigest()}"
 
@@ -184,6 +232,7 @@ def stage_all(
     reuse: Reuse | None = None,
     index: bool = True,
     inputs: bool = True,
+    sources: Sources | None = None,
 ) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
     """Stage the planned servers (except ``unchanged`` ones) and the index files.
 
@@ -191,23 +240,27 @@ def stage_all(
     ``reuse``: the previous output directory, to link unchanged files from.
     ``index``: write the manifest and DEPLOY.md; ``inputs``: record the input hashes
     (a deploy branch does not: its tree depends only on what the servers ship).
-    A server that ships what it shipped before keeps its ``changed-by``."""
+    A server that ships what it shipped before keeps its ``changed-by``.
+    ``sources``: the source files the caller read already (:class:`Sources`)."""
+    sources = sources or Sources()
+    tree = StagedTree(staging)
     results = []
     for server in plan.servers:
         before = (previous or {}).get("servers", {}).get(server.name)
         if server.name in unchanged and previous is not None:
             results.append(ServerResult(plan=server, manifest_entry=before, changed=False))
             continue
-        entry = stage_server(config, server, staging, pins[server.name], reuse)
+        entry = stage_server(config, server, tree, pins[server.name], reuse, sources)
         if inputs:
             known = hashes.get(server.name) if hashes is not None else None
-            entry[INPUTS] = known or input_hash(config, server, pins[server.name])
+            entry[INPUTS] = known or input_hash(config, server, pins[server.name], sources)
         changed = not (isinstance(before, dict) and same_content(entry, before))
         entry[CHANGED_BY] = source.to_json() if changed else before.get(CHANGED_BY)
         results.append(ServerResult(plan=server, manifest_entry=entry, changed=changed))
     entries = merge_entries(config, previous, results)
     if index:
-        write_index_files(config, staging, entries)
+        for name, data in index_bytes(config, entries).items():
+            tree.put_bytes(name, data)
     return results, entries
 
 
@@ -228,9 +281,10 @@ def merge_entries(
 def write_index_files(
     config: Config, staging: Path, entries: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """The manifest and DEPLOY.md at the output root."""
+    """The manifest and DEPLOY.md at the output root (after ``stage_all(index=False)``)."""
+    tree = StagedTree(staging)
     for name, data in index_bytes(config, entries).items():
-        emit.write_bytes(staging / name, data)
+        tree.put_bytes(name, data)
 
 
 def index_bytes(config: Config, entries: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:

@@ -6,8 +6,10 @@ the command line, the working directory and the environment variables a build
 depends on. The stamp holds:
 
 * every file the build read (stat and sha256) and every directory it listed, plus
-  the directories above each file up to the config's directory (a new file shows
-  up as a changed listing), as recorded by :mod:`mcpbundle.incremental.read_recorder`;
+  the directories above each file up to the config's directory (stat and a digest of
+  the listing: a new file shows up as a changed listing), as recorded by
+  :mod:`mcpbundle.incremental.read_recorder` (pseudo files under ``/proc``, ``/sys`` and
+  ``/dev`` are not inputs);
 * the programs it ran (stat), mcpbundle's own files and site-packages (stat);
 * the output it left (every file and directory) and the output's parent (where a
   killed build leaves its staging directory);
@@ -43,9 +45,12 @@ if TYPE_CHECKING:
 
     from mcpbundle.incremental.read_recorder import Reads
 
-FORMAT = 1
-MAGIC = b"mcpbundle-stamp 1\n"
-RACY_NS = 2_000_000_000
+FORMAT = 2
+MAGIC = b"mcpbundle-stamp 2\n"
+RACY_NS = 2_000_000_000  # file systems with whole-second (or 2 s) times
+FINE_RACY_NS = 100_000_000  # the rest: 10x the coarsest kernel tick (HZ=100)
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")  # what is read there is no input
+_now_ns = time.time_ns  # (tests move the clock)
 MAX_STAMP_BYTES = 256 * 1024 * 1024
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"}
@@ -53,7 +58,6 @@ ENV_NAMES = frozenset(
 )
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-KERNEL_DIRS = ("/proc", "/sys", "/dev")  # their files change by the moment: never inputs
 
 
 # -- what identifies a command and a machine --------------------------------------
@@ -136,22 +140,27 @@ def _replay(
         return None
     if git_root(document["root"]) != document["git_root"]:
         return None
-    if any(_listing(name) != listing for name, listing in document["dirs"].items()):
-        return None
-    if any(_stat(name) != stat for name, stat in document["programs"].items()):
-        return None
-    settled = now_ns - RACY_NS
     refreshed = False
-    for name, recorded in document["files"].items():
-        now = _same_file(name, recorded)
+    for name, recorded in document["dirs"].items():
+        now = _same_dir(name, recorded)
         if now is None:
             return None
-        if now is not recorded and now[2] < settled:  # verified by content and now settled
+        if now is not recorded and not _racy(now[2], now_ns):  # listed again, now settled
+            document["dirs"][name] = [*now, recorded[5], False]
+            refreshed = True
+    if any(_stat(name) != stat for name, stat in document["programs"].items()):
+        return None
+    hashed: dict[tuple[int, ...], str] = {}
+    for name, recorded in document["files"].items():
+        now = _same_file(name, recorded, hashed)
+        if now is None:
+            return None
+        if now is not recorded and not _racy(now[2], now_ns):  # verified by content, settled
             document["files"][name] = [*now, recorded[5], False]
             refreshed = True
     if document["git_root"] is not None and git_status(document["git_root"]) != document["git"]:
         return None
-    if refreshed:  # later checks of these files need only stat them
+    if refreshed:  # later checks of these entries need only stat them
         try:  # noqa: SIM105 - contextlib costs more to import than this check takes
             _store(path, document)
         except OSError:
@@ -159,17 +168,38 @@ def _replay(
     return str(document["stdout"]), str(document["stderr"])
 
 
-def _same_file(path: str, recorded: Sequence[Any]) -> Sequence[Any] | None:
+def _racy(ctime_ns: int, at_ns: int) -> bool:
+    """Changed so shortly before ``at_ns`` that a later change could keep the same times."""
+    coarse = ctime_ns % 1_000_000 == 0  # no sub-millisecond digits: times are coarse here
+    return ctime_ns >= at_ns - (RACY_NS if coarse else FINE_RACY_NS)
+
+
+def _same_file(
+    path: str, recorded: Sequence[Any], hashed: dict[tuple[int, ...], str]
+) -> Sequence[Any] | None:
     """``recorded`` if the stat is as recorded, the current stat if only the content is, else
-    None."""
+    None. ``hashed``: digests by inode and stat, so hard links are read once."""
     *stat, sha, racy = recorded
     st = os.stat(path)
     now = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
     if now == stat and not racy:
         return recorded
-    if now[0] == stat[0] and now[4] == stat[4] and _sha(path) == sha:
-        return now
-    return None
+    if now[0] != stat[0] or now[4] != stat[4]:
+        return None
+    key = (st.st_dev, *now)
+    digest = hashed.get(key)
+    if digest is None:
+        digest = hashed[key] = _sha(path)
+    return now if digest == sha else None
+
+
+def _same_dir(path: str, recorded: Sequence[Any]) -> Sequence[Any] | None:
+    """As :func:`_same_file`, for a directory: listed again only when its stat moved."""
+    *stat, listing, racy = recorded
+    now = _stat(path)
+    if now == stat and not racy:
+        return recorded
+    return now if _listing(path) == listing else None
 
 
 # -- writing ------------------------------------------------------------------------
@@ -193,15 +223,15 @@ def write(
     from mcpbundle.base.cache_dir import cache_root
 
     key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
-    # /proc/<pid>/stat (is a scratch directory's owner alive?) is no input either
-    skip = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix,
-            *KERNEL_DIRS)  # fmt: skip
+    skip: tuple[str, ...] = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix)
+    skip = (*skip, sys.exec_prefix, *PSEUDO_ROOTS)
     files: dict[str, list[Any]] = {}
+    hashed: dict[tuple[int, ...], str] = {}
     dirs: set[str] = {os.path.dirname(output)}
     for path in sorted(reads.files):
         if _inside_any(path, skip) or _in_git_dir(path) or not os.path.isfile(path):
             continue  # covered elsewhere, or a temporary file that is gone
-        entry = _file_entry(path, started_ns)
+        entry = _file_entry(path, hashed)
         if entry[2] >= started_ns:
             return None  # changed while the build ran: the output may not match it
         files[path] = entry
@@ -211,7 +241,7 @@ def write(
         dirs.add(dirpath)
         for name in filenames:
             path = os.path.join(dirpath, name)
-            files[path] = _file_entry(path, started_ns)
+            files[path] = _file_entry(path, hashed)
     repo = git_root(root)
     document: dict[str, Any] = {
         "format": FORMAT,
@@ -220,7 +250,7 @@ def write(
         "root": root,
         "git_root": repo,
         "git": git_status(repo) if repo is not None else None,
-        "dirs": {d: _listing(d) for d in sorted(dirs) if os.path.isdir(d)},
+        "dirs": {d: _dir_entry(d) for d in sorted(dirs) if os.path.isdir(d)},
         "files": files,
         "programs": {p: _stat(p) for p in sorted(reads.programs) if os.path.isfile(p)},
         "stdout": stdout,
@@ -230,9 +260,22 @@ def write(
     return key
 
 
-def _file_entry(path: str, started_ns: int) -> list[Any]:
+def _file_entry(path: str, hashed: dict[tuple[int, ...], str]) -> list[Any]:
+    """Stat, sha256 and raciness (against the time of the stat), hashing each inode once."""
+    at_ns = _now_ns()
+    st = os.stat(path)
+    stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+    key = (st.st_dev, *stat)
+    digest = hashed.get(key)
+    if digest is None:
+        digest = hashed[key] = _sha(path)
+    return [*stat, digest, _racy(stat[2], at_ns)]
+
+
+def _dir_entry(path: str) -> list[Any]:
+    at_ns = _now_ns()
     stat = _stat(path)
-    return [*stat, _sha(path), stat[2] >= started_ns - RACY_NS]
+    return [*stat, _listing(path), _racy(stat[2], at_ns)]
 
 
 def _parents(path: str, root: str) -> Iterable[str]:
