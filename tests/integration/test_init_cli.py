@@ -39,6 +39,20 @@ def test_init_writes_the_config_and_the_gitignore_line(tmp_path: Path) -> None:
     assert mcpbundle(root, "validate").returncode == 0
 
 
+def test_init_config_names_the_schema_editors_read(tmp_path: Path) -> None:
+    """Its first line is the `#:schema` directive the example starts with; a pyproject
+    table gets none (the line would apply to the whole pyproject.toml)."""
+    root = small_repo(tmp_path)
+    assert mcpbundle(root, "init").returncode == 0
+    example = (Path(__file__).parents[2] / "mcpbundle.toml.example").read_text()
+    first = (root / "mcpbundle.toml").read_text().splitlines()[0]
+    assert first == example.splitlines()[0]
+    assert first.startswith("#:schema https://")
+    write(root, {"pyproject.toml": "[project]\nname = 'x'\n"})
+    assert mcpbundle(root, "init", "--pyproject").returncode == 0
+    assert "#:schema" not in (root / "pyproject.toml").read_text()
+
+
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     root = small_repo(tmp_path)
     (root / "mcpbundle.toml").write_text("# mine\n")

@@ -21,6 +21,7 @@ import tomlkit
 from tomlkit.items import Table
 
 from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.config.json_schema import SCHEMA_ID
 from mcpbundle.config.read import CONFIG_NAME, PYPROJECT_NAME, TOOL_TABLE
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import validate
@@ -59,7 +60,9 @@ def run_init(target: Path, *, dry_run: bool, force: bool, pyproject: bool) -> In
     server_dirs = [s.path for s in reach.servers]
     bundle = guess_bundle(repo, server_dirs, reach.projects, reach.git)
     document = render(bundle, reach.libs, reach.servers)
-    text = _as_pyproject(document) if pyproject else str(document.as_string())
+    # mcpbundle.toml names its JSON Schema first, as the example does, for editors
+    schema_line = f"#:schema {SCHEMA_ID}\n"
+    text = _as_pyproject(document) if pyproject else schema_line + str(document.as_string())
     text = text if text.endswith("\n") else text + "\n"
     _check(text, target, pyproject=pyproject)
     result = InitResult(path=target, text=text, servers=reach.servers, libs=reach.libs,
