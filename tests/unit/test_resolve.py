@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.base import interpreters
+from mcpbundle.base import interpreters, uv_binary
 from mcpbundle.base.errors import BuildError, ConfigError, ResolveError
 from mcpbundle.base.interpreters import find_interpreter
 from mcpbundle.plan.pinned_text import verify_pins
@@ -318,7 +318,7 @@ def test_resolver_identity_is_stable_and_distinct() -> None:
 
 def test_missing_uv_is_one_clear_error(wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "uv", None)
-    monkeypatch.setattr(resolve_mod.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(uv_binary.shutil, "which", lambda _name: None)
     with pytest.raises(ResolveError) as info:
         pin("uv", wheelhouse, "alpha\n")
     message = str(info.value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
-from mcpbundle.plan.env_reads import import_aliases
+from mcpbundle.plan.env_reads import import_aliases, qualname
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -184,14 +184,7 @@ class ModuleInfo:
         An unknown bare name resolves to itself (``requests.get`` without an import
         still reads as ``requests.get``).
         """
-        parts: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            parts.append(expr.attr)
-            expr = expr.value
-        if not isinstance(expr, ast.Name):
-            return None
-        parts.append(self.aliases.get(expr.id, expr.id))
-        return ".".join(reversed(parts))
+        return qualname(expr, self.aliases)
 
     def walk(self) -> Iterator[tuple[ast.AST, Scope]]:
         return iter(self.nodes)

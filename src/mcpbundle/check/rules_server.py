@@ -9,19 +9,8 @@ from dataclasses import dataclass
 from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
 from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
+from mcpbundle.plan.entrypoints import SERVER_CLASSES
 
-SERVER_CLASSES = frozenset(
-    {
-        "fastmcp.FastMCP",
-        "fastmcp.server.FastMCP",
-        "fastmcp.server.server.FastMCP",
-        "mcp.server.fastmcp.FastMCP",
-        "mcp.server.fastmcp.server.FastMCP",
-        "mcp.server.mcpserver.MCPServer",
-        "mcp.server.mcpserver.server.MCPServer",
-        "mcp.server.MCPServer",
-    }
-)
 EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 
 

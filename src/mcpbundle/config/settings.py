@@ -18,7 +18,6 @@ from typing import Any
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.ci_settings import CI, CiSettings
 from mcpbundle.config.mcpb_settings import BUNDLE_KEYS as MCPB_BUNDLE_KEYS
-from mcpbundle.config.mcpb_settings import MCPB_PLATFORMS
 from mcpbundle.config.mcpb_settings import SERVER_KEYS as MCPB_SERVER_KEYS
 from mcpbundle.config.paths import parse_size
 from mcpbundle.config.schema import (
@@ -268,7 +267,7 @@ class Server:
     push_to: str | None = None  # URL_OR_REMOTE:BRANCH for its own branch (build --split)
     version: str | None = None  # overrides its project's version and [bundle] version
     mcpb_runtime: str = SERVER.default("mcpb-runtime")  # "uv" or "python" (pins in server/lib)
-    mcpb_platforms: tuple[str, ...] = MCPB_PLATFORMS  # compatibility.platforms; lib wheels
+    mcpb_platforms: tuple[str, ...] = SERVER.default("mcpb-platforms")  # and server/lib wheels
     mcpb_compiled: bool = SERVER.default("mcpb-compiled")  # python runtime: compiled wheels
     mcpb: Mapping[str, Any] = field(default_factory=dict)  # manifest fields, over [bundle.mcpb]
 

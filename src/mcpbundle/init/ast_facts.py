@@ -13,20 +13,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from mcpbundle.plan.entrypoints import module_level_names, module_statements
+from mcpbundle.plan.entrypoints import SERVER_CLASSES, module_level_names, module_statements
 
-# The classes whose instances FastMCP's loader serves, by their import path.
-SERVER_CLASSES = frozenset(
-    {
-        "fastmcp.FastMCP",
-        "fastmcp.server.FastMCP",
-        "fastmcp.server.server.FastMCP",
-        "mcp.server.fastmcp.FastMCP",
-        "mcp.server.fastmcp.server.FastMCP",
-        "mcp.server.mcpserver.MCPServer",
-        "mcp.server.mcpserver.server.MCPServer",
-    }
-)
 _CLASS_NAMES = frozenset(name.rsplit(".", 1)[1] for name in SERVER_CLASSES)
 # Class methods that return a server (FastMCP.from_openapi(...), .from_fastapi, .as_proxy).
 _CONSTRUCTORS = frozenset({"from_openapi", "from_fastapi", "as_proxy"})

@@ -17,6 +17,19 @@ from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.plan.python_parse import parse_module
 
 SERVER_NAMES = ("mcp", "server", "app")
+# The classes whose instances FastMCP's loader serves, by their import path (check, init).
+SERVER_CLASSES = frozenset(
+    {
+        "fastmcp.FastMCP",
+        "fastmcp.server.FastMCP",
+        "fastmcp.server.server.FastMCP",
+        "mcp.server.fastmcp.FastMCP",
+        "mcp.server.fastmcp.server.FastMCP",
+        "mcp.server.mcpserver.MCPServer",
+        "mcp.server.mcpserver.server.MCPServer",
+        "mcp.server.MCPServer",
+    }
+)
 _SERVER_CALLS = frozenset({"FastMCP", "MCPServer", "Server"})
 
 

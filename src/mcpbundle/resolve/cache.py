@@ -226,13 +226,19 @@ def _tree_size(path: Path) -> int:
     return total
 
 
+# Directories beside the venvs that verify keeps; cleared with them, not counted as entries.
+_SIDE_CACHES = (".source-loads", ".surfaces")
 # What mcpbundle writes in each kind's directory; `cache clear` removes these and nothing
 # else, so a cache directory shared with other files (MCPBUNDLE_CACHE_DIR=~) loses only ours.
 _ENTRY_NAMES = {
     "resolve": re.compile(r"[0-9a-f]{2}"),  # <key[:2]>/ holding <key>.json (and .tmp files)
     "git": re.compile(r"[0-9a-f]{16}"),  # <sha256(url)[:16]>/
     # venvs/<key>/, their .tmp builds, and verify's side caches (source loads, surfaces)
-    "venvs": re.compile(r"[0-9a-f]{64}|\.tmp-[0-9a-f]{12}-[A-Za-z0-9_]+|\.source-loads|\.surfaces"),
+    "venvs": re.compile(
+        "|".join(
+            [r"[0-9a-f]{64}", r"\.tmp-[0-9a-f]{12}-[A-Za-z0-9_]+", *map(re.escape, _SIDE_CACHES)]
+        )
+    ),
     "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
 }
 _RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")
@@ -259,10 +265,6 @@ def _entries(kind: str, path: Path) -> int:
             if entry.name.endswith(".json") and _RESOLVE_FILES.fullmatch(entry.name)
         )
     return sum(1 for entry in _owned(kind, path) if entry.name not in _SIDE_CACHES)
-
-
-# Directories beside the venvs that verify keeps; cleared with them, not counted as entries.
-_SIDE_CACHES = frozenset({".source-loads", ".surfaces"})
 
 
 def cache_info() -> dict[str, Any]:

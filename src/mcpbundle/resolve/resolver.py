@@ -38,7 +38,6 @@ import logging
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from mcpbundle.base.errors import ConfigError, ResolveError
 from mcpbundle.base.interpreters import RUNNING_PYTHON, piptools_interpreter
 from mcpbundle.base.runner import run
 from mcpbundle.base.temp_dirs import temp_dir
+from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.plan.pinned_text import verify_pins
 from mcpbundle.resolve.failures import pip_failure_reason, uv_failure_reason
 
@@ -306,18 +306,10 @@ def _check_no_local_paths(output: str, settings: ResolverSettings, tmp: str, whe
 
 
 def _find_uv() -> str:
-    """The uv binary: the ``uv`` package installed with mcpbundle, else ``uv`` on PATH."""
-    try:
-        import uv
-
-        found = uv.find_uv_bin()
-        if found and os.access(found, os.X_OK):
-            return str(found)
-    except (ImportError, FileNotFoundError, AttributeError):
-        pass
-    on_path = shutil.which("uv")
-    if on_path:
-        return on_path
+    """The uv binary (:func:`mcpbundle.base.uv_binary.find_uv`), or the error to show."""
+    found = find_uv()
+    if found:
+        return found
     raise ResolveError(
         "resolver 'uv' is selected but no uv binary was found",
         where="resolver",
