@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     online = args.online or (not args.offline and network_available())
     verify = online and not args.no_verify
     results: dict[str, Any] = {"sizes": {}}
+    results["bytecode"] = compile_installed()
     with tempfile.TemporaryDirectory(prefix="mcpbundle-bench-") as tmp:
         work = Path(tmp)
         wheelhouse = None if online else synth.make_wheelhouse(work / "wheelhouse")
@@ -191,6 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     progress(f"\nwrote {args.json}")
     return 0
+
+
+def compile_installed() -> str:
+    """Write the bytecode of the mcpbundle under test, as a wheel install does.
+
+    An editable install (``make dev``) has none, and with ``PYTHONDONTWRITEBYTECODE`` set
+    (some machines set it globally) Python never writes it: every command would then compile
+    mcpbundle's own modules from source, a cost no installed copy pays."""
+    import compileall
+
+    import mcpbundle
+
+    package = Path(mcpbundle.__file__).resolve().parent
+    compileall.compile_dir(package, quiet=1)
+    return str(package)
 
 
 def _git_head() -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.base.regular_file import read_regular
 from mcpbundle.config.settings import Config
-from mcpbundle.config.validate import check_output_dir
+from mcpbundle.config.validate import output_dir
 from mcpbundle.emit import directory as emit
 from mcpbundle.emit import mcpb, ownership
 from mcpbundle.emit import secret_scan as secretscan
@@ -73,13 +73,6 @@ class BuildResult:
     up_to_date: bool = False
     unchanged: tuple[str, ...] = ()
     failures: Mapping[str, MCPBundleError] = field(default_factory=dict)  # --keep-going
-
-
-def output_dir(config: Config, override: Path | None) -> Path:
-    if override is not None:
-        check_output_dir(config, override)  # `-o .` must never replace the repository
-        return override.resolve()
-    return (config.root / config.bundle.output).resolve()
 
 
 def plan_build(config: Config, options: BuildOptions) -> BuildPlan:

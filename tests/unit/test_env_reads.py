@@ -118,3 +118,36 @@ def test_env_example_values() -> None:
         "EMPTY": "",
         "LATER": "1",
     }
+
+
+def test_one_tree_shipped_by_several_bundles() -> None:
+    """check shares one parse of a vendored file between servers: each bundle gets the
+    reads under its own path, and a wrapper found in one bundle does not leak into the
+    next one's analysis of the same tree."""
+    lib = ast.parse(
+        textwrap.dedent(
+            """
+            import os
+
+            def env_str(name, default=""):
+                return os.getenv(name, default)
+
+            TOKEN = os.environ["LIB_TOKEN"]
+            """
+        )
+    )
+    with_caller = ast.parse('from shared.settings import env_str\nX = env_str("LEVEL")\n')
+    plain = ast.parse("import shared.settings\n")
+    first = find_env_reads([("a/shared/settings.py", lib), ("a/server.py", with_caller)])
+    second = find_env_reads([("b/shared/settings.py", lib), ("b/server.py", plain)])
+    again = find_env_reads([("a/shared/settings.py", lib), ("a/server.py", with_caller)])
+
+    def shown(found: list) -> list[tuple[str, str, str | None]]:  # type: ignore[type-arg]
+        return [(r.file, r.name, r.via) for r in found]
+
+    assert shown(first) == [
+        ("a/server.py", "LEVEL", "env_str"),
+        ("a/shared/settings.py", "LIB_TOKEN", None),
+    ]
+    assert shown(second) == [("b/shared/settings.py", "LIB_TOKEN", None)]
+    assert shown(again) == shown(first)

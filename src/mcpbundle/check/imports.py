@@ -10,6 +10,7 @@ callers must treat as a guess (a warning, never an error).
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -115,44 +116,85 @@ def installed_distribution(name: str) -> Installed | None:
     """The distribution importable next to mcpbundle under this canonical name, if any.
 
     Looked up by name, once per name per process: reading every installed distribution's
-    metadata and file list up front cost more than the rest of MCB004 at 10 servers."""
+    metadata and file list up front cost more than the rest of MCB004 at 10 servers. The
+    ``METADATA`` headers and the ``RECORD`` are read as text (:func:`_headers`,
+    :func:`_record_tops`): the email parser and one path object per installed file were
+    most of MCB004's time."""
     try:
         dist = metadata.distribution(name)
     except (metadata.PackageNotFoundError, ValueError):
         return None
-    found = dist.metadata["Name"]
+    headers = _headers(dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "")
+    found = next(iter(headers.get("name", ())), "")
     if not found or canonicalize_name(found) != name:
         return None
     names = _top_level_names(dist)
     return Installed(
         imports=None if names is None else frozenset(names),
-        requires=tuple(dist.requires or ()),
+        requires=tuple(headers.get("requires-dist", ())),
     )
+
+
+def _headers(text: str) -> dict[str, list[str]]:
+    """The header fields of a core-metadata file (lower-cased names; folded lines joined),
+    up to the blank line that starts the description."""
+    fields: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if not line:
+            break
+        if line[0] in " \t" and last:
+            last[-1] = f"{last[-1]} {line.strip()}"
+            continue
+        key, colon, value = line.partition(":")
+        if not colon:
+            continue
+        last = fields.setdefault(key.strip().lower(), [])
+        last.append(value.strip())
+    return fields
 
 
 def _top_level_names(dist: metadata.Distribution) -> set[str] | None:
     text = dist.read_text("top_level.txt")
     if text:
         return {line.strip() for line in text.splitlines() if line.strip()}
-    if dist.files is None:
+    record = dist.read_text("RECORD")
+    tops = _record_tops(record) if record else _file_tops(dist)
+    if tops is None:
         return None
     names: set[str] = set()
-    for file in dist.files:
-        parts = file.parts
-        if (
-            not parts
-            or parts[0] in {"..", "__pycache__"}
-            or parts[0].endswith((".dist-info", ".egg-info", ".data", ".pth"))
+    for first, alone in tops:
+        if first in {"..", "__pycache__"} or first.endswith(
+            (".dist-info", ".egg-info", ".data", ".pth")
         ):
             continue
-        first = parts[0]
-        if len(parts) == 1:
+        if alone:
             if not first.endswith((".py", ".so", ".pyd")):
                 continue
             first = first.split(".", 1)[0]
         if first.isidentifier():
             names.add(first)
     return names
+
+
+def _record_tops(record: str) -> set[tuple[str, bool]]:
+    """``(first path part, whether it is the whole path)`` of every ``RECORD`` row."""
+    tops: set[tuple[str, bool]] = set()
+    for row in csv.reader(record.splitlines()):
+        if not row:
+            continue
+        parts = [part for part in row[0].split("/") if part not in ("", ".")]
+        if parts:
+            tops.add((parts[0], len(parts) == 1))
+    return tops
+
+
+def _file_tops(dist: metadata.Distribution) -> set[tuple[str, bool]] | None:
+    """The same from importlib's file list (``installed-files.txt``, ``SOURCES.txt``)."""
+    if dist.files is None:
+        return None
+    return {(file.parts[0], len(file.parts) == 1) for file in dist.files if file.parts}
 
 
 def name_guesses(dist: str) -> tuple[str, ...]:
@@ -187,7 +229,10 @@ class Provision:
         return None
 
 
-def _wanted(req: Requirement, extras: Iterable[str]) -> bool:
+@lru_cache(maxsize=16384)
+def _wanted(req: Requirement, extras: frozenset[str]) -> bool:
+    """Whether ``req`` applies with ``extras`` requested (once per pair per process: every
+    server's closure meets the same ``Requires-Dist`` lines)."""
     if req.marker is None:
         return True
     for extra in ("", *extras):
@@ -233,7 +278,7 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
             marker_extras = new_extras if not first_visit else extras
             if not first_visit and req.marker is None:
                 continue  # already followed on the first visit
-            if _wanted(req, marker_extras):
+            if _wanted(req, frozenset(marker_extras)):
                 queue.append((canonicalize_name(req.name), frozenset(req.extras)))
     return result
 

@@ -185,8 +185,19 @@ def _added(info: ModuleInfo, evaluator: _Evaluator, node: ast.AST) -> tuple[Loca
     return (None,)
 
 
-def sys_path_edits(info: ModuleInfo) -> Iterator[PathEdit]:
-    """Every change of ``sys.path`` that runs when the module is imported or run."""
+_EDITS: dict[int, tuple[ModuleInfo, tuple[PathEdit, ...]]] = {}
+
+
+def sys_path_edits(info: ModuleInfo) -> tuple[PathEdit, ...]:
+    """Every change of ``sys.path`` that runs when the module is imported or run (once per
+    parsed module: a vendored library's module is shared by every server that ships it)."""
+    known = _EDITS.get(id(info))
+    if known is None or known[0] is not info:
+        known = _EDITS[id(info)] = (info, tuple(_sys_path_edits(info)))
+    return known[1]
+
+
+def _sys_path_edits(info: ModuleInfo) -> Iterator[PathEdit]:
     evaluator: _Evaluator | None = None
     for node, scope in info.of(ast.Call, ast.Assign, ast.AugAssign, ast.AnnAssign):
         if scope.main_guard:

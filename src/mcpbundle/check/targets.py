@@ -10,9 +10,11 @@ and object, the ones the shim imports.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -95,11 +97,16 @@ def _ignore(config: Config, server: str) -> frozenset[str]:
     return frozenset(code.upper() for code in (*config.check_ignore, *own))
 
 
+@lru_cache(maxsize=8192)
+def _requirement_name(line: str) -> str:
+    return str(canonicalize_name(Requirement(line).name))
+
+
 def _names(lines: Sequence[str]) -> frozenset[str]:
     names = set()
     for line in lines:
         try:
-            names.add(canonicalize_name(Requirement(line).name))
+            names.add(_requirement_name(line))
         except InvalidRequirement:
             continue
     return frozenset(names)
@@ -192,9 +199,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
     shim_text = ""
     for dest, data in server.generated:
         rel = _inside(dest, server.path)
-        path = base / "generated" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        path = _scratch_copy(scratch, rel, data)
         files[rel] = SourceFile(path=path, display=f"{dest} (generated)")
         generated.add(rel)
         if dest == server.entry_file:
@@ -237,6 +242,18 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         lock=server.lock,
         lock_pins=_pins(server.preferences),
     )
+
+
+def _scratch_copy(scratch: Path, rel: str, data: bytes) -> Path:
+    """``data`` in the scratch directory, one file per distinct content: the dist-info
+    every server vendoring a library gets is written (and then read, parsed and scanned)
+    once, not once per server. The file keeps its name (rules read suffixes)."""
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    path = scratch / "generated" / digest / rel.rsplit("/", 1)[-1]
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path
 
 
 def _pins(preferences: Sequence[str]) -> dict[str, str]:

@@ -12,7 +12,6 @@ import click
 
 from mcpbundle import __version__
 from mcpbundle.base.errors import BuildError, UsageError
-from mcpbundle.build import BuildOptions, BuildResult, build, output_dir, plan_build
 from mcpbundle.cli.compare_commands import diff, surface
 from mcpbundle.cli.completion import completion
 from mcpbundle.cli.help import Group
@@ -34,21 +33,15 @@ from mcpbundle.cli.options import (
     warning_text,
 )
 from mcpbundle.cli.read_commands import check, verify
-from mcpbundle.cli.reports import (
-    build_report,
-    format_build_report,
-    format_list,
-    list_document,
-)
 from mcpbundle.cli.support_commands import affected, cache, ci, init
 from mcpbundle.config.settings import Config
-from mcpbundle.emit.output_lock import output_lock
-from mcpbundle.git.source_state import current_source
-from mcpbundle.incremental import read_recorder as watch
-from mcpbundle.resolve.pinner import make_pinner
 
+# The pipeline is imported by the command that runs it: ``check`` or ``--help`` does not
+# pay for the build's modules (measured with ``bench/imports.py``).
 if TYPE_CHECKING:
+    from mcpbundle.build import BuildOptions, BuildResult
     from mcpbundle.deploy import BranchOptions
+    from mcpbundle.incremental.read_recorder import Reads
 
 # ----------------------------------------------------------------------- commands
 
@@ -136,6 +129,14 @@ def build_cmd(
     as_json: bool,
 ) -> None:
     """Vendor shared code, pin requirements and write the deploy-ready output."""
+    from mcpbundle.build import BuildOptions, build
+    from mcpbundle.cli.reports import build_report, format_build_report
+    from mcpbundle.config.validate import output_dir
+    from mcpbundle.emit.output_lock import output_lock
+    from mcpbundle.git.source_state import current_source
+    from mcpbundle.incremental import read_recorder as watch
+    from mcpbundle.resolve.pinner import make_pinner
+
     if (push_remote is not None or push_to is not None or split) and branch is None:
         branch = ""
     options = BuildOptions(
@@ -225,6 +226,7 @@ def _deploy(
     """``build --branch``: commit the output to a branch (never stamped: it reads git)."""
     from mcpbundle.cli.reports import deploy_report, format_deploy_report
     from mcpbundle.deploy import build_to_branch
+    from mcpbundle.resolve.pinner import make_pinner
 
     config = state.config()
     if not branch_options.branch:
@@ -242,12 +244,13 @@ def _stamp_noop(
     argv: tuple[str, ...],
     config: Config,
     result: BuildResult,
-    reads: watch.Reads,
+    reads: Reads,
     *,
     started_ns: int,
     as_json: bool,
 ) -> None:
     """Stamp this build so the same command on the same inputs replays its no-op report."""
+    from mcpbundle.cli.reports import build_report, format_build_report
     from mcpbundle.incremental import stamp
 
     noop = replace(result, written=False, up_to_date=True, unchanged=())
@@ -281,6 +284,8 @@ build_cmd.name = "build"
 @click.pass_obj
 def validate(state: State, strict: bool) -> None:
     """Check mcpbundle.toml and what it points at; build nothing."""
+    from mcpbundle.build import BuildOptions, plan_build
+
     config = state.config()
     plan = plan_build(config, BuildOptions(strict=strict, dry_run=True, fetch_git=False))
     warn_all(plan.warnings)
@@ -297,6 +302,9 @@ def validate(state: State, strict: bool) -> None:
 @click.pass_obj
 def list_cmd(state: State, as_json: bool) -> None:
     """Servers and shared libraries with their paths, entrypoints and closures."""
+    from mcpbundle.build import BuildOptions, plan_build
+    from mcpbundle.cli.reports import format_list, list_document
+
     config = state.config()
     plan = plan_build(config, BuildOptions(dry_run=True, fetch_git=False))
     emit_document(list_document(config, plan), as_json, format_list, coloured=True)

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from mcpbundle.base.errors import CheckFailed
-from mcpbundle.build import output_dir
 from mcpbundle.cli.compare_commands import verify_drift
 from mcpbundle.cli.help import Command
 from mcpbundle.cli.options import (
@@ -23,6 +22,7 @@ from mcpbundle.cli.options import (
     servers_argument,
     verbosity_options,
 )
+from mcpbundle.config.validate import output_dir
 
 
 @click.command(cls=Command)

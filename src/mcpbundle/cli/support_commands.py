@@ -101,7 +101,7 @@ def github(
 
 @click.group(cls=Group)
 def cache() -> None:
-    """mcpbundle's cache (resolutions, git checkouts, verify venvs, no-op stamps)."""
+    """mcpbundle's cache (resolutions, git checkouts, verify venvs, no-op stamps, clean scans)."""
 
 
 @cache.command(name="info")
@@ -123,7 +123,10 @@ def cache_info_cmd(as_json: bool) -> None:
 @cache.command(name="clear")
 @verbosity_options
 @click.argument(
-    "kinds", nargs=-1, metavar="[resolve|git|venvs|stamps]...", shell_complete=complete_cache_kinds
+    "kinds",
+    nargs=-1,
+    metavar="[resolve|git|venvs|stamps|scans]...",
+    shell_complete=complete_cache_kinds,
 )
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:
     """Remove cached entries (all kinds by default)."""

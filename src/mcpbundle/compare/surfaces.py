@@ -69,7 +69,8 @@ def load_surfaces(
 def built_surface(config: Config, server: str) -> Mapping[str, Any]:
     """``mcpbundle surface SERVER``: the surface of the server as built into the output
     (built first when ``build`` would write something, like ``verify``)."""
-    from mcpbundle.build import BuildOptions, build, output_dir
+    from mcpbundle.build import BuildOptions, build
+    from mcpbundle.config.validate import output_dir
     from mcpbundle.emit.output_lock import output_lock
     from mcpbundle.git.source_state import current_source
     from mcpbundle.resolve.pinner import make_pinner

@@ -159,6 +159,15 @@ def check_output_dir(config: Config, output: Path, *, where: str = "-o/--output"
         )
 
 
+def output_dir(config: Config, override: Path | None) -> Path:
+    """Where a build writes: ``-o`` (checked: ``-o .`` must never replace the repository),
+    else ``[bundle] output``."""
+    if override is not None:
+        check_output_dir(config, override)
+        return override.resolve()
+    return (config.root / config.bundle.output).resolve()
+
+
 def _shared(reader: Reader, key_path: str, name: str, value: object, root: Path) -> SharedLib:
     _check_name(reader, key_path, name)
     read = read_keys(reader, key_path, reader.table(key_path, value), SHARED)

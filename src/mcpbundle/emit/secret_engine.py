@@ -39,8 +39,8 @@ from detect_secrets.plugins.keyword import KeywordDetector
 from detect_secrets.plugins.private_key import PrivateKeyDetector
 from detect_secrets.util.code_snippet import CodeSnippet, get_code_snippet
 
+from mcpbundle.emit.secret_scan import ALLOW_MARKER
 from mcpbundle.emit.secret_shapes import (
-    ALLOW_MARKER,
     AnthropicKeyDetector,
     AWSSecretKeyDetector,
     CredentialedURLDetector,

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Literal
 import pathspec
 
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
-from mcpbundle.emit.secret_shapes import ALLOW_MARKER
+from mcpbundle.emit.scan_memo import clean_memo, content_key
 from mcpbundle.git.worktree import git_root
 
 if TYPE_CHECKING:
     from mcpbundle.config.settings import Config
     from mcpbundle.plan.planner import BuildPlan
 
+ALLOW_MARKER = "mcpbundle: allow-secret"
 BASELINE_NAME = ".secrets.baseline"
 DOC_SUFFIXES = (".md", ".rst", ".txt")
 _REQUIREMENTS_NAME = re.compile(r".*(?:requirements|constraints).*\.txt")
@@ -121,13 +122,21 @@ def _scan_path(
 ) -> tuple[SecretHit, ...]:
     """One scan per distinct file (and content) in this process: keyed by whether the file is
     a requirement file, not by the set of them (which differs per server, so a library file
-    vendored by many servers would be scanned once per server)."""
+    vendored by many servers would be scanned once per server). Across processes a clean
+    content is remembered (:mod:`mcpbundle.emit.scan_memo`) and not scanned again."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
+    memo = clean_memo()
+    key = content_key(data, display, requirement_file)
+    if key in memo:
+        return ()
     listed = (display,) if requirement_file else ()
-    return tuple(scan_bytes(data, display, requirement_files=listed))
+    hits = tuple(scan_bytes(data, display, requirement_files=listed))
+    if not hits:
+        memo.add(key)
+    return hits
 
 
 def scan_path(path: Path, display: str, requirement_files: Iterable[str] = ()) -> list[SecretHit]:
@@ -248,6 +257,7 @@ def scan_sources(
         if found and display in rewritten:
             found = shipped_pyproject(found, path, display)
         hits.extend(h for h in found if not baseline.covers(h))
+    clean_memo().flush()
     return hits
 
 

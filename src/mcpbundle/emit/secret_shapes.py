@@ -213,6 +213,3 @@ def has_key_material(lines: Sequence[str], index: int) -> bool:
         if _KEY_BODY.fullmatch(body) and not is_placeholder(body):
             return True
     return False
-
-
-ALLOW_MARKER = "mcpbundle: allow-secret"

@@ -53,8 +53,12 @@ class _Wrapper:
 
 def import_aliases(tree: ast.AST) -> dict[str, str]:
     """Local name -> what it stands for, from every import in the module."""
+    return _aliases(n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom))
+
+
+def _aliases(imports: Iterable[ast.Import | ast.ImportFrom]) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -85,30 +89,66 @@ def qualname(expr: ast.expr, aliases: Mapping[str, str]) -> str | None:
 def find_env_reads(modules: Sequence[tuple[str, ast.Module]]) -> list[EnvRead]:
     """Every read of an environment variable by a constant name, in file and source order.
 
-    ``modules``: ``(bundle path, parsed module)`` pairs, the bundle's Python files."""
-    aliases = {path: import_aliases(tree) for path, tree in modules}
+    ``modules``: ``(bundle path, parsed module)`` pairs, the bundle's Python files. Each
+    tree is walked once per process however many bundles ship it (:func:`_facts`)."""
+    facts = {path: _facts(tree) for path, tree in modules}
+    aliases: dict[str, Mapping[str, str]] = {p: fact.aliases for p, fact in facts.items()}
     wrappers = _wrappers(modules, aliases)
     reads: list[EnvRead] = []
-    for path, tree in sorted(modules, key=lambda m: m[0]):
-        found = list(_direct_reads(path, tree, aliases[path]))
-        found += _wrapper_reads(path, tree, aliases[path], wrappers)
+    for path, _tree in sorted(modules, key=lambda m: m[0]):
+        fact = facts[path]
+        found = [
+            EnvRead(file=path, node=node, name=name, subscript=subscript, default=default)
+            for node, name, subscript, default in fact.direct
+        ]
+        found += _wrapper_reads(path, fact.calls, aliases[path], wrappers)
         found.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0)))
         reads.extend(found)
     return reads
 
 
-def _direct_reads(path: str, tree: ast.AST, aliases: Mapping[str, str]) -> Iterator[EnvRead]:
+@dataclass(frozen=True)
+class _Facts:
+    """What the analysis needs of one module, from one walk of it."""
+
+    aliases: dict[str, str]
+    direct: tuple[tuple[ast.AST, str, bool, bool], ...]  # node, name, subscript, default
+    calls: tuple[ast.Call, ...]  # every call, in walk order
+    # top-level function (by id) -> its subscripts and calls, in walk order
+    bodies: dict[int, tuple[ast.AST, ...]]
+
+
+_FACTS: dict[int, tuple[ast.Module, _Facts]] = {}
+
+
+def _facts(tree: ast.Module) -> _Facts:
+    """The facts of ``tree``, computed once per tree object (a library file that every
+    server vendors is parsed once and shared, so it is walked once too)."""
+    known = _FACTS.get(id(tree))
+    if known is not None and known[0] is tree:
+        return known[1]
+    imports: list[ast.Import | ast.ImportFrom] = []
+    reads: list[ast.Subscript | ast.Call] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(node)
+        elif isinstance(node, ast.Subscript | ast.Call):
+            reads.append(node)
+    aliases = _aliases(imports)
+    direct: list[tuple[ast.AST, str, bool, bool]] = []
+    calls = tuple(node for node in reads if isinstance(node, ast.Call))
+    for node in reads:
         name = _read_name(node, aliases)
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
             subscript = isinstance(node, ast.Subscript)
-            yield EnvRead(
-                file=path,
-                node=node,
-                name=name.value,
-                subscript=subscript,
-                default=not subscript and _has_default(node),
-            )
+            direct.append((node, name.value, subscript, not subscript and _has_default(node)))
+    bodies: dict[int, tuple[ast.AST, ...]] = {
+        id(func): tuple(n for n in ast.walk(func) if isinstance(n, ast.Subscript | ast.Call))
+        for func in _functions(tree)
+    }
+    fact = _Facts(aliases=aliases, direct=tuple(direct), calls=calls, bodies=bodies)
+    _FACTS[id(tree)] = (tree, fact)
+    return fact
 
 
 def _read_name(node: ast.AST, aliases: Mapping[str, str]) -> ast.expr | None:
@@ -153,7 +193,8 @@ def _wrappers(
                 if (path, func.name) in found:
                     continue
                 params = _params(func) + [a.arg for a in func.args.kwonlyargs]
-                hit = _reads_param(path, func, params, aliases[path], known)
+                nodes = _facts(tree).bodies[id(func)]
+                hit = _reads_param(path, nodes, params, aliases[path], known)
                 if hit is not None:
                     param, default = hit
                     positional = _params(func)
@@ -166,16 +207,18 @@ def _wrappers(
 
 def _reads_param(
     path: str,
-    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    nodes: Sequence[ast.AST],
     params: Sequence[str],
     aliases: Mapping[str, str],
     wrappers: Sequence[_Wrapper],
 ) -> tuple[str, bool] | None:
-    for node in ast.walk(func):
+    """The parameter a function reads the environment by (``nodes``: the function's
+    subscripts and calls in walk order), and whether that read has a default."""
+    for node in nodes:
         name = _read_name(node, aliases)
         if isinstance(name, ast.Name) and name.id in params:
             return name.id, not isinstance(node, ast.Subscript) and _has_default(node)
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and wrappers:
             wrapper = _called_wrapper(path, node, aliases, wrappers)
             arg = _name_argument(node, wrapper) if wrapper is not None else None
             if wrapper is not None and isinstance(arg, ast.Name) and arg.id in params:
@@ -184,13 +227,11 @@ def _reads_param(
 
 
 def _wrapper_reads(
-    path: str, tree: ast.AST, aliases: Mapping[str, str], wrappers: Sequence[_Wrapper]
+    path: str, calls: Sequence[ast.Call], aliases: Mapping[str, str], wrappers: Sequence[_Wrapper]
 ) -> Iterator[EnvRead]:
     if not wrappers:
         return
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in calls:
         wrapper = _called_wrapper(path, node, aliases, wrappers)
         arg = _name_argument(node, wrapper) if wrapper is not None else None
         if wrapper is not None and isinstance(arg, ast.Constant) and isinstance(arg.value, str):

@@ -13,6 +13,7 @@ import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -46,9 +47,16 @@ def is_secret(path: str, root: Path | None = None) -> bool:
     With ``root`` (the directory ``path`` is relative to), a symlink is judged by its
     target too: a link to a secret file, or to anything inside a ``.git`` directory, is
     a secret file (it would ship the target's content under an innocent name)."""
-    if _SECRETS.match_file(path):
+    if _secret_name(path):
         return True
     return root is not None and is_secret_link(root / path, root)
+
+
+@lru_cache(maxsize=65536)
+def _secret_name(path: str) -> bool:
+    """The name patterns alone (once per path per process: check asks for every file of
+    every server, and a vendored library's files are the same paths in each)."""
+    return bool(_SECRETS.match_file(path))
 
 
 def is_secret_link(link: Path, root: Path) -> bool:

@@ -12,8 +12,9 @@ from pathlib import Path, PurePosixPath
 
 from mcpbundle.base.cache_dir import cache_root
 from mcpbundle.base.errors import ConfigError
-from mcpbundle.build import BuildOptions, build, output_dir
+from mcpbundle.build import BuildOptions, build
 from mcpbundle.config.settings import Config
+from mcpbundle.config.validate import output_dir
 from mcpbundle.emit.output_lock import output_lock
 from mcpbundle.git.source_state import current_source
 from mcpbundle.plan.planner import BuildPlan, ServerPlan

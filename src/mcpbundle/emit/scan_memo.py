@@ -1,0 +1,113 @@
+"""Contents the secret scan found clean, remembered across runs (``CACHE/scans/``).
+
+A build and the ``check`` after it scan the same files; so does every build after a
+one-file change. Each clean result is remembered by a digest of everything the scan's
+result depends on: the scanner (mcpbundle's scan modules and the detect-secrets
+version), the display path (detect-secrets picks rules by file type), whether the file
+is a requirement file, and the bytes. Only *clean* contents are remembered, as
+digests: a file with a finding is scanned again every time, so nothing of a secret,
+not even its line, is written to the cache.
+
+The memo is an optimisation: a cache directory that cannot be read or written only
+means every file is scanned. Concurrent runs append whole lines with one ``write``;
+a torn or foreign line is ignored. ``mcpbundle cache clear scans`` removes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+from mcpbundle.base.cache_dir import cache_root
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_SCANNER_MODULES = ("secret_scan.py", "secret_engine.py", "secret_shapes.py", "scan_memo.py")
+
+
+@cache
+def _scanner_key() -> str:
+    """What the scan's verdict depends on besides the file: the scanner's own code."""
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    try:
+        digest.update(metadata.version("detect-secrets").encode())
+    except metadata.PackageNotFoundError:
+        digest.update(b"detect-secrets: unknown")
+    here = Path(__file__).resolve().parent
+    for name in _SCANNER_MODULES:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
+
+
+def memo_path() -> Path:
+    return cache_root() / "scans" / f"{_scanner_key()}.clean"
+
+
+def content_key(data: bytes, display: str, requirement_file: bool) -> str:
+    digest = hashlib.sha256()
+    for part in (display.encode("utf-8", "surrogateescape"), b"r" if requirement_file else b"-"):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class CleanMemo:
+    """The remembered clean digests, read once per process; new ones appended by :meth:`flush`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._known: set[str] | None = None
+        self._new: list[str] = []
+
+    def _load(self) -> set[str]:
+        if self._known is None:
+            try:
+                text = self.path.read_text(encoding="ascii", errors="replace")
+            except OSError:
+                text = ""
+            self._known = {line for line in text.split("\n") if _DIGEST.fullmatch(line)}
+        return self._known
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._load()
+
+    def add(self, key: str) -> None:
+        known = self._load()
+        if key not in known:
+            known.add(key)
+            self._new.append(key)
+
+    def flush(self) -> None:
+        """Append the digests learnt since the last flush (one write: lines stay whole)."""
+        if not self._new:
+            return
+        data = "".join(f"{key}\n" for key in self._new).encode("ascii")
+        self._new = []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        except OSError:
+            return  # an unwritable cache only costs the next run a scan
+
+
+_MEMOS: dict[Path, CleanMemo] = {}
+
+
+def clean_memo() -> CleanMemo:
+    """The memo of the current cache directory (``MCPBUNDLE_CACHE_DIR`` read each time)."""
+    path = memo_path()
+    memo = _MEMOS.get(path)
+    if memo is None:
+        memo = _MEMOS[path] = CleanMemo(path)
+    return memo

@@ -1,0 +1,115 @@
+"""The secret scan remembers clean contents across runs, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.emit import scan_memo, secret_scan
+from support.fakesecrets import Fakes
+
+TOKEN = Fakes(seed=5).github()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(root))
+    secret_scan._scan_path.cache_clear()  # a new process: only the memo on disk is shared
+    yield root
+    secret_scan._scan_path.cache_clear()
+    scan_memo._MEMOS.clear()
+
+
+def new_process() -> None:
+    secret_scan._scan_path.cache_clear()
+    scan_memo._MEMOS.clear()
+
+
+def no_scanner(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    scanned: list[str] = []
+
+    def scan_bytes(data: bytes, display: str, **_: object) -> list[secret_scan.SecretHit]:
+        scanned.append(display)
+        return []
+
+    monkeypatch.setattr(secret_scan, "scan_bytes", scan_bytes)
+    return scanned
+
+
+def scan(path: Path, display: str) -> list[secret_scan.SecretHit]:
+    return secret_scan.scan_sources([(path, display)], ())
+
+
+def test_a_clean_content_is_not_scanned_again(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text("VALUE = 1\n")
+    assert scan(source, "libs/mod.py") == []
+    memo = scan_memo.memo_path()
+    lines = memo.read_text().splitlines()
+    assert len(lines) == 1 and len(lines[0]) == 64 and "VALUE" not in memo.read_text()
+
+    new_process()
+    scanned = no_scanner(monkeypatch)
+    assert scan(source, "libs/mod.py") == []
+    assert scanned == []
+    source.write_text("VALUE = 2\n")  # new bytes: scanned again
+    new_process()
+    scan(source, "libs/mod.py")
+    assert scanned == ["libs/mod.py"]
+
+
+def test_the_display_path_is_part_of_the_key(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "settings.yaml"
+    source.write_text("name: demo\n")
+    scan(source, "servers/a/settings.yaml")
+    new_process()
+    scanned = no_scanner(monkeypatch)
+    scan(source, "servers/b/settings.yaml")
+    assert scanned == ["servers/b/settings.yaml"]
+
+
+def test_a_finding_is_never_remembered(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "config.py"
+    source.write_text(f'TOKEN = "{TOKEN}"\n')
+    first = scan(source, "servers/a/config.py")
+    new_process()
+    again = scan(source, "servers/a/config.py")
+    assert [h.kind for h in first] == [h.kind for h in again] and first
+    memo = scan_memo.memo_path()
+    assert not memo.exists() or TOKEN not in memo.read_text()
+    assert not any(TOKEN in p.read_text(errors="replace") for p in cache.rglob("*") if p.is_file())
+
+
+def test_an_unusable_cache_only_costs_a_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(blocker))
+    new_process()
+    source = tmp_path / "mod.py"
+    source.write_text("VALUE = 1\n")
+    assert scan(source, "mod.py") == []
+    new_process()
+    scanned = no_scanner(monkeypatch)
+    assert scan(source, "mod.py") == []
+    assert scanned == ["mod.py"]
+    new_process()
+
+
+def test_torn_lines_are_ignored(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text("VALUE = 1\n")
+    memo = scan_memo.memo_path()
+    memo.parent.mkdir(parents=True)
+    memo.write_text("0123abc\nnot hex at all\n")
+    assert scan(source, "mod.py") == []
+    lines = memo.read_text().splitlines()
+    assert lines[:2] == ["0123abc", "not hex at all"] and len(lines) == 3
