@@ -199,3 +199,50 @@ def test_hard_links_are_hashed_once(tree: Path, monkeypatch: pytest.MonkeyPatch)
     hashed.clear()
     assert _replay(tree) is not None  # just written: racy, checked by content
     assert len(hashed) == 1
+
+
+def _settled_links(tree: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """dist/a.py with two more names, stamped well after the last change; the names
+    replay checks (each a stat, or more) are returned as they are checked."""
+    for name in ("b.py", "c.py"):
+        os.link(tree / "dist" / "a.py", tree / "dist" / name)
+    later = time.time_ns() + 10 * stamp.RACY_NS
+    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    assert _write(tree, Reads()) is not None
+    checked: list[str] = []
+    real = stamp._same_file
+
+    def counted(path: str, *args: object) -> object:
+        checked.append(os.path.basename(path))
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stamp, "_same_file", counted)
+    return checked
+
+
+def test_a_hard_link_is_checked_through_its_first_name(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _settled_links(tree, monkeypatch)
+    assert _replay(tree) is not None
+    assert checked == ["a.py"]  # one inode, one stat
+
+
+def test_an_edit_through_any_name_of_a_link_goes_down_the_full_path(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _settled_links(tree, monkeypatch)
+    with open(tree / "dist" / "c.py", "r+b") as handle:  # in place: the shared inode
+        handle.write(b"B")
+    assert _replay(tree) is None
+
+
+def test_a_link_replaced_by_another_file_goes_down_the_full_path(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _settled_links(tree, monkeypatch)
+    new = tree / "dist" / "c.py.new"
+    new.write_text("A = 2\n")
+    os.replace(new, tree / "dist" / "c.py")  # same names in dist/, another inode for c.py
+    assert _replay(tree) is None
+    assert "c.py" in checked

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 
     from mcpbundle.incremental.read_recorder import Reads
 
-FORMAT = 2
-MAGIC = b"mcpbundle-stamp 2\n"
+FORMAT = 3
+MAGIC = b"mcpbundle-stamp 3\n"
 RACY_NS = 2_000_000_000  # file systems with whole-second (or 2 s) times
 FINE_RACY_NS = 100_000_000  # the rest: 10x the coarsest kernel tick (HZ=100)
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")  # what is read there is no input
@@ -141,17 +141,23 @@ def _replay(
     if git_root(document["root"]) != document["git_root"]:
         return None
     refreshed = False
+    settled: set[str] = set()  # directories whose entries are as recorded
     for name, recorded in document["dirs"].items():
         now = _same_dir(name, recorded)
         if now is None:
             return None
-        if now is not recorded and not _racy(now[2], now_ns):  # listed again, now settled
+        if now is recorded:
+            settled.add(name)
+        elif not _racy(now[2], now_ns):  # listed again, now settled
             document["dirs"][name] = [*now, recorded[5], False]
             refreshed = True
     if any(_stat(name) != stat for name, stat in document["programs"].items()):
         return None
     hashed: dict[tuple[int, ...], str] = {}
+    follows = document["follows"]
     for name, recorded in document["files"].items():
+        if name in follows and not recorded[6] and os.path.dirname(name) in settled:
+            continue  # a hard link of a file checked here: its directory entry is unchanged
         now = _same_file(name, recorded, hashed)
         if now is None:
             return None
@@ -243,6 +249,7 @@ def write(
             path = os.path.join(dirpath, name)
             files[path] = _file_entry(path, hashed)
     repo = git_root(root)
+    follows = _hard_links(files)
     document: dict[str, Any] = {
         "format": FORMAT,
         "key": key,
@@ -252,6 +259,7 @@ def write(
         "git": git_status(repo) if repo is not None else None,
         "dirs": {d: _dir_entry(d) for d in sorted(dirs) if os.path.isdir(d)},
         "files": files,
+        "follows": follows,
         "programs": {p: _stat(p) for p in sorted(reads.programs) if os.path.isfile(p)},
         "stdout": stdout,
         "stderr": stderr,
@@ -270,6 +278,23 @@ def _file_entry(path: str, hashed: dict[tuple[int, ...], str]) -> list[Any]:
     if digest is None:
         digest = hashed[key] = _sha(path)
     return [*stat, digest, _racy(stat[2], at_ns)]
+
+
+def _hard_links(files: Mapping[str, Sequence[Any]]) -> dict[str, str]:
+    """Each further name of a file (a hard link: the build links identical vendored files)
+    -> the first name, which replay checks for all of them.
+
+    One stat of any name shows a change made through any other: they share the inode,
+    its times and its bytes. Replacing a name (an editor's rename, ``rm``) changes its
+    directory, and replay checks every file of a changed directory itself."""
+    first: dict[tuple[int, ...], str] = {}
+    follows: dict[str, str] = {}
+    for path, entry in files.items():
+        inode = (entry[3], entry[0], entry[1], entry[2], entry[4])  # ino, size, times, mode
+        leader = first.setdefault(inode, path)
+        if leader != path and os.stat(path).st_dev == os.stat(leader).st_dev:
+            follows[path] = leader
+    return follows
 
 
 def _dir_entry(path: str) -> list[Any]:
