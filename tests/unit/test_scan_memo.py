@@ -17,14 +17,14 @@ TOKEN = Fakes(seed=5).github()
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "cache"
     monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(root))
-    secret_scan._scan_path.cache_clear()  # a new process: only the memo on disk is shared
+    new_process()  # a new process: only the memo on disk is shared
     yield root
-    secret_scan._scan_path.cache_clear()
-    scan_memo._MEMOS.clear()
+    new_process()
 
 
 def new_process() -> None:
     secret_scan._scan_path.cache_clear()
+    secret_scan._SCANNED.clear()
     scan_memo._MEMOS.clear()
 
 

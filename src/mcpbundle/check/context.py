@@ -215,11 +215,12 @@ class FileCache:
         self._modules: dict[tuple[Path, str, str, str | None], ModuleInfo] = {}
         self._texts: dict[Path, str | None] = {}
 
-    def text(self, path: Path) -> str | None:
-        """The file as text, or None when it is binary or unreadable."""
+    def text(self, path: Path, data: bytes | None = None) -> str | None:
+        """The file as text (``data``: its content, not read from disk), or None when it
+        is binary or unreadable."""
         if path not in self._texts:
             try:
-                data = path.read_bytes()
+                data = path.read_bytes() if data is None else data
             except OSError:
                 self._texts[path] = None
                 return None
@@ -235,7 +236,7 @@ class FileCache:
     def module(self, bundle_path: str, source: SourceFile, python: str | None) -> ModuleInfo:
         key = (source.path, bundle_path, source.display, python)
         if key not in self._modules:
-            text = self.text(source.path)
+            text = self.text(source.path, source.data)
             if text is None:
                 err = SyntaxError("file is not UTF-8 text")
                 err.lineno = 1
@@ -282,7 +283,7 @@ class CheckContext:
                 yield info
 
     def text(self, source: SourceFile) -> str | None:
-        return self.cache.text(source.path)
+        return self.cache.text(source.path, source.data)
 
     def finding(
         self,

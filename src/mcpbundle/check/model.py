@@ -21,8 +21,10 @@ DEFAULT_OBJECT_NAMES = ("mcp", "server", "app")
 
 @dataclass(frozen=True, kw_only=True)
 class SourceFile:
-    path: Path  # the file on disk to read
+    path: Path  # the file on disk to read (with ``data``: a name only, never created)
     display: str  # what findings show as `file` (a repo-relative path)
+    # the content, for a file the build would generate: check never writes it to disk
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)

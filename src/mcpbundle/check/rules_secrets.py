@@ -11,6 +11,7 @@ ships, requirement files included, is an error.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from mcpbundle.check.context import CheckContext
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile
@@ -30,10 +31,11 @@ def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
 @rule("MCB011", "error", "a secret file or secret literal would ship")
 def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     root = target.repo_root
-    scanned = []
+    scanned: list[tuple[Path | bytes, str]] = []
     for path, source in _shipped(target):
         link_root = root if root is not None else source.path.parent
-        if is_secret(path) or is_secret_link(source.path, link_root):
+        generated = source.data is not None  # in memory: never a link
+        if is_secret(path) or (not generated and is_secret_link(source.path, link_root)):
             yield ctx.finding(
                 "MCB011",
                 file=source.display,
@@ -42,6 +44,8 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
                 fix="exclude it from the bundle and set the values as environment variables "
                 "in the deployment",
             )
+        elif source.data is not None:
+            scanned.append((source.data, source.display))
         elif source.path.is_file():
             scanned.append((source.path, source.display))
     hits = scan_sources(

@@ -199,14 +199,13 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
     shim_text = ""
     for dest, data in server.generated:
         rel = _inside(dest, server.path)
-        path = _scratch_copy(scratch, rel, data)
-        files[rel] = SourceFile(path=path, display=f"{dest} (generated)")
+        path = _generated_name(scratch, rel, data)
+        files[rel] = SourceFile(path=path, display=f"{dest} (generated)", data=data)
         generated.add(rel)
         if dest == server.entry_file:
             shim_text = data.decode("utf-8", "replace")
     requirements_in = base / "requirements.in"
-    requirements_in.parent.mkdir(parents=True, exist_ok=True)
-    requirements_in.write_text(requirements_in_text(server.requirements_in), encoding="utf-8")
+    requirements_data = requirements_in_text(server.requirements_in).encode("utf-8")
     entry_rel = _inside(server.entry_file, server.path)
     shim: str | None = None
     object_name: str | None = server.object
@@ -225,7 +224,9 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         sys_path=sys_path,
         requirement_files={
             requirements_txt: SourceFile(
-                path=requirements_in, display=f"{server.requirements_txt} (generated)"
+                path=requirements_in,
+                display=f"{server.requirements_txt} (generated)",
+                data=requirements_data,
             )
         },
         requirement_names=_names(server.requirements_in)
@@ -244,16 +245,12 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
     )
 
 
-def _scratch_copy(scratch: Path, rel: str, data: bytes) -> Path:
-    """``data`` in the scratch directory, one file per distinct content: the dist-info
-    every server vendoring a library gets is written (and then read, parsed and scanned)
-    once, not once per server. The file keeps its name (rules read suffixes)."""
+def _generated_name(scratch: Path, rel: str, data: bytes) -> Path:
+    """A name for a generated file check reads from memory: one per distinct content, so
+    the dist-info every server vendoring a library gets is decoded (and parsed and
+    scanned) once, not once per server. It keeps its file name (rules read suffixes)."""
     digest = hashlib.sha256(data).hexdigest()[:32]
-    path = scratch / "generated" / digest / rel.rsplit("/", 1)[-1]
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return path
+    return scratch / "generated" / digest / rel.rsplit("/", 1)[-1]
 
 
 def _pins(preferences: Sequence[str]) -> dict[str, str]:

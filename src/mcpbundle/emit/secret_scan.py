@@ -128,14 +128,28 @@ def _scan_path(
         data = Path(path).read_bytes()
     except OSError as exc:
         raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
-    memo = clean_memo()
+    return _scan_data(data, display, requirement_file)
+
+
+_SCANNED: dict[str, tuple[SecretHit, ...]] = {}
+
+
+def _scan_data(data: bytes, display: str, requirement_file: bool) -> tuple[SecretHit, ...]:
+    """One scan per distinct content and display in this process; a clean one is
+    remembered across processes (:mod:`mcpbundle.emit.scan_memo`)."""
     key = content_key(data, display, requirement_file)
+    known = _SCANNED.get(key)
+    if known is not None:
+        return known
+    memo = clean_memo()
     if key in memo:
-        return ()
-    listed = (display,) if requirement_file else ()
-    hits = tuple(scan_bytes(data, display, requirement_files=listed))
-    if not hits:
-        memo.add(key)
+        hits: tuple[SecretHit, ...] = ()
+    else:
+        listed = (display,) if requirement_file else ()
+        hits = tuple(scan_bytes(data, display, requirement_files=listed))
+        if not hits:
+            memo.add(key)
+    _SCANNED[key] = hits
     return hits
 
 
@@ -235,16 +249,16 @@ def scan_files(
 
 
 def scan_sources(
-    sources: Iterable[tuple[Path, str]],
+    sources: Iterable[tuple[Path | bytes, str]],
     allow_globs: Sequence[str],
     *,
     baseline: Baseline | None = None,
     requirement_files: Iterable[str] = (),
     rewritten_pyprojects: Iterable[str] = (),
 ) -> list[SecretHit]:
-    """Hits in each ``(file, display)`` that no allow rule covers: ``[bundle] allow-secrets``
-    (matched against ``display``), the baseline, the line pragmas. Build and check both
-    come here, so they never disagree."""
+    """Hits in each ``(file or its content, display)`` that no allow rule covers:
+    ``[bundle] allow-secrets`` (matched against ``display``), the baseline, the line
+    pragmas. Build and check both come here, so they never disagree."""
     spec = pathspec.GitIgnoreSpec.from_lines(list(allow_globs)) if allow_globs else None
     baseline = baseline or Baseline()
     requirements = frozenset(requirement_files)
@@ -253,8 +267,11 @@ def scan_sources(
     for path, display in sources:
         if (spec is not None and spec.match_file(display)) or display == baseline.path:
             continue
-        found = scan_path(path, display, requirements)
-        if found and display in rewritten:
+        if isinstance(path, bytes):
+            found = list(_scan_data(path, display, display in requirements))
+        else:
+            found = scan_path(path, display, requirements)
+        if found and display in rewritten and isinstance(path, Path):
             found = shipped_pyproject(found, path, display)
         hits.extend(h for h in found if not baseline.covers(h))
     clean_memo().flush()
