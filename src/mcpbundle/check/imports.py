@@ -264,23 +264,32 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
         new_extras = extras - seen if seen is not None else extras
         done.setdefault(name, set()).update(extras)
         first_visit = seen is None
-        dist = installed_distribution(name)
         if first_visit:
-            _add_imports(result, name, dist)
-        if dist is None:
-            if first_visit:
-                queue.extend((dep, frozenset()) for dep in KNOWN_REQUIRES.get(name, ()))
-            continue
-        for line in dist.requires:
-            req = _requirement(line)
-            if req is None:
-                continue
-            marker_extras = new_extras if not first_visit else extras
-            if not first_visit and req.marker is None:
-                continue  # already followed on the first visit
-            if _wanted(req, frozenset(marker_extras)):
-                queue.append((canonicalize_name(req.name), frozenset(req.extras)))
+            _add_imports(result, name, installed_distribution(name))
+        queue.extend(_followed(name, extras if first_visit else frozenset(new_extras), first_visit))
     return result
+
+
+@lru_cache(maxsize=16384)
+def _followed(
+    name: str, extras: frozenset[str], first_visit: bool
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    """What a visit of ``name`` with ``extras`` adds to the walk, in order (once per
+    process: every server's closure walks the same installed distributions)."""
+    dist = installed_distribution(name)
+    if dist is None:
+        known = KNOWN_REQUIRES.get(name, ()) if first_visit else ()
+        return tuple((dep, frozenset()) for dep in known)
+    found = []
+    for line in dist.requires:
+        req = _requirement(line)
+        if req is None:
+            continue
+        if not first_visit and req.marker is None:
+            continue  # already followed on the first visit
+        if _wanted(req, extras):
+            found.append((canonicalize_name(req.name), frozenset(req.extras)))
+    return tuple(found)
 
 
 @lru_cache(maxsize=8192)
