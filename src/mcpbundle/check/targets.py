@@ -225,7 +225,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         requirement_files={
             requirements_txt: SourceFile(
                 path=requirements_in,
-                display=f"{server.requirements_txt} (generated)",
+                display=f"{_join(server.path, 'requirements.in')} (generated)",
                 data=requirements_data,
             )
         },
@@ -251,6 +251,10 @@ def _generated_name(scratch: Path, rel: str, data: bytes) -> Path:
     scanned) once, not once per server. It keeps its file name (rules read suffixes)."""
     digest = hashlib.sha256(data).hexdigest()[:32]
     return scratch / "generated" / digest / rel.rsplit("/", 1)[-1]
+
+
+def _join(directory: str, name: str) -> str:
+    return name if directory in ("", ".") else f"{directory.rstrip('/')}/{name}"
 
 
 def _pins(preferences: Sequence[str]) -> dict[str, str]:

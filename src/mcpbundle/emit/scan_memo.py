@@ -3,8 +3,8 @@
 A build and the ``check`` after it scan the same files; so does every build after a
 one-file change. Each clean result is remembered by a digest of everything the scan's
 result depends on: the scanner (mcpbundle's scan modules and the detect-secrets
-version), the display path (detect-secrets picks rules by file type), whether the file
-is a requirement file, and the bytes. Only *clean* contents are remembered, as
+version), the display path (detect-secrets picks rules by file type), whether a documentation
+file is a requirement file, and the bytes. Only *clean* contents are remembered, as
 digests: a file with a finding is scanned again every time, so nothing of a secret,
 not even its line, is written to the cache.
 
@@ -50,9 +50,11 @@ def memo_path() -> Path:
     return cache_root() / "scans" / f"{_scanner_key()}.clean"
 
 
-def content_key(data: bytes, display: str, requirement_file: bool) -> str:
+def content_key(data: bytes, display: str, listed_doc: bool) -> str:
+    """The key of one scan: ``listed_doc``, a documentation file listed as a requirement
+    file (which makes its findings errors, not warnings)."""
     digest = hashlib.sha256()
-    for part in (display.encode("utf-8", "surrogateescape"), b"r" if requirement_file else b"-"):
+    for part in (display.encode("utf-8", "surrogateescape"), b"r" if listed_doc else b"-"):
         digest.update(len(part).to_bytes(8, "big") + part)
     digest.update(data)
     return digest.hexdigest()

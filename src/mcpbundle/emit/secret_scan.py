@@ -137,7 +137,8 @@ _SCANNED: dict[str, tuple[SecretHit, ...]] = {}
 def _scan_data(data: bytes, display: str, requirement_file: bool) -> tuple[SecretHit, ...]:
     """One scan per distinct content and display in this process; a clean one is
     remembered across processes (:mod:`mcpbundle.emit.scan_memo`)."""
-    key = content_key(data, display, requirement_file)
+    # the listing matters only where it decides the severity: a documentation file
+    key = content_key(data, display, requirement_file and is_doc_file(display))
     known = _SCANNED.get(key)
     if known is not None:
         return known
@@ -327,7 +328,8 @@ def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
             *((rel, data.decode("utf-8", errors="replace")) for rel, data in server.generated),
         ]
         for rel, text in generated:
-            hits.extend(scan_bytes(text.encode(), f"{rel} (generated)"))
+            hits.extend(_scan_data(text.encode(), f"{rel} (generated)", False))
+    clean_memo().flush()
     return hits
 
 
