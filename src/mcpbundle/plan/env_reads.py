@@ -116,6 +116,8 @@ class _Facts:
     calls: tuple[ast.Call, ...]  # every call, in walk order
     # top-level function (by id) -> its subscripts and calls, in walk order
     bodies: dict[int, tuple[ast.AST, ...]]
+    # functions reading the variable a parameter names: name, index, parameter, default
+    own_wrappers: tuple[tuple[str, int, str, bool], ...]
 
 
 _FACTS: dict[int, tuple[ast.Module, _Facts]] = {}
@@ -146,7 +148,24 @@ def _facts(tree: ast.Module) -> _Facts:
         id(func): tuple(n for n in ast.walk(func) if isinstance(n, ast.Subscript | ast.Call))
         for func in _functions(tree)
     }
-    fact = _Facts(aliases=aliases, direct=tuple(direct), calls=calls, bodies=bodies)
+    own: dict[str, tuple[str, int, str, bool]] = {}
+    for func in _functions(tree):
+        if func.name in own:
+            continue
+        params = _params(func) + [a.arg for a in func.args.kwonlyargs]
+        hit = _reads_param("", bodies[id(func)], params, aliases, ())
+        if hit is not None:
+            param, default = hit
+            positional = _params(func)
+            index = positional.index(param) if param in positional else -1
+            own[func.name] = (func.name, index, param, default)
+    fact = _Facts(
+        aliases=aliases,
+        direct=tuple(direct),
+        calls=calls,
+        bodies=bodies,
+        own_wrappers=tuple(own.values()),
+    )
     _FACTS[id(tree)] = (tree, fact)
     return fact
 
@@ -185,7 +204,10 @@ def _wrappers(
 ) -> list[_Wrapper]:
     """Functions that read the variable their parameter names (to a fixed point)."""
     found: dict[tuple[str, str], _Wrapper] = {}
-    for _ in range(_MAX_ROUNDS):
+    for path, tree in modules:  # the first round: reads of a parameter, known per tree
+        for name, index, param, default in _facts(tree).own_wrappers:
+            found[(path, name)] = _Wrapper(path, name, index, param, default)
+    for _ in range(_MAX_ROUNDS - 1 if found else 0):  # wrappers of those, and so on
         known = list(found.values())
         before = len(found)
         for path, tree in modules:
