@@ -214,6 +214,7 @@ class FileCache:
     def __init__(self) -> None:
         self._modules: dict[tuple[Path, str, str, str | None], ModuleInfo] = {}
         self._texts: dict[Path, str | None] = {}
+        self.facts: dict[tuple[object, ...], object] = {}  # what rules learn once per run
 
     def text(self, path: Path, data: bytes | None = None) -> str | None:
         """The file as text (``data``: its content, not read from disk), or None when it

@@ -28,6 +28,16 @@ def _shipped(target: CheckTarget) -> list[tuple[str, SourceFile]]:
     return [seen[k] for k in sorted(seen)]
 
 
+def _on_disk(ctx: CheckContext, path: Path, link_root: Path) -> tuple[bool, bool]:
+    """(a link to a secret, a regular file): once per file and run, as a vendored library's
+    files are the same files in every server."""
+    key = ("MCB011-disk", path, link_root)
+    known = ctx.cache.facts.get(key)
+    if not isinstance(known, tuple):
+        known = ctx.cache.facts[key] = (is_secret_link(path, link_root), path.is_file())
+    return known
+
+
 @rule("MCB011", "error", "a secret file or secret literal would ship")
 def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     root = target.repo_root
@@ -35,7 +45,8 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     for path, source in _shipped(target):
         link_root = root if root is not None else source.path.parent
         generated = source.data is not None  # in memory: never a link
-        if is_secret(path) or (not generated and is_secret_link(source.path, link_root)):
+        link, regular = (False, False) if generated else _on_disk(ctx, source.path, link_root)
+        if is_secret(path) or link:
             yield ctx.finding(
                 "MCB011",
                 file=source.display,
@@ -46,7 +57,7 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
             )
         elif source.data is not None:
             scanned.append((source.data, source.display))
-        elif source.path.is_file():
+        elif regular:
             scanned.append((source.path, source.display))
     hits = scan_sources(
         scanned,

@@ -193,6 +193,8 @@ def sys_path_edits(info: ModuleInfo) -> tuple[PathEdit, ...]:
     parsed module: a vendored library's module is shared by every server that ships it)."""
     known = _EDITS.get(id(info))
     if known is None or known[0] is not info:
+        if len(_EDITS) >= 4096:  # a long-lived process (tests) keeps no module forever
+            _EDITS.clear()
         known = _EDITS[id(info)] = (info, tuple(_sys_path_edits(info)))
     return known[1]
 

@@ -121,6 +121,7 @@ class _Facts:
 
 
 _FACTS: dict[int, tuple[ast.Module, _Facts]] = {}
+_MAX_FACTS = 4096
 
 
 def _facts(tree: ast.Module) -> _Facts:
@@ -166,6 +167,8 @@ def _facts(tree: ast.Module) -> _Facts:
         bodies=bodies,
         own_wrappers=tuple(own.values()),
     )
+    if len(_FACTS) >= _MAX_FACTS:  # a long-lived process (tests) keeps no tree forever
+        _FACTS.clear()
     _FACTS[id(tree)] = (tree, fact)
     return fact
 
