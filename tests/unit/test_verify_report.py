@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -160,6 +161,28 @@ def test_probe_error_lines_point_at_the_server_file(tmp_path: Path) -> None:
         "src/server.py, line 2: import not_there_at_all",
         "ModuleNotFoundError: No module named 'not_there_at_all'",
     ]
+
+
+def test_probe_collects_rarely_while_importing_then_as_before() -> None:
+    """The import's objects end up frozen, the thresholds as they were, even on an error."""
+    before = gc.get_threshold()
+    seen: list[int] = []
+    built: list[list[object]] = []
+
+    def load() -> None:
+        with loadprobe.collecting_later():
+            seen.append(gc.get_threshold()[0])
+            built.extend([object()] for _ in range(100))
+            raise ImportError("the server failed")
+
+    try:
+        with pytest.raises(ImportError):
+            load()
+        assert seen == [loadprobe.LOAD_GC_THRESHOLD]
+        assert gc.get_threshold() == before
+        assert gc.get_freeze_count() >= len(built)
+    finally:
+        gc.unfreeze()
 
 
 def test_probe_error_lines_unwrap_single_exception_groups() -> None:
