@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from mcpbundle.verify import sandbox
 from mcpbundle.verify.probe_runner import LoadContext, run_probe
@@ -90,3 +93,20 @@ def test_both_loads_stop_when_the_budget_runs_out(tmp_path: Path) -> None:
     assert server.source is not None
     assert server.source.error is not None
     assert "timed out after 2s" in server.source.error
+
+
+def test_every_sandbox_is_gone_when_verify_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished server's sandbox is deleted while the next one loads, and all of them are
+    deleted before verify returns."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = make_out(tmp_path, {"a": 0, "b": 0, "c": 0})
+    report = verify(
+        output_dir=out, servers=None, http=False, cache_dir=tmp_path / "cache", env={},
+        expect_tools={}, installer=None, python=PYTHON, jobs=2,
+    )  # fmt: skip
+    assert report.ok, [s.error for s in report.servers]
+    assert list(scratch.iterdir()) == []

@@ -23,6 +23,7 @@ imports the servers' code into this process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -157,19 +158,22 @@ def verify(
         for name in names
     ]
     reports = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(_verify_server, job, options) for job in jobs_list]
-        try:
-            for future in futures:
-                report = future.result()
-                reports.append(report)
-                if on_result is not None:
-                    on_result(report)
-        except BaseException:  # an interrupt: stop the loads, do not wait out their budgets
-            for pending in futures:
-                pending.cancel()
-            sandbox.stop_all()
-            raise
+    # A finished server's sandbox is deleted while the next one loads; all before returning.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-cleanup") as remover:
+        options = replace(options, discard=lambda path: remover.submit(remove_tree, path))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
+            futures = [pool.submit(_verify_server, job, options) for job in jobs_list]
+            try:
+                for future in futures:
+                    report = future.result()
+                    reports.append(report)
+                    if on_result is not None:
+                        on_result(report)
+            except BaseException:  # an interrupt: stop the loads, do not wait out their budgets
+                for pending in futures:
+                    pending.cancel()
+                sandbox.stop_all()
+                raise
     return VerifyReport(tuple(reports))
 
 
@@ -186,6 +190,7 @@ class _Options:
     source_cache: SourceCache | None = None
     surfaces: SurfaceCache | None = None
     reuse_surfaces: bool = False
+    discard: Callable[[Path], object] = remove_tree  # deletes a finished server's sandbox
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,9 +254,8 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
     try:
         server_dir, entry_rel, requirements = _paths(name, job.entry, options.output_dir)
         base = _interpreter(job, options)
-        key = surface_key(
-            options.output_dir, job.entry, python_info(base)[0], options.python, job.env
-        )
+        version = python_info(base)[0]  # the venv's too: it is made from this interpreter
+        key = surface_key(options.output_dir, job.entry, version, options.python, job.env)
         known = options.surfaces.get(key) if options.surfaces and key else None
         if known is not None and options.reuse_surfaces:
             return ServerReport(name=name, ok=True, surface=known, surface_cached=True)
@@ -270,18 +274,18 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
         protect=options.protect,
         name=name,
     )
-    with _scratch() as scratch:
+    with _scratch(options.discard) as scratch:
         bundle_box = Box.create(scratch, "bundle-load")
         entry_arg, root = _stage(bundle_box.root, options.output_dir, server_dir, entry_rel)
         args = ["load", entry_arg, "--root", str(root)]
         spec = job.source
         from_source = None
         if spec is not None:
-            source_box = Box.create(scratch, "source-load")
 
             def from_source() -> Load:
                 assert spec is not None
-                return load_cached(options.source_cache, ctx, spec, source_box, job.env)
+                box = functools.partial(Box.create, scratch, "source-load")  # only if it loads
+                return load_cached(options.source_cache, ctx, spec, box, job.env, version)
 
         action = "loading the bundle" + (" and the source tree" if spec else "")
         with _step(options, name, action):
@@ -356,12 +360,12 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def _scratch() -> Iterator[Path]:
+def _scratch(discard: Callable[[Path], object]) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="mcpbundle-verify-"))
     try:
         yield path
     finally:
-        remove_tree(path)
+        discard(path)
 
 
 def _paths(name: str, entry: Mapping[str, Any], output_dir: Path) -> tuple[str, str, Path]:
