@@ -159,7 +159,7 @@ def verify(
     ]
     reports = []
     # A finished server's sandbox is deleted while the next one loads; all before returning.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-cleanup") as remover:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify-cleanup") as remover:
         options = replace(options, discard=lambda path: remover.submit(remove_tree, path))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
             futures = [pool.submit(_verify_server, job, options) for job in jobs_list]
