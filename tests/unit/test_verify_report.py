@@ -185,6 +185,17 @@ def test_probe_collects_rarely_while_importing_then_as_before() -> None:
         gc.unfreeze()
 
 
+def test_probe_keeps_the_collector_settings_a_server_made() -> None:
+    before = gc.get_threshold()
+    try:
+        with loadprobe.collecting_later():
+            gc.set_threshold(1234, 5, 6)  # the server's own tuning, at import time
+        assert gc.get_threshold() == (1234, 5, 6)
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def test_probe_error_lines_unwrap_single_exception_groups() -> None:
     group = ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionError("refused")])
     assert loadprobe.error_lines(group, None) == "ConnectionError: refused"

@@ -197,14 +197,15 @@ def peak_memory_mb() -> float:
 def collecting_later() -> Any:
     """Cyclic collections at most every ``LOAD_GC_THRESHOLD`` allocations while fastmcp
     and the server import; then what they built is not scanned again (frozen) and
-    collections go on as before."""
-    before = gc.get_threshold()
-    gc.set_threshold(LOAD_GC_THRESHOLD, 1000, 1000)
+    collections go on as before (or as the server's code set them)."""
+    before, during = gc.get_threshold(), (LOAD_GC_THRESHOLD, 1000, 1000)
+    gc.set_threshold(*during)
     try:
         yield
     finally:
         gc.freeze()
-        gc.set_threshold(*before)
+        if gc.get_threshold() == during:
+            gc.set_threshold(*before)
 
 
 async def probe_load(entry: str, root: Path | None) -> dict[str, Any]:
