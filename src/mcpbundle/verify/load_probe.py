@@ -29,11 +29,8 @@ not a traceback. With ``--sandbox DIR`` an audit hook records every file the
 server's code opens for writing, creates, renames or removes outside ``DIR``
 (bytecode caches and ``/dev`` aside); the verdict lists them as ``"writes"``.
 
-While fastmcp and the server's modules are imported the cyclic garbage collector
-runs at most every ``LOAD_GC_THRESHOLD`` allocations instead of every 700, and what
-the import built is then frozen (never scanned again): a load's modules are nearly
-all long-lived, and scanning them over and over is about a seventh of its CPU. The
-thresholds are restored before the server is listed; garbage is still collected.
+While fastmcp and the server import, the cyclic GC runs rarely and what they built is then
+frozen (:func:`collecting_later`): rescanning those long-lived objects was a seventh of a load.
 """
 
 from __future__ import annotations
