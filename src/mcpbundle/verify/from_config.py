@@ -4,7 +4,6 @@ source tree (:func:`source_specs`)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import shutil
@@ -89,8 +88,11 @@ def _dist_info(metadata_dir: Path, server: ServerPlan) -> Path:
             target = staging / server.name / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        with contextlib.suppress(OSError):  # another run wrote the same files first
+        try:
             staging.rename(final)
+        except OSError:
+            if not final.is_dir():  # else another run wrote the same files first
+                raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
