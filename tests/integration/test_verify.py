@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.verify.load_probe import LOAD_GC_THRESHOLD
 from mcpbundle.verify.venvs import READY, ensure_venv, find_uv
 from mcpbundle.verify.verifier import VerifyReport, format_report, verify
 
@@ -119,6 +120,20 @@ def test_passing_server_reports_what_it_exposes(make_out: MakeOut, tmp_path: Pat
     assert "external interpreter" in server.venv
     assert server.error is None
     assert server.http is None
+
+
+def test_the_server_imports_while_the_collector_runs_rarely(
+    make_out: MakeOut, tmp_path: Path
+) -> None:
+    """The probe's import-time GC setting reaches the server's module, not only fastmcp's."""
+    server = (
+        "import gc\nfrom fastmcp import FastMCP\n\nmcp = FastMCP('gc')\n\n\n"
+        "@mcp.tool(name=f'threshold_{gc.get_threshold()[0]}')\ndef t() -> int:\n    return 0\n"
+    )
+    out = make_out({"gc": {"src/server.py": server}})
+    report = run_verify(out, tmp_path)
+    assert report.ok, report.servers[0].error
+    assert report.servers[0].tools == (f"threshold_{LOAD_GC_THRESHOLD}",)
 
 
 def test_import_error_is_reported_with_its_last_lines(make_out: MakeOut, tmp_path: Path) -> None:

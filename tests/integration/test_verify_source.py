@@ -305,6 +305,29 @@ def test_run_verify_passes_the_source_specs(repo: Path, monkeypatch: pytest.Monk
     assert dataclasses.replace(given, paths=expected.paths) == expected
 
 
+def test_the_dev_metadata_is_written_once_and_read_by_later_runs(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The dist-info a source load gets is kept by content, so a warm run writes (and deletes)
+    nothing; a changed lib gets a directory of its own."""
+    config = load_config(repo)
+    plan = plan_build(config, BuildOptions())
+    meta = tmp_path / "meta"
+    first = source_specs(config, plan, meta)["pkg"].paths[-1]
+    assert first.name == "pkg"
+    infos = sorted(p.relative_to(first).as_posix() for p in first.glob("*.dist-info/*"))
+    assert infos, "pkg vendors a packaged lib: its dist-info is there"
+    written = {p: p.stat().st_mtime_ns for p in first.rglob("*")}
+    assert source_specs(config, plan, meta)["pkg"].paths[-1] == first
+    assert {p: p.stat().st_mtime_ns for p in first.rglob("*")} == written, "not written again"
+    assert not [p for p in meta.iterdir() if p.name.startswith(".tmp-")]
+    pkg = next(server for server in plan.servers if server.name == "pkg")
+    bumped = tuple((rel, data + b"\n") for rel, data in pkg.generated)
+    plan = dataclasses.replace(plan, servers=(dataclasses.replace(pkg, generated=bumped),))
+    other = source_specs(config, plan, meta)
+    assert other["pkg"].paths[-1] != first
+
+
 def test_text_report_shows_a_source_error_the_bundle_error_does_not() -> None:
     source = check_source({"ok": False}, {"ok": False, "error": "x.py, line 1: boom"})
     server = ServerReport(name="s", ok=False, source=source, error="bundle broke")

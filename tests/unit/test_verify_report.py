@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -160,6 +161,39 @@ def test_probe_error_lines_point_at_the_server_file(tmp_path: Path) -> None:
         "src/server.py, line 2: import not_there_at_all",
         "ModuleNotFoundError: No module named 'not_there_at_all'",
     ]
+
+
+def test_probe_collects_rarely_while_importing_then_as_before() -> None:
+    """The import's objects end up frozen, the thresholds as they were, even on an error."""
+    before = gc.get_threshold()
+    seen: list[int] = []
+    built: list[list[object]] = []
+
+    def load() -> None:
+        with loadprobe.collecting_later():
+            seen.append(gc.get_threshold()[0])
+            built.extend([object()] for _ in range(100))
+            raise ImportError("the server failed")
+
+    try:
+        with pytest.raises(ImportError):
+            load()
+        assert seen == [loadprobe.LOAD_GC_THRESHOLD]
+        assert gc.get_threshold() == before
+        assert gc.get_freeze_count() >= len(built)
+    finally:
+        gc.unfreeze()
+
+
+def test_probe_keeps_the_collector_settings_a_server_made() -> None:
+    before = gc.get_threshold()
+    try:
+        with loadprobe.collecting_later():
+            gc.set_threshold(1234, 5, 6)  # the server's own tuning, at import time
+        assert gc.get_threshold() == (1234, 5, 6)
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def test_probe_error_lines_unwrap_single_exception_groups() -> None:

@@ -4,7 +4,9 @@ source tree (:func:`source_specs`)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -23,6 +25,7 @@ from mcpbundle.plan.shim_render import render_shim
 from mcpbundle.resolve.pinner import make_pinner, resolver_settings
 from mcpbundle.resolve.resolver import index_args
 from mcpbundle.verify.probe_runner import SourceSpec
+from mcpbundle.verify.source_cache import metadata_path
 from mcpbundle.verify.verifier import Limits, ServerReport, VerifyReport, verify
 
 log = logging.getLogger("mcpbundle")
@@ -49,26 +52,51 @@ def source_specs(
     server's closure) and, for a package-style server, the package's source root.
 
     With ``metadata_dir``, the dist-info an editable install would give (the same files
-    the bundle ships) is written there per server and put on the path, so code that reads
-    ``importlib.metadata.version(...)`` loads from source as it does in development."""
+    the bundle ships) is put on the path, so code that reads
+    ``importlib.metadata.version(...)`` loads from source as it does in development: in
+    ``metadata_dir/<hash of those files>/<server>``, written once (whole, then renamed)
+    and read as it is by later runs."""
     root = config.root
     libs = [root / lib.source_root for lib in plan.libs.values()]
     specs = {}
     for server in plan.servers:
         spec = _source_spec(config, server, libs)
         if metadata_dir is not None:
-            meta = metadata_dir / server.name
-            for rel, data in server.generated:
-                parts = PurePosixPath(rel).parts
-                info = next((i for i, p in enumerate(parts) if p.endswith(".dist-info")), None)
-                if info is None:
-                    continue  # the shim, not metadata
-                target = meta.joinpath(*parts[info:])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+            meta = _dist_info(metadata_dir, server)
             spec = replace(spec, paths=(*spec.paths, meta.resolve()))
         specs[server.name] = spec
     return specs
+
+
+def _dist_info(metadata_dir: Path, server: ServerPlan) -> Path:
+    files = []
+    for rel, data in server.generated:
+        parts = PurePosixPath(rel).parts
+        info = next((i for i, p in enumerate(parts) if p.endswith(".dist-info")), None)
+        if info is not None:  # else the shim, not metadata
+            files.append(("/".join(parts[info:]), data))
+    digest = hashlib.sha256(server.name.encode() + b"\0")
+    for rel, data in sorted(files):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    final = metadata_dir / digest.hexdigest()[:32]
+    if not files or final.is_dir():
+        return final / server.name
+    metadata_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=metadata_dir))
+    try:
+        for rel, data in files:
+            target = staging / server.name / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        try:
+            staging.rename(final)
+        except OSError:
+            if not final.is_dir():  # else another run wrote the same files first
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return final / server.name
 
 
 def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> SourceSpec:
@@ -134,20 +162,20 @@ def run_verify(
         )
         for name in names
     }
-    with tempfile.TemporaryDirectory(prefix="mcpbundle-dev-metadata-") as metadata:
-        return verify(
-            output_dir=out,
-            servers=names,
-            http=http,
-            cache_dir=cache_root(),
-            env=env,
-            expect_tools=expect,
-            installer="uv" if config.bundle.resolver == "uv" else None,
-            index_args=index_args(resolver_settings(config)),
-            sources=source_specs(config, result.plan, Path(metadata)),
-            target_python=config.bundle.python,
-            limits=limits,
-            protect=(config.root, out),
-            jobs=jobs,
-            on_result=on_result,
-        )
+    cache_dir = cache_root()
+    return verify(
+        output_dir=out,
+        servers=names,
+        http=http,
+        cache_dir=cache_dir,
+        env=env,
+        expect_tools=expect,
+        installer="uv" if config.bundle.resolver == "uv" else None,
+        index_args=index_args(resolver_settings(config)),
+        sources=source_specs(config, result.plan, metadata_path(cache_dir)),
+        target_python=config.bundle.python,
+        limits=limits,
+        protect=(config.root, out),
+        jobs=jobs,
+        on_result=on_result,
+    )

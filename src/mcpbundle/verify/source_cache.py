@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,11 @@ SKIP_DIRS = frozenset(
 
 def cache_path(cache_dir: Path) -> Path:
     return cache_dir / "venvs" / ".source-loads"
+
+
+def metadata_path(cache_dir: Path) -> Path:
+    """Where the source loads' dist-info directories are kept (guarded like the verdicts)."""
+    return cache_path(cache_dir) / "dist-info"
 
 
 class SourceCache:
@@ -111,16 +116,25 @@ class SourceCache:
 
 
 def load_cached(
-    cache: SourceCache | None, ctx: LoadContext, spec: SourceSpec, box: Box, env: Mapping[str, str]
+    cache: SourceCache | None,
+    ctx: LoadContext,
+    spec: SourceSpec,
+    box: Callable[[], Box],
+    env: Mapping[str, str],
+    version: str | None = None,
 ) -> Load:
-    """The source tree's load, or the verdict of a clean earlier one of the same inputs."""
+    """The source tree's load, or the verdict of a clean earlier one of the same inputs.
+
+    ``box``: makes the load's sandbox (not made when the verdict is cached). ``version``:
+    ``ctx.python``'s (a venv's is its base interpreter's, known already; None: asked)."""
     if cache is None:
-        return load_source(ctx, spec, box)
-    key = cache.key(spec, python=ctx.python, version=python_info(ctx.python)[0], env=env)
+        return load_source(ctx, spec, box())
+    version = version or python_info(ctx.python)[0]
+    key = cache.key(spec, python=ctx.python, version=version, env=env)
     known = cache.get(key)
     if known is not None:
         return Load(verdict={**known, "cached": True})
-    loaded = load_source(ctx, spec, box)
+    loaded = load_source(ctx, spec, box())
     if loaded.verdict.get("ok") and not loaded.warnings:
         cache.put(key, loaded.verdict)
     return loaded

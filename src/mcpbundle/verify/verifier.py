@@ -7,7 +7,8 @@ in its place), a fresh venv of it with exactly the server's ``requirements.txt``
 of *only* that server's folder with FastMCP's own loader and lists what it exposes.
 Given a :class:`~mcpbundle.verify.probe_runner.SourceSpec` for it, the server is also loaded
 from the source tree the way it runs in development (same interpreter, every
-shared library importable), side by side with the bundle load, and any difference
+shared library importable), side by side with the bundle load (after it when the
+venv was just built), and any difference
 in the tools, resources or prompts the two expose fails it: a composite server
 that swallows an ``ImportError`` for a member that was not vendored lists fewer
 tools without failing to load. Optionally the server is started with ``fastmcp
@@ -23,6 +24,7 @@ imports the servers' code into this process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -157,19 +159,22 @@ def verify(
         for name in names
     ]
     reports = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(_verify_server, job, options) for job in jobs_list]
-        try:
-            for future in futures:
-                report = future.result()
-                reports.append(report)
-                if on_result is not None:
-                    on_result(report)
-        except BaseException:  # an interrupt: stop the loads, do not wait out their budgets
-            for pending in futures:
-                pending.cancel()
-            sandbox.stop_all()
-            raise
+    # A finished server's sandbox is deleted while the next one loads; all before returning.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify-cleanup") as remover:
+        options = replace(options, discard=lambda path: remover.submit(remove_tree, path))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
+            futures = [pool.submit(_verify_server, job, options) for job in jobs_list]
+            try:
+                for future in futures:
+                    report = future.result()
+                    reports.append(report)
+                    if on_result is not None:
+                        on_result(report)
+            except BaseException:  # an interrupt: stop the loads, do not wait out their budgets
+                for pending in futures:
+                    pending.cancel()
+                sandbox.stop_all()
+                raise
     return VerifyReport(tuple(reports))
 
 
@@ -186,6 +191,7 @@ class _Options:
     source_cache: SourceCache | None = None
     surfaces: SurfaceCache | None = None
     reuse_surfaces: bool = False
+    discard: Callable[[Path], object] = remove_tree  # deletes a finished server's sandbox
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,9 +255,8 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
     try:
         server_dir, entry_rel, requirements = _paths(name, job.entry, options.output_dir)
         base = _interpreter(job, options)
-        key = surface_key(
-            options.output_dir, job.entry, python_info(base)[0], options.python, job.env
-        )
+        version = python_info(base)[0]  # the venv's too: it is made from this interpreter
+        key = surface_key(options.output_dir, job.entry, version, options.python, job.env)
         known = options.surfaces.get(key) if options.surfaces and key else None
         if known is not None and options.reuse_surfaces:
             return ServerReport(name=name, ok=True, surface=known, surface_cached=True)
@@ -270,22 +275,24 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
         protect=options.protect,
         name=name,
     )
-    with _scratch() as scratch:
+    with _scratch(options.discard) as scratch:
         bundle_box = Box.create(scratch, "bundle-load")
         entry_arg, root = _stage(bundle_box.root, options.output_dir, server_dir, entry_rel)
         args = ["load", entry_arg, "--root", str(root)]
         spec = job.source
         from_source = None
         if spec is not None:
-            source_box = Box.create(scratch, "source-load")
 
             def from_source() -> Load:
                 assert spec is not None
-                return load_cached(options.source_cache, ctx, spec, source_box, job.env)
+                box = functools.partial(Box.create, scratch, "source-load")  # only if it loads
+                return load_cached(options.source_cache, ctx, spec, box, job.env, version)
 
         action = "loading the bundle" + (" and the source tree" if spec else "")
         with _step(options, name, action):
-            bundle, source = _side_by_side(lambda: run_probe(ctx, bundle_box, args), from_source)
+            bundle, source = _side_by_side(
+                lambda: run_probe(ctx, bundle_box, args), from_source, together=venv.reused
+            )
         report = _report(job, venv, bundle, source)
         if report.surface is not None and options.surfaces and key:
             options.surfaces.put(key, report.surface)
@@ -307,10 +314,14 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
 
 
 def _side_by_side(
-    first: Callable[[], Load], second: Callable[[], Load] | None
+    first: Callable[[], Load], second: Callable[[], Load] | None, *, together: bool = True
 ) -> tuple[Load, Load | None]:
+    """Both loads at once; ``together=False`` (a venv just built): one after the other, as
+    the first writes the venv's bytecode, which the second (``-B``) would compile again."""
     if second is None:
         return first(), None
+    if not together:
+        return first(), second()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-source") as pool:
         later = pool.submit(second)
         return first(), later.result()
@@ -356,12 +367,12 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def _scratch() -> Iterator[Path]:
+def _scratch(discard: Callable[[Path], object]) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="mcpbundle-verify-"))
     try:
         yield path
     finally:
-        remove_tree(path)
+        discard(path)
 
 
 def _paths(name: str, entry: Mapping[str, Any], output_dir: Path) -> tuple[str, str, Path]:
