@@ -6,7 +6,6 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,41 +110,3 @@ def test_every_sandbox_is_gone_when_verify_returns(
     )  # fmt: skip
     assert report.ok, [s.error for s in report.servers]
     assert list(scratch.iterdir()) == []
-
-
-@pytest.mark.parametrize("reused", [True, False])
-def test_a_just_built_venv_loads_the_source_after_the_bundle(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reused: bool
-) -> None:
-    """A venv just built has no bytecode: the bundle load writes it and the source load (which
-    writes none) reads it afterwards; a reused venv loads both at once."""
-    from mcpbundle.verify import verifier
-    from mcpbundle.verify.probe_runner import SourceSpec
-    from mcpbundle.verify.venvs import Venv
-
-    out = make_out(tmp_path, {"s": 0.5})
-    spec = SourceSpec(entry=out / "s" / "server.py", object=None, paths=(), root=out / "s")
-    events: list[str] = []
-
-    def traced(name: str, load: Callable[..., object]) -> Callable[..., object]:
-        def run(*args: object) -> object:
-            events.append(f"{name} starts")
-            try:
-                return load(*args)
-            finally:
-                events.append(f"{name} ends")
-
-        return run
-
-    monkeypatch.setattr(verifier, "run_probe", traced("bundle", verifier.run_probe))
-    monkeypatch.setattr(verifier, "load_cached", traced("source", verifier.load_cached))
-    venv = Venv(python=PYTHON, root=tmp_path, installer="uv", install_seconds=1.0, reused=reused)
-    monkeypatch.setattr(verifier, "_venv", lambda *_: venv)
-    (server,) = verify(
-        output_dir=out, servers=None, http=False, cache_dir=tmp_path / "cache", env={},
-        expect_tools={}, installer=None, python=PYTHON, sources={"s": spec},
-    ).servers  # fmt: skip
-    assert server.ok, server.error
-    assert server.source is not None and server.source.ok
-    after = ["bundle starts", "bundle ends", "source starts", "source ends"]
-    assert (events == after) is not reused, events

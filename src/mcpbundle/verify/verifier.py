@@ -7,8 +7,7 @@ in its place), a fresh venv of it with exactly the server's ``requirements.txt``
 of *only* that server's folder with FastMCP's own loader and lists what it exposes.
 Given a :class:`~mcpbundle.verify.probe_runner.SourceSpec` for it, the server is also loaded
 from the source tree the way it runs in development (same interpreter, every
-shared library importable), side by side with the bundle load (after it when the
-venv was just built), and any difference
+shared library importable), side by side with the bundle load, and any difference
 in the tools, resources or prompts the two expose fails it: a composite server
 that swallows an ``ImportError`` for a member that was not vendored lists fewer
 tools without failing to load. Optionally the server is started with ``fastmcp
@@ -290,9 +289,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
 
         action = "loading the bundle" + (" and the source tree" if spec else "")
         with _step(options, name, action):
-            bundle, source = _side_by_side(
-                lambda: run_probe(ctx, bundle_box, args), from_source, together=venv.reused
-            )
+            bundle, source = _side_by_side(lambda: run_probe(ctx, bundle_box, args), from_source)
         report = _report(job, venv, bundle, source)
         if report.surface is not None and options.surfaces and key:
             options.surfaces.put(key, report.surface)
@@ -314,14 +311,10 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
 
 
 def _side_by_side(
-    first: Callable[[], Load], second: Callable[[], Load] | None, *, together: bool = True
+    first: Callable[[], Load], second: Callable[[], Load] | None
 ) -> tuple[Load, Load | None]:
-    """Both loads at once; ``together=False`` (a venv just built): one after the other, as
-    the first writes the venv's bytecode, which the second (``-B``) would compile again."""
     if second is None:
         return first(), None
-    if not together:
-        return first(), second()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-source") as pool:
         later = pool.submit(second)
         return first(), later.result()
