@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,3 +125,16 @@ def _started(args: tuple[Any, ...]) -> None:
             reads.programs.add(os.path.abspath(found))
         if volatile is not None and reads.volatile is None:
             reads.volatile = volatile
+
+
+def note_programs(paths: Iterable[str]) -> None:
+    """Add ``paths`` to every active recording's programs, as if they had been started: a
+    result taken from a cache (:mod:`mcpbundle.incremental.read_cache`) depends on the
+    programs that computed it."""
+    kept = [os.path.abspath(p) for p in paths]
+    if not kept:
+        return
+    with _lock:
+        active = list(_active)
+    for reads in active:
+        reads.programs.update(kept)

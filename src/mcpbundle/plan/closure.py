@@ -9,6 +9,7 @@ with a warning (an error under ``--strict``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,21 @@ class LibGraph:
                 where=config.where(f"shared.{cycle[0]}"),
                 hint="break the cycle between their dependencies",
             )
+
+    def state(self) -> str:
+        """A digest of everything planning a server reads from the graph and may add to it
+        (the libraries known, by path and name, their requirements, the warnings so far,
+        the workspaces looked into)."""
+        known = (
+            sorted(self.libs.items()), sorted(self.requires.items()),
+            sorted(self.third_party.items()), self.warnings,
+            sorted((str(p), n) for p, n in self._by_path.items()), sorted(self._by_dist.items()),
+            sorted((str(p), n) for p, n in self._server_dirs.items()),
+            sorted(self._server_dists.items()),
+            sorted((str(p), sorted((k, str(v)) for k, v in m.items()))
+                   for p, m in self._members.items()),
+        )  # fmt: skip
+        return hashlib.sha256(repr(known).encode("utf-8", "surrogateescape")).hexdigest()
 
     def _settle(self, name: str) -> None:
         info = self.libs[name]

@@ -7,7 +7,7 @@ data that :mod:`mcpbundle.resolve.resolver` pins and :mod:`mcpbundle.emit.direct
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -97,6 +97,12 @@ class BuildPlan:
     failures: Mapping[str, MCPBundleError] = field(default_factory=dict)  # keep_going only
 
 
+# (key, make -> (plan, storable)) -> plan: a cache of server plans across builds. The key
+# names what planning one server depends on besides the configuration, the file listing
+# and the files it reads (which the cache records: see mcpbundle.incremental.read_cache).
+PlanMemo = Callable[[str, Callable[[], "tuple[ServerPlan, bool]"]], "ServerPlan"]
+
+
 def make_plan(
     config: Config,
     files: RepoFiles,
@@ -105,12 +111,15 @@ def make_plan(
     strict: bool = False,
     keep_going: bool = False,
     fetch_git: bool = True,
+    memo: PlanMemo | None = None,
 ) -> BuildPlan:
     """Plan the servers named in ``only`` (all when empty).
 
     ``keep_going``: a server whose planning fails is left out and its error recorded
     in ``failures`` instead of raised. ``fetch_git=False`` plans without the network
-    (git requirements that would need a clone are listed, not resolved)."""
+    (git requirements that would need a clone are listed, not resolved). ``memo``: where
+    plans of unchanged servers come from (a server whose planning changes what the
+    library graph knows, an implicit library found, is always planned)."""
     for name in only:
         if name not in config.servers:
             known = ", ".join(config.servers)
@@ -123,7 +132,10 @@ def make_plan(
     for server in chosen:
         graph.context = server.name
         try:
-            plans.append(_plan_server(config, server, graph, files, filt, fetch_git=fetch_git))
+            if memo is None:
+                plans.append(_plan_server(config, server, graph, files, filt, fetch_git=fetch_git))
+            else:
+                plans.append(_memoized(memo, config, server, graph, files, filt, fetch_git))
         except MCPBundleError as exc:
             if not keep_going:
                 raise
@@ -141,6 +153,25 @@ def make_plan(
         requires=dict(sorted(graph.requires.items())),
         failures=failures,
     )
+
+
+def _memoized(
+    memo: PlanMemo,
+    config: Config,
+    server: Server,
+    graph: LibGraph,
+    files: RepoFiles,
+    filt: FileFilter,
+    fetch_git: bool,
+) -> ServerPlan:
+    before = graph.state()
+    key = repr((server.name, before, fetch_git, graph.strict))
+
+    def make() -> tuple[ServerPlan, bool]:
+        plan = _plan_server(config, server, graph, files, filt, fetch_git=fetch_git)
+        return plan, graph.state() == before
+
+    return memo(key, make)
 
 
 def _plan_server(

@@ -1,0 +1,141 @@
+"""ReadCache: a stored result comes back only while everything it read is unchanged."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.incremental import read_cache
+from mcpbundle.incremental.read_cache import ReadCache
+from mcpbundle.incremental.result_store import ResultStore
+
+
+def _reader(root: Path, calls: list[str]):  # type: ignore[no-untyped-def]
+    def make() -> tuple[str, bool]:
+        calls.append("made")
+        text = (root / "pkg" / "a.txt").read_text()
+        exists = (root / "pkg" / "b.txt").is_file()  # an existence check: no open()
+        return f"{text}|{exists}", True
+
+    return make
+
+
+def _cache(tmp_path: Path, root: Path, *parts: object) -> ReadCache:
+    return ReadCache.open(str(tmp_path / "cache"), str(root), parts or ("p",))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "repo" / "pkg").mkdir(parents=True)
+    (tmp_path / "repo" / "pkg" / "a.txt").write_text("one")
+    return tmp_path / "repo"
+
+
+def _twice(tmp_path: Path, root: Path, change=None, parts=("p",)):  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+    first = _cache(tmp_path, root)
+    assert first.compute("k", _reader(root, calls)) == "one|False"
+    first.save()
+    if change is not None:
+        change()
+    second = _cache(tmp_path, root, *parts)
+    value = second.compute("k", _reader(root, calls))
+    return value, len(calls), second
+
+
+def test_unchanged_inputs_hit(tmp_path: Path, root: Path) -> None:
+    value, made, cache = _twice(tmp_path, root)
+    assert (value, made, cache.hits, cache.misses) == ("one|False", 1, 1, 0)
+
+
+def test_a_changed_file_misses(tmp_path: Path, root: Path) -> None:
+    value, made, _ = _twice(tmp_path, root, lambda: (root / "pkg" / "a.txt").write_text("two"))
+    assert (value, made) == ("two|False", 2)
+
+
+def test_a_new_file_beside_one_read_misses(tmp_path: Path, root: Path) -> None:
+    value, made, _ = _twice(tmp_path, root, lambda: (root / "pkg" / "b.txt").write_text(""))
+    assert (value, made) == ("one|True", 2)
+
+
+def test_other_parts_miss(tmp_path: Path, root: Path) -> None:
+    _, made, _ = _twice(tmp_path, root, parts=("other config",))
+    assert made == 2
+
+
+def test_the_environment_misses(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, made, _ = _twice(tmp_path, root, lambda: monkeypatch.setenv("MCPBUNDLE_SOMETHING", "1"))
+    assert made == 2
+
+
+def test_another_mcpbundle_misses(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, made, _ = _twice(tmp_path, root, lambda: monkeypatch.setattr(read_cache, "__version__", "0"))
+    assert made == 2
+
+
+def test_mcpbundle_code_changes_miss(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "code"
+    (code / "sub").mkdir(parents=True)
+    (code / "sub" / "m.py").write_text("x = 1\n")
+    monkeypatch.setattr(read_cache, "MCPBUNDLE_DIR", str(code))
+    _, made, _ = _twice(tmp_path, root, lambda: (code / "sub" / "m.py").write_text("x = 22\n"))
+    assert made == 2
+
+
+def test_not_storable_and_volatile_are_not_kept(tmp_path: Path, root: Path) -> None:
+    cache = _cache(tmp_path, root)
+    assert cache.compute("k", lambda: ("v", False)) == "v"
+    cache.save()
+    again = _cache(tmp_path, root)
+    assert again.compute("k", lambda: ("w", True)) == "w"
+
+
+def test_a_corrupt_file_is_ignored(tmp_path: Path, root: Path) -> None:
+    cache = _cache(tmp_path, root)
+    cache.compute("k", _reader(root, []))
+    cache.save()
+    data = Path(cache.path).read_bytes()
+    Path(cache.path).write_bytes(data[:-3] + b"xyz")
+    calls: list[str] = []
+    assert _cache(tmp_path, root).compute("k", _reader(root, calls)) == "one|False"
+    assert calls == ["made"]
+
+
+def test_hidden_output_is_not_a_listing_change(tmp_path: Path, root: Path) -> None:
+    calls: list[str] = []
+    out = root / "dist"
+    first = ReadCache.open(str(tmp_path / "c"), str(root), ("p",), hidden=[str(out)])
+    first.compute("k", _reader(root, calls))
+    first.save()
+    out.mkdir()
+    (root / ".dist.mcpbundle-lock").write_text("")
+    second = ReadCache.open(str(tmp_path / "c"), str(root), ("p",), hidden=[str(out)])
+    second.compute("k", _reader(root, calls))
+    assert calls == ["made"]
+    (root / "new.txt").write_text("")  # anything else in the root's listing does count
+    third = ReadCache.open(str(tmp_path / "c"), str(root), ("p",), hidden=[str(out)])
+    third.compute("k", _reader(root, calls))
+    assert calls == ["made", "made"]
+
+
+def test_result_store_keeps_what_was_used(tmp_path: Path) -> None:
+    store = ResultStore.open(str(tmp_path), "s", ("x",))
+    assert store.get("a") is None
+    store.put("a", (1, 2))
+    store.put("b", 3)
+    store.save()
+    again = ResultStore.open(str(tmp_path), "s", ("x",))
+    assert again.get("a") == (1, 2)
+    again.save()  # b was not asked for: dropped
+    third = ResultStore.open(str(tmp_path), "s", ("x",))
+    assert third.get("b") is None
+    assert ResultStore.open(str(tmp_path), "s", ("y",)).get("a") is None
+    assert os.path.isfile(third.path)
