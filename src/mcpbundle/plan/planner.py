@@ -39,6 +39,7 @@ from mcpbundle.plan.repo_files import FileFilter, RepoFiles
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 from mcpbundle.plan.shipped_files import (
     FileCopy,
+    LibFiles,
     dedupe,
     fastmcp_jsons,
     is_git_checkout,
@@ -127,15 +128,18 @@ def make_plan(
     graph = LibGraph(config, strict=strict)
     chosen = [s for n, s in config.servers.items() if not only or n in only]
     filt = FileFilter(config.bundle.exclude)
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles] = {}  # each library's files, found once
     plans: list[ServerPlan] = []
     failures: dict[str, MCPBundleError] = {}
     for server in chosen:
         graph.context = server.name
         try:
             if memo is None:
-                plans.append(_plan_server(config, server, graph, files, filt, fetch_git=fetch_git))
+                plans.append(
+                    _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
+                )
             else:
-                plans.append(_memoized(memo, config, server, graph, files, filt, fetch_git))
+                plans.append(_memoized(memo, config, server, graph, files, filt, seen, fetch_git))
         except MCPBundleError as exc:
             if not keep_going:
                 raise
@@ -162,13 +166,14 @@ def _memoized(
     graph: LibGraph,
     files: RepoFiles,
     filt: FileFilter,
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles],
     fetch_git: bool,
 ) -> ServerPlan:
     before = graph.state()
     key = repr((server.name, before, fetch_git, graph.strict))
 
     def make() -> tuple[ServerPlan, bool]:
-        plan = _plan_server(config, server, graph, files, filt, fetch_git=fetch_git)
+        plan = _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
         return plan, graph.state() == before
 
     return memo(key, make)
@@ -180,6 +185,7 @@ def _plan_server(
     graph: LibGraph,
     files: RepoFiles,
     filt: FileFilter,
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles],
     *,
     fetch_git: bool,
 ) -> ServerPlan:
@@ -221,7 +227,7 @@ def _plan_server(
     vendor_dir = layout.vendor_dir
     reject_clashes(config, vendored, vendor_dir, key, requirements)
     copies, secrets = server_files(config, server, files, filt)
-    lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt)
+    lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt, seen)
     chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
     all_copies = sorted(dedupe([*copies, *lib_copies, *chain]), key=lambda c: c.dest)
     regenerated = {join(server.path, "requirements.txt"), join(server.path, "requirements.in")}
