@@ -44,6 +44,7 @@ from mcpbundle.emit.stage import (
 from mcpbundle.emit.staged_tree import verified_digest
 from mcpbundle.git.source_state import Source
 from mcpbundle.incremental.read_cache import ReadCache
+from mcpbundle.plan.derived_reads import FACTS
 from mcpbundle.plan.file_checks import check_shippable
 from mcpbundle.plan.planner import BuildPlan, make_plan
 from mcpbundle.plan.repo_files import RepoFiles, list_repo_files
@@ -111,7 +112,7 @@ def plan_cache(config: Config, files: RepoFiles, output: Path) -> ReadCache | No
     listing = (str(files.root), files.from_git, files.paths, sorted(files.special.items()))
     parts = ("plans", described, hashlib.sha256(repr(listing).encode()).hexdigest())
     directory = str(cache_root() / "plans")
-    return ReadCache.open(directory, str(config.root), parts, hidden=[str(output)])
+    return ReadCache.open(directory, str(config.root), parts, hidden=[str(output)], facts=FACTS)
 
 
 def pin_servers(

@@ -56,8 +56,30 @@ def test_lib_touch_rebuild_equals_cold_build(built: tuple[Path, Path], tmp_path:
     path.write_text(path.read_text() + "TOUCHED = 1\n")
     done = _run(repo, cache, "-v", "build")
     assert done.returncode == 0, done.stderr
-    assert _planned(done.stderr) == (1, 1)  # ops does not vendor core: its plan is reused
+    # ops does not vendor core; sales does, but reads the module only to see whether it
+    # imports mcp.server.fastmcp, which the touch did not change: both plans are reused
+    assert _planned(done.stderr) == (2, 0)
     assert tree(repo / "dist") == _cold(repo, tmp_path)
+
+
+def test_a_touch_that_changes_a_planning_fact_replans(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    repo, cache = built
+    path = repo / "libs" / "core" / "src" / "acme_core" / "__init__.py"
+    path.write_text(path.read_text() + "from mcp.server.fastmcp import FastMCP\n")
+    twin = tmp_path / "twin"
+    shutil.copytree(repo, twin)
+    done = _run(repo, cache, "-v", "build")
+    uncached = _run(twin, tmp_path / "twin-cache", "build")
+    assert _planned(done.stderr) == (1, 1)  # sales now imports the v1 SDK: planned again
+    # the fix (mcp<2) does not resolve against the test wheelhouse: both builds fail alike
+    assert done.returncode == uncached.returncode == 1, (done.stderr, uncached.stderr)
+    errors = [
+        [ln for ln in r.stderr.splitlines() if ln.startswith("error:")] for r in (done, uncached)
+    ]
+    assert errors[0] == errors[1] != []
+    assert "fastmcp<3" in errors[0][0]  # what mcp<2 asks of fastmcp
 
 
 def test_unchanged_plans_come_from_the_cache(built: tuple[Path, Path]) -> None:

@@ -10,14 +10,15 @@ import pytest
 from mcpbundle.incremental import read_cache
 from mcpbundle.incremental.read_cache import ReadCache
 from mcpbundle.incremental.result_store import ResultStore
+from mcpbundle.plan.derived_reads import note
 
 
 def _reader(root: Path, calls: list[str]):  # type: ignore[no-untyped-def]
-    def make() -> tuple[str, bool]:
+    def make() -> tuple[str, bool, None]:
         calls.append("made")
         text = (root / "pkg" / "a.txt").read_text()
         exists = (root / "pkg" / "b.txt").is_file()  # an existence check: no open()
-        return f"{text}|{exists}", True
+        return f"{text}|{exists}", True, None
 
     return make
 
@@ -92,10 +93,10 @@ def test_mcpbundle_code_changes_miss(
 
 def test_not_storable_and_volatile_are_not_kept(tmp_path: Path, root: Path) -> None:
     cache = _cache(tmp_path, root)
-    assert cache.compute("k", lambda: ("v", False)) == "v"
+    assert cache.compute("k", lambda: ("v", False, None)) == "v"
     cache.save()
     again = _cache(tmp_path, root)
-    assert again.compute("k", lambda: ("w", True)) == "w"
+    assert again.compute("k", lambda: ("w", True, None)) == "w"
 
 
 def test_a_corrupt_file_is_ignored(tmp_path: Path, root: Path) -> None:
@@ -139,3 +140,55 @@ def test_result_store_keeps_what_was_used(tmp_path: Path) -> None:
     assert third.get("b") is None
     assert ResultStore.open(str(tmp_path), "s", ("y",)).get("a") is None
     assert os.path.isfile(third.path)
+
+
+def _fact_of(path: str) -> object:
+    return Path(path).read_text().count("import")
+
+
+def _fact_reader(root: Path, calls: list[str], extra_read: bool = False):  # type: ignore[no-untyped-def]
+    from mcpbundle.plan.derived_reads import noting
+
+    def make() -> tuple[str, bool, object]:
+        calls.append("made")
+        path = str(root / "pkg" / "a.txt")
+        with noting() as noted:
+            with open(path) as handle:
+                found = handle.read().count("import")
+            note(path, ("imports",), found)
+            if extra_read:
+                Path(path).read_text()  # read for something else too: its bytes count
+        return f"{found}", True, noted
+
+    return make
+
+
+def test_a_file_read_for_a_fact_depends_on_the_fact(tmp_path: Path, root: Path) -> None:
+    calls: list[str] = []
+    open_cache = lambda: ReadCache.open(  # noqa: E731
+        str(tmp_path / "c"), str(root), ("p",), facts={"imports": _fact_of}
+    )
+    first = open_cache()
+    assert first.compute("k", _fact_reader(root, calls)) == "0"
+    first.save()
+    (root / "pkg" / "a.txt").write_text("other bytes, the same fact")
+    second = open_cache()
+    assert second.compute("k", _fact_reader(root, calls)) == "0"
+    assert calls == ["made"]
+    second.save()
+    (root / "pkg" / "a.txt").write_text("import x")  # another fact: computed again
+    assert open_cache().compute("k", _fact_reader(root, calls)) == "1"
+    assert calls == ["made", "made"]
+
+
+def test_a_file_also_read_otherwise_depends_on_its_bytes(tmp_path: Path, root: Path) -> None:
+    calls: list[str] = []
+    open_cache = lambda: ReadCache.open(  # noqa: E731
+        str(tmp_path / "c"), str(root), ("p",), facts={"imports": _fact_of}
+    )
+    first = open_cache()
+    first.compute("k", _fact_reader(root, calls, extra_read=True))
+    first.save()
+    (root / "pkg" / "a.txt").write_text("other bytes, the same fact")
+    open_cache().compute("k", _fact_reader(root, calls, extra_read=True))
+    assert calls == ["made", "made"]

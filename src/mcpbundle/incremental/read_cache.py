@@ -30,15 +30,15 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from mcpbundle import __version__
 from mcpbundle.incremental.read_recorder import note_programs, recording
 
-FORMAT = 1
-MAGIC = b"mcpbundle-read-cache 1\n"
+FORMAT = 2
+MAGIC = b"mcpbundle-read-cache 2\n"
 MAX_BYTES = 256 * 1024 * 1024
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 MCPBUNDLE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +46,18 @@ ENV_NAMES = frozenset({"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 
 T = TypeVar("T")
+Kind = tuple[str, ...]
+_UNKNOWN = object()
+
+
+class Noted(Protocol):
+    """Files read for one fact only (see :mod:`mcpbundle.plan.derived_reads`)."""
+
+    @property
+    def facts(self) -> Mapping[str, tuple[Kind, object]]: ...  # path -> (kind, value)
+
+    @property
+    def reads(self) -> Mapping[str, int]: ...  # path -> opens made for those facts
 
 
 def code_state() -> str:
@@ -77,6 +89,7 @@ class _Entry:
     dirs: list[tuple[str, str | None]]
     programs: list[tuple[str, tuple[int, ...] | None]]
     value: bytes
+    facts: list[tuple[str, Kind, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -95,19 +108,30 @@ class ReadCache:
     _listings: dict[str, str | None] = field(default_factory=dict)
     _stats: dict[str, tuple[int, ...] | None] = field(default_factory=dict)
     _programs: set[str] = field(default_factory=set)  # started so far in this build
+    _makers: Mapping[str, Callable[..., object]] = field(default_factory=dict)  # fact kinds
+    _facts: dict[tuple[str, Kind], object] = field(default_factory=dict)
     _skip: tuple[str, ...] = ()
     _hidden: tuple[str, ...] = ()
 
     @classmethod
     def open(
-        cls, directory: str, root: str, parts: Iterable[object], *, hidden: Iterable[str] = ()
+        cls,
+        directory: str,
+        root: str,
+        parts: Iterable[object],
+        *,
+        hidden: Iterable[str] = (),
+        facts: Mapping[str, Callable[..., object]] | None = None,
     ) -> ReadCache:
         """``hidden``: paths (the output) left out of directory listings, with what
-        mcpbundle keeps beside them (``.<name>*``: its lock and staging directories)."""
+        mcpbundle keeps beside them (``.<name>*``: its lock and staging directories).
+        ``facts``: how to compute each kind of fact a result may depend on instead of a
+        file's bytes (kind name -> ``(path, *args) -> value``)."""
         root = os.path.abspath(root)
         base = _digest(repr((FORMAT, code_state(), environment_state(), *parts)).encode())
         cache = cls(directory=directory, root=root, base=base)
         cache._hidden = tuple(os.path.abspath(h) for h in hidden)
+        cache._makers = dict(facts or {})
         cache._skip = (
             MCPBUNDLE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix, *PSEUDO_ROOTS,
             os.path.abspath(directory),
@@ -121,13 +145,14 @@ class ReadCache:
 
     # -- use ---------------------------------------------------------------------------
 
-    def compute(self, key: str, make: Callable[[], tuple[T, bool]]) -> T:
-        """The cached value for ``key``, else ``make()`` -> ``(value, storable)``."""
+    def compute(self, key: str, make: Callable[[], tuple[T, bool, Noted | None]]) -> T:
+        """The cached value for ``key``, else ``make()`` -> ``(value, storable, noted)``;
+        ``noted``: the files it read for a fact only, which it depends on through the fact."""
         entry = self._entries.get(key)
         if entry is not None and self._valid(entry):
             try:
                 value: T = pickle.loads(entry.value)
-            except Exception:
+            except Exception:  # a stale class layout: compute afresh
                 pass
             else:
                 self.hits += 1
@@ -136,10 +161,17 @@ class ReadCache:
                 return value
         self.misses += 1
         with recording() as reads:
-            value, storable = make()
+            value, storable, noted = make()
         self._programs.update(reads.programs)
         if storable and reads.volatile is None:
-            self._store(key, reads.files, reads.dirs, self._programs, value)
+            facts: dict[str, tuple[Kind, object]] = {}
+            if noted is not None:
+                for path, (kind, found) in noted.facts.items():
+                    # only when the fact was the one reason the file was opened
+                    known = bool(kind) and kind[0] in self._makers
+                    if known and reads.opened.get(path, 0) == noted.reads.get(path, 0):
+                        facts[path] = (kind, found)
+            self._store(key, reads.files, reads.dirs, self._programs, value, facts)
         return value
 
     def save(self) -> None:
@@ -164,21 +196,31 @@ class ReadCache:
     # -- entries -----------------------------------------------------------------------
 
     def _store(
-        self, key: str, files: Iterable[str], dirs: Iterable[str], programs: Iterable[str], value: T
+        self,
+        key: str,
+        files: Iterable[str],
+        dirs: Iterable[str],
+        programs: Iterable[str],
+        value: T,
+        facts: Mapping[str, tuple[Kind, object]],
     ) -> None:
         try:
             data = pickle.dumps(value)
-        except Exception:
+            pickle.dumps(dict(facts))
+        except Exception:  # not picklable: not cached
             return
         kept = sorted(p for p in set(files) if not self._skipped(p))
         listed = {d for d in dirs if not self._skipped(d)}
         for path in kept:
             listed.update(_parents(path, self.root))
+        for path, (kind, found) in facts.items():
+            self._facts.setdefault((path, kind), found)
         self._entries[key] = _Entry(
-            files=[(p, self._file(p)) for p in kept],
+            files=[(p, self._file(p)) for p in kept if p not in facts],
             dirs=[(d, self._listing(d)) for d in sorted(listed)],
             programs=[(p, self._stat(p)) for p in sorted(programs)],
             value=data,
+            facts=[(p, kind, found) for p, (kind, found) in sorted(facts.items())],
         )
         self._used.add(key)
         self._dirty = True
@@ -188,7 +230,18 @@ class ReadCache:
             all(self._stat(p) == st for p, st in entry.programs)
             and all(self._listing(d) == listing for d, listing in entry.dirs)
             and all(self._file(p) == digest for p, digest in entry.files)
+            and all(self._fact(p, kind) == found for p, kind, found in entry.facts)
         )
+
+    def _fact(self, path: str, kind: Kind) -> object:
+        """The fact ``kind`` of ``path`` now, computed once per build."""
+        if (path, kind) not in self._facts:
+            maker = self._makers.get(kind[0]) if kind else None
+            try:
+                self._facts[(path, kind)] = _UNKNOWN if maker is None else maker(path, *kind[1:])
+            except Exception:  # cannot tell: the entry is not used
+                self._facts[(path, kind)] = _UNKNOWN
+        return self._facts[(path, kind)]
 
     def _skipped(self, path: str) -> bool:
         return any(path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in self._skip)

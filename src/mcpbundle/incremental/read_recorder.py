@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ class Reads:
     dirs: set[str] = field(default_factory=set)
     programs: set[str] = field(default_factory=set)
     volatile: str | None = None  # why the result may change with no local change
+    opened: Counter[str] = field(default_factory=Counter)  # file -> times opened for reading
 
 
 _lock = threading.Lock()
@@ -99,6 +101,7 @@ def _opened(args: tuple[Any, ...]) -> None:
     if absolute is not None:
         for reads in list(_active):
             reads.files.add(absolute)
+            reads.opened[absolute] += 1
 
 
 def _listed(path: Any) -> None:

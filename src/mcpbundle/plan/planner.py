@@ -25,6 +25,7 @@ from mcpbundle.plan.closure import (
     merge_requirements,
     sort_requirements,
 )
+from mcpbundle.plan.derived_reads import Noted, noting
 from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.lib_discovery import LibInfo
@@ -101,7 +102,7 @@ class BuildPlan:
 # (key, make -> (plan, storable)) -> plan: a cache of server plans across builds. The key
 # names what planning one server depends on besides the configuration, the file listing
 # and the files it reads (which the cache records: see mcpbundle.incremental.read_cache).
-PlanMemo = Callable[[str, Callable[[], "tuple[ServerPlan, bool]"]], "ServerPlan"]
+PlanMemo = Callable[[str, Callable[[], "tuple[ServerPlan, bool, Noted]"]], "ServerPlan"]
 
 
 def make_plan(
@@ -172,9 +173,10 @@ def _memoized(
     before = graph.state()
     key = repr((server.name, before, fetch_git, graph.strict))
 
-    def make() -> tuple[ServerPlan, bool]:
-        plan = _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
-        return plan, graph.state() == before
+    def make() -> tuple[ServerPlan, bool, Noted]:
+        with noting() as noted:
+            plan = _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
+        return plan, graph.state() == before, noted
 
     return memo(key, make)
 
