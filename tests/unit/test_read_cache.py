@@ -192,3 +192,21 @@ def test_a_file_also_read_otherwise_depends_on_its_bytes(tmp_path: Path, root: P
     (root / "pkg" / "a.txt").write_text("other bytes, the same fact")
     open_cache().compute("k", _fact_reader(root, calls, extra_read=True))
     assert calls == ["made", "made"]
+
+
+def test_a_root_reached_through_a_symlink_still_lists_parents(tmp_path: Path, root: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(root)
+    calls: list[str] = []
+
+    def make() -> tuple[str, bool, None]:
+        calls.append("made")
+        real = (root / "pkg").resolve()  # code that resolves paths names the real directory
+        return (real / "a.txt").read_text() + str((real / "b.txt").is_file()), True, None
+
+    first = ReadCache.open(str(tmp_path / "c"), str(link), ("p",))
+    first.compute("k", make)
+    first.save()
+    (root / "pkg" / "b.txt").write_text("")
+    ReadCache.open(str(tmp_path / "c"), str(link), ("p",)).compute("k", make)
+    assert calls == ["made", "made"]

@@ -211,8 +211,10 @@ class ReadCache:
             return
         kept = sorted(p for p in set(files) if not self._skipped(p))
         listed = {d for d in dirs if not self._skipped(d)}
+        roots = {self.root, os.path.realpath(self.root)}  # files are named either way
         for path in kept:
-            listed.update(_parents(path, self.root))
+            for root in roots:
+                listed.update(_parents(path, root))
         for path, (kind, found) in facts.items():
             self._facts.setdefault((path, kind), found)
         self._entries[key] = _Entry(
