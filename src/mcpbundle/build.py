@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mcpbundle import scan_memo
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.base.regular_file import read_regular
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import output_dir
 from mcpbundle.emit import directory as emit
 from mcpbundle.emit import mcpb, ownership
+from mcpbundle.emit import secret_scan as secretscan
 from mcpbundle.emit.manifest import (
     CHANGED_BY,
     DEPLOY_NAME,
@@ -154,8 +154,7 @@ def build(
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
     plan = plan_build(config, options, cached=True)
-    secrets = scan_memo.check_plan(config, plan, cached=options.plan_cache)
-    plan = replace(plan, warnings=(*plan.warnings, *secrets))
+    plan = replace(plan, warnings=(*plan.warnings, *secretscan.check_plan(config, plan)))
     if options.dry_run:
         return BuildResult(
             output=output,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from mcpbundle.incremental import read_cache
 from mcpbundle.incremental.read_cache import ReadCache
-from mcpbundle.incremental.result_store import ResultStore
 from mcpbundle.plan.derived_reads import note
 
 
@@ -125,21 +123,6 @@ def test_hidden_output_is_not_a_listing_change(tmp_path: Path, root: Path) -> No
     third = ReadCache.open(str(tmp_path / "c"), str(root), ("p",), hidden=[str(out)])
     third.compute("k", _reader(root, calls))
     assert calls == ["made", "made"]
-
-
-def test_result_store_keeps_what_was_used(tmp_path: Path) -> None:
-    store = ResultStore.open(str(tmp_path), "s", ("x",))
-    assert store.get("a") is None
-    store.put("a", (1, 2))
-    store.put("b", 3)
-    store.save()
-    again = ResultStore.open(str(tmp_path), "s", ("x",))
-    assert again.get("a") == (1, 2)
-    again.save()  # b was not asked for: dropped
-    third = ResultStore.open(str(tmp_path), "s", ("x",))
-    assert third.get("b") is None
-    assert ResultStore.open(str(tmp_path), "s", ("y",)).get("a") is None
-    assert os.path.isfile(third.path)
 
 
 def _fact_of(path: str) -> object:
