@@ -193,3 +193,19 @@ def test_a_root_reached_through_a_symlink_still_lists_parents(tmp_path: Path, ro
     (root / "pkg" / "b.txt").write_text("")
     ReadCache.open(str(tmp_path / "c"), str(link), ("p",)).compute("k", make)
     assert calls == ["made", "made"]
+
+
+def test_a_file_edited_while_computing_is_not_stored(tmp_path: Path, root: Path) -> None:
+    calls: list[str] = []
+
+    def make() -> tuple[str, bool, None]:
+        calls.append("made")
+        text = (root / "pkg" / "a.txt").read_text()
+        (root / "pkg" / "a.txt").write_text(text)  # an editor saving meanwhile (same bytes)
+        return text, True, None
+
+    first = _cache(tmp_path, root)
+    first.compute("k", make)
+    first.save()
+    _cache(tmp_path, root).compute("k", make)
+    assert calls == ["made", "made"]

@@ -30,6 +30,7 @@ import hashlib
 import os
 import pickle
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -112,6 +113,7 @@ class ReadCache:
     _facts: dict[tuple[str, Kind], object] = field(default_factory=dict)
     _skip: tuple[str, ...] = ()
     _hidden: tuple[str, ...] = ()
+    _started_ns: int = 0  # a file changed since is not trusted as recorded
 
     @classmethod
     def open(
@@ -132,6 +134,7 @@ class ReadCache:
         cache = cls(directory=directory, root=root, base=base)
         cache._hidden = tuple(os.path.abspath(h) for h in hidden)
         cache._makers = dict(facts or {})
+        cache._started_ns = time.time_ns()
         cache._skip = (
             MCPBUNDLE_DIR, sys.prefix, sys.base_prefix, sys.exec_prefix, *PSEUDO_ROOTS,
             os.path.abspath(directory),
@@ -210,6 +213,8 @@ class ReadCache:
         except Exception:  # not picklable: not cached
             return
         kept = sorted(p for p in set(files) if not self._skipped(p))
+        if any(self._changed_since_start(p) for p in kept):
+            return  # edited while it was computed: the value may not match what is recorded
         listed = {d for d in dirs if not self._skipped(d)}
         roots = {self.root, os.path.realpath(self.root)}  # files are named either way
         for path in kept:
@@ -226,6 +231,12 @@ class ReadCache:
         )
         self._used.add(key)
         self._dirty = True
+
+    def _changed_since_start(self, path: str) -> bool:
+        try:
+            return os.stat(path).st_ctime_ns >= self._started_ns
+        except OSError:
+            return False
 
     def _valid(self, entry: _Entry) -> bool:
         return (
