@@ -209,3 +209,17 @@ def test_a_file_edited_while_computing_is_not_stored(tmp_path: Path, root: Path)
     first.save()
     _cache(tmp_path, root).compute("k", make)
     assert calls == ["made", "made"]
+
+
+def test_entries_a_build_did_not_ask_for_are_kept(tmp_path: Path, root: Path) -> None:
+    calls: list[str] = []
+    first = _cache(tmp_path, root)
+    first.compute("a", _reader(root, calls))
+    first.compute("b", _reader(root, calls))
+    first.save()
+    partial = _cache(tmp_path, root)  # a build of one server
+    partial.compute("a", _reader(root, calls))
+    partial.compute("c", _reader(root, calls))  # ... that stores something new, and saves
+    partial.save()
+    assert _cache(tmp_path, root).compute("b", _reader(root, calls)) == "one|False"
+    assert calls == ["made", "made", "made"]

@@ -103,7 +103,6 @@ class ReadCache:
     hits: int = 0
     misses: int = 0
     _entries: dict[str, _Entry] = field(default_factory=dict)
-    _used: set[str] = field(default_factory=set)
     _dirty: bool = False
     _files: dict[str, str | None] = field(default_factory=dict)
     _listings: dict[str, str | None] = field(default_factory=dict)
@@ -159,7 +158,6 @@ class ReadCache:
                 pass
             else:
                 self.hits += 1
-                self._used.add(key)
                 note_programs(p for p, _ in entry.programs)
                 return value
         self.misses += 1
@@ -178,12 +176,12 @@ class ReadCache:
         return value
 
     def save(self) -> None:
-        """Write the file if an entry was added (entries not used in this build are dropped
-        then, so the file holds one build's worth)."""
+        """Write the file if an entry was added. Entries this build did not ask for are kept
+        (a partial build plans some servers only); a new base starts the file afresh, and
+        within one base an entry's key names its server, so the file stays bounded."""
         if not self._dirty:
             return
-        kept = {k: e for k, e in self._entries.items() if k in self._used}
-        payload = pickle.dumps({"format": FORMAT, "base": self.base, "entries": kept})
+        payload = pickle.dumps({"format": FORMAT, "base": self.base, "entries": self._entries})
         data = MAGIC + _digest(payload).encode() + b"\n" + payload
         os.makedirs(self.directory, exist_ok=True)
         tmp = f"{self.path}.{os.getpid()}.tmp"
@@ -229,7 +227,6 @@ class ReadCache:
             value=data,
             facts=[(p, kind, found) for p, (kind, found) in sorted(facts.items())],
         )
-        self._used.add(key)
         self._dirty = True
 
     def _changed_since_start(self, path: str) -> bool:
