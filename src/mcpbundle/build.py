@@ -7,6 +7,7 @@ only :mod:`mcpbundle.emit.directory`, :mod:`mcpbundle.emit.branch` and, for the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,9 +43,11 @@ from mcpbundle.emit.stage import (
 )
 from mcpbundle.emit.staged_tree import verified_digest
 from mcpbundle.git.source_state import Source
+from mcpbundle.incremental.read_cache import ReadCache
+from mcpbundle.plan.derived_reads import FACTS
 from mcpbundle.plan.file_checks import check_shippable
 from mcpbundle.plan.planner import BuildPlan, make_plan
-from mcpbundle.plan.repo_files import list_repo_files
+from mcpbundle.plan.repo_files import RepoFiles, list_repo_files
 from mcpbundle.resolve.pinner import Pinned, Pinner
 
 log = logging.getLogger("mcpbundle")
@@ -61,6 +64,7 @@ class BuildOptions:
     force: bool = False  # replace an output holding files mcpbundle did not write
     formats: tuple[str, ...] | None = None  # None: [bundle] formats ("dir" is always written)
     surfaces: Mapping[str, Surface] | None = None  # tools/prompts for each .mcpb (--verify)
+    plan_cache: bool = True  # build: unchanged servers' plans from the cache (False: --no-cache)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,9 +79,12 @@ class BuildResult:
     failures: Mapping[str, MCPBundleError] = field(default_factory=dict)  # --keep-going
 
 
-def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
+def plan_build(config: Config, options: BuildOptions, *, cached: bool = False) -> BuildPlan:
+    """The plan; ``cached`` (build): servers whose planning inputs are as the last build
+    recorded them are not planned again (:func:`plan_cache`)."""
     output = output_dir(config, options.output)
     files = list_repo_files(config.root, skip=[output, config.path])  # never ship the config
+    cache = plan_cache(config, files, output) if cached and options.plan_cache else None
     plan = make_plan(
         config,
         files,
@@ -85,9 +92,27 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
         strict=options.strict,
         keep_going=options.keep_going,
         fetch_git=options.fetch_git,
+        memo=cache.compute if cache is not None else None,
     )
+    if cache is not None:
+        cache.save()
+        log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
     skipped = check_shippable(config, plan, files)  # sizes, kinds, names: before any read
     return replace(plan, warnings=(*plan.warnings, *skipped)) if skipped else plan
+
+
+def plan_cache(config: Config, files: RepoFiles, output: Path) -> ReadCache | None:
+    """The cache of server plans for this configuration and file listing; None when the
+    configuration cannot name itself reliably (an object without a stable repr)."""
+    from mcpbundle.base.cache_dir import cache_root
+
+    described = repr(config)
+    if " at 0x" in described:
+        return None
+    listing = (str(files.root), files.from_git, files.paths, sorted(files.special.items()))
+    parts = ("plans", described, hashlib.sha256(repr(listing).encode()).hexdigest())
+    directory = str(cache_root() / "plans")
+    return ReadCache.open(directory, str(config.root), parts, hidden=[str(output)], facts=FACTS)
 
 
 def pin_servers(
@@ -105,7 +130,7 @@ def pin_servers(
     recorded there and left out, and the others are pinned without it."""
     pin_plan = plan
     if options.servers and config.bundle.lock == "shared":
-        pin_plan = plan_build(config, replace(options, servers=()))
+        pin_plan = plan_build(config, replace(options, servers=()), cached=True)
     previous = {s.name: old_pins(s.requirements_txt) for s in pin_plan.servers}
     remaining = list(pin_plan.servers)
     while True:
@@ -128,7 +153,7 @@ def build(
 ) -> BuildResult:
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
-    plan = plan_build(config, options)
+    plan = plan_build(config, options, cached=True)
     plan = replace(plan, warnings=(*plan.warnings, *secretscan.check_plan(config, plan)))
     if options.dry_run:
         return BuildResult(

@@ -268,3 +268,15 @@ def test_cache_clear_venvs_removes_verifys_side_caches(fake: FakeResolver, tmp_p
     assert not (venvs / ".source-loads").exists()
     assert not (venvs / ".surfaces").exists()
     assert (venvs / ".hidden-notes").read_text() == "theirs"
+
+
+def test_cache_clear_plans_removes_only_ours(fake: FakeResolver, tmp_path: Path) -> None:
+    plans = tmp_path / "cache" / "plans"
+    plans.mkdir(parents=True)
+    ours, theirs = plans / ("a" * 64), plans / "notes.txt"
+    for path in (ours, theirs):
+        path.write_bytes(b"x")
+    assert cache_info()["kinds"]["plans"]["entries"] == 1
+    assert cache_clear(("plans",)) == 1
+    assert not ours.exists()
+    assert theirs.exists()

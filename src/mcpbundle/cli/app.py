@@ -147,6 +147,7 @@ def build_cmd(
         keep_going=keep_going,
         force=force,
         formats=("dir", *formats) if formats else None,
+        plan_cache=not no_cache,
     )
     if branch is not None and not dry_run:
         from mcpbundle.deploy import BranchOptions

@@ -125,7 +125,7 @@ def cache_info_cmd(as_json: bool) -> None:
 @click.argument(
     "kinds",
     nargs=-1,
-    metavar="[resolve|git|venvs|stamps|scans]...",
+    metavar="[resolve|git|venvs|stamps|plans|scans]...",
     shell_complete=complete_cache_kinds,
 )
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:

@@ -102,6 +102,7 @@ class StagedTree:
                 return False
             dest = self._prepare(rel)
             _link(str(previous), dest)
+            _relinked(previous, info, digest)
         except OSError:
             return False
         self._remember(rel, digest, mode)
@@ -158,6 +159,18 @@ def _digest_of_inode(path: Path, info: os.stat_result) -> str:
             _verified.clear()
         digest = _verified[key] = sha256_file(path)
     return digest
+
+
+def _relinked(path: Path, before: os.stat_result, digest: str) -> None:
+    """A link to ``path`` changed its inode's ctime, not its bytes: its digest stays known
+    (else every further path sharing the inode, a file vendored by many servers, would be
+    read and hashed again)."""
+    info = os.stat(path)
+    if (info.st_ino, info.st_size, info.st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns,
+    ):  # fmt: skip
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        _verified[key] = digest
 
 
 def _create(path: str, data: bytes, mode: int) -> None:

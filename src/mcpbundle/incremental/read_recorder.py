@@ -20,7 +20,8 @@ import os
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ class Reads:
     dirs: set[str] = field(default_factory=set)
     programs: set[str] = field(default_factory=set)
     volatile: str | None = None  # why the result may change with no local change
+    opened: Counter[str] = field(default_factory=Counter)  # file -> times opened for reading
 
 
 _lock = threading.Lock()
@@ -99,6 +101,7 @@ def _opened(args: tuple[Any, ...]) -> None:
     if absolute is not None:
         for reads in list(_active):
             reads.files.add(absolute)
+            reads.opened[absolute] += 1
 
 
 def _listed(path: Any) -> None:
@@ -125,3 +128,16 @@ def _started(args: tuple[Any, ...]) -> None:
             reads.programs.add(os.path.abspath(found))
         if volatile is not None and reads.volatile is None:
             reads.volatile = volatile
+
+
+def note_programs(paths: Iterable[str]) -> None:
+    """Add ``paths`` to every active recording's programs, as if they had been started: a
+    result taken from a cache (:mod:`mcpbundle.incremental.read_cache`) depends on the
+    programs that computed it."""
+    kept = [os.path.abspath(p) for p in paths]
+    if not kept:
+        return
+    with _lock:
+        active = list(_active)
+    for reads in active:
+        reads.programs.update(kept)

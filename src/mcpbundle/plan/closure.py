@@ -9,6 +9,7 @@ with a warning (an error under ``--strict``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,7 @@ class LibGraph:
             if dist is not None and dist not in self._by_dist:
                 self._server_dists[dist] = name
         self._members: dict[Path, dict[str, Path]] = {}
+        self._state: tuple[tuple[int, ...], str] | None = None  # (sizes, digest): see state()
         self.requires: dict[str, tuple[str, ...]] = {}
         self.third_party: dict[str, tuple[ReqLine, ...]] = {}
         for name in list(self.libs):
@@ -89,6 +91,32 @@ class LibGraph:
                 where=config.where(f"shared.{cycle[0]}"),
                 hint="break the cycle between their dependencies",
             )
+
+    def state(self) -> str:
+        """A digest of everything planning a server reads from the graph and may add to it
+        (the libraries known, by path and name, their requirements, the warnings so far,
+        the workspaces looked into).
+
+        The graph only ever gains entries (new names, new paths, warnings appended), so
+        the same sizes mean the same content: the digest is made again only when one grew."""
+        sizes = (
+            len(self.libs), len(self.requires), len(self.third_party), len(self.warnings),
+            len(self._by_path), len(self._by_dist), len(self._members),
+        )  # fmt: skip
+        if self._state is not None and self._state[0] == sizes:
+            return self._state[1]
+        known = (
+            sorted(self.libs.items()), sorted(self.requires.items()),
+            sorted(self.third_party.items()), self.warnings,
+            sorted((str(p), n) for p, n in self._by_path.items()), sorted(self._by_dist.items()),
+            sorted((str(p), n) for p, n in self._server_dirs.items()),
+            sorted(self._server_dists.items()),
+            sorted((str(p), sorted((k, str(v)) for k, v in m.items()))
+                   for p, m in self._members.items()),
+        )  # fmt: skip
+        digest = hashlib.sha256(repr(known).encode("utf-8", "surrogateescape")).hexdigest()
+        self._state = (sizes, digest)
+        return digest
 
     def _settle(self, name: str) -> None:
         info = self.libs[name]

@@ -7,7 +7,7 @@ data that :mod:`mcpbundle.resolve.resolver` pins and :mod:`mcpbundle.emit.direct
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -25,6 +25,7 @@ from mcpbundle.plan.closure import (
     merge_requirements,
     sort_requirements,
 )
+from mcpbundle.plan.derived_reads import Noted, noting
 from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.lib_discovery import LibInfo
@@ -39,6 +40,7 @@ from mcpbundle.plan.repo_files import FileFilter, RepoFiles
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 from mcpbundle.plan.shipped_files import (
     FileCopy,
+    LibFiles,
     dedupe,
     fastmcp_jsons,
     is_git_checkout,
@@ -97,6 +99,12 @@ class BuildPlan:
     failures: Mapping[str, MCPBundleError] = field(default_factory=dict)  # keep_going only
 
 
+# (key, make -> (plan, storable)) -> plan: a cache of server plans across builds. The key
+# names what planning one server depends on besides the configuration, the file listing
+# and the files it reads (which the cache records: see mcpbundle.incremental.read_cache).
+PlanMemo = Callable[[str, Callable[[], "tuple[ServerPlan, bool, Noted]"]], "ServerPlan"]
+
+
 def make_plan(
     config: Config,
     files: RepoFiles,
@@ -105,12 +113,15 @@ def make_plan(
     strict: bool = False,
     keep_going: bool = False,
     fetch_git: bool = True,
+    memo: PlanMemo | None = None,
 ) -> BuildPlan:
     """Plan the servers named in ``only`` (all when empty).
 
     ``keep_going``: a server whose planning fails is left out and its error recorded
     in ``failures`` instead of raised. ``fetch_git=False`` plans without the network
-    (git requirements that would need a clone are listed, not resolved)."""
+    (git requirements that would need a clone are listed, not resolved). ``memo``: where
+    plans of unchanged servers come from (a server whose planning changes what the
+    library graph knows, an implicit library found, is always planned)."""
     for name in only:
         if name not in config.servers:
             known = ", ".join(config.servers)
@@ -118,12 +129,18 @@ def make_plan(
     graph = LibGraph(config, strict=strict)
     chosen = [s for n, s in config.servers.items() if not only or n in only]
     filt = FileFilter(config.bundle.exclude)
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles] = {}  # each library's files, found once
     plans: list[ServerPlan] = []
     failures: dict[str, MCPBundleError] = {}
     for server in chosen:
         graph.context = server.name
         try:
-            plans.append(_plan_server(config, server, graph, files, filt, fetch_git=fetch_git))
+            if memo is None:
+                plans.append(
+                    _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
+                )
+            else:
+                plans.append(_memoized(memo, config, server, graph, files, filt, seen, fetch_git))
         except MCPBundleError as exc:
             if not keep_going:
                 raise
@@ -143,12 +160,34 @@ def make_plan(
     )
 
 
+def _memoized(
+    memo: PlanMemo,
+    config: Config,
+    server: Server,
+    graph: LibGraph,
+    files: RepoFiles,
+    filt: FileFilter,
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles],
+    fetch_git: bool,
+) -> ServerPlan:
+    before = graph.state()
+    key = repr((server.name, before, fetch_git, graph.strict))
+
+    def make() -> tuple[ServerPlan, bool, Noted]:
+        with noting() as noted:
+            plan = _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
+        return plan, graph.state() == before, noted
+
+    return memo(key, make)
+
+
 def _plan_server(
     config: Config,
     server: Server,
     graph: LibGraph,
     files: RepoFiles,
     filt: FileFilter,
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles],
     *,
     fetch_git: bool,
 ) -> ServerPlan:
@@ -190,7 +229,7 @@ def _plan_server(
     vendor_dir = layout.vendor_dir
     reject_clashes(config, vendored, vendor_dir, key, requirements)
     copies, secrets = server_files(config, server, files, filt)
-    lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt)
+    lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt, seen)
     chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
     all_copies = sorted(dedupe([*copies, *lib_copies, *chain]), key=lambda c: c.dest)
     regenerated = {join(server.path, "requirements.txt"), join(server.path, "requirements.in")}

@@ -107,9 +107,15 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
     special: dict[str, str] = {}
     paths = listed if listed is not None else _walk(root, special)
     kept = []
+    base = str(root)
+    # Plain strings, not Path objects: this runs once per file of the repository.
+    skip_dirs = [(str(s), str(s).rstrip(os.sep) + os.sep) for s in skipped]
+    beside_dirs = [(str(parent).rstrip(os.sep) + os.sep, prefix) for parent, prefix in beside]
     for rel in paths:
-        absolute = root / rel
-        if any(absolute.is_relative_to(s) for s in skipped) or _beside(absolute, beside):
+        absolute = os.path.join(base, rel)
+        if any(absolute == s or absolute.startswith(inside) for s, inside in skip_dirs):
+            continue
+        if _beside(absolute, beside_dirs):
             continue
         try:
             mode = os.lstat(absolute).st_mode
@@ -130,11 +136,12 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
     )  # fmt: skip
 
 
-def _beside(path: Path, beside: set[tuple[Path, str]]) -> bool:
-    """The output's lock file or a staging/old directory (or something inside one)."""
+def _beside(path: str, beside: list[tuple[str, str]]) -> bool:
+    """The output's lock file or a staging/old directory (or something inside one);
+    ``beside``: (the output's parent ending in a separator, ``.<output name>``)."""
     for parent, prefix in beside:
-        if path.is_relative_to(parent) and path != parent:
-            first = path.relative_to(parent).parts[0]
+        if path.startswith(parent) and len(path) > len(parent):
+            first = path[len(parent) :].split(os.sep, 1)[0]
             if first == f"{prefix}.lock" or first.startswith(f"{prefix}.mcpbundle-"):
                 return True
     return False

@@ -16,6 +16,7 @@ in this venv, and ``uv pip compile`` against PyPI):
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from mcpbundle.plan.derived_reads import FACTS, note
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 V1_MODULE = "mcp.server.fastmcp"
@@ -43,24 +45,39 @@ def imports_mcp_server_fastmcp(
     Covers ``import mcp.server.fastmcp[.x]``, ``from mcp.server.fastmcp[.x] import ...``
     and ``from mcp.server import fastmcp``, read with the grammar of the target
     ``python``. Files that do not parse are skipped (other checks report syntax
-    errors), as are files whose target grammar is unavailable.
+    errors), as are files whose target grammar is unavailable. Each file's answer is
+    noted as a fact (:mod:`mcpbundle.plan.derived_reads`): the plan depends on it, not
+    on the file's bytes.
     """
     found: list[tuple[Path, int]] = []
     for path in files:
-        try:
-            data = path.read_bytes()
-            if b"fastmcp" not in data:
-                continue  # cheap test first: parsing every vendored file is the slow part
-            tree = parse_module(data, str(path), python)
-        except (SyntaxError, ValueError, OSError, TargetUnavailable):
-            continue
-        lines = {
-            node.lineno
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import | ast.ImportFrom) and _imports_v1(node)
-        }
-        found.extend((path, line) for line in sorted(lines))
+        lines = v1_import_lines(str(path), python)
+        note(os.path.abspath(path), (V1_IMPORTS, python or ""), lines)
+        found.extend((path, line) for line in lines)
     return found
+
+
+def v1_import_lines(path: str, python: str | None = None) -> tuple[int, ...]:
+    """The lines of ``path`` that import ``mcp.server.fastmcp`` (none when it does not
+    parse, cannot be read or its grammar is unavailable); it is opened once."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if b"fastmcp" not in data:
+            return ()  # cheap test first: parsing every vendored file is the slow part
+        tree = parse_module(data, path, python or None)
+    except (SyntaxError, ValueError, OSError, TargetUnavailable):
+        return ()
+    lines = {
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom) and _imports_v1(node)
+    }
+    return tuple(sorted(lines))
+
+
+V1_IMPORTS = "mcp.server.fastmcp imports"
+FACTS[V1_IMPORTS] = v1_import_lines
 
 
 def _imports_v1(node: ast.Import | ast.ImportFrom) -> bool:

@@ -103,32 +103,60 @@ def server_files(
     return copies, secrets
 
 
+# One library's files, the same for every server that vendors it (one plan, one listing):
+# ((repo path, path inside the vendor dir), secret files left out).
+LibFiles = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
 def vendored_files(
-    vendored: Sequence[LibInfo], vendor_dir: str, files: RepoFiles, filt: FileFilter
+    vendored: Sequence[LibInfo],
+    vendor_dir: str,
+    files: RepoFiles,
+    filt: FileFilter,
+    seen: dict[tuple[str, tuple[str, ...]], LibFiles] | None = None,
 ) -> tuple[list[FileCopy], list[str]]:
+    """The vendored libraries' files as copies into ``vendor_dir``. ``seen``: each
+    library's files found once per plan (``files`` and ``filt`` must be the same for
+    every call given it); finding them reads no file, only the listing."""
     copies: list[FileCopy] = []
     secrets: list[str] = []
     for lib in vendored:
         if Path(lib.source_root).is_absolute():
             copies.extend(_checkout_files(lib, vendor_dir, filt))
             continue
-        for package in lib.packages:
-            rel_pkg = package.replace(".", "/")
-            base = join(lib.source_root, rel_pkg)
-            as_module = base + ".py"
-            if as_module in files.paths:
-                matches = [(as_module, rel_pkg + ".py")]
-            else:
-                matches = [(p, join(rel_pkg, local)) for p, local in under(files.paths, base)]
-            for repo_path, inside in matches:
-                if filt.excluded(repo_path, inside, None):
-                    continue
-                if is_secret(repo_path, files.root):
-                    secrets.append(repo_path)
-                    continue
-                _check_link(files.root, repo_path)
-                copies.append(FileCopy(source=repo_path, dest=join(vendor_dir, inside)))
+        key = (lib.source_root, tuple(lib.packages))
+        found = seen.get(key) if seen is not None else None
+        if found is None:
+            found = _lib_files(lib, files, filt)
+            if seen is not None:
+                seen[key] = found
+        copies.extend(
+            FileCopy(source=src, dest=join(vendor_dir, inside)) for src, inside in found[0]
+        )
+        secrets.extend(found[1])
     return copies, secrets
+
+
+def _lib_files(lib: LibInfo, files: RepoFiles, filt: FileFilter) -> LibFiles:
+    kept: list[tuple[str, str]] = []
+    secrets: list[str] = []
+    for package in lib.packages:
+        rel_pkg = package.replace(".", "/")
+        base = join(lib.source_root, rel_pkg)
+        as_module = base + ".py"
+        if as_module in files.paths:
+            matches = [(as_module, rel_pkg + ".py")]
+        else:
+            matches = [(p, join(rel_pkg, local)) for p, local in under(files.paths, base)]
+        for repo_path, inside in matches:
+            if filt.excluded(repo_path, inside, None):
+                continue
+            if is_secret(repo_path, files.root):
+                secrets.append(repo_path)
+                continue
+            _check_link(files.root, repo_path)
+            kept.append((repo_path, inside))
+    return tuple(kept), tuple(secrets)
 
 
 def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[FileCopy]:

@@ -54,7 +54,7 @@ from mcpbundle.resolve.resolver import (
 log = logging.getLogger("mcpbundle")
 
 KEY_VERSION = 1
-KINDS = ("resolve", "git", "venvs", "stamps", "scans")
+KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans")
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 
 
@@ -240,6 +240,7 @@ _ENTRY_NAMES = {
         )
     ),
     "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
+    "plans": re.compile(r"[0-9a-f]{64}(?:\.\d+\.tmp)?"),  # one file per repository root
     "scans": re.compile(r"[0-9a-f]{16}\.clean"),  # the secret scan's clean contents
 }
 _RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")

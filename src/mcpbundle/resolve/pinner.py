@@ -124,8 +124,12 @@ def make_pinner(
         outputs = resolve_batch(plans, lines, previous, settings)
         additions: dict[str, str] = {}
         if config.bundle.add_fastmcp:
+            seen: dict[str, str | None] = {}  # servers of a shared lock often pin the same
             for plan in plans:
-                addition = fastmcp_addition(pinned_versions(outputs[plan.name]))
+                text = outputs[plan.name]
+                if text not in seen:
+                    seen[text] = fastmcp_addition(pinned_versions(text))
+                addition = seen[text]
                 if addition is not None:
                     additions[plan.name] = addition
         if additions and not config.bundle.auto_fix:

@@ -113,14 +113,17 @@ def resolve_shared(
         union = attempt(shared)
         assert isinstance(union, str)
         env = marker_environment(settings.python)
+        # Servers with the same requirements (and vendored names) get the same part of the
+        # lock: derived and checked once per distinct set, not once per server.
+        done: dict[tuple[tuple[str, ...], frozenset[str]], str] = {}
         for name in shared:
-            derived = derive(union, lines[name], environment=env)
-            verify_pins(
-                derived,
-                vendored=vendored.get(name, frozenset()),
-                where=f"server '{name}' {OUT_FILE}",
-            )
-            outputs[name] = derived
+            mine = vendored.get(name, frozenset())
+            key = (tuple(lines[name]), mine)
+            if key not in done:
+                derived = derive(union, lines[name], environment=env)
+                verify_pins(derived, vendored=mine, where=f"server '{name}' {OUT_FILE}")
+                done[key] = derived
+            outputs[name] = done[key]
     alone = _parallel(
         _server_requests(
             sorted(fallback), server_inputs, previous, upgrade, upgrade_packages, vendored
