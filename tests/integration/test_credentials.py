@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,9 @@ def test_build_masks_every_credential(tmp_path: Path, wheelhouse: Path) -> None:
     assert "alpha" in shipped
     listed = mcpbundle(root, "list", "--json")
     assert_no_token(listed.stdout, listed.stderr)
+    # the caches hold plans, resolutions, scans and stamps of that build: no credential
+    cache = Path(os.environ["MCPBUNDLE_CACHE_DIR"])
+    assert_no_token(*(p.read_bytes().decode("latin-1") for p in cache.rglob("*") if p.is_file()))
 
 
 def test_an_error_masks_the_credential(tmp_path: Path, wheelhouse: Path) -> None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from mcpbundle import __version__
+from mcpbundle.base.redact import has_credentials
 from mcpbundle.incremental.read_recorder import note_programs, recording
 
 FORMAT = 2
@@ -210,6 +211,8 @@ class ReadCache:
             pickle.dumps(dict(facts))
         except Exception:  # not picklable: not cached
             return
+        if any(has_credentials(text) for text in (key, data.decode("latin-1"), repr(facts))):
+            return  # never write a credential: what names one is computed afresh each time
         kept = sorted(p for p in set(files) if not self._skipped(p))
         if any(self._changed_since_start(p) for p in kept):
             return  # edited while it was computed: the value may not match what is recorded
