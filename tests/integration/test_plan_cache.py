@@ -181,3 +181,20 @@ def test_scan_results_are_reused_and_new_content_is_scanned(built: tuple[Path, P
     failed = _run(repo, cache, "build")
     assert failed.returncode == 1
     assert "libs/utils/acme_utils/__init__.py:3: looks like an AWS" in failed.stderr
+
+
+def test_check_after_a_build_reuses_its_plans_and_finds_the_same(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """check plans without the network and build with it; a server without git
+    requirements has one plan either way, so check reads the build's."""
+    repo, cache = built
+    warm = _run(repo, cache, "-v", "check", "--format", "json")
+    assert _planned(warm.stderr) == (2, 0)
+    cold = _run(repo, tmp_path / "fresh-cache", "-v", "check", "--format", "json")
+    assert _planned(cold.stderr) == (0, 2)
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    lib = repo / "libs" / "core" / "pyproject.toml"
+    lib.write_text(lib.read_text() + "\n# a planning input changes\n")
+    again = _run(repo, cache, "-v", "check", "--format", "json")
+    assert _planned(again.stderr)[1] >= 1

@@ -20,7 +20,7 @@ from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.check.model import Finding
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.entrypoints import parse_entry, server_object
-from mcpbundle.plan.planner import ServerPlan, make_plan
+from mcpbundle.plan.planner import PlanMemo, ServerPlan, make_plan
 from mcpbundle.plan.python_parse import TargetUnavailable
 from mcpbundle.plan.python_target import server_target
 from mcpbundle.plan.repo_files import RepoFiles
@@ -49,12 +49,15 @@ def lenient(config: Config) -> Config:
     return replace(config, bundle=replace(config.bundle, auto_fix=True))
 
 
-def plan_servers(config: Config, files: RepoFiles, names: Sequence[str]) -> list[Planned]:
+def plan_servers(
+    config: Config, files: RepoFiles, names: Sequence[str], memo: PlanMemo | None = None
+) -> list[Planned]:
     """A :class:`Planned` for each of ``names``, in order. Planned offline, as ``validate``
-    and ``list`` are: git requirements that need a clone are listed, not fetched."""
+    and ``list`` are: git requirements that need a clone are listed, not fetched.
+    ``memo``: the build's plan cache (the plans of servers whose inputs are unchanged)."""
     relaxed = lenient(config)
     try:
-        whole = make_plan(relaxed, files, only=names, keep_going=True, fetch_git=False)
+        whole = make_plan(relaxed, files, only=names, keep_going=True, fetch_git=False, memo=memo)
     except MCPBundleError:  # something every server shares: say it for each of them
         return [_retry(relaxed, files, name, None) for name in names]
     planned = {s.name: s for s in whole.servers}

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import logging
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -35,7 +36,7 @@ from mcpbundle.check.registry import all_codes
 from mcpbundle.config.settings import Config
 from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.plan.pinned_text import pinned_versions
-from mcpbundle.plan.planner import ServerPlan
+from mcpbundle.plan.planner import PlanMemo, ServerPlan
 from mcpbundle.plan.repo_files import (
     FileFilter,
     RepoFiles,
@@ -47,11 +48,17 @@ from mcpbundle.plan.repo_files import (
 from mcpbundle.plan.sdk_compat import MCP_CAP
 from mcpbundle.resolve.pinner import requirements_in_text
 
+if TYPE_CHECKING:
+    from mcpbundle.incremental.read_cache import ReadCache
+
 SDK_FIX = f"added {MCP_CAP}"  # how plan records the mcp<2 it adds (adapt.sdk_fix)
 
 
 def _inside(path: str, folder: str) -> str:
     return path if folder in ("", ".") else path[len(folder) + 1 :]
+
+
+log = logging.getLogger("mcpbundle")
 
 
 def _dedupe(dirs: Sequence[str]) -> tuple[str, ...]:
@@ -120,8 +127,12 @@ def check_findings(
     output: Path,
     select: frozenset[str] | None,
     ignore: frozenset[str],
+    plans: PlanCacheOpener | None = None,
 ) -> tuple[list[Finding], int]:
-    """Every finding of every selected server in one run, and the number of servers checked."""
+    """Every finding of every selected server in one run, and the number of servers checked.
+
+    ``plans`` opens the build's plan cache for the listing (the CLI passes it): a server
+    whose planning inputs are as the last build or check recorded is not planned again."""
     for name, codes in (("--select", select or ()), ("--ignore", ignore)):
         unknown = unknown_codes(codes)
         if unknown:
@@ -134,9 +145,19 @@ def check_findings(
         if built:
             targets = built_targets(config, output, servers)
         else:
-            files = list_repo_files(config.root, skip=[output])
-            targets = source_targets(config, files, servers, Path(scratch))
+            # listed as build lists them (the config never ships), so its plans are shared
+            files = list_repo_files(config.root, skip=[output, config.path])
+            cache = plans(config, files, output) if plans is not None else None
+            memo = cache.compute if cache is not None else None
+            targets = source_targets(config, files, servers, Path(scratch), memo=memo)
+            if cache is not None:
+                cache.save()
+                log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
         return run_checks(targets, select=select, ignore=ignore), len(targets)
+
+
+# the build's plan cache for a listing (mcpbundle.build.plan_cache), passed in by the CLI
+PlanCacheOpener = Callable[[Config, RepoFiles, Path], "ReadCache | None"]
 
 
 def _git_guesses(unresolved: Sequence[str]) -> frozenset[str]:
@@ -164,7 +185,12 @@ def _added(config: Config) -> frozenset[str]:
 
 
 def source_targets(
-    config: Config, files: RepoFiles, servers: Sequence[str], scratch: Path
+    config: Config,
+    files: RepoFiles,
+    servers: Sequence[str],
+    scratch: Path,
+    *,
+    memo: PlanMemo | None = None,
 ) -> list[CheckTarget]:
     """Targets for what ``build`` would produce (generated files go to ``scratch``)."""
     for name in servers:
@@ -172,9 +198,8 @@ def source_targets(
             known = ", ".join(config.servers)
             raise UsageError(f"unknown server {name!r}", hint=f"known servers: {known}")
     names = list(servers) or list(config.servers)
-    return [
-        _target(config, files, planned, scratch) for planned in plan_servers(config, files, names)
-    ]
+    planned = plan_servers(config, files, names, memo)
+    return [_target(config, files, one, scratch) for one in planned]
 
 
 def _target(config: Config, files: RepoFiles, planned: Planned, scratch: Path) -> CheckTarget:

@@ -171,12 +171,17 @@ def _memoized(
     fetch_git: bool,
 ) -> ServerPlan:
     before = graph.state()
-    key = repr((server.name, before, fetch_git, graph.strict))
+    # No fetch flag in the key: it only matters to a server with git requirements, whose
+    # plan is never stored, so build (which fetches) and check (which does not) share plans.
+    key = repr((server.name, before, graph.strict))
 
     def make() -> tuple[ServerPlan, bool, Noted]:
+        git: list[str] = []
         with noting() as noted:
-            plan = _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
-        return plan, graph.state() == before, noted
+            plan = _plan_server(
+                config, server, graph, files, filt, seen, fetch_git=fetch_git, git_seen=git
+            )
+        return plan, graph.state() == before and not git, noted
 
     return memo(key, make)
 
@@ -190,7 +195,10 @@ def _plan_server(
     seen: dict[tuple[str, tuple[str, ...]], LibFiles],
     *,
     fetch_git: bool,
+    git_seen: list[str] | None = None,
 ) -> ServerPlan:
+    """One server's plan; ``git_seen`` gets the server's name when it has git requirements
+    (their plan depends on ``fetch_git``)."""
     root = config.root
     key = config.where(f"servers.{server.name}")
     target = server_target(root, server.path, config.bundle.python, config.display)
@@ -208,6 +216,9 @@ def _plan_server(
     unresolved: list[str] = []
     if found.git:
         from mcpbundle.plan.git_policy import expand_git  # GitPython: only for git requirements
+
+        if git_seen is not None:
+            git_seen.append(server.name)
 
         outcome = expand_git(config, graph, found, fetch=fetch_git)
         git_libs, unresolved = outcome.vendored, outcome.unresolved
