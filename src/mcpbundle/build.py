@@ -16,10 +16,11 @@ from typing import Any
 
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.base.regular_file import read_regular
+from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import output_dir
 from mcpbundle.emit import directory as emit
-from mcpbundle.emit import mcpb, ownership
+from mcpbundle.emit import ownership
 from mcpbundle.emit import secret_scan as secretscan
 from mcpbundle.emit.manifest import (
     CHANGED_BY,
@@ -252,6 +253,8 @@ def _bundle_hashes(
     """Per server, the hash of what its .mcpb is made of (empty: no ``mcpb`` format)."""
     if "mcpb" not in (options.formats or config.bundle.formats):
         return {}
+    from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+
     surfaces = options.surfaces or {}
     return {
         p.name: mcpb.inputs_hash(config, p, hashes[p.name], surfaces.get(p.name))
@@ -267,6 +270,8 @@ def _fresh_bundles(
 ) -> set[str]:
     """Servers whose folder is unchanged and whose .mcpb was made of the same inputs and
     is still in the output as written."""
+    from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+
     fresh = set()
     for name, digest in bundles.items():
         entry = (previous or {}).get("servers", {}).get(name)
@@ -298,6 +303,8 @@ def _write_bundles(
     ``staging``, updating ``entries`` (and the results' entries) in place; return the
     results and the output files written. A server whose folder is unchanged is zipped
     from the previous output, where its files are as its entry lists them."""
+    from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+
     written: set[str] = set()
     updated = []
     for result in results:
@@ -366,7 +373,7 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
             for p in present
             if not p.startswith(nested)
             and p not in (MANIFEST_NAME, DEPLOY_NAME)
-            and not p.startswith((".mcpbundle", f"{mcpb.MCPB_DIR}/"))
+            and not p.startswith((".mcpbundle", f"{MCPB_DIR}/"))
         }
     if present != set(files):
         return False

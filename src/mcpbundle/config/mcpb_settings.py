@@ -16,6 +16,7 @@ from typing import Any
 from mcpbundle.config.schema import BOOLEAN, CHOICE, Key, Kind, Reader, join
 
 FORMATS = ("dir", "mcpb")  # [bundle] formats / build --format; "dir" is always written
+MCPB_DIR = "mcpb"  # where the .mcpb files go, inside the output
 MCPB_RUNTIMES = ("uv", "python")
 MCPB_PLATFORMS = ("darwin", "linux", "win32")  # the MCP Bundle spec's platform names
 # One architecture of a platform (mcpb-platforms): a compiled server/lib for it alone.

@@ -28,6 +28,7 @@ from typing import Any
 from mcpbundle import __version__
 from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.base.temp_dirs import temp_dir
+from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
 from mcpbundle.emit import directory as emit
 from mcpbundle.emit import mcpb_facts, mcpb_lib
@@ -47,7 +48,6 @@ from mcpbundle.emit.secret_scan import scan_bytes, secret_error
 from mcpbundle.plan.planner import ServerPlan
 from mcpbundle.resolve.pinner import Pinned, resolver_settings
 
-MCPB_DIR = "mcpb"  # inside the output
 _RESERVED = ("lib", "venv")  # server/lib and server/venv mean something to MCP Bundle clients
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 

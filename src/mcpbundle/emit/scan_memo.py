@@ -21,7 +21,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from mcpbundle.base.cache_dir import cache_root
+from mcpbundle.base.cache_dir import cache_root, cache_root_path
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _SCANNER_MODULES = ("secret_scan.py", "secret_engine.py", "secret_shapes.py", "scan_memo.py")
@@ -103,13 +103,14 @@ class CleanMemo:
             return  # an unwritable cache only costs the next run a scan
 
 
-_MEMOS: dict[Path, CleanMemo] = {}
+_MEMOS: dict[str, CleanMemo] = {}
 
 
 def clean_memo() -> CleanMemo:
-    """The memo of the current cache directory (``MCPBUNDLE_CACHE_DIR`` read each time)."""
-    path = memo_path()
-    memo = _MEMOS.get(path)
+    """The memo of the current cache directory (``MCPBUNDLE_CACHE_DIR`` read each time: it
+    is asked once per file scanned, so by the directory's name, not a path object)."""
+    root = cache_root_path()
+    memo = _MEMOS.get(root)
     if memo is None:
-        memo = _MEMOS[path] = CleanMemo(path)
+        memo = _MEMOS[root] = CleanMemo(memo_path())
     return memo
