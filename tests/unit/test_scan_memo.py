@@ -60,10 +60,10 @@ def test_a_clean_content_is_not_scanned_again(
     source.write_text("VALUE = 2\n")  # new bytes: scanned again
     new_process()
     scan(source, "libs/mod.py")
-    assert scanned == ["libs/mod.py"]
+    assert scanned == ["mod.py"]  # scanned under its file name (its rules), named after
 
 
-def test_the_display_path_is_part_of_the_key(
+def test_the_file_name_is_part_of_the_key_not_its_directory(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = tmp_path / "settings.yaml"
@@ -71,8 +71,20 @@ def test_the_display_path_is_part_of_the_key(
     scan(source, "servers/a/settings.yaml")
     new_process()
     scanned = no_scanner(monkeypatch)
-    scan(source, "servers/b/settings.yaml")
-    assert scanned == ["servers/b/settings.yaml"]
+    scan(source, "servers/b/settings.yaml")  # the same name elsewhere: the same scan
+    assert scanned == []
+    scan(source, "servers/b/settings.md")  # another name: rules differ by file type
+    assert scanned == ["settings.md"]
+
+
+def test_one_scan_names_each_copy(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "config.py"
+    source.write_text(f'TOKEN = "{TOKEN}"\n')
+    hits = secret_scan.scan_sources(
+        [(source, "servers/a/config.py"), (source.read_bytes(), "servers/b/config.py")], ()
+    )
+    assert [h.display for h in hits] == ["servers/a/config.py", "servers/b/config.py"]
+    assert hits[0].kind == hits[1].kind and hits[0].masked == hits[1].masked
 
 
 def test_a_finding_is_never_remembered(cache: Path, tmp_path: Path) -> None:

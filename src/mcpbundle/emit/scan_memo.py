@@ -3,8 +3,8 @@
 A build and the ``check`` after it scan the same files; so does every build after a
 one-file change. Each clean result is remembered by a digest of everything the scan's
 result depends on: the scanner (mcpbundle's scan modules and the detect-secrets
-version), the display path (detect-secrets picks rules by file type), whether a documentation
-file is a requirement file, and the bytes. Only *clean* contents are remembered, as
+version), the file's name (detect-secrets picks rules by file type), whether a
+documentation file is a requirement file, and the bytes. Only *clean* contents are remembered, as
 digests: a file with a finding is scanned again every time, so nothing of a secret,
 not even its line, is written to the cache.
 

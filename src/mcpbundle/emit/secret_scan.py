@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -135,23 +135,27 @@ _SCANNED: dict[str, tuple[SecretHit, ...]] = {}
 
 
 def _scan_data(data: bytes, display: str, requirement_file: bool) -> tuple[SecretHit, ...]:
-    """One scan per distinct content and display in this process; a clean one is
-    remembered across processes (:mod:`mcpbundle.emit.scan_memo`)."""
+    """One scan per distinct content and file name in this process; a clean one is
+    remembered across processes (:mod:`mcpbundle.emit.scan_memo`).
+
+    The scan depends on the file's name, not its directory (detect-secrets picks rules
+    by extension, ``.env.example`` and documentation by name): the dist-info every
+    server vendoring a library gets is scanned once, its hits named for each copy."""
+    name = display.rsplit("/", 1)[-1]
     # the listing matters only where it decides the severity: a documentation file
-    key = content_key(data, display, requirement_file and is_doc_file(display))
-    known = _SCANNED.get(key)
-    if known is not None:
-        return known
-    memo = clean_memo()
-    if key in memo:
-        hits: tuple[SecretHit, ...] = ()
-    else:
-        listed = (display,) if requirement_file else ()
-        hits = tuple(scan_bytes(data, display, requirement_files=listed))
-        if not hits:
-            memo.add(key)
-    _SCANNED[key] = hits
-    return hits
+    key = content_key(data, name, requirement_file and is_doc_file(name))
+    hits = _SCANNED.get(key)
+    if hits is None:
+        memo = clean_memo()
+        if key in memo:
+            hits = ()
+        else:
+            listed = (name,) if requirement_file else ()
+            hits = tuple(scan_bytes(data, name, requirement_files=listed))
+            if not hits:
+                memo.add(key)
+        _SCANNED[key] = hits
+    return tuple(replace(hit, display=display) for hit in hits) if hits else ()
 
 
 def scan_path(path: Path, display: str, requirement_files: Iterable[str] = ()) -> list[SecretHit]:
