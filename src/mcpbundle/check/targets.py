@@ -46,6 +46,7 @@ from mcpbundle.plan.repo_files import (
     under,
 )
 from mcpbundle.plan.sdk_compat import MCP_CAP
+from mcpbundle.plan.shipped_files import join
 from mcpbundle.resolve.pinner import requirements_in_text
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         requirement_files={
             requirements_txt: SourceFile(
                 path=requirements_in,
-                display=f"{_join(server.path, 'requirements.in')} (generated)",
+                display=f"{join(server.path, 'requirements.in')} (generated)",
                 data=requirements_data,
             )
         },
@@ -276,10 +277,6 @@ def _generated_name(scratch: Path, rel: str, data: bytes) -> Path:
     scanned) once, not once per server. It keeps its file name (rules read suffixes)."""
     digest = hashlib.sha256(data).hexdigest()[:32]
     return scratch / "generated" / digest / rel.rsplit("/", 1)[-1]
-
-
-def _join(directory: str, name: str) -> str:
-    return name if directory in ("", ".") else f"{directory.rstrip('/')}/{name}"
 
 
 def _pins(preferences: Sequence[str]) -> dict[str, str]:

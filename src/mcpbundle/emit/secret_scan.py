@@ -34,6 +34,7 @@ import pathspec
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
 from mcpbundle.emit.scan_memo import clean_memo, content_key
 from mcpbundle.git.worktree import git_root
+from mcpbundle.plan.shipped_files import join
 
 if TYPE_CHECKING:
     from mcpbundle.config.settings import Config
@@ -290,7 +291,7 @@ def shipped_sources(plan: BuildPlan) -> list[str]:
     sources: set[str] = set()
     for server in plan.servers:
         written = {
-            _join(server.path, "requirements.in"),
+            join(server.path, "requirements.in"),
             server.requirements_txt,
             *(rel for rel, _ in server.generated),
         }
@@ -316,10 +317,6 @@ def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
     return tuple(doc_warning(h) for h in hits)
 
 
-def _join(directory: str, name: str) -> str:
-    return name if directory in ("", ".") else f"{directory.rstrip('/')}/{name}"
-
-
 def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
     """What the build writes from the plan (requirements.in, scrubbed requirement files,
     shims, metadata) ships too; reported as ``FILE (generated)``."""
@@ -328,7 +325,7 @@ def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
     hits: list[SecretHit] = []
     for server in plan.servers:
         generated = [
-            (_join(server.path, "requirements.in"), requirements_in_text(server.requirements_in)),
+            (join(server.path, "requirements.in"), requirements_in_text(server.requirements_in)),
             *((rel, data.decode("utf-8", errors="replace")) for rel, data in server.generated),
         ]
         for rel, text in generated:

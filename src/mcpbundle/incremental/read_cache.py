@@ -33,19 +33,17 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from mcpbundle import __version__
 from mcpbundle.base.redact import has_credentials
 from mcpbundle.incremental.read_recorder import note_programs, recording
+from mcpbundle.incremental.stamp import PSEUDO_ROOTS, build_environment, site_packages_state
 
 FORMAT = 2
 MAGIC = b"mcpbundle-read-cache 2\n"
 MAX_BYTES = 256 * 1024 * 1024
-PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 MCPBUNDLE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV_NAMES = frozenset({"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL"})
-ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 
 T = TypeVar("T")
 Kind = tuple[str, ...]
@@ -72,17 +70,8 @@ def code_state() -> str:
             if name.endswith(".py"):
                 st = os.stat(os.path.join(dirpath, name))
                 parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}")
-    for entry in sys.path:
-        if entry.endswith("-packages") and os.path.isdir(entry):
-            parts.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+    parts += site_packages_state()
     return _digest("\n".join(parts).encode("utf-8", "surrogateescape"))
-
-
-def environment_state(environ: Any = None) -> tuple[tuple[str, str], ...]:
-    env = os.environ if environ is None else environ
-    return tuple(
-        sorted((k, v) for k, v in env.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
-    )
 
 
 @dataclass
@@ -130,7 +119,7 @@ class ReadCache:
         ``facts``: how to compute each kind of fact a result may depend on instead of a
         file's bytes (kind name -> ``(path, *args) -> value``)."""
         root = os.path.abspath(root)
-        base = _digest(repr((FORMAT, code_state(), environment_state(), *parts)).encode())
+        base = _digest(repr((FORMAT, code_state(), build_environment(os.environ), *parts)).encode())
         cache = cls(directory=directory, root=root, base=base)
         cache._hidden = tuple(os.path.abspath(h) for h in hidden)
         cache._makers = dict(facts or {})

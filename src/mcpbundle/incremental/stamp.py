@@ -63,9 +63,16 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # -- what identifies a command and a machine --------------------------------------
 
 
+def build_environment(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The environment variables a build depends on, sorted."""
+    return tuple(
+        sorted((k, v) for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
+    )
+
+
 def stamp_key(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> str:
-    env = sorted((k, v) for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
-    identity = (FORMAT, __version__, tuple(argv), cwd, tuple(env), _terminals(environ))
+    env = build_environment(environ)
+    identity = (FORMAT, __version__, tuple(argv), cwd, env, _terminals(environ))
     return _digest(repr(identity).encode("utf-8", "surrogateescape"))
 
 
@@ -96,10 +103,17 @@ def code_state() -> str:
         if name.endswith(".py"):
             st = os.stat(os.path.join(PACKAGE_DIR, name))
             parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    for entry in sys.path:
-        if entry.endswith("-packages") and os.path.isdir(entry):
-            parts.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+    parts += site_packages_state()
     return _digest("\n".join(parts).encode())
+
+
+def site_packages_state() -> list[str]:
+    """Each site-packages directory on ``sys.path`` with its mtime (an install changes it)."""
+    return [
+        f"{entry}:{os.stat(entry).st_mtime_ns}"
+        for entry in sys.path
+        if entry.endswith("-packages") and os.path.isdir(entry)
+    ]
 
 
 def git_status(root: str) -> str:
@@ -233,11 +247,12 @@ def write(
     skip = (*skip, sys.exec_prefix, *PSEUDO_ROOTS)
     files: dict[str, list[Any]] = {}
     hashed: dict[tuple[int, ...], str] = {}
+    devices: dict[str, int] = {}  # path -> st_dev, for the hard links
     dirs: set[str] = {os.path.dirname(output)}
     for path in sorted(reads.files):
         if _inside_any(path, skip) or _in_git_dir(path) or not os.path.isfile(path):
             continue  # covered elsewhere, or a temporary file that is gone
-        entry = _file_entry(path, hashed)
+        entry = _file_entry(path, hashed, devices)
         if entry[2] >= started_ns:
             return None  # changed while the build ran: the output may not match it
         files[path] = entry
@@ -247,9 +262,9 @@ def write(
         dirs.add(dirpath)
         for name in filenames:
             path = os.path.join(dirpath, name)
-            files[path] = _file_entry(path, hashed)
+            files[path] = _file_entry(path, hashed, devices)
     repo = git_root(root)
-    follows = _hard_links(files)
+    follows = _hard_links(files, devices)
     document: dict[str, Any] = {
         "format": FORMAT,
         "key": key,
@@ -268,10 +283,14 @@ def write(
     return key
 
 
-def _file_entry(path: str, hashed: dict[tuple[int, ...], str]) -> list[Any]:
-    """Stat, sha256 and raciness (against the time of the stat), hashing each inode once."""
+def _file_entry(
+    path: str, hashed: dict[tuple[int, ...], str], devices: dict[str, int]
+) -> list[Any]:
+    """Stat, sha256 and raciness (against the time of the stat), hashing each inode once;
+    the file's device goes to ``devices``."""
     at_ns = _now_ns()
     st = os.stat(path)
+    devices[path] = st.st_dev
     stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
     key = (st.st_dev, *stat)
     digest = hashed.get(key)
@@ -280,7 +299,7 @@ def _file_entry(path: str, hashed: dict[tuple[int, ...], str]) -> list[Any]:
     return [*stat, digest, _racy(stat[2], at_ns)]
 
 
-def _hard_links(files: Mapping[str, Sequence[Any]]) -> dict[str, str]:
+def _hard_links(files: Mapping[str, Sequence[Any]], devices: Mapping[str, int]) -> dict[str, str]:
     """Each further name of a file (a hard link: the build links identical vendored files)
     -> the first name, which replay checks for all of them.
 
@@ -290,9 +309,9 @@ def _hard_links(files: Mapping[str, Sequence[Any]]) -> dict[str, str]:
     first: dict[tuple[int, ...], str] = {}
     follows: dict[str, str] = {}
     for path, entry in files.items():
-        inode = (entry[3], entry[0], entry[1], entry[2], entry[4])  # ino, size, times, mode
+        inode = (devices[path], entry[3], entry[0], entry[1], entry[2], entry[4])
         leader = first.setdefault(inode, path)
-        if leader != path and os.stat(path).st_dev == os.stat(leader).st_dev:
+        if leader != path:
             follows[path] = leader
     return follows
 

@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass, field
 
 from mcpbundle.plan.entrypoints import SERVER_CLASSES, module_level_names, module_statements
+from mcpbundle.plan.env_reads import qualname
 
 _CLASS_NAMES = frozenset(name.rsplit(".", 1)[1] for name in SERVER_CLASSES)
 # Class methods that return a server (FastMCP.from_openapi(...), .from_fastapi, .as_proxy).
@@ -117,28 +118,15 @@ def _aliases(tree: ast.Module, facts: Facts) -> dict[str, str]:
     return aliases
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _is_server_class(node: ast.expr, aliases: dict[str, str]) -> bool:
     """``FastMCP``, ``fastmcp.FastMCP``, an alias of one, or the string ``"FastMCP"``."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.rsplit(".", 1)[-1] in _CLASS_NAMES
     if isinstance(node, ast.Subscript):  # Optional[FastMCP] and the like are not factories
         return False
-    dotted = _dotted(node)
-    if dotted is None:
+    full = qualname(node, aliases)
+    if full is None:
         return False
-    head, _, rest = dotted.partition(".")
-    full = aliases.get(head, head) + (f".{rest}" if rest else "")
     return full in SERVER_CLASSES or full.rsplit(".", 1)[-1] in _CLASS_NAMES
 
 

@@ -26,6 +26,7 @@ from mcpbundle.plan.requirements import read_requirements_file
 from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed
 from mcpbundle.plan.shim import needs_shim
 from mcpbundle.plan.shim_render import CHAIN_DIR, render_shim
+from mcpbundle.plan.shipped_files import join as _join
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,8 +288,3 @@ def requirement_names(requirements: Iterable[str]) -> set[str]:
 
 def _parent(path: str) -> str:
     return PurePosixPath(path).parent.as_posix()
-
-
-def _join(*parts: str) -> str:
-    joined = PurePosixPath(*[p for p in parts if p not in ("", ".")])
-    return joined.as_posix() if joined.parts else "."
