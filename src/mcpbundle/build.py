@@ -20,8 +20,7 @@ from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import output_dir
 from mcpbundle.emit import directory as emit
-from mcpbundle.emit import ownership
-from mcpbundle.emit import secret_scan as secretscan
+from mcpbundle.emit import ownership, plan_scan
 from mcpbundle.emit.manifest import (
     CHANGED_BY,
     DEPLOY_NAME,
@@ -155,7 +154,7 @@ def build(
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
     plan = plan_build(config, options, cached=True)
-    plan = replace(plan, warnings=(*plan.warnings, *secretscan.check_plan(config, plan)))
+    plan = plan_scan.scanned(config, plan, keep_going=options.keep_going and not options.dry_run)
     if options.dry_run:
         return BuildResult(
             output=output,

@@ -30,7 +30,7 @@ from mcpbundle.config.push_targets import (
     targets_for,
 )
 from mcpbundle.config.settings import Config
-from mcpbundle.emit import secret_scan as secretscan
+from mcpbundle.emit import plan_scan
 from mcpbundle.emit.branch import (
     BranchResult,
     branches_under,
@@ -116,7 +116,7 @@ def build_to_branch(
     check_branch(repo, branch.branch)
     _check_names(repo, branch.branch, split)
     plan = plan_build(config, options)
-    warnings = secretscan.check_plan(config, plan)
+    warnings = plan_scan.check_plan(config, plan)
     plan = dataclasses.replace(plan, warnings=(*plan.warnings, *warnings))
     names = [s.name for s in plan.servers]
     pushing = branch.push_remote is not None or branch.push_to is not None

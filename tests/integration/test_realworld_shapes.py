@@ -276,6 +276,58 @@ def test_keep_going_builds_the_others_and_keeps_the_failed_output(
     assert "bad" in manifest(root)
 
 
+def test_keep_going_fails_only_the_servers_that_would_ship_a_secret(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A secret belongs to the servers that ship the file: with --keep-going the others are
+    built and the failed ones keep their previous output; without it nothing is written."""
+    root = two_servers(tmp_path / "repo", wheelhouse)
+    assert mcpbundle(root, "build").returncode == 0
+    bad_before = {k: v for k, v in tree(root / "dist").items() if k.startswith("bad/")}
+    key = "AKIA" + "FAKE0TEST0KEY012"
+    (root / "bad/settings.py").write_text(f'AWS_KEY = "{key}"\n')
+    (root / "good/requirements.txt").write_text("fastmcp\nalpha<2\n")
+    plain = mcpbundle(root, "build")
+    assert plain.returncode == 1
+    assert "bad/settings.py:1" in plain.stderr
+    assert "alpha==2.0" in (root / "dist/good/requirements.txt").read_text()  # nothing written
+    done = mcpbundle(root, "build", "--keep-going")
+    assert done.returncode == 1, done.stderr
+    lines = error_lines(done.stderr)
+    assert any(
+        line.startswith("error: server 'bad' failed:") and "bad/settings.py:1" in line
+        for line in lines
+    ), lines
+    assert lines[-1].startswith("error: 1 of 2 servers failed: bad")
+    assert "alpha==1.1" in (root / "dist/good/requirements.txt").read_text()
+    after = {k: v for k, v in tree(root / "dist").items() if k.startswith("bad/")}
+    assert after == bad_before
+    assert key not in done.stdout + done.stderr
+    assert not any(key.encode() in data for data, _ in tree(root / "dist").values())
+
+
+def test_keep_going_fails_every_server_that_vendors_a_secret(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = two_servers(tmp_path / "repo", wheelhouse)
+    write(
+        root,
+        {
+            "shared/pyproject.toml": "[project]\nname = 'shared'\nversion = '0.1'\n",
+            "shared/shared/__init__.py": 'TOKEN = "ghp_'
+            + 'FakeTokenForMcpbundleTests0123456789"\n',
+            "good/requirements.txt": "fastmcp\nalpha\n-e ../shared\n",
+            "bad/requirements.txt": "fastmcp\nbeta\n-e ../shared\n",
+        },
+    )
+    done = mcpbundle(root, "build", "--keep-going")
+    assert done.returncode == 1, done.stderr
+    lines = error_lines(done.stderr)
+    assert lines[-1].startswith("error: 2 of 2 servers failed: bad, good"), lines
+    assert manifest(root) == {}
+    assert not any(b"ghp_" in data for data, _ in tree(root / "dist").values())
+
+
 # -- a server that is a subpackage of a top-level package --------------------------
 
 

@@ -19,7 +19,7 @@ from test_build_cli import base_files, make_repo, run_cli, tree, write_files
 from mcpbundle.base.errors import BuildError
 from mcpbundle.build import BuildOptions, plan_build
 from mcpbundle.config.validate import load_config
-from mcpbundle.emit.secret_scan import check_plan
+from mcpbundle.emit.plan_scan import check_plan
 from support.fakesecrets import Fakes
 from support.gitrepo import commit_all, git, init_repo
 

@@ -17,7 +17,8 @@ from test_build_cli import make_repo, run_cli, tree
 from mcpbundle.base.errors import BuildError
 from mcpbundle.build import BuildOptions, plan_build
 from mcpbundle.config.validate import load_config
-from mcpbundle.emit.secret_scan import allowed, check_plan, mask, scan_bytes
+from mcpbundle.emit.plan_scan import check_plan
+from mcpbundle.emit.secret_scan import allowed, mask, scan_bytes
 from support.gitrepo import git
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "secrets"

@@ -34,11 +34,9 @@ import pathspec
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
 from mcpbundle.emit.scan_memo import clean_memo, content_key
 from mcpbundle.git.worktree import git_root
-from mcpbundle.plan.shipped_files import join
 
 if TYPE_CHECKING:
-    from mcpbundle.config.settings import Config
-    from mcpbundle.plan.planner import BuildPlan
+    pass
 
 ALLOW_MARKER = "mcpbundle: allow-secret"
 BASELINE_NAME = ".secrets.baseline"
@@ -129,13 +127,13 @@ def _scan_path(
         data = Path(path).read_bytes()
     except OSError as exc:
         raise BuildError(f"cannot read: {exc.strerror}", where=display) from exc
-    return _scan_data(data, display, requirement_file)
+    return scan_data(data, display, requirement_file)
 
 
 _SCANNED: dict[str, tuple[SecretHit, ...]] = {}
 
 
-def _scan_data(data: bytes, display: str, requirement_file: bool) -> tuple[SecretHit, ...]:
+def scan_data(data: bytes, display: str, requirement_file: bool) -> tuple[SecretHit, ...]:
     """One scan per distinct content and file name in this process; a clean one is
     remembered across processes (:mod:`mcpbundle.emit.scan_memo`).
 
@@ -274,62 +272,12 @@ def scan_sources(
         if (spec is not None and spec.match_file(display)) or display == baseline.path:
             continue
         if isinstance(path, bytes):
-            found = list(_scan_data(path, display, display in requirements))
+            found = list(scan_data(path, display, display in requirements))
         else:
             found = scan_path(path, display, requirements)
         if found and display in rewritten and isinstance(path, Path):
             found = shipped_pyproject(found, path, display)
         hits.extend(h for h in found if not baseline.covers(h))
-    clean_memo().flush()
-    return hits
-
-
-def shipped_sources(plan: BuildPlan) -> list[str]:
-    """Repo-relative source of every file the plan copies as is (servers and vendored code):
-    not the copies the build then overwrites (the server's requirements.txt, which the pins
-    replace, and every file it generates)."""
-    sources: set[str] = set()
-    for server in plan.servers:
-        written = {
-            join(server.path, "requirements.in"),
-            server.requirements_txt,
-            *(rel for rel, _ in server.generated),
-        }
-        sources.update(c.source for c in server.files if c.dest not in written)
-    return sorted(sources)
-
-
-def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
-    """Fail the build (BuildError) when a file that would ship contains a secret; return
-    the warnings (findings in documentation) for the build to print."""
-    hits = scan_files(
-        config.root,
-        shipped_sources(plan),
-        config.bundle.allow_secrets,
-        baseline=load_baseline(config.root),
-        requirement_files={f for server in plan.servers for f in server.requirement_files},
-        rewritten_pyprojects={s.pyproject for s in plan.servers if s.pyproject is not None},
-    )
-    hits.extend(_generated_hits(plan))
-    errors = [h for h in hits if h.severity == "error"]
-    if errors:
-        raise secret_error(errors)
-    return tuple(doc_warning(h) for h in hits)
-
-
-def _generated_hits(plan: BuildPlan) -> list[SecretHit]:
-    """What the build writes from the plan (requirements.in, scrubbed requirement files,
-    shims, metadata) ships too; reported as ``FILE (generated)``."""
-    from mcpbundle.resolve.pinner import requirements_in_text
-
-    hits: list[SecretHit] = []
-    for server in plan.servers:
-        generated = [
-            (join(server.path, "requirements.in"), requirements_in_text(server.requirements_in)),
-            *((rel, data.decode("utf-8", errors="replace")) for rel, data in server.generated),
-        ]
-        for rel, text in generated:
-            hits.extend(_scan_data(text.encode(), f"{rel} (generated)", False))
     clean_memo().flush()
     return hits
 
@@ -345,13 +293,6 @@ def shipped_pyproject(hits: list[SecretHit], path: Path, display: str) -> list[S
         return hits  # the build reports an unreadable pyproject itself
     survivors = {d for h in scan_bytes(shipped.encode(), display) for d in h.digests}
     return [h for h in hits if survivors.intersection(h.digests)]
-
-
-def doc_warning(hit: SecretHit) -> str:
-    return (
-        f"{hit.where}: {hit.summary} in documentation; it ships as written: use a "
-        "placeholder, or mark the line 'pragma: allowlist secret'"
-    )
 
 
 def secret_error(hits: Sequence[SecretHit]) -> BuildError:
