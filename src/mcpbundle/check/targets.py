@@ -9,20 +9,20 @@ and object, the ones the shim imports.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.base.errors import UsageError
+from mcpbundle.check.built_targets import built_targets
 from mcpbundle.check.engine import run_checks, unknown_codes
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile
 from mcpbundle.check.plan_findings import (
@@ -33,9 +33,14 @@ from mcpbundle.check.plan_findings import (
     target_python,
 )
 from mcpbundle.check.registry import all_codes
+from mcpbundle.check.target_paths import (
+    SDK_FIX,
+    ignored_codes,
+    inside,
+    shim_sys_path,
+    sys_path_of,
+)
 from mcpbundle.config.settings import Config
-from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
-from mcpbundle.plan.pinned_text import pinned_versions
 from mcpbundle.plan.planner import PlanMemo, ServerPlan
 from mcpbundle.plan.repo_files import (
     FileFilter,
@@ -45,64 +50,14 @@ from mcpbundle.plan.repo_files import (
     local_spec,
     under,
 )
-from mcpbundle.plan.sdk_compat import MCP_CAP
 from mcpbundle.plan.shipped_files import join
 from mcpbundle.resolve.pinner import requirements_in_text
 
 if TYPE_CHECKING:
     from mcpbundle.incremental.read_cache import ReadCache
 
-SDK_FIX = f"added {MCP_CAP}"  # how plan records the mcp<2 it adds (adapt.sdk_fix)
-
-
-def _inside(path: str, folder: str) -> str:
-    return path if folder in ("", ".") else path[len(folder) + 1 :]
-
 
 log = logging.getLogger("mcpbundle")
-
-
-def _dedupe(dirs: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys("" if d == "." else d for d in dirs))
-
-
-def _sys_path(entry_rel: str, vendor_rel: str) -> tuple[str, ...]:
-    entry_dir = PurePosixPath(entry_rel).parent.as_posix()
-    return _dedupe([entry_dir, vendor_rel])
-
-
-def shim_sys_path(shim_rel: str, text: str) -> tuple[str, ...]:
-    """The bundle dirs on ``sys.path`` when the host loads the shim ``shim_rel``.
-
-    The host puts the shim's own directory first; the shim inserts its source root
-    and appends any extra dirs (``shim.render_shim``)."""
-    here = PurePosixPath(shim_rel).parent
-    dirs = [here.as_posix()]
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return _dedupe(dirs)
-    for stmt in tree.body:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
-            continue
-        name = stmt.targets[0]
-        if not (isinstance(name, ast.Name) and name.id in {"_mcpbundle_root", "_mcpbundle_extra"}):
-            continue
-        value = stmt.value
-        parts: list[str] = []
-        if isinstance(value, ast.Call):
-            parts = [
-                a.value
-                for a in value.args[1:]
-                if isinstance(a, ast.Constant) and isinstance(a.value, str)
-            ]
-        dirs.append(here.joinpath(*parts).as_posix())
-    return _dedupe(dirs)
-
-
-def _ignore(config: Config, server: str) -> frozenset[str]:
-    own = config.servers[server].ignore if server in config.servers else ()
-    return frozenset(code.upper() for code in (*config.check_ignore, *own))
 
 
 @lru_cache(maxsize=8192)
@@ -212,19 +167,17 @@ def _target(config: Config, files: RepoFiles, planned: Planned, scratch: Path) -
 
 
 def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTarget:
-    requirements_txt = _inside(server.requirements_txt, server.path)
+    requirements_txt = inside(server.requirements_txt, server.path)
     files = {
-        _inside(copy.dest, server.path): SourceFile(
-            path=copy.path(config.root), display=copy.source
-        )
+        inside(copy.dest, server.path): SourceFile(path=copy.path(config.root), display=copy.source)
         for copy in server.files
-        if _inside(copy.dest, server.path) not in (requirements_txt, "requirements.in")
+        if inside(copy.dest, server.path) not in (requirements_txt, "requirements.in")
     }
     base = scratch / server.name
     generated: set[str] = set()
     shim_text = ""
     for dest, data in server.generated:
-        rel = _inside(dest, server.path)
+        rel = inside(dest, server.path)
         path = _generated_name(scratch, rel, data)
         files[rel] = SourceFile(path=path, display=f"{dest} (generated)", data=data)
         generated.add(rel)
@@ -232,16 +185,16 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
             shim_text = data.decode("utf-8", "replace")
     requirements_in = base / "requirements.in"
     requirements_data = requirements_in_text(server.requirements_in).encode("utf-8")
-    entry_rel = _inside(server.entry_file, server.path)
+    entry_rel = inside(server.entry_file, server.path)
     shim: str | None = None
     object_name: str | None = server.object
     if server.original_entrypoint is not None:
         shim = entry_rel
         original, _, object_name = server.original_entrypoint.rpartition(":")
-        entry_rel = _inside(original, server.path)
+        entry_rel = inside(original, server.path)
         sys_path = shim_sys_path(shim, shim_text)
     else:
-        sys_path = _sys_path(entry_rel, _inside(server.vendor_dir, server.path))
+        sys_path = sys_path_of(entry_rel, inside(server.vendor_dir, server.path))
     return CheckTarget(
         server=server.name,
         files=files,
@@ -258,7 +211,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         requirement_names=_names(server.requirements_in)
         | _added(config)
         | _git_guesses(server.unresolved_git),
-        ignore=_ignore(config, server.name),
+        ignore=ignored_codes(config, server.name),
         python=server.python,
         generated=frozenset(generated),
         shim=shim,
@@ -317,95 +270,16 @@ def _unplanned_target(
         files=files,
         entrypoint=server.entrypoint,
         object_name=server.object,
-        sys_path=_sys_path(server.entrypoint, server.vendor_dir or entry_dir),
+        sys_path=sys_path_of(server.entrypoint, server.vendor_dir or entry_dir),
         requirement_files=requirements,
         requirement_names=frozenset(),
         raw_requirements=True,
         local_dirs=local_dirs,
-        ignore=_ignore(config, name),
+        ignore=ignored_codes(config, name),
         skip=NEEDS_PLAN,
         python=target_python(config, server),
         auto_fix=config.bundle.auto_fix,
         allow_secrets=config.bundle.allow_secrets,
         repo_root=config.root,
         problems=problems,
-    )
-
-
-def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[CheckTarget]:
-    """Targets for an output directory, read through its manifest."""
-    manifest = read_manifest(output / MANIFEST_NAME)
-    if manifest is None:
-        raise BuildError(
-            "no built output to check", where=str(output), hint="run `mcpbundle build` first"
-        )
-    servers = manifest["servers"]
-    for name in only:
-        if name not in servers:
-            raise UsageError(f"server {name!r} is not in the built output", where=str(output))
-    return [
-        _built_target(config, output, name, entry)
-        for name, entry in sorted(servers.items())
-        if not only or name in only
-    ]
-
-
-def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, Any]) -> CheckTarget:
-    folder = str(entry["path"])
-    base = output / folder if folder != "." else output
-    entry_file, _, obj = str(entry["entrypoint"]).partition(":")
-    files = {
-        path.relative_to(base).as_posix(): SourceFile(
-            path=path, display=path.relative_to(output).as_posix()
-        )
-        for path in sorted(base.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.relative_to(base).parts
-    }
-    requirements = _inside(str(entry["requirements"]), folder)
-    req_path = output / str(entry["requirements"])
-    names = (
-        set(pinned_versions(req_path.read_text(encoding="utf-8"))) if req_path.is_file() else set()
-    )
-    entry_rel = _inside(entry_file, folder)
-    generated = {p for p in files if ".dist-info/" in f"/{p}"}
-    shim: str | None = None
-    original = entry.get("shim")
-    if isinstance(original, str) and original:
-        shim = entry_rel
-        generated.add(shim)
-        source, _, obj = original.rpartition(":")
-        entry_rel = _inside(source, folder)
-        shim_path = base / shim
-        text = (
-            shim_path.read_text(encoding="utf-8", errors="replace") if shim_path.is_file() else ""
-        )
-        sys_path = shim_sys_path(shim, text)
-    else:
-        own = config.servers.get(name)
-        vendor = own.vendor_dir if own is not None and own.vendor_dir else None
-        entry_dir = PurePosixPath(entry_rel).parent.as_posix()
-        sys_path = _sys_path(entry_rel, vendor or entry_dir)
-    rewrites = entry.get("rewrites") or []
-    sdk_fix = next(
-        (str(r.get("origin")) for r in rewrites if isinstance(r, dict) and r.get("to") == SDK_FIX),
-        None,
-    )
-    return CheckTarget(
-        server=name,
-        files=files,
-        entrypoint=entry_rel,
-        object_name=obj or None,
-        sys_path=sys_path,
-        requirement_files={
-            requirements: SourceFile(path=req_path, display=str(entry["requirements"]))
-        },
-        requirement_names=frozenset(canonicalize_name(n) for n in names),
-        ignore=_ignore(config, name),
-        python=str(entry["python"]) if entry.get("python") else config.bundle.python,
-        generated=frozenset(generated),
-        shim=shim,
-        sdk_fix=sdk_fix,
-        auto_fix=config.bundle.auto_fix,
-        allow_secrets=config.bundle.allow_secrets,
-        repo_root=config.root,
     )

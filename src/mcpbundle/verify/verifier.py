@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from mcpbundle.base.errors import BuildError, UsageError
 from mcpbundle.config.verify_settings import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.verify import sandbox
+from mcpbundle.verify.bundle_copy import copy_server, server_paths
 from mcpbundle.verify.probe_runner import (
     Load,
     LoadContext,
@@ -252,7 +252,7 @@ def _step(options: _Options, name: str, action: str) -> contextlib.AbstractConte
 def _verify_server(job: _Job, options: _Options) -> ServerReport:
     name = job.name
     try:
-        server_dir, entry_rel, requirements = _paths(name, job.entry, options.output_dir)
+        server_dir, entry_rel, requirements = server_paths(name, job.entry, options.output_dir)
         base = _interpreter(job, options)
         version = python_info(base)[0]  # the venv's too: it is made from this interpreter
         key = surface_key(options.output_dir, job.entry, version, options.python, job.env)
@@ -276,7 +276,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
     )
     with _scratch(options.discard) as scratch:
         bundle_box = Box.create(scratch, "bundle-load")
-        entry_arg, root = _stage(bundle_box.root, options.output_dir, server_dir, entry_rel)
+        entry_arg, root = copy_server(bundle_box.root, options.output_dir, server_dir, entry_rel)
         args = ["load", entry_arg, "--root", str(root)]
         spec = job.source
         from_source = None
@@ -295,7 +295,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
             options.surfaces.put(key, report.surface)
         if options.http and bundle.verdict.get("ok"):
             http_box = Box.create(scratch, "http")
-            http_entry, _ = _stage(http_box.root, options.output_dir, server_dir, entry_rel)
+            http_entry, _ = copy_server(http_box.root, options.output_dir, server_dir, entry_rel)
             check, warnings = serve_http(ctx, http_box, http_entry)
             errors = [report.error] if report.error else []
             if not check.ok:
@@ -366,41 +366,6 @@ def _scratch(discard: Callable[[Path], object]) -> Iterator[Path]:
         yield path
     finally:
         discard(path)
-
-
-def _paths(name: str, entry: Mapping[str, Any], output_dir: Path) -> tuple[str, str, Path]:
-    where = f"{MANIFEST_NAME}: servers.{name}"
-    server_dir = entry.get("path")
-    entrypoint = entry.get("entrypoint")
-    req = entry.get("requirements")
-    if not all(isinstance(v, str) and v for v in (server_dir, entrypoint, req)):
-        raise BuildError("needs path, entrypoint and requirements", where=where)
-    assert isinstance(server_dir, str)
-    assert isinstance(entrypoint, str)
-    assert isinstance(req, str)
-    file_part = entrypoint.rsplit(":", 1)[0] if ":" in entrypoint else entrypoint
-    prefix = "" if server_dir in ("", ".") else server_dir.rstrip("/") + "/"
-    if not file_part.startswith(prefix) or ".." in Path(file_part).parts:
-        raise BuildError(f"entrypoint {entrypoint!r} is not inside {server_dir!r}", where=where)
-    if not (output_dir / file_part).is_file():
-        raise BuildError(f"entrypoint {file_part} does not exist", where=where, hint="build again")
-    requirements = output_dir / req
-    if not requirements.is_file():
-        raise BuildError(f"requirements file {req} does not exist", where=where)
-    return server_dir, entrypoint, requirements
-
-
-def _stage(box: Path, output_dir: Path, server_dir: str, entry_rel: str) -> tuple[str, Path]:
-    """Copy only this server's folder into the box (its cwd stays empty)."""
-    bundle = box / "bundle"
-    root = bundle / server_dir
-    shutil.copytree(
-        output_dir / server_dir,
-        root,
-        symlinks=True,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    return str(bundle / entry_rel), root
 
 
 def _with_fix(verdict: dict[str, Any], name: str) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""``check --built``: targets read from an output directory through its manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.check.model import CheckTarget, SourceFile
+from mcpbundle.check.target_paths import (
+    SDK_FIX,
+    ignored_codes,
+    inside,
+    shim_sys_path,
+    sys_path_of,
+)
+from mcpbundle.config.settings import Config
+from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
+from mcpbundle.plan.pinned_text import pinned_versions
+
+
+def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[CheckTarget]:
+    """Targets for an output directory, read through its manifest."""
+    manifest = read_manifest(output / MANIFEST_NAME)
+    if manifest is None:
+        raise BuildError(
+            "no built output to check", where=str(output), hint="run `mcpbundle build` first"
+        )
+    servers = manifest["servers"]
+    for name in only:
+        if name not in servers:
+            raise UsageError(f"server {name!r} is not in the built output", where=str(output))
+    return [
+        _built_target(config, output, name, entry)
+        for name, entry in sorted(servers.items())
+        if not only or name in only
+    ]
+
+
+def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, Any]) -> CheckTarget:
+    folder = str(entry["path"])
+    base = output / folder if folder != "." else output
+    entry_file, _, obj = str(entry["entrypoint"]).partition(":")
+    files = {
+        path.relative_to(base).as_posix(): SourceFile(
+            path=path, display=path.relative_to(output).as_posix()
+        )
+        for path in sorted(base.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.relative_to(base).parts
+    }
+    requirements = inside(str(entry["requirements"]), folder)
+    req_path = output / str(entry["requirements"])
+    names = (
+        set(pinned_versions(req_path.read_text(encoding="utf-8"))) if req_path.is_file() else set()
+    )
+    entry_rel = inside(entry_file, folder)
+    generated = {p for p in files if ".dist-info/" in f"/{p}"}
+    shim: str | None = None
+    original = entry.get("shim")
+    if isinstance(original, str) and original:
+        shim = entry_rel
+        generated.add(shim)
+        source, _, obj = original.rpartition(":")
+        entry_rel = inside(source, folder)
+        shim_path = base / shim
+        text = (
+            shim_path.read_text(encoding="utf-8", errors="replace") if shim_path.is_file() else ""
+        )
+        sys_path = shim_sys_path(shim, text)
+    else:
+        own = config.servers.get(name)
+        vendor = own.vendor_dir if own is not None and own.vendor_dir else None
+        entry_dir = PurePosixPath(entry_rel).parent.as_posix()
+        sys_path = sys_path_of(entry_rel, vendor or entry_dir)
+    rewrites = entry.get("rewrites") or []
+    sdk_fix = next(
+        (str(r.get("origin")) for r in rewrites if isinstance(r, dict) and r.get("to") == SDK_FIX),
+        None,
+    )
+    return CheckTarget(
+        server=name,
+        files=files,
+        entrypoint=entry_rel,
+        object_name=obj or None,
+        sys_path=sys_path,
+        requirement_files={
+            requirements: SourceFile(path=req_path, display=str(entry["requirements"]))
+        },
+        requirement_names=frozenset(canonicalize_name(n) for n in names),
+        ignore=ignored_codes(config, name),
+        python=str(entry["python"]) if entry.get("python") else config.bundle.python,
+        generated=frozenset(generated),
+        shim=shim,
+        sdk_fix=sdk_fix,
+        auto_fix=config.bundle.auto_fix,
+        allow_secrets=config.bundle.allow_secrets,
+        repo_root=config.root,
+    )
