@@ -206,7 +206,7 @@ def _source_name(source: str) -> str:
 def merge_previous(texts: Iterable[str | None]) -> str | None:
     """One previous lock from several: each package's line(s), the highest version wins."""
     best: dict[str, PinNode] = {}
-    for text in texts:
+    for text in dict.fromkeys(texts):  # servers sharing a lock have the same text: once each
         if not text:
             continue
         try:
@@ -221,6 +221,7 @@ def merge_previous(texts: Iterable[str | None]) -> str | None:
     return "".join(_render_node(best[name], ()) for name in sorted(best))
 
 
+@functools.lru_cache(maxsize=4096)
 def _version(text: str) -> Version:
     try:
         return Version(text)
