@@ -14,6 +14,10 @@ Floors (the least work any tool must do for the same result):
   (the libraries' PyPI dependencies included), with the same index options and caches;
 - ``copy_sources`` / ``copy_dist``: ``cp -r`` of the source tree (``servers/``, ``libs/``)
   and of the ``dist/`` the cold build produced;
+- ``import_floor`` (information): ``python -c "import click, packaging..., pathspec"``, the
+  third-party imports any check built on these dependencies pays before its own code;
+- ``relink_dist`` (information): ``cp -al dist/`` plus ``rm -rf`` of that copy, the least an
+  all-or-nothing rebuild of the output does (a tree of links, the old tree removed);
 - ``inspect_floor``: one ``fastmcp inspect`` of a built server in its existing venv.
 """
 
@@ -40,6 +44,9 @@ AST_SCRIPT = (
     "    with open(path, 'rb') as handle:\n"
     "        ast.parse(handle.read(), path)\n"
 )
+
+# what any check built on mcpbundle's dependencies imports before its own code runs
+IMPORT_SCRIPT = "import ast, click, packaging.requirements, packaging.specifiers, pathspec\n"
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ def build_round(template: Path, work: Path, step: int, online: bool) -> dict[str
     copy = work / f"dist-copy-{step}"
     times["copy_dist"] = timed(["cp", "-r", "dist", str(copy)], cwd=repo, env=env, what="cp -r")
     shutil.rmtree(copy, ignore_errors=True)
+    times["relink_dist"] = _relink(repo, work / f"dist-links-{step}", env)
     synth.touch_module(repo, step)
     times["touch_lib"] = timed(build, cwd=repo, env=env, what="rebuild after a lib touch")
     # findings are fine: exit 1 is a finding, not a failure of the benchmark
@@ -115,10 +123,23 @@ def build_round(template: Path, work: Path, step: int, online: bool) -> dict[str
     return times
 
 
+def _relink(repo: Path, links: Path, env: Mapping[str, str]) -> Sample:
+    """``cp -al dist/`` then ``rm -rf`` of the copy: the least a rebuild that keeps the old
+    output whole until one swap does (a new tree of links to the unchanged files, the old
+    tree removed), whatever changed."""
+    shutil.rmtree(links, ignore_errors=True)
+    made = timed(["cp", "-al", "dist", str(links)], cwd=repo, env=env, what="cp -al")
+    removed = timed(["rm", "-rf", str(links)], cwd=repo, env=env, what="rm -rf")
+    return Sample(made.wall + removed.wall, made.cpu + removed.cpu)
+
+
 def floors_round(template: Path, work: Path, resolver_args: list[str]) -> dict[str, Sample]:
     """The floors that need only the source tree."""
     env = bench_env(work / "floor-cache")
     times = {"interpreter": timed([sys.executable, "-c", "pass"], cwd=work, env=env, what="python")}
+    times["import_floor"] = timed(
+        [sys.executable, "-c", IMPORT_SCRIPT], cwd=work, env=env, what="dependency imports"
+    )
     files = [str(p) for p in synth.shipped_python_files(template)]
     times["ast_floor"] = timed(
         [sys.executable, "-c", AST_SCRIPT, *files], cwd=work, env=env, what="ast.parse floor"

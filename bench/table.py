@@ -14,9 +14,11 @@ from typing import Any
 Target = tuple[str, str, tuple[str, ...], float | None, tuple[int, ...] | None]
 SCALING_TARGETS: tuple[Target, ...] = (
     ("check / ast.parse floor", "check", ("ast_floor",), 3.0, None),
+    ("check / (ast.parse + dep imports)", "check", ("ast_floor", "import_floor"), None, None),
     ("cold build / (compile + cp -r dist)", "cold", ("compile_floor", "copy_dist"), 1.5, (200,)),
     ("cold build / (compile + cp -r src)", "cold", ("compile_floor", "copy_sources"), None, None),
     ("one-lib touch / cold build", "touch_lib", ("cold",), 0.15, (200,)),
+    ("cp -al dist + rm -rf / cold build", "relink_dist", ("cold",), None, None),
     ("no-op / interpreter start", "noop", ("interpreter",), 5.0, None),
     ("warm verify / fastmcp inspect", "verify_warm", ("inspect_floor",), 4.0, None),
     ("cold verify / warm verify", "verify_cold", ("verify_warm",), None, None),
@@ -44,6 +46,8 @@ FIGURES = (
     ("compile_floor", "floor: uv pip compile (union)"),
     ("copy_sources", "floor: cp -r the sources"),
     ("copy_dist", "floor: cp -r dist/"),
+    ("import_floor", "floor: import the dependencies"),
+    ("relink_dist", "floor: cp -al dist/ + rm -rf"),
     ("inspect_floor", "floor: one fastmcp inspect"),
 )
 
