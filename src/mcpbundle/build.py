@@ -127,10 +127,13 @@ def pin_servers(
     build, so ``build ops`` pins exactly what a full build would.
 
     ``failures`` (``--keep-going``): a server whose requirements do not resolve is
-    recorded there and left out, and the others are pinned without it."""
+    recorded there and left out, and the others are pinned without it. A server the
+    build was not asked for that fails to plan or resolve is left out of the lock, as a
+    full ``--keep-going`` build would leave it: its failure is not this build's."""
     pin_plan = plan
     if options.servers and config.bundle.lock == "shared":
-        pin_plan = plan_build(config, replace(options, servers=()), cached=True)
+        pin_plan = plan_build(config, replace(options, servers=(), keep_going=True), cached=True)
+    asked = {p.name for p in plan.servers}
     previous = {s.name: old_pins(s.requirements_txt) for s in pin_plan.servers}
     remaining = list(pin_plan.servers)
     while True:
@@ -138,9 +141,12 @@ def pin_servers(
             return pin(remaining, previous)
         except MCPBundleError as exc:
             names = {p.name for p in remaining}
-            if failures is None or exc.server not in names:
+            if exc.server not in names or (exc.server in asked and failures is None):
                 raise
-            failures[exc.server] = exc
+            if exc.server in asked and failures is not None:
+                failures[exc.server] = exc
+            else:
+                log.info("server '%s' is left out of the shared lock: %s", exc.server, exc)
             remaining = [p for p in remaining if p.name != exc.server]
 
 

@@ -276,6 +276,28 @@ def test_keep_going_builds_the_others_and_keeps_the_failed_output(
     assert "bad" in manifest(root)
 
 
+@pytest.mark.parametrize(
+    "broken",
+    ["fastmcp\nthis is not a requirement!!\n", "fastmcp\nbeta>=99\n"],
+    ids=["unparsable", "unresolvable"],
+)
+def test_building_one_server_ignores_another_servers_failure(
+    tmp_path: Path, wheelhouse: Path, broken: str
+) -> None:
+    """Under the shared lock a partial build pins as a full build would, but a server
+    that was not asked for and fails (to plan or to resolve) is no failure of this build."""
+    root = two_servers(tmp_path / "repo", wheelhouse)
+    (root / "bad/requirements.txt").write_text(broken)
+    for args in (("build", "good"), ("build", "--keep-going", "good")):
+        done = mcpbundle(root, *args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert error_lines(done.stderr) == [], done.stderr
+        assert "alpha==" in (root / "dist/good/requirements.txt").read_text()
+    assert "bad" not in manifest(root)
+    whole = mcpbundle(root, "build")
+    assert whole.returncode != 0  # asked for, the broken server still fails the build
+
+
 def test_keep_going_fails_only_the_servers_that_would_ship_a_secret(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
