@@ -113,3 +113,33 @@ def test_manifest_deploy_md_and_requirements_name_the_target(
     assert f"- Python: {RUNNING_PYTHON}" in (tmp_path / "dist/DEPLOY.md").read_text()
     first = (tmp_path / "dist/a/requirements.txt").read_text().splitlines()[0]
     assert first == f"# Pinned for Python {RUNNING_PYTHON}: the host must run this version."
+
+
+def test_deploy_md_says_when_the_pins_are_for_another_python(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """pip-tools with no interpreter of the target pins for the running Python (a warning):
+    DEPLOY.md must not claim the pins are for the target."""
+    write(
+        tmp_path,
+        {
+            "mcpbundle.toml": (
+                f"[bundle]\npython = '3.99'\nresolver = 'pip-tools'\nno-index = true\n"
+                f"find-links = [{str(wheelhouse)!r}]\n"
+                '[servers.a]\npath = "a"\nentrypoint = "server.py"\n'
+            ),
+            "a/server.py": SRV,
+            "a/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert f"pip-tools pins are for the running Python {RUNNING_PYTHON}" in done.stderr
+    first = (tmp_path / "dist/a/requirements.txt").read_text().splitlines()[0]
+    assert first == f"# Pinned for Python {RUNNING_PYTHON}: the host must run this version."
+    manifest = json.loads((tmp_path / "dist/mcpbundle-manifest.json").read_text())
+    assert manifest["servers"]["a"]["python"] == "3.99"
+    assert manifest["servers"]["a"]["pins-python"] == RUNNING_PYTHON
+    deploy = (tmp_path / "dist/DEPLOY.md").read_text()
+    assert "(the pins are for this version)" not in deploy
+    assert f"- Python: 3.99 (the target; the pins are for Python {RUNNING_PYTHON}" in deploy

@@ -119,7 +119,13 @@ def render_deploy_md(
             f"- Entrypoint: `{entry['entrypoint']}`",
             f"- Requirements file: `{entry['requirements']}`",
         ]
-        if entry.get("python"):
+        if entry.get("pins-python"):
+            lines.append(
+                f"- Python: {entry['python']} (the target; the pins are for Python "
+                f"{entry['pins-python']}, the one found to pin with: install Python "
+                f'{entry["python"]} or use resolver = "uv", then build again)'
+            )
+        elif entry.get("python"):
             lines.append(f"- Python: {entry['python']} (the pins are for this version)")
         if entry.get("shared"):
             lines.append(f"- Vendored shared libraries: {', '.join(entry['shared'])}")

@@ -166,3 +166,11 @@ def make_pinner(
 def target_header(python: str) -> str:
     """The first line of every ``requirements.txt``: which Python its pins are for."""
     return f"# Pinned for Python {python}: the host must run this version.\n"
+
+
+def pinned_python(requirements_txt: str) -> str | None:
+    """The Python a ``requirements.txt`` says its pins are for (:func:`target_header`)."""
+    first = requirements_txt.partition("\n")[0]
+    if not first.startswith("# Pinned for Python "):
+        return None
+    return first.removeprefix("# Pinned for Python ").partition(":")[0].strip() or None
