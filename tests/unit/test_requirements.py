@@ -328,6 +328,9 @@ anyio = "*"
 httpx = "0.27.0"
 common = { path = "../common", develop = true }
 tool = { git = "https://x.example/tool.git", branch = "main" }
+tomli = { version = "^2.0", markers = "python_version < '3.11'" }
+uvloop = { version = "*", extras = ["a", "b"], markers = "sys_platform != 'win32'" }
+docs = { version = "^1.0", optional = true }
 """,
         },
     )
@@ -337,12 +340,14 @@ tool = { git = "https://x.example/tool.git", branch = "main" }
     shown = [(d.kind, d.name, d.requirement) for d in info.dependencies]
     assert shown == [
         ("pypi", "fastmcp", "fastmcp<3,>=2.12"),
-        ("pypi", "pydantic", "pydantic<2.8,>=2.7"),
+        ("pypi", "pydantic", "pydantic[email]<2.8,>=2.7"),
         ("pypi", "anyio", "anyio"),
         ("pypi", "httpx", "httpx==0.27.0"),
         ("path", "common", None),
         ("git", "tool", None),
-    ]
+        ("pypi", "tomli", 'tomli<3,>=2.0; python_version < "3.11"'),
+        ("pypi", "uvloop", 'uvloop[a,b]; sys_platform != "win32"'),
+    ]  # an optional dependency is installed only with its project's extra: never here
     assert info.dependencies[4].editable
     assert info.dependencies[5].url == "git+https://x.example/tool.git@main"
 

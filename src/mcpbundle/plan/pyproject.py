@@ -75,6 +75,8 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
         for dep_name, spec in poetry_deps.items():
             if canonicalize_name(dep_name) == "python":
                 continue
+            if isinstance(spec, dict) and spec.get("optional") is True:
+                continue  # installed only with the project's own extra, which no host asks for
             where = f"{display}: tool.poetry.dependencies.{dep_name}"
             line = _poetry_line(dep_name, spec, where, path.parent)
             lines.append(check_local_path(line, root=root))
@@ -167,9 +169,14 @@ def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
                 f"{name} = {{git = {spec['git']!r}}}", url, where, False, False, name=canonical
             )
         version = str(spec.get("version", "*"))
+        extras = spec.get("extras")
+        if isinstance(extras, list) and extras:
+            name += f"[{','.join(str(e) for e in extras)}]"
+        markers = spec.get("markers")
+        marker = f"; {markers}" if isinstance(markers, str) and markers.strip() else ""
     else:
-        version = str(spec)
-    text = name + _poetry_specifier(version)
+        version, marker = str(spec), ""
+    text = name + _poetry_specifier(version) + marker
     return parse_requirement_text(text, origin=where, base=base)
 
 
