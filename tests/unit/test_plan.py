@@ -62,7 +62,7 @@ def test_closure_requirements_and_rewrites(tmp_path: Path) -> None:
         "srv/requirements.txt": (
             "fastmcp>=2.12\n"
             "pydantic>=2\n"  # also a dependency of shared-utils: merged once
-            "--index-url https://pypi.example/simple\n"
+            "--index-url https://pypi.org/simple\n"  # PyPI itself: the line just goes
             "shared-core @ file:../core\n"
             "-c constraints.txt\n"
         ),
@@ -92,6 +92,37 @@ def test_closure_requirements_and_rewrites(tmp_path: Path) -> None:
     assert "srv/src/shared_utils/text.py" in dests
     assert "srv/src/shared_core/__init__.py" in dests
     assert dests == sorted(dests)
+
+
+PRIVATE = "https://deploy:s3cr3t-t0ken@pypi.corp.example/simple"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [f"--index-url {PRIVATE}", f"-i {PRIVATE}", f"--extra-index-url={PRIVATE}",
+     "--find-links ./wheels", "--no-index"],
+)  # fmt: skip
+def test_an_index_option_the_resolver_would_not_get_is_an_error(tmp_path: Path, line: str) -> None:
+    """Dropping a private index and resolving the names from PyPI is dependency confusion:
+    with no index in [bundle], a requirements file's index option is an error naming it."""
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": SRV, "srv/requirements.txt": f"fastmcp\n{line}\nomega\n"}
+    with pytest.raises(BuildError) as info:
+        plan(tmp_path, toml, files)
+    assert info.value.where == "srv/requirements.txt:2"
+    assert "s3cr3t-t0ken" not in str(info.value) + (info.value.hint or "")
+    assert "[bundle]" in (info.value.hint or "")
+
+
+def test_an_index_option_is_dropped_when_bundle_sets_the_index(tmp_path: Path) -> None:
+    toml = (
+        "[bundle]\nindex-url = 'https://pypi.corp.example/simple'\n"
+        '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    )
+    files = {"srv/server.py": SRV, "srv/requirements.txt": f"fastmcp\n-i {PRIVATE}\nomega\n"}
+    server = one(plan(tmp_path, toml, files))
+    assert server.requirements_in == ("fastmcp", "omega")
+    assert [(r.origin, r.replacement) for r in server.rewrites] == [("srv/requirements.txt:2", "")]
 
 
 MERGE_TOML = (

@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.config.paths import find_cycle
 from mcpbundle.config.settings import Config, SharedLib
+from mcpbundle.plan.index_options import check_index_option
 from mcpbundle.plan.lib_discovery import LibInfo, discover_lib, discover_packages
 from mcpbundle.plan.locks import workspace_members, workspace_root_of
 from mcpbundle.plan.pyproject import project_name
@@ -135,6 +136,7 @@ class LibGraph:
 
     def _classify_one(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
         if line.kind == "option":
+            check_index_option(line, self.config.bundle)
             result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
             return
         if line.kind == "pypi":
