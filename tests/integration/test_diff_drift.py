@@ -239,6 +239,61 @@ def test_drift_after_a_change_of_pins_names_the_requirements_file(example: Path)
     assert rel in done.stderr
 
 
+def _three_levels(repo: Path) -> None:
+    """One change of each level to ops: breaking, compatible and info."""
+    _rename_parameter(repo)
+    _edit(repo / SERVER_OPS, "def health_check()", "def health_check(verbose: bool = False)")
+    _edit(repo / SERVER_OPS, "Parse a duration such as", "Parse a duration like")
+    commit_all(repo, "ops: one change of each level")
+
+
+def test_quiet_diff_and_drift_print_only_what_fails_and_json_always(example: Path) -> None:
+    """Issue 20: -q prints errors and warnings (-qq errors), no report or summary; a
+    breaking change and a drift are the errors, a compatible change the warning."""
+    _ok(example, "build", "--branch", "deploy")
+    _three_levels(example)
+    full = _ok(example, "diff")
+    assert "customer: no change" in full and "\nagainst deploy (" in full
+    assert "  info        tool 'duration_seconds'" in full
+    quiet = _ok(example, "diff", "-q")
+    assert quiet.splitlines() == [
+        "ops: 3 changes",
+        "  breaking    tool 'service_name': parameter 'display_name' renamed to 'label'",
+        "  compatible  tool 'health_check': optional parameter 'verbose' added",
+    ]
+    assert _ok(example, "-qq", "diff").splitlines() == quiet.splitlines()[:2]
+    failed = mcpbundle(example, "diff", "-qq", "--fail-on", "info")  # what fails is shown
+    assert failed.returncode == 1
+    assert failed.stdout.splitlines()[1:] == [
+        *quiet.splitlines()[1:], "  info        tool 'duration_seconds': description changed",
+    ]  # fmt: skip
+    assert failed.stderr.startswith("error: diff --fail-on info: ops: ")
+    assert _ok(example, "diff", "-qq", "customer") == ""
+    document = json.loads(_ok(example, "diff", "-qq", "--json"))
+    assert document["summary"] == {"breaking": 1, "compatible": 1, "info": 1}
+
+    none = mcpbundle(example, "verify", "--drift", "-qq")
+    assert (none.returncode, none.stdout) == (0, ""), none.stderr
+    _commit_on(example, "deploy", SERVER_OPS, '"""Report that', '"""Hotfix: report that')
+    for flag in ("-q", "-qq"):
+        drifted = mcpbundle(example, "verify", "--drift", flag)
+        assert drifted.returncode == 1
+        lines = drifted.stdout.splitlines()
+        assert lines[0].startswith("deploy: tip ") and lines[1:] == [
+            "  ops: 1 path differs",
+            f"    {SERVER_OPS}: differs from a rebuild; does not match its digest in the manifest",
+        ]  # fmt: skip
+        assert drifted.stderr.startswith("error: verify --drift: the deploy differs")
+    as_json = json.loads(_ok_or_failed(example, "verify", "--drift", "-qq", "--json"))
+    assert as_json["ok"] is False and list(as_json["branches"][0]["servers"]) == ["ops"]
+
+
+def _ok_or_failed(cwd: Path, *args: str) -> str:
+    done = mcpbundle(cwd, *args)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
 def test_surface_prints_what_the_built_server_exposes(example: Path) -> None:
     document = json.loads(_ok(example, "surface", "ops", "--json"))
     assert document["server"] == "ops"

@@ -13,7 +13,13 @@ import click
 
 from mcpbundle.base.errors import CheckFailed
 from mcpbundle.base.redact import mask_urls
-from mcpbundle.cli.options import State, json_option, servers_argument, verbosity_options
+from mcpbundle.cli.options import (
+    State,
+    echo,
+    json_option,
+    servers_argument,
+    verbosity_options,
+)
 
 LEVELS = ("breaking", "compatible", "info")
 
@@ -47,11 +53,14 @@ def diff(
     """Compare the MCP surface of what build would ship with the bundle at REF."""
     fmt = "json" if json_alias else fmt
     from mcpbundle.compare.diff import run_diff
-    from mcpbundle.compare.diff_report import format_diff
+    from mcpbundle.compare.diff_report import format_diff, quiet_levels
 
     config = state.config()
     report = run_diff(config, servers, against)
-    click.echo(mask_urls(format_diff(report, fmt)))
+    quiet = fmt == "text" and state.quiet  # -q filters the text report alone
+    text = format_diff(report, fmt, levels=quiet_levels(state.quiet, fail_on) if quiet else None)
+    if text:
+        echo(text)
     if fail_on is not None:
         failing = report.at_or_above(fail_on)
         if failing:
@@ -88,8 +97,12 @@ def verify_drift(state: State, branch: str | None, servers: tuple[str, ...], as_
     from mcpbundle.compare.drift import first_problem, format_drift, run_drift
 
     report = run_drift(state.config(), branch, servers)
-    text = json.dumps(report.to_json(), indent=2) if as_json else format_drift(report)
-    click.echo(mask_urls(text))
+    if as_json:
+        text = json.dumps(report.to_json(), indent=2)
+    else:  # -q: only the drift that fails the command, no summary
+        text = format_drift(report, quiet=bool(state.quiet))
+    if text:
+        echo(text)
     if not report.ok:
         raise CheckFailed(
             f"the deploy differs from a rebuild of its source commit: {first_problem(report)}",

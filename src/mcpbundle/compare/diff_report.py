@@ -1,27 +1,47 @@
 """``mcpbundle diff`` output: ``text``, ``json``, ``markdown`` (a table ready for a PR
 comment or ``$GITHUB_STEP_SUMMARY``) and ``github`` (workflow annotations: breaking is
 an error, compatible a warning, info a notice). Deterministic: servers by name,
-changes most severe first."""
+changes most severe first.
+
+The text format alone is filtered under ``-q`` (``levels``: the changes shown, without
+the servers left with none, the note and the summary line)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from mcpbundle.compare.diff import DiffReport, ServerDiff
-from mcpbundle.compare.surface_diff import LEVELS, Change
+from mcpbundle.compare.surface_diff import LEVELS, Change, rank
 
 FORMATS = ("text", "json", "markdown", "github")
 _ANNOTATION = {"breaking": "error", "compatible": "warning", "info": "notice"}
 
 
-def format_diff(report: DiffReport, fmt: str) -> str:
+def format_diff(
+    report: DiffReport,
+    fmt: str,
+    *,
+    levels: Collection[str] | None = None,
+) -> str:
+    """``report`` in ``fmt``; for ``text``, ``levels`` (``-q``) keeps only the changes at
+    those levels, with no summary ("" when none is left)."""
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2, sort_keys=True)
     if fmt == "markdown":
         return _markdown(report)
     if fmt == "github":
         return _github(report)
-    return _text(report)
+    return _text(report, levels)
+
+
+def quiet_levels(quiet: int, fail_on: str | None) -> frozenset[str]:
+    """The changes ``-q`` shows: breaking and compatible (``-qq``: breaking), and every
+    level ``--fail-on`` fails on, since those explain the exit status."""
+    shown = {"breaking"} if quiet > 1 else {"breaking", "compatible"}
+    if fail_on is not None:
+        shown |= {level for level in LEVELS if rank(level) >= rank(fail_on)}
+    return frozenset(shown)
 
 
 def _summary(report: DiffReport) -> str:
@@ -38,15 +58,19 @@ def _status(server: ServerDiff) -> str:
     return f"{count} change{'s' if count != 1 else ''}" if count else "no change"
 
 
-def _text(report: DiffReport) -> str:
+def _text(report: DiffReport, levels: Collection[str] | None) -> str:
     lines = []
-    if not report.against.found:
+    if not report.against.found and levels is None:
         lines.append(f"no {report.against.label} branch yet: every server is new")
     for server in report.servers:
+        changes = [c for c in server.changes if levels is None or c.level in levels]
+        if levels is not None and not changes:
+            continue
         lines.append(f"{server.name}: {_status(server)}")
         if server.status in ("changed",):
-            lines += [f"  {c.level:<10}  {c.describe()}" for c in server.changes]
-    lines.append(f"against {report.against.label}: {_summary(report)}")
+            lines += [f"  {c.level:<10}  {c.describe()}" for c in changes]
+    if levels is None:
+        lines.append(f"against {report.against.label}: {_summary(report)}")
     return "\n".join(lines)
 
 

@@ -237,23 +237,32 @@ def _digest_problems(repo: Path, tip: str) -> list[tuple[str, str]]:
     return problems
 
 
-def format_drift(report: DriftReport) -> str:
+def format_drift(report: DriftReport, *, quiet: bool = False) -> str:
+    """The text report. ``quiet`` (``-q``): only the branches that drifted and what
+    explains it, no ``no drift`` lines and no summary ("" when nothing drifted)."""
     lines = []
     for drift in report.branches:
+        if quiet and not drift.paths:
+            continue
         lines.append(
-            f"{drift.branch}: tip {drift.tip[:7]}, rebuilt from source {drift.source[:7]}"
+            f"{drift.branch}: tip {drift.tip[:7]}, rebuilt from source "
+            f"{drift.source[:7]}"
             + (f" (read from {drift.built[:7]})" if drift.built != drift.tip else "")
         )
         if drift.dirty:
-            lines.append("  note: built from uncommitted changes (Source-Dirty), which a rebuild "
-                         "cannot reproduce")  # fmt: skip
+            lines.append("  note: built from uncommitted changes "
+                         "(Source-Dirty), which a rebuild cannot reproduce")  # fmt: skip
         for name in sorted({*drift.servers, *drift.paths}):
             found = drift.paths.get(name, {})
             if not found:
-                lines.append(f"  {name}: no drift")
+                if not quiet:
+                    lines.append(f"  {name}: no drift")
                 continue
             lines.append(f"  {name}: {_paths(len(found))}")
-            lines += [f"    {path}: {'; '.join(why)}" for path, why in sorted(found.items())]
+            for path, why in sorted(found.items()):
+                lines.append(f"    {path}: {'; '.join(why)}")
+    if quiet:
+        return "\n".join(lines)
     bad = [b for b in report.branches if b.paths]
     if not bad:
         lines.append("no drift: the deploy matches a rebuild of its source")
