@@ -13,6 +13,7 @@ import click
 
 from mcpbundle.base.errors import CheckFailed
 from mcpbundle.base.redact import mask_urls
+from mcpbundle.cli.completion import complete_servers
 from mcpbundle.cli.options import (
     State,
     echo,
@@ -75,7 +76,7 @@ def diff(
 
 @click.command()
 @verbosity_options
-@click.argument("server")
+@click.argument("server", shell_complete=complete_servers)
 @json_option
 @click.pass_obj
 def surface(state: State, server: str, as_json: bool) -> None:
