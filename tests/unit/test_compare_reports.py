@@ -79,3 +79,33 @@ def test_quiet_drift_is_the_drifted_paths_alone() -> None:
         "  ops: 1 path differs",
         "    server-ops/src/server.py: differs from a rebuild",
     ]
+
+
+def _tags(style: str, text: str) -> str:
+    """A painter that shows where colour goes."""
+    return f"<{style}>{text}</>"
+
+
+def test_colour_marks_levels_servers_and_the_summary_line() -> None:
+    """Issue 20: levels, paths and the summary line in colour, as check's report."""
+    assert format_diff(DIFF, "text", paint=_tags).splitlines() == [
+        "<path>customer</>: <ok>no change</>",
+        "<path>ops</>: 3 changes",
+        "  <error>breaking</>    tool 'service_name': parameter 'display_name' renamed to 'label'",
+        "  <warning>compatible</>  tool 'health_check': optional parameter 'verbose' added",
+        "  <info>info</>        tool 'duration_seconds': description changed",
+        "<path>ops2</>: <warning>new server</>",
+        "<summary>against deploy (1a2b3c4): 1 breaking, 2 compatible, 1 info</>",
+    ]
+    for fmt in ("json", "markdown", "github"):  # only the text format is coloured
+        assert format_diff(DIFF, fmt, paint=_tags) == format_diff(DIFF, fmt)
+
+
+def test_colour_marks_drift_as_an_error_and_its_paths() -> None:
+    assert format_drift(_drift(drifted=True), paint=_tags).splitlines() == [
+        "<path>deploy</>: tip 0123456, rebuilt from source 0123456",
+        "  <path>customer</>: <ok>no drift</>",
+        "  <path>ops</>: <error>1 path differs</>",
+        "    <path>server-ops/src/server.py</>: differs from a rebuild",
+        "<summary>drift: 1 path differs on deploy</>",
+    ]

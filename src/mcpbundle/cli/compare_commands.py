@@ -18,6 +18,7 @@ from mcpbundle.cli.options import (
     State,
     echo,
     json_option,
+    plain,
     servers_argument,
     verbosity_options,
 )
@@ -58,8 +59,9 @@ def diff(
 
     config = state.config()
     report = run_diff(config, servers, against)
-    quiet = fmt == "text" and state.quiet  # -q filters the text report alone
-    text = format_diff(report, fmt, levels=quiet_levels(state.quiet, fail_on) if quiet else None)
+    as_text = fmt == "text"  # -q filters and colour paints the text report alone
+    levels = quiet_levels(state.quiet, fail_on) if as_text and state.quiet else None
+    text = format_diff(report, fmt, paint=state.painter() if as_text else plain, levels=levels)
     if text:
         echo(text)
     if fail_on is not None:
@@ -101,7 +103,7 @@ def verify_drift(state: State, branch: str | None, servers: tuple[str, ...], as_
     if as_json:
         text = json.dumps(report.to_json(), indent=2)
     else:  # -q: only the drift that fails the command, no summary
-        text = format_drift(report, quiet=bool(state.quiet))
+        text = format_drift(report, paint=state.painter(), quiet=bool(state.quiet))
     if text:
         echo(text)
     if not report.ok:
