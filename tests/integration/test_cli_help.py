@@ -129,6 +129,9 @@ def test_bash_completes_commands_options_and_server_names(repo: Path, tmp_path: 
     assert _bash_complete(repo, "mcpbundle check o") == ["ops"]
     assert _bash_complete(repo, "mcpbundle verify ops ") == ["sales"]  # not named twice
     assert _bash_complete(repo, "mcpbundle cache clear v") == ["venvs"]
+    assert _bash_complete(repo, "mcpbundle diff s") == ["sales"]
+    assert _bash_complete(repo, "mcpbundle surface ") == ["ops", "sales"]  # issue 20
+    assert _bash_complete(repo, "mcpbundle surface --json o") == ["ops"]
     assert "--dry-run" in _bash_complete(repo, "mcpbundle build --dr")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

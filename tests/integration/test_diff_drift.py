@@ -22,9 +22,13 @@ from test_build_example import copy_example, hermetic
 
 from support.gitrepo import commit_all, git, init_repo
 from support.monorepo import mcpbundle
+from support.terminal import ANSI, run_on_terminal
 
 SERVER_OPS = "server-ops/src/server.py"
 RENAME = ("def service_name(display_name: str)", "def service_name(label: str)")
+RED, YELLOW, CYAN, GREEN, BOLD, RESET = (
+    "\x1b[1;31m", "\x1b[1;33m", "\x1b[1;36m", "\x1b[1;32m", "\x1b[1m", "\x1b[0m",
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -237,6 +241,117 @@ def test_drift_after_a_change_of_pins_names_the_requirements_file(example: Path)
     }  # fmt: skip
     assert branch["built"] != branch["tip"], "the source was read from the mcpbundle commit"
     assert rel in done.stderr
+
+
+def _three_levels(repo: Path) -> None:
+    """One change of each level to ops: breaking, compatible and info."""
+    _rename_parameter(repo)
+    _edit(repo / SERVER_OPS, "def health_check()", "def health_check(verbose: bool = False)")
+    _edit(repo / SERVER_OPS, "Parse a duration such as", "Parse a duration like")
+    commit_all(repo, "ops: one change of each level")
+
+
+def test_quiet_diff_and_drift_print_only_what_fails_and_json_always(example: Path) -> None:
+    """Issue 20: -q prints errors and warnings (-qq errors), no report or summary; a
+    breaking change and a drift are the errors, a compatible change the warning."""
+    _ok(example, "build", "--branch", "deploy")
+    _three_levels(example)
+    full = _ok(example, "diff")
+    assert "customer: no change" in full and "\nagainst deploy (" in full
+    assert "  info        tool 'duration_seconds'" in full
+    quiet = _ok(example, "diff", "-q")
+    assert quiet.splitlines() == [
+        "ops: 3 changes",
+        "  breaking    tool 'service_name': parameter 'display_name' renamed to 'label'",
+        "  compatible  tool 'health_check': optional parameter 'verbose' added",
+    ]
+    assert _ok(example, "-qq", "diff").splitlines() == quiet.splitlines()[:2]
+    failed = mcpbundle(example, "diff", "-qq", "--fail-on", "info")  # what fails is shown
+    assert failed.returncode == 1
+    assert failed.stdout.splitlines()[1:] == [
+        *quiet.splitlines()[1:], "  info        tool 'duration_seconds': description changed",
+    ]  # fmt: skip
+    assert failed.stderr.startswith("error: diff --fail-on info: ops: ")
+    assert _ok(example, "diff", "-qq", "customer") == ""
+    document = json.loads(_ok(example, "diff", "-qq", "--json"))
+    assert document["summary"] == {"breaking": 1, "compatible": 1, "info": 1}
+
+    none = mcpbundle(example, "verify", "--drift", "-qq")
+    assert (none.returncode, none.stdout) == (0, ""), none.stderr
+    _commit_on(example, "deploy", SERVER_OPS, '"""Report that', '"""Hotfix: report that')
+    for flag in ("-q", "-qq"):
+        drifted = mcpbundle(example, "verify", "--drift", flag)
+        assert drifted.returncode == 1
+        lines = drifted.stdout.splitlines()
+        assert lines[0].startswith("deploy: tip ") and lines[1:] == [
+            "  ops: 1 path differs",
+            f"    {SERVER_OPS}: differs from a rebuild; does not match its digest in the manifest",
+        ]  # fmt: skip
+        assert drifted.stderr.startswith("error: verify --drift: the deploy differs")
+    as_json = json.loads(_ok_or_failed(example, "verify", "--drift", "-qq", "--json"))
+    assert as_json["ok"] is False and list(as_json["branches"][0]["servers"]) == ["ops"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    return {**env, **extra}
+
+
+def test_diff_and_drift_are_coloured_on_a_terminal_and_never_when_piped(example: Path) -> None:
+    """Issue 20: levels (breaking as an error, compatible as a warning, info as info),
+    paths and the summary line in colour on a terminal, as check's report; a pipe,
+    NO_COLOR, TERM=dumb or --color never get none, and a pipe never imports the colour code."""
+    _ok(example, "build", "--branch", "deploy")
+    _three_levels(example)
+    shown = run_on_terminal(example, "diff", env=_env())
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert f"{BOLD}customer{RESET}: {GREEN}no change{RESET}" in lines
+    assert f"{BOLD}ops{RESET}: 3 changes" in lines
+    assert (
+        f"  {RED}breaking{RESET}    tool 'service_name': parameter 'display_name' renamed to "
+        "'label'"
+    ) in lines
+    assert (
+        f"  {YELLOW}compatible{RESET}  tool 'health_check': optional parameter 'verbose' added"
+    ) in lines
+    assert f"  {CYAN}info{RESET}        tool 'duration_seconds': description changed" in lines
+    assert lines[-1].startswith(f"{BOLD}against deploy (") and lines[-1].endswith(RESET)
+    piped = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mcpbundle", "diff"],
+        cwd=example, env=_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert piped.returncode == 0 and "  breaking    tool 'service_name'" in piped.stdout
+    assert ANSI not in piped.stdout and "mcpbundle.cli.colour" not in piped.stderr
+    for env, args in ((_env(NO_COLOR="1"), ["diff"]), (_env(TERM="dumb"), ["diff", "ops"])):
+        plain = run_on_terminal(example, *args, env=env)
+        assert plain.returncode == 0 and "ops: 3 changes" in plain.stdout
+        redraws = plain.stderr.replace("\x1b[K", "")  # a progress line redrawn: no colour
+        assert ANSI not in plain.stdout + redraws, args
+    as_json = run_on_terminal(example, "diff", "--json", env=_env())
+    assert ANSI not in as_json.stdout and json.loads(as_json.stdout)["summary"]["breaking"] == 1
+
+    _commit_on(example, "deploy", SERVER_OPS, '"""Report that', '"""Hotfix: report that')
+    drifted = run_on_terminal(example, "verify", "--drift", env=_env())
+    assert drifted.returncode == 1
+    lines = drifted.stdout.splitlines()
+    assert lines[0].startswith(f"{BOLD}deploy{RESET}: tip ")
+    assert f"  {BOLD}customer{RESET}: {GREEN}no drift{RESET}" in lines
+    assert f"  {BOLD}ops{RESET}: {RED}1 path differs{RESET}" in lines
+    assert (
+        f"    {BOLD}{SERVER_OPS}{RESET}: differs from a rebuild; does not match its digest in "
+        "the manifest"
+    ) in lines
+    assert lines[-1] == f"{BOLD}drift: 1 path differs on deploy{RESET}"
+    never = run_on_terminal(example, "verify", "--drift", "--color", "never", env=_env())
+    assert never.returncode == 1 and "  ops: 1 path differs" in never.stdout
+    assert ANSI not in never.stdout + never.stderr.replace("\x1b[K", "")
+
+
+def _ok_or_failed(cwd: Path, *args: str) -> str:
+    done = mcpbundle(cwd, *args)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
 
 
 def test_surface_prints_what_the_built_server_exposes(example: Path) -> None:

@@ -81,6 +81,24 @@ def test_dry_run_prints_the_file_it_would_write(tmp_path: Path) -> None:
     assert dry.stdout == (root / "mcpbundle.toml").read_text()
 
 
+def test_dry_run_prints_the_file_even_when_one_exists(tmp_path: Path) -> None:
+    """Issue 19: init refuses to overwrite without --force; --dry-run prints the file
+    instead, so an existing config (or [tool.mcpbundle] table) never stops it."""
+    root = small_repo(tmp_path)
+    (root / "mcpbundle.toml").write_text("# mine\n")
+    dry = mcpbundle(root, "init", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "[servers.ops]" in dry.stdout
+    assert dry.stderr.startswith("would write mcpbundle.toml: 1 servers")
+    assert (root / "mcpbundle.toml").read_text() == "# mine\n"
+    assert not (root / ".gitignore").exists()
+    (root / "pyproject.toml").write_text("[tool.mcpbundle.bundle]\noutput = 'out'\n")
+    dry = mcpbundle(root, "init", "--pyproject", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "[tool.mcpbundle.servers.ops]" in dry.stdout
+    assert (root / "pyproject.toml").read_text() == "[tool.mcpbundle.bundle]\noutput = 'out'\n"
+
+
 def test_quiet_init_prints_nothing(tmp_path: Path) -> None:
     done = mcpbundle(small_repo(tmp_path), "init", "-q")
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

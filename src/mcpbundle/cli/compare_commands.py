@@ -13,7 +13,15 @@ import click
 
 from mcpbundle.base.errors import CheckFailed
 from mcpbundle.base.redact import mask_urls
-from mcpbundle.cli.options import State, json_option, servers_argument, verbosity_options
+from mcpbundle.cli.completion import complete_servers
+from mcpbundle.cli.options import (
+    State,
+    echo,
+    json_option,
+    plain,
+    servers_argument,
+    verbosity_options,
+)
 
 LEVELS = ("breaking", "compatible", "info")
 
@@ -47,11 +55,15 @@ def diff(
     """Compare the MCP surface of what build would ship with the bundle at REF."""
     fmt = "json" if json_alias else fmt
     from mcpbundle.compare.diff import run_diff
-    from mcpbundle.compare.diff_report import format_diff
+    from mcpbundle.compare.diff_report import format_diff, quiet_levels
 
     config = state.config()
     report = run_diff(config, servers, against)
-    click.echo(mask_urls(format_diff(report, fmt)))
+    as_text = fmt == "text"  # -q filters and colour paints the text report alone
+    levels = quiet_levels(state.quiet, fail_on) if as_text and state.quiet else None
+    text = format_diff(report, fmt, paint=state.painter() if as_text else plain, levels=levels)
+    if text:
+        echo(text)
     if fail_on is not None:
         failing = report.at_or_above(fail_on)
         if failing:
@@ -66,7 +78,7 @@ def diff(
 
 @click.command()
 @verbosity_options
-@click.argument("server")
+@click.argument("server", shell_complete=complete_servers)
 @json_option
 @click.pass_obj
 def surface(state: State, server: str, as_json: bool) -> None:
@@ -88,8 +100,12 @@ def verify_drift(state: State, branch: str | None, servers: tuple[str, ...], as_
     from mcpbundle.compare.drift import first_problem, format_drift, run_drift
 
     report = run_drift(state.config(), branch, servers)
-    text = json.dumps(report.to_json(), indent=2) if as_json else format_drift(report)
-    click.echo(mask_urls(text))
+    if as_json:
+        text = json.dumps(report.to_json(), indent=2)
+    else:  # -q: only the drift that fails the command, no summary
+        text = format_drift(report, paint=state.painter(), quiet=bool(state.quiet))
+    if text:
+        echo(text)
     if not report.ok:
         raise CheckFailed(
             f"the deploy differs from a rebuild of its source commit: {first_problem(report)}",

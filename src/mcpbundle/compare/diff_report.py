@@ -1,27 +1,51 @@
 """``mcpbundle diff`` output: ``text``, ``json``, ``markdown`` (a table ready for a PR
 comment or ``$GITHUB_STEP_SUMMARY``) and ``github`` (workflow annotations: breaking is
 an error, compatible a warning, info a notice). Deterministic: servers by name,
-changes most severe first."""
+changes most severe first.
+
+The text format alone is coloured (``paint``, the CLI's painter: breaking in the error
+colour, compatible in the warning colour, info in the info colour, server names as
+paths, the summary line bold) and, under ``-q``, filtered (``levels``: the changes
+shown, without the servers left with none, the note and the summary line)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from mcpbundle.compare.diff import DiffReport, ServerDiff
-from mcpbundle.compare.surface_diff import LEVELS, Change
+from mcpbundle.compare.surface_diff import LEVELS, Change, rank
+from mcpbundle.compare.text_style import LEVEL_STYLE, Painter, plain
 
 FORMATS = ("text", "json", "markdown", "github")
 _ANNOTATION = {"breaking": "error", "compatible": "warning", "info": "notice"}
 
 
-def format_diff(report: DiffReport, fmt: str) -> str:
+def format_diff(
+    report: DiffReport,
+    fmt: str,
+    *,
+    paint: Painter = plain,
+    levels: Collection[str] | None = None,
+) -> str:
+    """``report`` in ``fmt``; for ``text``, ``paint`` colours it and ``levels`` (``-q``)
+    keeps only the changes at those levels, with no summary ("" when none is left)."""
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2, sort_keys=True)
     if fmt == "markdown":
         return _markdown(report)
     if fmt == "github":
         return _github(report)
-    return _text(report)
+    return _text(report, paint, levels)
+
+
+def quiet_levels(quiet: int, fail_on: str | None) -> frozenset[str]:
+    """The changes ``-q`` shows: breaking and compatible (``-qq``: breaking), and every
+    level ``--fail-on`` fails on, since those explain the exit status."""
+    shown = {"breaking"} if quiet > 1 else {"breaking", "compatible"}
+    if fail_on is not None:
+        shown |= {level for level in LEVELS if rank(level) >= rank(fail_on)}
+    return frozenset(shown)
 
 
 def _summary(report: DiffReport) -> str:
@@ -29,25 +53,34 @@ def _summary(report: DiffReport) -> str:
     return ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
 
 
-def _status(server: ServerDiff) -> str:
+def _status(server: ServerDiff, paint: Painter) -> str:
     if server.status == "new":
-        return "new server"
+        return paint(LEVEL_STYLE["compatible"], "new server")
     if server.status == "removed":
-        return "server removed"
+        return paint(LEVEL_STYLE["breaking"], "server removed")
     count = len(server.changes)
-    return f"{count} change{'s' if count != 1 else ''}" if count else "no change"
+    return f"{count} change{'s' if count != 1 else ''}" if count else paint("ok", "no change")
 
 
-def _text(report: DiffReport) -> str:
+def _text(report: DiffReport, paint: Painter, levels: Collection[str] | None) -> str:
     lines = []
-    if not report.against.found:
+    if not report.against.found and levels is None:
         lines.append(f"no {report.against.label} branch yet: every server is new")
     for server in report.servers:
-        lines.append(f"{server.name}: {_status(server)}")
+        changes = [c for c in server.changes if levels is None or c.level in levels]
+        if levels is not None and not changes:
+            continue
+        lines.append(f"{paint('path', server.name)}: {_status(server, paint)}")
         if server.status in ("changed",):
-            lines += [f"  {c.level:<10}  {c.describe()}" for c in server.changes]
-    lines.append(f"against {report.against.label}: {_summary(report)}")
+            lines += [_change_line(c, paint) for c in changes]
+    if levels is None:
+        lines.append(paint("summary", f"against {report.against.label}: {_summary(report)}"))
     return "\n".join(lines)
+
+
+def _change_line(change: Change, paint: Painter) -> str:
+    pad = " " * (10 - len(change.level))  # the level in a column, padded outside its colour
+    return f"  {paint(LEVEL_STYLE[change.level], change.level)}{pad}  {change.describe()}"
 
 
 def _cell(text: str) -> str:

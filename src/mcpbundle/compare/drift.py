@@ -31,6 +31,7 @@ from mcpbundle.compare.git_trees import (
     find_ref,
     read_blobs,
 )
+from mcpbundle.compare.text_style import Painter, plain
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import load_config
 from mcpbundle.deploy import BranchOptions, build_to_branch
@@ -237,29 +238,40 @@ def _digest_problems(repo: Path, tip: str) -> list[tuple[str, str]]:
     return problems
 
 
-def format_drift(report: DriftReport) -> str:
+def format_drift(report: DriftReport, *, paint: Painter = plain, quiet: bool = False) -> str:
+    """The text report; ``paint`` colours it (drift in the error colour, paths bold, the
+    summary line bold). ``quiet`` (``-q``): only the branches that drifted and what
+    explains it, no ``no drift`` lines and no summary ("" when nothing drifted)."""
     lines = []
     for drift in report.branches:
+        if quiet and not drift.paths:
+            continue
         lines.append(
-            f"{drift.branch}: tip {drift.tip[:7]}, rebuilt from source {drift.source[:7]}"
+            f"{paint('path', drift.branch)}: tip {drift.tip[:7]}, rebuilt from source "
+            f"{drift.source[:7]}"
             + (f" (read from {drift.built[:7]})" if drift.built != drift.tip else "")
         )
         if drift.dirty:
-            lines.append("  note: built from uncommitted changes (Source-Dirty), which a rebuild "
-                         "cannot reproduce")  # fmt: skip
+            lines.append(f"  {paint('info', 'note:')} built from uncommitted changes "
+                         "(Source-Dirty), which a rebuild cannot reproduce")  # fmt: skip
         for name in sorted({*drift.servers, *drift.paths}):
             found = drift.paths.get(name, {})
             if not found:
-                lines.append(f"  {name}: no drift")
+                if not quiet:
+                    lines.append(f"  {paint('path', name)}: {paint('ok', 'no drift')}")
                 continue
-            lines.append(f"  {name}: {_paths(len(found))}")
-            lines += [f"    {path}: {'; '.join(why)}" for path, why in sorted(found.items())]
+            lines.append(f"  {paint('path', name)}: {paint('error', _paths(len(found)))}")
+            for path, why in sorted(found.items()):
+                lines.append(f"    {paint('path', path)}: {'; '.join(why)}")
+    if quiet:
+        return "\n".join(lines)
     bad = [b for b in report.branches if b.paths]
     if not bad:
-        lines.append("no drift: the deploy matches a rebuild of its source")
+        lines.append(paint("summary", "no drift: the deploy matches a rebuild of its source"))
     else:
         count = sum(len(p) for b in bad for p in b.paths.values())
-        lines.append(f"drift: {_paths(count)} on " + ", ".join(b.branch for b in bad))
+        summary = f"drift: {_paths(count)} on " + ", ".join(b.branch for b in bad)
+        lines.append(paint("summary", summary))
     return "\n".join(lines)
 
 

@@ -3,8 +3,9 @@
 The keys come in the order of ``mcpbundle.toml.example``; every guess that may be
 wrong is a comment above its key. The text is validated as ``build`` would read it
 before anything is written. ``mcpbundle.toml`` is written whole (refused when it
-exists, unless ``force``); with ``pyproject`` the tables go under ``[tool.mcpbundle]``
-of the existing ``pyproject.toml``, every other byte of which stays as it was.
+exists, unless ``force``; ``dry_run`` renders it either way); with ``pyproject`` the
+tables go under ``[tool.mcpbundle]`` of the existing ``pyproject.toml``, every other
+byte of which stays as it was.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class InitResult:
 def run_init(target: Path, *, dry_run: bool, force: bool, pyproject: bool) -> InitResult:
     """Scan the directory holding ``target`` and write (or, ``dry_run``, render) its config."""
     root = target.parent.resolve()
-    _refuse_existing(target, force=force, pyproject=pyproject)
+    # --dry-run writes nothing, so an existing file never stops it from printing the new one
+    _refuse_existing(target, force=force or dry_run, pyproject=pyproject)
     repo = read_repo(root)
     servers = find_servers(repo)
     if not servers:
