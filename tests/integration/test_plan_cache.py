@@ -198,3 +198,26 @@ def test_check_after_a_build_reuses_its_plans_and_finds_the_same(
     lib.write_text(lib.read_text() + "\n# a planning input changes\n")
     again = _run(repo, cache, "-v", "check", "--format", "json")
     assert _planned(again.stderr)[1] >= 1
+
+
+@pytest.mark.parametrize("kind", ["plans", "scans"])
+def test_a_fifo_in_the_cache_is_skipped_not_waited_on(
+    built: tuple[Path, Path], tmp_path: Path, kind: str
+) -> None:
+    """Cache entries are opened only when they are regular files (issue 14): a FIFO in
+    place of one is a miss, and a build never blocks on it."""
+    repo, cache = built
+    entries = [p for p in (cache / kind).rglob("*") if p.is_file()]
+    assert entries, f"the build stored no {kind}"
+    for entry in entries:
+        entry.unlink()
+        os.mkfifo(entry)
+    server = repo / "sales" / "app.py"
+    server.write_text(server.read_text() + "\n# changed\n")
+    environ = {**os.environ, "MCPBUNDLE_CACHE_DIR": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-m", "mcpbundle", "build"],
+        cwd=repo, env=environ, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert tree(repo / "dist") == _cold(repo, tmp_path / "cold")

@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from functools import cache
 from pathlib import Path
 
 from mcpbundle.base.cache_dir import cache_root, cache_root_path
+from mcpbundle.base.regular_file import open_regular
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _SCANNER_MODULES = ("secret_scan.py", "secret_engine.py", "secret_shapes.py", "scan_memo.py")
@@ -71,7 +73,8 @@ class CleanMemo:
     def _load(self) -> set[str]:
         if self._known is None:
             try:
-                text = self.path.read_text(encoding="ascii", errors="replace")
+                with open_regular(self.path) as handle:  # never wait on a FIFO in the cache
+                    text = handle.read().decode("ascii", errors="replace")
             except OSError:
                 text = ""
             self._known = {line for line in text.split("\n") if _DIGEST.fullmatch(line)}
@@ -94,8 +97,11 @@ class CleanMemo:
         self._new = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
+            fd = os.open(self.path, flags, 0o644)
             try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    return  # a FIFO or a device where the memo goes: nothing remembered
                 os.write(fd, data)
             finally:
                 os.close(fd)

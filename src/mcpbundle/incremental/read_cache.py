@@ -37,6 +37,7 @@ from typing import Protocol, TypeVar
 
 from mcpbundle import __version__
 from mcpbundle.base.redact import has_credentials
+from mcpbundle.base.regular_file import open_regular
 from mcpbundle.incremental.read_recorder import note_programs, recording
 from mcpbundle.incremental.stamp import PSEUDO_ROOTS, build_environment, site_packages_state
 
@@ -251,8 +252,11 @@ class ReadCache:
     def _file(self, path: str) -> str | None:
         if path not in self._files:
             try:
-                with open(path, "rb") as handle:
-                    self._files[path] = hashlib.file_digest(handle, "sha256").hexdigest()
+                with open_regular(path) as handle:  # a FIFO read while planning: unknown
+                    digest = hashlib.sha256()
+                    while chunk := handle.read(1 << 20):
+                        digest.update(chunk)
+                    self._files[path] = digest.hexdigest()
             except OSError:
                 self._files[path] = None
         return self._files[path]
@@ -287,7 +291,7 @@ class ReadCache:
 
     def _load(self) -> dict[str, _Entry]:
         try:
-            with open(self.path, "rb") as handle:
+            with open_regular(self.path) as handle:  # never wait on a FIFO in the cache
                 data = handle.read(MAX_BYTES + 1)
         except OSError:
             return {}
