@@ -152,7 +152,7 @@ PLATFORMS = Kind(
 MANIFEST = Kind(
     "manifest-fields",
     lambda r, path, value, _key: read_manifest_fields(r, path, value),
-    {"type": "object", "propertyNames": {"enum": list(MANIFEST_FIELDS)}},
+    MANIFEST_SHAPE.json(),  # what read_manifest_fields checks, from the same shapes
 )
 
 BUNDLE_KEYS = (
