@@ -10,14 +10,20 @@ positive control).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
+from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.json_schema import SCHEMA_ID, schema_text
 from mcpbundle.config.schema import Table
 from mcpbundle.config.settings import ROOT
+from mcpbundle.config.validate import load_config
+from support.mcpbcases import BAD_FIELDS, EVERY_FIELD, SERVER
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "schema" / "mcpbundle.schema.json"
@@ -37,6 +43,9 @@ SCHEMA_REJECTS = {
     "unknown_bundle_key", "unknown_check_key", "unknown_server_key", "unknown_shared_key",
     "unknown_top_level_table", "value_bundle_branch_invalid", "value_bundle_resolver_unknown",
     "value_shim_name_not_module",
+    "type_mcpb_keywords_is_string", "type_mcpb_author_is_string",
+    "type_bundle_mcpb_author_is_string", "type_mcpb_display_name_is_integer",
+    "value_mcpb_author_without_name", "value_mcpb_homepage_not_url",
 }  # fmt: skip
 
 
@@ -160,3 +169,24 @@ def test_the_schema_rejects_exactly_the_corpus_cases_of_type_key_and_shape(
     for name in configs:  # never stricter than validate: every rejected case fails there too
         expect = tomllib.loads((CORPUS / name / "expect.toml").read_text())
         assert expect["exit"] != 0 or name not in rejected, name
+
+
+def test_the_schema_and_validate_agree_on_every_manifest_field(tmp_path: Path) -> None:
+    """The mcpb tables' fields: each valid value passes both, each wrong shape fails both
+    (issue 20: the schema named the fields only, validate checked a few of them)."""
+    cases = {"every-field": SERVER + EVERY_FIELD, **{case.id: case.toml for case in BAD_FIELDS}}
+    configs = []
+    for name, toml in cases.items():
+        (tmp_path / name / "srv").mkdir(parents=True)
+        (tmp_path / name / "srv" / "server.py").write_text("mcp = None\n")
+        (tmp_path / name / "mcpbundle.toml").write_text(toml)
+        configs.append(str(tmp_path / name / "mcpbundle.toml"))
+    done = check_jsonschema("-o", "json", *configs)
+    report = json.loads(done.stdout)
+    assert not report.get("parse_errors"), report["parse_errors"]
+    rejected = {Path(error["filename"]).parent.name for error in report["errors"]}
+    assert rejected == {case.id for case in BAD_FIELDS}
+    load_config(tmp_path / "every-field")
+    for case in BAD_FIELDS:
+        with pytest.raises(ConfigError, match=re.escape(case.fragment)):
+            load_config(tmp_path / case.id)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from test_config import SERVER, fail, monorepo
 
-from mcpbundle.config.mcpb_settings import MCPB_PLATFORMS
+from mcpbundle.config.mcpb_settings import MANIFEST_FIELDS, MCPB_PLATFORMS
 from mcpbundle.config.validate import load_config
+from support.mcpbcases import BAD_FIELDS, EVERY_FIELD, Bad, mcpb_table
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -85,3 +86,20 @@ def test_bad(tmp_path: Path, toml: str, fragments: list[str]) -> None:
     for fragment in fragments:
         assert fragment in message, message
     assert message.startswith("mcpbundle.toml: ")
+
+
+def test_every_manifest_field_with_a_valid_value_is_taken_as_written(tmp_path: Path) -> None:
+    toml = SERVER + EVERY_FIELD
+    server = load_config(monorepo(tmp_path, toml)).servers["a"]
+    assert server.mcpb == mcpb_table(toml)
+    assert set(server.mcpb) == set(MANIFEST_FIELDS)  # the case sets every field
+
+
+@pytest.mark.parametrize("case", BAD_FIELDS, ids=[case.id for case in BAD_FIELDS])
+def test_a_manifest_field_of_the_wrong_shape_is_one_line(tmp_path: Path, case: Bad) -> None:
+    """Each manifest field is checked against the MCP Bundle manifest's shape of it, so a
+    build never writes a manifest `mcpb validate` rejects (issue 21)."""
+    message = str(fail(tmp_path, case.toml))
+    assert message.startswith("mcpbundle.toml: "), message
+    assert case.fragment in message, message
+    assert "\n" not in message

@@ -5,7 +5,9 @@ default, choices, pattern and purpose) into a JSON Schema (draft-07, what TOML e
 such as Taplo / Even Better TOML read). The schema says what a type can say: unknown
 keys, types, choices, required keys, name and path shapes. What needs the file system
 (a path exists, stays inside the repository) only ``mcpbundle validate`` checks, so a
-config the schema accepts may still fail there, never the other way round.
+config the schema accepts may still fail there, never the other way round. The ``mcpb``
+tables' manifest fields are their :class:`~mcpbundle.config.shapes.Shape`'s JSON, the
+shapes ``validate`` reads them with.
 
 ``python -m mcpbundle.config.json_schema [FILE]`` writes it (``make schema``); a test
 fails when the committed file is not what this module makes.

@@ -185,7 +185,8 @@ def read_keys(
     }
 
 
-_TEXT = {"type": "string", "pattern": r"\S"}  # Reader.string: not empty, not only blanks
+TEXT_PATTERN = r"\S"  # Reader.string: not empty, not only blanks
+_TEXT = {"type": "string", "pattern": TEXT_PATTERN}
 
 STRING = Kind("string", lambda r, path, value, _key: r.string(path, value), _TEXT)
 STRINGS = Kind(
