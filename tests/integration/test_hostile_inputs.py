@@ -372,6 +372,24 @@ def test_an_output_outside_the_repository_is_ours_once_written(tmp_path: Path, b
     )  # fmt: skip
 
 
+def test_a_marker_alone_never_proves_a_directory_outside_the_repository_ours(
+    tmp_path: Path, built: Path
+) -> None:
+    """Outside the repository mcpbundle replaces a directory only with its marker and a
+    manifest it can read (issue 14): a marker that lists a user's file, with no manifest,
+    is no proof."""
+    out = tmp_path / "elsewhere" / "x"
+    out.mkdir(parents=True)
+    (out / ".mcpbundle-output").write_text("mcpbundle-output 1\n.mcpbundle-output\nvaluable.txt\n")
+    (out / "valuable.txt").write_text("v\n")
+    for force in ((), ("--force",)):
+        refused(
+            tmp_path, built, 2, "outside the repository and was not written by mcpbundle",
+            "build", "-o", str(out), *force,
+        )  # fmt: skip
+    assert (out / "valuable.txt").read_text() == "v\n"
+
+
 def test_the_marker_lists_every_file_and_is_swapped_in_with_the_output(built: Path) -> None:
     dist = built / "dist"
     listed = (dist / ".mcpbundle-output").read_text().splitlines()

@@ -10,12 +10,13 @@ that everything in the existing output is mcpbundle's:
   it, unless ``--force``. Python's ``__pycache__/*.pyc`` files are the exception
   (bytecode an interpreter wrote when the bundle was run in place);
 * an output outside the repository (``-o`` only; the config's ``output`` is checked
-  at validation) must be new, empty, or carry a valid marker: ``-o ~/Documents``
-  is never replaced, with or without ``--force``.
+  at validation) must be new, empty, or carry a valid marker and a manifest that reads:
+  ``-o ~/Documents`` is never replaced, with or without ``--force``.
 
 The marker is written into the staging directory with the rest of the output, so it
-is swapped in atomically with it. A truncated or corrupt manifest is no obstacle
-while the marker lists the files: the build is then a full rebuild that repairs it.
+is swapped in atomically with it. Inside the repository a truncated or corrupt manifest
+is no obstacle while the marker lists the files: the build is then a full rebuild that
+repairs it.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def claim(output: Path, *, repo_root: Path, force: bool = False) -> Claim:
         log.warning("%s: %s; rebuilding every server to repair it", output / MANIFEST_NAME, problem)
     if not present:
         return Claim(manifest)
-    if marker is None and not output.is_relative_to(repo_root):
+    # outside the repository the proof is the marker and a manifest that reads (a marker
+    # alone only repairs a build inside it, where the files are the user's own to restore)
+    if (marker is None or manifest is None) and not output.is_relative_to(repo_root):
+        missing = MARKER_NAME if marker is None else f"readable {MANIFEST_NAME}"
         raise UsageError(
-            f"{output} is outside the repository and was not written by mcpbundle "
-            f"(no {MARKER_NAME})",
+            f"{output} is outside the repository and was not written by mcpbundle (no {missing})",
             where="-o/--output",
             hint="pick a new or empty directory, or one inside the repository",
         )
