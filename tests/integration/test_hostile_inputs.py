@@ -176,6 +176,15 @@ def test_fifos_devices_and_sockets_are_skipped_and_reported(
     assert (repo / "dist/srv/server.py").read_text() == SERVER
 
 
+def test_a_fifo_for_a_requirements_file_is_an_error_not_no_requirements(
+    tmp_path: Path, built: Path
+) -> None:
+    """Skipped, a requirements.txt turned FIFO would ship the server with no dependencies."""
+    (built / "srv/requirements.txt").unlink()
+    os.mkfifo(built / "srv/requirements.txt")
+    refused(tmp_path, built, 1, "srv/requirements.txt: is a FIFO, not a regular file")
+
+
 def test_undecodable_file_name_is_one_line(tmp_path: Path, built: Path) -> None:
     (built / os.fsdecode(b"srv/caf\xe9.py")).write_text("x = 1\n")
     refused(tmp_path, built, 1, "error: srv/caf\\xe9.py: file name is not valid UTF-8")

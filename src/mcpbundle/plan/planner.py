@@ -13,7 +13,8 @@ from pathlib import PurePosixPath
 
 from packaging.requirements import Requirement
 
-from mcpbundle.base.errors import MCPBundleError, UsageError
+from mcpbundle.base.errors import BuildError, MCPBundleError, UsageError
+from mcpbundle.base.regular_file import kind_of
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences, sdk_fix
 from mcpbundle.plan.clashes import reject_clashes
@@ -330,10 +331,17 @@ def _server_requirements(
     root = config.root
     pyproject = join(server.path, "pyproject.toml")
     project_path = pyproject if (root / pyproject).is_file() else None
+    default = root / server.path / "requirements.txt"
     if server.requirements is not None:
         source = PurePosixPath(os.path.normpath(join(server.path, server.requirements))).as_posix()
-    elif (root / server.path / "requirements.txt").is_file():
+    elif default.is_file():
         source = join(server.path, "requirements.txt")
+    elif os.path.lexists(default):  # a FIFO or a device: never "no requirements file"
+        raise BuildError(
+            f"is a {kind_of(default.lstat().st_mode)}, not a regular file",
+            where=join(server.path, "requirements.txt"),
+            hint="replace it with a requirements file (or remove it to use pyproject.toml)",
+        )
     elif project_path is not None:
         source = project_path
     else:
