@@ -1,0 +1,76 @@
+"""`check` says what `build` does or cannot see: a vendored library without a licence, the
+fastmcp the build adds, a git requirement it did not fetch, the closest server object."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from support.monorepo import write
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcpbundle", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _findings(done: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    findings: list[dict[str, object]] = json.loads(done.stdout)["findings"]
+    return findings
+
+
+def _bundle(wheelhouse: Path, extra: str = "") -> str:
+    return f"[bundle]\nno-index = true\nfind-links = [{str(wheelhouse)!r}]\n{extra}"
+
+
+# --- a vendored library with no licence information: an info finding ----------------
+
+
+def _unlicensed_repo(root: Path, wheelhouse: Path) -> Path:
+    write(
+        root,
+        {
+            "mcpbundle.toml": _bundle(wheelhouse)
+            + "[shared.utils]\npath = 'libs/utils'\n"
+            + "[servers.ops]\npath = 'ops'\nentrypoint = 'server.py'\nshared = ['utils']\n",
+            "libs/utils/pyproject.toml": "[project]\nname = 'acme-utils'\nversion = '1.0'\n",
+            "libs/utils/acme_utils/__init__.py": "X = 1\n",
+            "ops/requirements.txt": "fastmcp\n",
+            "ops/server.py": "import acme_utils\nfrom fastmcp import FastMCP\n\nmcp = FastMCP('o')\n",
+        },
+    )
+    return root
+
+
+def _licence_infos(done: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    return [f for f in _findings(done) if f["code"] == "MCB012"]
+
+
+def test_a_vendored_library_without_a_licence_is_an_info_finding(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = _unlicensed_repo(tmp_path / "repo", wheelhouse)
+    done = run(repo, "check", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    [info] = _licence_infos(done)
+    assert (info["severity"], info["server"]) == ("info", "ops")
+    assert (info["file"], info["line"]) == ("libs/utils/pyproject.toml", 1)
+    assert "acme-utils (libs/utils)" in str(info["message"])
+    assert "LICENSE" in str(info["fix"]) and "[project] license" in str(info["fix"])
+    built = run(repo, "build")
+    assert built.returncode == 0, built.stderr
+    assert "acme-utils (libs/utils) has no licence information" in built.stderr
+    after = run(repo, "check", "--built", "--format", "json")
+    [again] = _licence_infos(after)
+    assert (again["severity"], again["server"]) == ("info", "ops")
+    assert "acme-utils (libs/utils)" in str(again["message"])
+    (repo / "libs/utils/LICENSE").write_text("MIT License\n")
+    assert _licence_infos(run(repo, "check", "--format", "json")) == []
