@@ -80,7 +80,7 @@ def _broken_repo(root: Path) -> Path:
         root,
         {
             "mcpbundle.toml": config,
-            "libs/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\n",
+            "libs/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\nlicense = 'MIT'\n",
             "libs/core/core/__init__.py": "",
             "good/server.py": SERVER + "import httpx\nclient = httpx.AsyncClient()\n",
             "good/requirements.txt": "fastmcp\nhttpx\n-e ../libs/core\n",
@@ -214,7 +214,9 @@ def _layout_repo(root: Path, wheelhouse: Path) -> Path:
                 "[servers.factory]\npath = 'factory'\n"
                 "entrypoint = 'src/factory_server/app.py:build_server'\n"
             ),
-            "libs/core/pyproject.toml": "[project]\nname = 'acme-core'\nversion = '1.0'\n",
+            "libs/core/pyproject.toml": (
+                "[project]\nname = 'acme-core'\nversion = '1.0'\nlicense = 'MIT'\n"
+            ),
             "libs/core/src/acme_core/__init__.py": "from acme_core.text import shout\n",
             "libs/core/src/acme_core/text.py": "def shout(s):\n    return s.upper()\n",
             "pkg/requirements.txt": "fastmcp>=4\n-e ../libs/core\n",
