@@ -44,7 +44,7 @@ def _unlicensed_repo(root: Path, wheelhouse: Path) -> Path:
             "libs/utils/pyproject.toml": "[project]\nname = 'acme-utils'\nversion = '1.0'\n",
             "libs/utils/acme_utils/__init__.py": "X = 1\n",
             "ops/requirements.txt": "fastmcp\n",
-            "ops/server.py": "import acme_utils\nfrom fastmcp import FastMCP\n\nmcp = FastMCP('o')\n",
+            "ops/server.py": "import acme_utils\nfrom fastmcp import FastMCP\n\nmcp = FastMCP()\n",
         },
     )
     return root
@@ -74,3 +74,51 @@ def test_a_vendored_library_without_a_licence_is_an_info_finding(
     assert "acme-utils (libs/utils)" in str(again["message"])
     (repo / "libs/utils/LICENSE").write_text("MIT License\n")
     assert _licence_infos(run(repo, "check", "--format", "json")) == []
+
+
+# --- the fastmcp the build adds: MCB005, a warning; an error with auto-fix = false -------
+
+
+def _no_fastmcp_repo(root: Path, wheelhouse: Path, extra: str = "") -> Path:
+    write(
+        root,
+        {
+            "mcpbundle.toml": _bundle(wheelhouse, extra)
+            + "[servers.sales]\npath = 'sales'\nentrypoint = 'app.py'\n",
+            "sales/requirements.txt": "alpha\n",
+            "sales/app.py": "from fastmcp import FastMCP\n\napp = FastMCP('sales')\n",
+        },
+    )
+    return root
+
+
+def test_the_fastmcp_the_build_adds_is_a_warning_naming_the_fix(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = _no_fastmcp_repo(tmp_path / "repo", wheelhouse)
+    done = run(repo, "check", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    [finding] = _findings(done)
+    assert (finding["code"], finding["severity"]) == ("MCB005", "warning")
+    assert (finding["file"], finding["line"]) == ("sales/requirements.txt", 1)
+    assert "the bundle adds fastmcp" in str(finding["message"])
+    assert "add fastmcp to sales/requirements.txt" in str(finding["fix"])
+    built = run(repo, "build")
+    assert built.returncode == 0, built.stderr
+    after = _findings(run(repo, "check", "--built", "--format", "json"))
+    assert [(f["code"], f["severity"]) for f in after] == [("MCB005", "warning")]
+    assert "the bundle adds fastmcp" in str(after[0]["message"])
+
+
+def test_the_fastmcp_the_build_refuses_to_add_is_an_error(tmp_path: Path, wheelhouse: Path) -> None:
+    repo = _no_fastmcp_repo(tmp_path / "repo", wheelhouse, "auto-fix = false\n")
+    assert "its pinned requirements lack fastmcp" in run(repo, "build").stderr
+    done = run(repo, "check", "--format", "json")
+    assert done.returncode == 1
+    [finding] = _findings(done)  # the import itself is fine: no MCB004 beside it
+    assert (finding["code"], finding["severity"]) == ("MCB005", "error")
+    assert "auto-fix = false" in str(finding["message"])
+    assert "add-fastmcp = false" in str(finding["fix"])
+    kept = _no_fastmcp_repo(tmp_path / "kept", wheelhouse, "add-fastmcp = false\n")
+    found = _findings(run(kept, "check", "--format", "json"))
+    assert "MCB005" not in {f["code"] for f in found}  # the build adds nothing, fails nothing

@@ -193,7 +193,8 @@ def test_the_fastmcp_the_build_adds_is_importable(tmp_path: Path) -> None:
         },
     )
     done = run(repo, "check", "--format", "json")
-    assert (done.returncode, _findings(done)) == (0, [])
+    assert done.returncode == 0  # only the fix the build applies: no MCB004 for the import
+    assert [(f["code"], f["severity"]) for f in _findings(done)] == [("MCB005", "warning")]
     config = repo / "mcpbundle.toml"
     config.write_text("[bundle]\nadd-fastmcp = false\n" + config.read_text())
     found = _findings(run(repo, "check", "--format", "json"))
