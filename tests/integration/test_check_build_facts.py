@@ -122,3 +122,39 @@ def test_the_fastmcp_the_build_refuses_to_add_is_an_error(tmp_path: Path, wheelh
     kept = _no_fastmcp_repo(tmp_path / "kept", wheelhouse, "add-fastmcp = false\n")
     found = _findings(run(kept, "check", "--format", "json"))
     assert "MCB005" not in {f["code"] for f in found}  # the build adds nothing, fails nothing
+
+
+# --- a git requirement check did not fetch: an info finding naming it ---------------------
+
+
+def test_each_git_requirement_check_did_not_fetch_is_named(tmp_path: Path) -> None:
+    for policy in ("vendor", "pin"):
+        repo = tmp_path / policy
+        write(
+            repo,
+            {
+                "mcpbundle.toml": f"[bundle]\ngit = {policy!r}\n"
+                "[servers.ops]\npath = 'ops'\nentrypoint = 'server.py'\n",
+                "ops/requirements.txt": (
+                    "fastmcp\nalpha @ git+file:///nonexistent/alpha.git@v1.0\n"
+                    "beta @ git+https://bot:s3cr3tvalue@git.example.com/acme/beta.git@v2\n"
+                ),
+                "ops/server.py": "from fastmcp import FastMCP\n\nmcp = FastMCP('ops')\n",
+            },
+        )
+        done = run(repo, "check", "--format", "json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        infos = sorted(
+            (f for f in _findings(done) if "not fetch" in str(f["message"])),
+            key=lambda f: int(str(f["line"])),
+        )
+        assert [(f["code"], f["severity"], f["file"], f["line"]) for f in infos] == [
+            ("MCB003", "info", "ops/requirements.txt", 2),
+            ("MCB003", "info", "ops/requirements.txt", 3),
+        ], policy
+        assert "file:///nonexistent/alpha.git@v1.0" in str(infos[0]["message"])
+        assert f'git = "{policy}"' in str(infos[0]["message"])
+        assert "git.example.com/acme/beta.git@v2" in str(infos[1]["message"])
+        text = run(repo, "check")
+        assert "s3cr3tvalue" not in text.stdout + text.stderr + done.stdout
+        assert "did not fetch" in text.stdout

@@ -50,6 +50,8 @@ class CheckTarget:
     fastmcp_fix: str | None = None
     fastmcp_at: str | None = None
     unseen: tuple[str, ...] = ()
+    # git requirements the offline plan did not fetch: "file:line: URL (policy, not fetched)"
+    unfetched: tuple[str, ...] = ()
     allow_secrets: tuple[str, ...] = ()  # [bundle] allow-secrets: paths that may hold secrets
     lock: str | None = None  # the lock file whose pins seed the resolver (repo-relative)
     lock_pins: Mapping[str, str] = field(default_factory=dict)  # canonical name -> its pin

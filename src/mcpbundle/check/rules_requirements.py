@@ -15,12 +15,14 @@ fails). Which targets lack it is decided where they are built (``fastmcp_fix``).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from mcpbundle.base.redact import mask_urls
 from mcpbundle.check.context import CheckContext, ModuleInfo
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
 from mcpbundle.check.registry import rule
@@ -59,6 +61,32 @@ def check_pypi_only(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]
             fix="publish the package to PyPI and pin it by name, or vendor the code into "
             "the server (declare it as a shared library)",
             severity="info" if handled else None,
+        )
+    yield from _unfetched(target, ctx)
+
+
+_UNFETCHED = re.compile(r"^(?P<origin>.+?): (?P<url>\S+) \((?P<policy>[a-z]+), not fetched\)$")
+_ORIGIN = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
+
+
+def _unfetched(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    """One info per git requirement the offline plan did not fetch: check never needs the
+    network, so what the requirement ships and requires is only guessed from its name."""
+    for entry in target.unfetched:
+        match = _UNFETCHED.match(entry)
+        if match is None:
+            continue
+        where = _ORIGIN.match(match.group("origin"))
+        file, line = (where.group("file"), int(where.group("line"))) if where else (entry, 1)
+        url, policy = mask_urls(match.group("url")), match.group("policy")
+        yield ctx.finding(
+            "MCB003",
+            file=file,
+            line=line,
+            message=f'git requirement {url} (`git = "{policy}"`): check did not fetch it, so '
+            "it did not resolve what it ships or requires (its imports are guessed from its name)",
+            fix="run `mcpbundle build` (it fetches it), then `mcpbundle check --built`",
+            severity="info",
         )
 
 

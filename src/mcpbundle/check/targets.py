@@ -232,6 +232,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         fastmcp_fix=fastmcp_fix,
         fastmcp_at=server.requirements_source,
         unseen=unseen,
+        unfetched=server.unresolved_git,
         allow_secrets=config.bundle.allow_secrets,
         repo_root=config.root,
         lock=server.lock,
