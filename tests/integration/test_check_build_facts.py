@@ -158,3 +158,28 @@ def test_each_git_requirement_check_did_not_fetch_is_named(tmp_path: Path) -> No
         text = run(repo, "check")
         assert "s3cr3tvalue" not in text.stdout + text.stderr + done.stdout
         assert "did not fetch" in text.stdout
+
+
+# --- a missing configured object: the closest definition's line and a did-you-mean -----
+
+
+def test_a_misspelt_object_points_at_the_closest_definition(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(
+        repo,
+        {
+            "mcpbundle.toml": "[servers.sales]\npath = 'sales'\nentrypoint = 'app.py:ap'\n",
+            "sales/requirements.txt": "fastmcp\n",
+            "sales/app.py": "from fastmcp import FastMCP\napp = FastMCP('sales')\n",
+        },
+    )
+    validated = run(repo, "validate")
+    assert "sales/app.py:2 has no module-level 'ap'; did you mean 'app'?" in validated.stderr
+    done = run(repo, "check", "--format", "json")
+    assert done.returncode == 1
+    [finding] = _findings(done)
+    assert (finding["code"], finding["file"], finding["line"]) == ("MCB001", "sales/app.py", 2)
+    assert "did you mean 'app'?" in str(finding["message"])
+    assert "'app'" in str(finding["fix"])
+    text = run(repo, "check").stdout
+    assert "sales/app.py:2:1: MCB001" in text and "2 | app = FastMCP('sales')" in text
