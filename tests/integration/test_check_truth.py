@@ -80,7 +80,7 @@ def _broken_repo(root: Path) -> Path:
         root,
         {
             "mcpbundle.toml": config,
-            "libs/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\nlicense = 'MIT'\n",
+            "libs/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\nlicense = 'MIT'",
             "libs/core/core/__init__.py": "",
             "good/server.py": SERVER + "import httpx\nclient = httpx.AsyncClient()\n",
             "good/requirements.txt": "fastmcp\nhttpx\n-e ../libs/core\n",
