@@ -80,7 +80,7 @@ def _broken_repo(root: Path) -> Path:
         root,
         {
             "mcpbundle.toml": config,
-            "libs/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\n",
+            "libs/core/pyproject.toml": "[project]\nname = 'core'\nversion = '1'\nlicense = 'MIT'",
             "libs/core/core/__init__.py": "",
             "good/server.py": SERVER + "import httpx\nclient = httpx.AsyncClient()\n",
             "good/requirements.txt": "fastmcp\nhttpx\n-e ../libs/core\n",
@@ -193,7 +193,8 @@ def test_the_fastmcp_the_build_adds_is_importable(tmp_path: Path) -> None:
         },
     )
     done = run(repo, "check", "--format", "json")
-    assert (done.returncode, _findings(done)) == (0, [])
+    assert done.returncode == 0  # only the fix the build applies: no MCB004 for the import
+    assert [(f["code"], f["severity"]) for f in _findings(done)] == [("MCB005", "warning")]
     config = repo / "mcpbundle.toml"
     config.write_text("[bundle]\nadd-fastmcp = false\n" + config.read_text())
     found = _findings(run(repo, "check", "--format", "json"))
@@ -214,7 +215,9 @@ def _layout_repo(root: Path, wheelhouse: Path) -> Path:
                 "[servers.factory]\npath = 'factory'\n"
                 "entrypoint = 'src/factory_server/app.py:build_server'\n"
             ),
-            "libs/core/pyproject.toml": "[project]\nname = 'acme-core'\nversion = '1.0'\n",
+            "libs/core/pyproject.toml": (
+                "[project]\nname = 'acme-core'\nversion = '1.0'\nlicense = 'MIT'\n"
+            ),
             "libs/core/src/acme_core/__init__.py": "from acme_core.text import shout\n",
             "libs/core/src/acme_core/text.py": "def shout(s):\n    return s.upper()\n",
             "pkg/requirements.txt": "fastmcp>=4\n-e ../libs/core\n",

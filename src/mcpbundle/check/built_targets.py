@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +21,19 @@ from mcpbundle.check.target_paths import (
 from mcpbundle.config.settings import Config
 from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.plan.pinned_text import pinned_versions
+
+_FASTMCP_ADDED = "added fastmcp"  # how the pinner records the fastmcp it adds
+
+
+def _requirements_source(config: Config, name: str) -> str | None:
+    """The server's own requirements file (repo-relative), where a fix of its pins goes."""
+    server = config.servers.get(name)
+    if server is None:
+        return None
+    for local in (server.requirements, "requirements.txt", "pyproject.toml"):
+        if local is not None and (config.root / server.path / local).is_file():
+            return posixpath.normpath(PurePosixPath(server.path, local).as_posix())
+    return None
 
 
 def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[CheckTarget]:
@@ -80,6 +94,14 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
         (str(r.get("origin")) for r in rewrites if isinstance(r, dict) and r.get("to") == SDK_FIX),
         None,
     )
+    fastmcp_fix = next(
+        (
+            str(r["to"]).removeprefix("added ")
+            for r in rewrites
+            if isinstance(r, dict) and str(r.get("to", "")).startswith(_FASTMCP_ADDED)
+        ),
+        None,
+    )
     return CheckTarget(
         server=name,
         files=files,
@@ -96,6 +118,8 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
         shim=shim,
         sdk_fix=sdk_fix,
         auto_fix=config.bundle.auto_fix,
+        fastmcp_fix=fastmcp_fix,
+        fastmcp_at=_requirements_source(config, name),
         allow_secrets=config.bundle.allow_secrets,
         repo_root=config.root,
     )

@@ -45,6 +45,13 @@ class CheckTarget:
     shim: str | None = None  # bundle path of the entry shim, when the bundle has one
     sdk_fix: str | None = None  # "file:line" for which the build adds `mcp<2`
     auto_fix: bool = True  # [bundle] auto-fix: False makes that fix a build error
+    # what the build adds because the pins lack fastmcp ("fastmcp", "fastmcp>=4"; None: nothing),
+    # the requirement file where the user's fix goes, and the requirements check cannot see into
+    fastmcp_fix: str | None = None
+    fastmcp_at: str | None = None
+    unseen: tuple[str, ...] = ()
+    # git requirements the offline plan did not fetch: "file:line: URL (policy, not fetched)"
+    unfetched: tuple[str, ...] = ()
     allow_secrets: tuple[str, ...] = ()  # [bundle] allow-secrets: paths that may hold secrets
     lock: str | None = None  # the lock file whose pins seed the resolver (repo-relative)
     lock_pins: Mapping[str, str] = field(default_factory=dict)  # canonical name -> its pin

@@ -6,17 +6,23 @@ file pins ``mcp`` below 2 the import is an error, *whether or not* ``fastmcp`` i
 listed: current ``fastmcp`` releases themselves depend on ``mcp>=2``, so an
 unpinned ``fastmcp`` pulls MCP SDK 2 in as well. The fix is ``from fastmcp
 import FastMCP`` (or a ``mcp<2`` pin).
+
+The ``fastmcp`` the build adds to pins that lack it (``[bundle] add-fastmcp``) is an
+MCB005 too: a warning naming the fix, an error with ``auto-fix = false`` (the build
+fails). Which targets lack it is decided where they are built (``fastmcp_fix``).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from mcpbundle.base.redact import mask_urls
 from mcpbundle.check.context import CheckContext, ModuleInfo
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
 from mcpbundle.check.registry import rule
@@ -55,6 +61,32 @@ def check_pypi_only(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]
             fix="publish the package to PyPI and pin it by name, or vendor the code into "
             "the server (declare it as a shared library)",
             severity="info" if handled else None,
+        )
+    yield from _unfetched(target, ctx)
+
+
+_UNFETCHED = re.compile(r"^(?P<origin>.+?): (?P<url>\S+) \((?P<policy>[a-z]+), not fetched\)$")
+_ORIGIN = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
+
+
+def _unfetched(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    """One info per git requirement the offline plan did not fetch: check never needs the
+    network, so what the requirement ships and requires is only guessed from its name."""
+    for entry in target.unfetched:
+        match = _UNFETCHED.match(entry)
+        if match is None:
+            continue
+        where = _ORIGIN.match(match.group("origin"))
+        file, line = (where.group("file"), int(where.group("line"))) if where else (entry, 1)
+        url, policy = mask_urls(match.group("url")), match.group("policy")
+        yield ctx.finding(
+            "MCB003",
+            file=file,
+            line=line,
+            message=f'git requirement {url} (`git = "{policy}"`): check did not fetch it, so '
+            "it did not resolve what it ships or requires (its imports are guessed from its name)",
+            fix="run `mcpbundle build` (it fetches it), then `mcpbundle check --built`",
+            severity="info",
         )
 
 
@@ -104,8 +136,9 @@ def _legacy_imports(ctx: CheckContext) -> Iterator[tuple[ModuleInfo, ast.AST]]:
                     yield info, node
 
 
-@rule("MCB005", "error", "mcp.server.fastmcp imported while MCP SDK 2 is allowed")
+@rule("MCB005", "error", "mcp.server.fastmcp while MCP SDK 2 is allowed; fastmcp the build adds")
 def check_legacy_fastmcp(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    yield from _added_fastmcp(target, ctx)
     imports = list(_legacy_imports(ctx))
     if not imports:
         return
@@ -189,3 +222,26 @@ def _auto_fixed(
             "`mcp<2` in the server's own requirements",
             severity=severity,
         )
+
+
+def _added_fastmcp(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    """The ``fastmcp`` the build adds when the pins lack it (``[bundle] add-fastmcp``): a
+    warning naming the fix; an error with ``auto-fix = false``, where the build fails."""
+    added = target.fastmcp_fix
+    if added is None:
+        return
+    where = target.fastmcp_at or target.entrypoint
+    lacks = "the server's requirements lack fastmcp, which the host needs to run it"
+    if target.unseen:
+        lacks += f" (unless {', '.join(target.unseen)} requires it: check cannot see into it)"
+    if target.auto_fix:
+        what = f"the bundle adds {added} to its requirements.txt (auto-fix, `[bundle] add-fastmcp`)"
+        severity: Severity = "warning"
+        fix = f"add fastmcp to {where}"
+    else:
+        what = "`[bundle] auto-fix = false`, so `build` fails instead of adding it"
+        severity = "error"
+        fix = f"add fastmcp to {where}, or set [bundle] add-fastmcp = false"
+    yield ctx.finding(
+        "MCB005", file=where, line=1, message=f"{lacks}; {what}", fix=fix, severity=severity
+    )

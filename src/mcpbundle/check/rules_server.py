@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -180,13 +181,40 @@ def _missing(
             '`if __name__ == "__main__":`, which the runtime never executes',
             fix=f"move `{name} = FastMCP(...)` above the `__main__` guard",
         )
+    fix = f'add `{name} = FastMCP(name="...")` at module level'
+    message = f"no module-level server object {what} in {info.bundle_path}"
+    close = _closest(info, tree, configured)
+    if close is None:
+        return ctx.finding("MCB001", file=display, line=1, message=message, fix=fix)
+    other, node = close
     return ctx.finding(
         "MCB001",
         file=display,
-        line=1,
-        message=f"no module-level server object {what} in {info.bundle_path}",
-        fix=f'add `{name} = FastMCP(name="...")` at module level',
+        line=node.lineno,
+        column=node.col_offset + 1,
+        message=f"{message}; did you mean '{other}'?",
+        fix=f"set the entrypoint's object to '{other}' (`{info.bundle_path}:{other}`), or {fix}",
     )
+
+
+def _closest(info: ModuleInfo, tree: ast.Module, wanted: str | None) -> tuple[str, ast.stmt] | None:
+    """The module-level name the missing object most likely is, as ``validate`` suggests
+    it: a server object bound at module level (the closest to ``wanted``), else a name
+    close to ``wanted``."""
+    bindings = module_bindings(tree)
+    servers = {
+        name: found[0].node
+        for name, found in bindings.items()
+        if any(b.value is not None and is_server_call(info, b.value) for b in found)
+    }
+    if servers:
+        order = sorted(servers, key=lambda n: servers[n].lineno)
+        close = difflib.get_close_matches(wanted, order, n=1, cutoff=0.0) if wanted else order
+        return close[0], servers[close[0]]
+    if wanted is None:
+        return None
+    names = difflib.get_close_matches(wanted, list(bindings), n=1, cutoff=0.6)
+    return (names[0], bindings[names[0]][0].node) if names else None
 
 
 # --- MCB002 -------------------------------------------------------------------------

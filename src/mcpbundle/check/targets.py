@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 from mcpbundle.base.errors import UsageError
 from mcpbundle.check.built_targets import built_targets
 from mcpbundle.check.engine import run_checks, unknown_codes
+from mcpbundle.check.imports import provision
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile
 from mcpbundle.check.plan_findings import (
     NEEDS_PLAN,
@@ -135,9 +136,20 @@ def _git_guesses(unresolved: Sequence[str]) -> frozenset[str]:
 
 def _added(config: Config) -> frozenset[str]:
     """What the build adds to every server's pins: fastmcp, unless it is there already
-    (``[bundle] add-fastmcp``; with ``auto-fix = false`` the build fails instead)."""
-    add = config.bundle.add_fastmcp and config.bundle.auto_fix
-    return frozenset({canonicalize_name("fastmcp")}) if add else frozenset()
+    (``[bundle] add-fastmcp``; with ``auto-fix = false`` the build fails instead, which
+    MCB005 reports, so the import is not an MCB004 as well)."""
+    return frozenset({canonicalize_name("fastmcp")}) if config.bundle.add_fastmcp else frozenset()
+
+
+def _fastmcp_fix(config: Config, names: frozenset[str]) -> tuple[str | None, tuple[str, ...]]:
+    """What the build adds when the requirements ``names`` (and what they require, as far as
+    check can see) lack fastmcp, and the requirements whose own requirements it cannot see."""
+    if not config.bundle.add_fastmcp:
+        return None, ()
+    closure = provision({name: frozenset() for name in names})
+    if "fastmcp" in {*closure.modules.values(), *closure.guessed}:
+        return None, ()
+    return "fastmcp", tuple(sorted(closure.guessed))
 
 
 def source_targets(
@@ -195,6 +207,8 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         sys_path = shim_sys_path(shim, shim_text)
     else:
         sys_path = sys_path_of(entry_rel, inside(server.vendor_dir, server.path))
+    names = _names(server.requirements_in) | _git_guesses(server.unresolved_git)
+    fastmcp_fix, unseen = _fastmcp_fix(config, names)
     return CheckTarget(
         server=server.name,
         files=files,
@@ -208,15 +222,17 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
                 data=requirements_data,
             )
         },
-        requirement_names=_names(server.requirements_in)
-        | _added(config)
-        | _git_guesses(server.unresolved_git),
+        requirement_names=names | _added(config),
         ignore=ignored_codes(config, server.name),
         python=server.python,
         generated=frozenset(generated),
         shim=shim,
         sdk_fix=next((r.origin for r in server.rewrites if r.replacement == SDK_FIX), None),
         auto_fix=config.bundle.auto_fix,
+        fastmcp_fix=fastmcp_fix,
+        fastmcp_at=server.requirements_source,
+        unseen=unseen,
+        unfetched=server.unresolved_git,
         allow_secrets=config.bundle.allow_secrets,
         repo_root=config.root,
         lock=server.lock,

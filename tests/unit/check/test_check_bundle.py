@@ -239,7 +239,7 @@ def test_target_syntax_without_its_interpreter_is_one_warning(
 
 
 def test_unknown_codes() -> None:
-    assert unknown_codes(["MCB001", "mcb00", "MCB", "MCB012", "E501"]) == ["MCB012", "E501"]
+    assert unknown_codes(["MCB001", "mcb00", "MCB", "MCB099", "E501"]) == ["MCB099", "E501"]
 
 
 def test_text_format_shows_a_code_frame(make_target: TargetFactory) -> None:
