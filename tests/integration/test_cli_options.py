@@ -92,7 +92,7 @@ def test_check_quiet_keeps_errors_and_warnings_and_qq_errors(repo: Path) -> None
     write(repo, {**FINDINGS, **BROKEN})
     full = mcpbundle(repo, "check")
     assert {"MCB002", "MCB010", "MCB007"} <= {w for w in full.stdout.split() if w[:3] == "MCB"}
-    assert "1 error, 1 warning, 1 info in 2 servers" in full.stdout
+    assert "1 error, 2 warnings, 1 info in 2 servers" in full.stdout
     quiet = mcpbundle(repo, "check", "-q")
     assert quiet.returncode == 1
     assert "MCB002" in quiet.stdout and "MCB010" in quiet.stdout
@@ -192,7 +192,7 @@ def test_a_terminal_gets_colour_for_errors_warnings_codes_paths_and_summary(
     assert checked.returncode == 1
     assert f"{RED}MCB002" in checked.stdout and f"{YELLOW}MCB010" in checked.stdout  # codes
     assert f"{BOLD}sales/app.py\x1b[0m:" in checked.stdout  # paths
-    assert f"{BOLD}1 error, 1 warning, 1 info in 2 servers" in checked.stdout  # summary
+    assert f"{BOLD}1 error, 2 warnings, 1 info in 2 servers" in checked.stdout  # summary
     assert f"{RED}error:\x1b[0m check found errors" in checked.stderr  # the error line
     warned = run_on_terminal(loose, "validate", env=_env())
     assert f"{YELLOW}warning:\x1b[0m no [bundle] python" in warned.stderr

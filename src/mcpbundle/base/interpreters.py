@@ -196,8 +196,10 @@ def _piptools_lib(target: str) -> str | None:
 
 
 def _link_farm(links: dict[str, Path]) -> str:
-    lib = Path(tempfile.mkdtemp(prefix="mcpbundle-piptools-lib-"))
-    atexit.register(shutil.rmtree, lib, True)
+    from mcpbundle.base.temp_dirs import make_temp_dir, remove_tree
+
+    lib = make_temp_dir("piptools")  # named for this process: swept if it is killed
+    atexit.register(remove_tree, lib)
     for top, source in sorted(links.items()):
         if source.exists():
             (lib / top).symlink_to(source)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -22,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import UsageError
+from mcpbundle.base.temp_dirs import temp_dir
 from mcpbundle.check.built_targets import built_targets
 from mcpbundle.check.engine import run_checks, unknown_codes
 from mcpbundle.check.imports import provision
@@ -98,7 +98,7 @@ def check_findings(
                 where=name,
                 hint=f"known codes: {', '.join(all_codes())} (a prefix such as MCB00 also works)",
             )
-    with tempfile.TemporaryDirectory(prefix="mcpbundle-check-") as scratch:
+    with temp_dir("check") as scratch:
         if built:
             targets = built_targets(config, output, servers)
         else:
@@ -106,7 +106,7 @@ def check_findings(
             files = list_repo_files(config.root, skip=[output, config.path])
             cache = plans(config, files, output) if plans is not None else None
             memo = cache.compute if cache is not None else None
-            targets = source_targets(config, files, servers, Path(scratch), memo=memo)
+            targets = source_targets(config, files, servers, scratch, memo=memo)
             if cache is not None:
                 cache.save()
                 log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
