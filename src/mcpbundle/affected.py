@@ -27,6 +27,7 @@ from mcpbundle.git.source import (
     repo_root_of,
     split_z,
 )
+from mcpbundle.plan.python_target import VERSION_FILE
 from mcpbundle.plan.shipped_files import join
 
 
@@ -193,6 +194,8 @@ def affected_scopes(config: Config) -> tuple[Path, list[ServerScope]]:
             watch.add(server.requirements_source)
         watch.update(server.requirement_files)  # -r / -c includes, wherever they live
         watch.update(server.constraints)
+        if config.bundle.python is None:  # the nearest .python-version is the target
+            watch.update(_version_files(server.path))
         scopes.append(
             ServerScope(
                 name=server.name,
@@ -202,3 +205,10 @@ def affected_scopes(config: Config) -> tuple[Path, list[ServerScope]]:
             )
         )
     return repo, scopes
+
+
+def _version_files(server_path: str) -> list[str]:
+    """The ``.python-version`` files that may decide a server's target Python: in each
+    directory above its own, up to the config's (its own is inside its watched folder)."""
+    parents = PurePosixPath(server_path).parents
+    return [join(p.as_posix(), VERSION_FILE) for p in parents if p.as_posix() != server_path]

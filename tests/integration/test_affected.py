@@ -237,3 +237,38 @@ def test_to_json_is_in_config_order(repo: Path) -> None:
         },
     }
     assert to_json(AffectedResult([], None), SCOPES) == {"servers": [], "matrix": {"include": []}}
+
+
+def test_a_python_version_file_above_the_servers_affects_them(tmp_path: Path) -> None:
+    """With no [bundle] python, the nearest .python-version up to the config's directory is
+    every server's target: adding or editing one changes their pins (issue 4: the servers
+    whose bundle may change)."""
+    from mcpbundle.affected import affected_scopes
+    from mcpbundle.config.validate import load_config
+
+    root = init_repo(tmp_path / "mono")
+    server = "from fastmcp import FastMCP\nmcp = FastMCP('x')\n"
+    write_files(
+        root,
+        {
+            "mcpbundle.toml": (
+                '[servers.ops]\npath = "servers/ops"\nentrypoint = "server.py"\n'
+                '[servers.web]\npath = "web"\nentrypoint = "server.py"\n'
+            ),
+            "servers/ops/server.py": server,
+            "web/server.py": server,
+        },
+    )
+    commit_all(root, "base")
+    git(root, "tag", "base")
+    repo, scopes = affected_scopes(load_config(root))
+
+    def servers() -> list[str]:
+        found = affected(repo_root=repo, since="base", config_path=root / "mcpbundle.toml",
+                         scopes=scopes)  # fmt: skip
+        return found.servers
+
+    (root / "servers/.python-version").write_text("3.12\n")
+    assert servers() == ["ops"]
+    (root / ".python-version").write_text("3.12\n")
+    assert servers() == ["ops", "web"]
