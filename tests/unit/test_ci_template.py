@@ -44,6 +44,9 @@ def test_install_pins_this_version_unless_overridden() -> None:
     custom = github_workflow(WorkflowSettings(install="mcpbundle @ git+https://h/x.git@v1"))
     assert "python -m pip install 'mcpbundle @ git+https://h/x.git@v1'" in custom
     assert "pip install mcpbundle\n" not in custom
+    # any pip requirement: a bare VCS or archive URL too (the example's "a git URL, a fork")
+    for url in ("git+https://github.com/x/mcpbundle@v1", "https://h/mcpbundle-0.1.tar.gz"):
+        assert f"python -m pip install '{url}'" in github_workflow(WorkflowSettings(install=url))
 
 
 def test_pull_requests_check_then_verify_each_affected_server_then_summarise() -> None:
@@ -144,6 +147,9 @@ def test_working_directory_and_python_come_from_the_settings() -> None:
         WorkflowSettings(default_branch="$(boom)"),
         WorkflowSettings(install="mcpbundle'; rm -rf ~; '"),
         WorkflowSettings(install="not a requirement !"),
+        WorkflowSettings(install="git+https://tok3n@github.com/x/mcpbundle@v1"),
+        WorkflowSettings(install="mcpbundle @ git+https://u:tok3n@github.com/x/mcpbundle"),
+        WorkflowSettings(install="git+https://github.com/x/y@v1 --pre"),
         WorkflowSettings(working_directory="../elsewhere"),
         WorkflowSettings(working_directory="a dir"),
         WorkflowSettings(fail_on="everything"),

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mcpbundle.base.redact import has_credentials
 from mcpbundle.config.paths import branch_name_problem
 from mcpbundle.config.schema import STRING, Key, Reader, Table, read_keys
 
@@ -35,6 +36,7 @@ PYTHON = re.compile(r"^3\.\d{1,2}$")
 _DIRECTORY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _INSTALL_BAD = re.compile(r"['\n\r\0\\`$]")
+_INSTALL_URL = re.compile(r"(?:(?:git|hg|svn|bzr)\+)?https?://[^\s]+|git\+ssh://[^\s]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +54,10 @@ def install_problem(text: str) -> str | None:
         return "is empty"
     if _INSTALL_BAD.search(text):
         return "contains a quote, backslash, backtick, '$' or line break"
+    if has_credentials(text):
+        return "holds a credential in a URL, which the workflow file would publish"
+    if _INSTALL_URL.fullmatch(text):
+        return None  # pip installs a VCS or archive URL as it is (git+https://...@v1)
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
