@@ -6,6 +6,8 @@ the repository holds one.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from mcpbundle.emit.secret_scan import SecretHit, is_doc_file, mask, scan_bytes
@@ -90,6 +92,7 @@ def test_placeholders_are_not_secrets(text: str, path: str) -> None:
 
 # --------------------------------------------------------------- shapes in code
 
+PEM = f"-----BEGIN RSA PRIVATE KEY-----\n{F.pem_body()}\n-----END RSA PRIVATE KEY-----\n"
 SHAPES = [
     ("GitHub token", f'TOKEN = "{GH}"\n', "svc/gh.py", 1),
     ("GitHub token", f'client = Github("{GH}")\n', "svc/gh.py", 1),  # detect-secrets skips this
@@ -137,6 +140,14 @@ SHAPES = [
         1,
     ),
     ("high-entropy value in .env.example", f"A=1\nSERVICE_TOKEN={TOKEN}\n", "svc/.env.example", 2),
+    (
+        "private key",  # a kubeconfig's client key: a PEM key, base64-encoded
+        "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: "
+        + base64.b64encode(PEM.encode()).decode()
+        + "\n",
+        "svc/kube/config",
+        6,
+    ),
 ]
 
 

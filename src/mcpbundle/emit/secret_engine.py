@@ -47,6 +47,7 @@ from mcpbundle.emit.secret_shapes import (
     EnvExampleValueDetector,
     GitHubFineGrainedDetector,
     GoogleApiKeyDetector,
+    KubeconfigKeyDetector,
     has_key_material,
     is_placeholder,
     real_looking,
@@ -134,7 +135,10 @@ class _Plugins:
 @cache
 def _plugins() -> _Plugins:
     excluded = (HighEntropyStringsPlugin, IPPublicDetector, KeywordDetector, BasicAuthDetector)
-    ours = (AnthropicKeyDetector, GoogleApiKeyDetector, GitHubFineGrainedDetector)
+    ours = (
+        AnthropicKeyDetector, GoogleApiKeyDetector, GitHubFineGrainedDetector,
+        KubeconfigKeyDetector,
+    )  # fmt: skip
     mapping: Mapping[str, type[BasePlugin]] = get_mapping_from_secret_type_to_class()
     builtin = sorted(
         (c for c in mapping.values() if not issubclass(c, excluded)), key=lambda c: c.__name__

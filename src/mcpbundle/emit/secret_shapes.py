@@ -1,7 +1,8 @@
 """What detect-secrets lacks, in its own plugin and filter shapes.
 
 detect-secrets (:mod:`mcpbundle.emit.secret_engine`) is the engine; this module adds
-the token formats it has no plugin for (Anthropic, Google, GitHub fine-grained,
+the token formats it has no plugin for (Anthropic, Google, GitHub fine-grained, a
+kubeconfig's base64-encoded client key,
 AWS secret access keys outside its one quoted form, URLs with a password that
 contains ``!`` or ``$``, real-looking values in ``.env.example``) and the
 placeholder rules every finding passes through: ``your-…``, ``<token>``,
@@ -64,6 +65,16 @@ class AWSSecretKeyDetector(RegexBasedDetector):
         if not any(_AWS_ID.search(text) for text in context):
             return []
         return [value for value in self._bare.findall(line) if _mixed_case_and_digit(value)]
+
+
+class KubeconfigKeyDetector(RegexBasedDetector):
+    """A kubeconfig's ``client-key-data``: a PEM private key, base64-encoded (``LS0tLS1CRUdJTi``
+    is ``-----BEGIN``), which the private-key plugin cannot see through the encoding."""
+
+    secret_type = "Private Key"
+    denylist = (
+        re.compile(r"client-key-data['\"]?\s*:\s*['\"]?(LS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,})"),
+    )
 
 
 class CredentialedURLDetector(BasicAuthDetector):
