@@ -148,6 +148,7 @@ def test_global_options_work_on_both_sides_of_the_command(repo: Path, tmp_path: 
 @pytest.mark.parametrize(
     "args",
     [
+        ["validate"],
         ["list"],
         ["build", "--dry-run"],
         ["check"],
@@ -168,9 +169,19 @@ def test_format_json_and_its_alias_json_print_the_same_document(
     assert text.returncode == 0 and not text.stdout.lstrip().startswith("{")
 
 
+def test_validate_json_says_what_it_checked(repo: Path) -> None:
+    done = mcpbundle(repo, "validate", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["ok"] is True
+    assert document["config"] == "mcpbundle.toml"
+    assert document["servers"] == ["ops", "sales"]
+    assert isinstance(document["shared"], list) and isinstance(document["warnings"], list)
+
+
 def test_every_command_that_prints_data_takes_format() -> None:
-    for path in (["build"], ["list"], ["check"], ["verify"], ["diff"], ["surface"], ["affected"],
-                 ["cache", "info"]):  # fmt: skip
+    for path in (["validate"], ["build"], ["list"], ["check"], ["verify"], ["diff"], ["surface"],
+                 ["affected"], ["cache", "info"]):  # fmt: skip
         command: click.Command = cli
         for name in path:
             assert isinstance(command, click.Group)

@@ -6,7 +6,7 @@ import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,15 +16,16 @@ from mcpbundle.cli.compare_commands import diff, surface
 from mcpbundle.cli.completion import completion
 from mcpbundle.cli.help import Group
 from mcpbundle.cli.options import (
+    Painter,
     State,
     build_format_options,
     document_text,
-    echo,
     emit_document,
     error_line,
     global_options,
     json_option,
     log,
+    plain,
     servers_argument,
     strict_option,
     verbose_logging,
@@ -282,19 +283,28 @@ build_cmd.name = "build"
 @cli.command()
 @verbosity_options
 @strict_option
+@json_option
 @click.pass_obj
-def validate(state: State, strict: bool) -> None:
+def validate(state: State, strict: bool, as_json: bool) -> None:
     """Check mcpbundle.toml and what it points at; build nothing."""
     from mcpbundle.build import BuildOptions, plan_build
 
     config = state.config()
     plan = plan_build(config, BuildOptions(strict=strict, dry_run=True, fetch_git=False))
     warn_all(plan.warnings)
-    if state.quiet:
-        return
-    paint = state.painter()
-    counts = f"({len(config.servers)} servers, {len(config.shared)} shared libs)"
-    echo(f"{paint('path', config.display)}: {paint('ok', 'ok')} {counts}")
+    document = {
+        "config": config.display,
+        "ok": True,  # an invalid config is an error (exit 2), never a document
+        "servers": list(config.servers),
+        "shared": list(config.shared),
+        "warnings": list(plan.warnings),
+    }
+    emit_document(document, as_json, _format_validate, report=True, coloured=True)
+
+
+def _format_validate(document: dict[str, Any], paint: Painter = plain) -> str:
+    counts = f"({len(document['servers'])} servers, {len(document['shared'])} shared libs)"
+    return f"{paint('path', document['config'])}: {paint('ok', 'ok')} {counts}"
 
 
 @cli.command(name="list")
