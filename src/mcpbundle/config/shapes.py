@@ -151,13 +151,8 @@ class ListOf(Shape):
         return {"type": "array", "items": self.item.json()}
 
 
-@dataclass(frozen=True)
-class Fields(Shape):
-    """A table of these keys (no others), ``required`` among them."""
-
-    fields: tuple[tuple[str, Shape], ...]
-    required: tuple[str, ...] = ()
-    hint: str | None = None  # how to give a missing required key
+class _Table(Shape):
+    """What every table shape is, whatever its keys."""
 
     def noun(self) -> str:
         return "a table"
@@ -167,6 +162,15 @@ class Fields(Shape):
 
     def accepts(self, value: object) -> bool:
         return isinstance(value, dict)
+
+
+@dataclass(frozen=True)
+class Fields(_Table):
+    """A table of these keys (no others), ``required`` among them."""
+
+    fields: tuple[tuple[str, Shape], ...]
+    required: tuple[str, ...] = ()
+    hint: str | None = None  # how to give a missing required key
 
     def read(self, reader: Reader, key_path: str, value: object) -> None:
         table = reader.table(key_path, value)
@@ -190,19 +194,10 @@ class Fields(Shape):
 
 
 @dataclass(frozen=True)
-class MapOf(Shape):
+class MapOf(_Table):
     """A table of any keys, each value of shape ``value`` (None: anything)."""
 
     value: Shape | None = None
-
-    def noun(self) -> str:
-        return "a table"
-
-    def plural(self) -> str:
-        return "tables"
-
-    def accepts(self, value: object) -> bool:
-        return isinstance(value, dict)
 
     def read(self, reader: Reader, key_path: str, value: object) -> None:
         table = reader.table(key_path, value)
