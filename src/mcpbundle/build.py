@@ -165,7 +165,7 @@ def build(
         return BuildResult(
             output=output,
             plan=plan,
-            servers=tuple(ServerResult(plan=p) for p in plan.servers),
+            servers=tuple(_dry_run_bundles(config, plan, options)),
             source=source,
             written=False,
         )
@@ -244,6 +244,16 @@ def build(
         unchanged=tuple(n for n in unchanged if n in fresh or n not in bundles),
         failures=failures,
     )
+
+
+def _dry_run_bundles(config: Config, plan: BuildPlan, options: BuildOptions) -> list[ServerResult]:
+    """Each server with the .mcpb the build would write (failing as the build does)."""
+    if "mcpb" not in (options.formats or config.bundle.formats):
+        return [ServerResult(plan=p) for p in plan.servers]
+    from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+
+    bundles = mcpb.planned(config, plan.servers)
+    return [ServerResult(plan=p, manifest_entry={MCPB: bundles[p.name]}) for p in plan.servers]
 
 
 def _files_of(entry: Mapping[str, Any]) -> list[str]:

@@ -386,3 +386,59 @@ def test_build_format_takes_the_report_format_and_the_outputs(
     assert clash.returncode == 2
     assert "--format text and --format json cannot be combined" in clash.stderr
     assert "Traceback" not in clash.stderr
+
+
+def test_dry_run_lists_each_mcpb_the_build_writes(tmp_path: Path, wheelhouse: Path) -> None:
+    """`build --dry-run` with `[bundle] formats` (or `--format mcpb`) names every .mcpb,
+    in JSON and text like the other files; then the real build writes exactly those."""
+    repo = mcpb_example(tmp_path / "example", wheelhouse)
+    toml = repo / "mcpbundle.toml"
+    toml.write_text(toml.read_text().replace("[bundle]\n", '[bundle]\nformats = ["dir", "mcpb"]\n'))
+    bundles = {f"mcpb/{name}-0.1.0.mcpb" for name in SERVERS}
+    for flags in ([], ["--format", "mcpb"]):
+        dry = json.loads(run_cli(repo, "build", "--dry-run", "--format", "json", *flags).stdout)
+        listed = {path for server in dry["servers"] for path in server["files"]}
+        assert bundles <= listed
+        assert {s["name"]: s["mcpb"]["file"] for s in dry["servers"]} == {
+            name: f"mcpb/{name}-0.1.0.mcpb" for name in SERVERS
+        }
+        text = run_cli(repo, "build", "--dry-run", *flags).stdout
+        assert all(f"\n    {path}\n" in text for path in bundles), text
+        assert "  mcpb:         mcpb/ops-0.1.0.mcpb (uv)\n" in text
+        assert not (repo / "dist").exists()  # a dry run writes nothing
+    listed |= set(dry["index_files"])
+    real = json.loads(run_cli(repo, "build", "--format", "json").stdout)
+    assert [s["files"] for s in real["servers"]] == [s["files"] for s in dry["servers"]]
+    written = {
+        p.relative_to(repo / "dist").as_posix()
+        for p in (repo / "dist").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert listed == written
+
+
+def test_dry_run_fails_as_the_build_does_without_version_or_author(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = mcpb_example(tmp_path / "example", wheelhouse)
+    toml = repo / "mcpbundle.toml"
+    text = toml.read_text()
+    lines = text.splitlines(keepends=True)
+    broken = {
+        "author": text.replace('author = { name = "Example Team" }\n', ""),
+        "version": "".join(line for line in lines if not line.startswith("version = ")),
+    }
+    for missing, config in broken.items():
+        toml.write_text(config)
+        dry = run_cli(repo, "build", "--dry-run", "--format", "mcpb", check=False)
+        assert not (repo / "dist").exists(), missing  # the dry run wrote nothing
+        real = run_cli(repo, "build", "--format", "mcpb", check=False)
+        assert not (repo / "dist").exists(), missing
+        assert (dry.returncode, real.returncode) == (2, 2), (missing, dry.stderr, real.stderr)
+        last = dry.stderr.strip().splitlines()[-1]
+        assert last == real.stderr.strip().splitlines()[-1], missing
+        assert last.startswith("error: mcpbundle.toml: servers.ops: "), last
+        assert "Traceback" not in dry.stderr
+    assert "no version for its .mcpb" in last
+    # a directory-only dry run (and build) needs neither
+    assert run_cli(repo, "build", "--dry-run").returncode == 0

@@ -61,9 +61,13 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
 
 
 def _with_mcpb(document: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The server's .mcpb (``{"file", "digest", "runtime", "version"}``) when it has one."""
+    """The server's .mcpb (``{"file", "digest", "runtime", "version"}``; a dry run's has
+    no digest) when it has one, also listed in ``files`` (every file its build writes)."""
     bundle = entry.get("mcpb")
-    return {**document, "mcpb": dict(bundle)} if isinstance(bundle, Mapping) else document
+    if not isinstance(bundle, Mapping):
+        return document
+    files = sorted({*document["files"], str(bundle["file"])})
+    return {**document, "files": files, "mcpb": dict(bundle)}
 
 
 def format_build_report(document: dict[str, Any], paint: Painter = plain) -> str:

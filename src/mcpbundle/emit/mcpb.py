@@ -45,6 +45,7 @@ from mcpbundle.emit.mcpb_manifest import (
     render_json,
 )
 from mcpbundle.emit.secret_scan import scan_bytes, secret_error
+from mcpbundle.emit.stage import written_paths
 from mcpbundle.plan.planner import ServerPlan
 from mcpbundle.resolve.pinner import Pinned, resolver_settings
 
@@ -98,6 +99,105 @@ def write(
     _reject_reserved(plan, shipped)
     inside = {rel[len(SERVER_DIR) + 1 :]: path for rel, path in shipped.items()}
     facts = mcpb_facts.gather(config, plan, inside)
+    document, version, entry = _checked_manifest(config, plan, facts, inside, surface)
+    generated = {
+        "manifest.json": render_json(document),
+        f"{SERVER_DIR}/{LAUNCHER}": launcher(entry, plan.object),
+    }
+    if server.mcpb_runtime == "uv":
+        generated["pyproject.toml"] = pyproject(
+            plan.name, version, plan.python, pinned.requirements_txt
+        )
+    _scan(generated)
+    members = {rel: Member.of_file(path) for rel, path in shipped.items()}
+    for rel, data in generated.items():
+        if rel in members:
+            raise BuildError(
+                f"the server ships {rel[len(SERVER_DIR) + 1 :]}, a name its .mcpb needs for "
+                "its own file",
+                where=f"server '{plan.name}'",
+                hint="rename that file, or exclude it",
+                server=plan.name,
+            )
+        members[rel] = Member(data=data)
+    rel = bundle_file(plan, version)
+    if server.mcpb_runtime == "python":
+        with temp_dir("mcpblib") as scratch:
+            lib = scratch / "lib"
+            mcpb_lib.install(
+                lib,
+                requirements_txt=pinned.requirements_txt,
+                python=plan.python,
+                platforms=server.mcpb_platforms,
+                compiled=server.mcpb_compiled,
+                settings=resolver_settings(config),
+                server=plan.name,
+            )
+            for path in sorted(lib.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    members[f"{SERVER_DIR}/lib/{path.relative_to(lib).as_posix()}"] = (
+                        Member.of_file(path)
+                    )
+            data = zip_bytes(members)
+    else:
+        data = zip_bytes(members)
+    digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+    target = staging / rel
+    if target.exists():
+        raise written_twice(plan, rel)
+    if previous is None or not emit.link_previous(previous / rel, target, digest, 0o644):
+        emit.write_bytes(target, data)
+    return {"file": rel, "digest": digest, "runtime": server.mcpb_runtime, "version": version}
+
+
+def planned(config: Config, plans: Sequence[ServerPlan]) -> dict[str, dict[str, Any]]:
+    """What :func:`write` would write for each of ``plans``, without writing (``build
+    --dry-run``): server name -> its manifest entry (``mcpb``) but the digest. Fails as
+    the build fails on a missing version or author, a version that cannot name a file,
+    an override naming a file the server does not ship, a reserved folder and two
+    servers naming one file: these need only the names of the files the build writes."""
+    result: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
+    for plan in plans:
+        names = {bundle_path(plan, rel): Path(rel) for rel in written_paths(config.root, plan)}
+        _reject_reserved(plan, names)
+        inside = {rel[len(SERVER_DIR) + 1 :]: path for rel, path in names.items()}
+        facts = mcpb_facts.gather(config, plan, {})  # its user settings need the contents
+        _, version, _ = _checked_manifest(config, plan, facts, inside, None)
+        rel = bundle_file(plan, version)
+        if rel in seen:
+            raise written_twice(plan, rel)
+        seen.add(rel)
+        runtime = config.servers[plan.name].mcpb_runtime
+        result[plan.name] = {"file": rel, "runtime": runtime, "version": version}
+    return result
+
+
+def bundle_file(plan: ServerPlan, version: str) -> str:
+    """The output-relative path of the server's .mcpb."""
+    return f"{MCPB_DIR}/{plan.name}-{version}.mcpb"
+
+
+def written_twice(plan: ServerPlan, rel: str) -> BuildError:
+    return BuildError(
+        f"{rel} is written twice (another server ships it)",
+        where=f"server '{plan.name}'",
+        hint="give the servers different names or versions",
+        server=plan.name,
+    )
+
+
+def _checked_manifest(
+    config: Config,
+    plan: ServerPlan,
+    facts: mcpb_facts.Facts,
+    inside: Mapping[str, Path],
+    surface: Surface | None,
+) -> tuple[dict[str, Any], str, str]:
+    """The server's manifest, the version naming its file and the entry file inside the
+    server's folder; a ConfigError when the manifest has no author or the version cannot
+    name a file. ``inside``: the server's files, path inside its folder -> file."""
+    server = config.servers[plan.name]
     entry = bundle_path(plan, plan.entry_file)[len(SERVER_DIR) + 1 :]
     launch = Launch(
         runtime=server.mcpb_runtime,
@@ -125,59 +225,7 @@ def write(
             where=f"{config.display}: servers.{plan.name}",
             hint="use a version such as '1.0.0'",
         )
-    generated = {
-        "manifest.json": render_json(document),
-        f"{SERVER_DIR}/{LAUNCHER}": launcher(entry, plan.object),
-    }
-    if server.mcpb_runtime == "uv":
-        generated["pyproject.toml"] = pyproject(
-            plan.name, version, plan.python, pinned.requirements_txt
-        )
-    _scan(generated)
-    members = {rel: Member.of_file(path) for rel, path in shipped.items()}
-    for rel, data in generated.items():
-        if rel in members:
-            raise BuildError(
-                f"the server ships {rel[len(SERVER_DIR) + 1 :]}, a name its .mcpb needs for "
-                "its own file",
-                where=f"server '{plan.name}'",
-                hint="rename that file, or exclude it",
-                server=plan.name,
-            )
-        members[rel] = Member(data=data)
-    rel = f"{MCPB_DIR}/{plan.name}-{version}.mcpb"
-    if server.mcpb_runtime == "python":
-        with temp_dir("mcpblib") as scratch:
-            lib = scratch / "lib"
-            mcpb_lib.install(
-                lib,
-                requirements_txt=pinned.requirements_txt,
-                python=plan.python,
-                platforms=server.mcpb_platforms,
-                compiled=server.mcpb_compiled,
-                settings=resolver_settings(config),
-                server=plan.name,
-            )
-            for path in sorted(lib.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    members[f"{SERVER_DIR}/lib/{path.relative_to(lib).as_posix()}"] = (
-                        Member.of_file(path)
-                    )
-            data = zip_bytes(members)
-    else:
-        data = zip_bytes(members)
-    digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
-    target = staging / rel
-    if target.exists():
-        raise BuildError(
-            f"{rel} is written twice (another server ships it)",
-            where=f"server '{plan.name}'",
-            hint="give the servers different names or versions",
-            server=plan.name,
-        )
-    if previous is None or not emit.link_previous(previous / rel, target, digest, 0o644):
-        emit.write_bytes(target, data)
-    return {"file": rel, "digest": digest, "runtime": server.mcpb_runtime, "version": version}
+    return document, version, entry
 
 
 def _version(config: Config, plan: ServerPlan, facts: mcpb_facts.Facts) -> str:
