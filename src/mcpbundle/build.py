@@ -187,7 +187,11 @@ def build(
     hashes = {p.name: input_hash(config, p, pins[p.name], sources) for p in plan.servers}
     unchanged = _unchanged(plan, hashes, previous, output)
     bundles = _bundle_hashes(config, plan, options, hashes)
-    fresh = _fresh_bundles(bundles, unchanged, previous, output)
+    fresh: set[str] = set()
+    if bundles:
+        from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+
+        fresh = mcpb.fresh(bundles, unchanged, previous, output)
     if (
         previous is not None
         and not owned.foreign
@@ -275,29 +279,6 @@ def _bundle_hashes(
         p.name: mcpb.inputs_hash(config, p, hashes[p.name], surfaces.get(p.name))
         for p in plan.servers
     }
-
-
-def _fresh_bundles(
-    bundles: Mapping[str, str],
-    unchanged: Sequence[str],
-    previous: Mapping[str, Any] | None,
-    output: Path,
-) -> set[str]:
-    """Servers whose folder is unchanged and whose .mcpb was made of the same inputs and
-    is still in the output as written."""
-    from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
-
-    fresh = set()
-    for name, digest in bundles.items():
-        entry = (previous or {}).get("servers", {}).get(name)
-        if (
-            name in unchanged
-            and isinstance(entry, dict)
-            and entry.get(MCPB_INPUTS) == digest
-            and mcpb.intact(output, entry)
-        ):
-            fresh.add(name)
-    return fresh
 
 
 def _write_bundles(

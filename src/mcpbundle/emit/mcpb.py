@@ -32,7 +32,7 @@ from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
 from mcpbundle.emit import directory as emit
 from mcpbundle.emit import mcpb_facts, mcpb_lib
-from mcpbundle.emit.manifest import MCPB, sha256_file
+from mcpbundle.emit.manifest import MCPB, MCPB_INPUTS, sha256_file
 from mcpbundle.emit.mcpb_archive import Member, zip_bytes
 from mcpbundle.emit.mcpb_manifest import (
     LAUNCHER,
@@ -303,3 +303,24 @@ def intact(output: Path, entry: Mapping[str, Any]) -> bool:
         return False
     path = output / mcpb["file"]
     return path.is_file() and not path.is_symlink() and sha256_file(path) == mcpb.get("digest")
+
+
+def fresh(
+    bundles: Mapping[str, str],
+    unchanged: Sequence[str],
+    previous: Mapping[str, Any] | None,
+    output: Path,
+) -> set[str]:
+    """Servers whose folder is unchanged and whose .mcpb was made of the same inputs and
+    is still in the output as written."""
+    found = set()
+    for name, digest in bundles.items():
+        entry = (previous or {}).get("servers", {}).get(name)
+        if (
+            name in unchanged
+            and isinstance(entry, dict)
+            and entry.get(MCPB_INPUTS) == digest
+            and intact(output, entry)
+        ):
+            found.add(name)
+    return found
