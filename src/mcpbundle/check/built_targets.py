@@ -15,6 +15,7 @@ from mcpbundle.check.target_paths import (
     SDK_FIX,
     ignored_codes,
     inside,
+    shim_packages,
     shim_sys_path,
     sys_path_of,
 )
@@ -73,6 +74,7 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
     entry_rel = inside(entry_file, folder)
     generated = {p for p in files if ".dist-info/" in f"/{p}"}
     shim: str | None = None
+    packages: tuple[tuple[str | None, str], ...] = ()
     original = entry.get("shim")
     if isinstance(original, str) and original:
         shim = entry_rel
@@ -84,6 +86,7 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
             shim_path.read_text(encoding="utf-8", errors="replace") if shim_path.is_file() else ""
         )
         sys_path = shim_sys_path(shim, text)
+        packages = shim_packages(shim, text)
     else:
         own = config.servers.get(name)
         vendor = own.vendor_dir if own is not None and own.vendor_dir else None
@@ -108,6 +111,7 @@ def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, A
         entrypoint=entry_rel,
         object_name=obj or None,
         sys_path=sys_path,
+        packages=packages,
         requirement_files={
             requirements: SourceFile(path=req_path, display=str(entry["requirements"]))
         },

@@ -36,6 +36,9 @@ class CheckTarget:
     # configured object or factory ("obj" or "file.py:obj"); None = first of mcp/server/app
     object_name: str | None
     sys_path: tuple[str, ...]  # bundle dirs on sys.path at load time, entry dir first
+    # packages the entry shim registers (a subpackage server's chain): (bundle dir whose
+    # modules are its submodules, or None for a chain package without one; dotted name)
+    packages: tuple[tuple[str | None, str], ...] = ()
     requirement_files: Mapping[str, SourceFile]  # requirements files that will ship
     requirement_names: frozenset[str]  # canonical names of distributions the bundle installs
     ignore: frozenset[str] = frozenset()  # codes ignored by config

@@ -14,7 +14,9 @@
   warning naming the guess; inside ``try: ... except ImportError`` at most a
   warning; under ``if TYPE_CHECKING:`` nothing.
 * A relative import with more dots than the file's package depth below its
-  ``sys_path`` root.
+  ``sys_path`` root, or below the package the entry shim registers over its
+  directory (a subpackage server's ``tools_pkg.calc``: its modules are imported
+  as ``tools_pkg.calc.<name>``).
 """
 
 from __future__ import annotations

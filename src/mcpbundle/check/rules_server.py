@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from mcpbundle.check.bindings import module_bindings, star_names
 from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
 from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
@@ -23,62 +23,6 @@ def is_server_call(info: ModuleInfo, node: ast.AST) -> bool:
     if name is None:
         return False
     return name in SERVER_CLASSES or name.rsplit(".", 1)[-1] in {"FastMCP", "MCPServer"}
-
-
-@dataclass(frozen=True)
-class Binding:
-    node: ast.stmt
-    value: ast.expr | None  # the assigned value (None for imports and defs)
-
-
-def module_bindings(tree: ast.Module) -> dict[str, list[Binding]]:
-    """Names bound when the module is imported (``__main__``/TYPE_CHECKING blocks excluded)."""
-    out: dict[str, list[Binding]] = {}
-
-    def add(name: str, node: ast.stmt, value: ast.expr | None) -> None:
-        out.setdefault(name, []).append(Binding(node, value))
-
-    def targets(expr: ast.expr) -> Iterator[str]:
-        if isinstance(expr, ast.Name):
-            yield expr.id
-        elif isinstance(expr, ast.Tuple | ast.List):
-            for elt in expr.elts:
-                yield from targets(elt)
-        elif isinstance(expr, ast.Starred):
-            yield from targets(expr.value)
-
-    def visit(stmts: list[ast.stmt]) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    for name in targets(target):
-                        add(name, stmt, stmt.value)
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                for name in targets(stmt.target):
-                    add(name, stmt, stmt.value)
-            elif isinstance(stmt, ast.Import | ast.ImportFrom):
-                for alias in stmt.names:
-                    add(alias.asname or alias.name.split(".")[0], stmt, None)
-            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                add(stmt.name, stmt, None)
-            elif isinstance(stmt, ast.If):
-                test = stmt.test.id if isinstance(stmt.test, ast.Name) else None
-                if not is_main_guard(stmt.test) and test != "TYPE_CHECKING":
-                    visit(stmt.body)
-                visit(stmt.orelse)
-            elif isinstance(stmt, ast.Try | ast.TryStar):
-                visit(stmt.body)
-                visit(stmt.orelse)
-                visit(stmt.finalbody)
-                for handler in stmt.handlers:
-                    visit(handler.body)
-            elif isinstance(stmt, ast.With | ast.AsyncWith | ast.For | ast.While):
-                visit(stmt.body)
-                if isinstance(stmt, ast.For | ast.While):
-                    visit(stmt.orelse)
-
-    visit(tree.body)
-    return out
 
 
 def _object_name(target: CheckTarget) -> str | None:
@@ -123,11 +67,12 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
     if info.tree is None:
         return  # MCB000 reports it
     bindings = module_bindings(info.tree)
+    stars = star_names(ctx, info)  # None: a star import that may bind anything
     configured = _object_name(target)
     wanted = (configured,) if configured else DEFAULT_OBJECT_NAMES
     for name in wanted:
         found = bindings.get(name, [])
-        if any(not _is_none(b.value) for b in found):
+        if any(not _is_none(b.value) for b in found) or stars is None or name in stars:
             return
         if found:
             yield ctx.finding(

@@ -55,6 +55,48 @@ def shim_sys_path(shim_rel: str, text: str) -> tuple[str, ...]:
     return dedupe(dirs)
 
 
+def _here_path(here: PurePosixPath, expr: ast.expr) -> str | None:
+    """The bundle dir a shim path expression names: ``_mcpbundle_here`` or
+    ``_mcpbundle_os.path.join(_mcpbundle_here, 'a', ...)`` (None: anything else)."""
+    if isinstance(expr, ast.Name) and expr.id == "_mcpbundle_here":
+        return here.as_posix()
+    if isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Name):
+        parts = [a.value for a in expr.args[1:] if isinstance(a, ast.Constant)]
+        strings = [p for p in parts if isinstance(p, str)]
+        if expr.args[0].id == "_mcpbundle_here" and len(strings) == len(expr.args) - 1:
+            return here.joinpath(*strings).as_posix()
+    return None
+
+
+def shim_packages(shim_rel: str, text: str) -> tuple[tuple[str | None, str], ...]:
+    """The packages a subpackage server's shim registers before it imports the entry
+    (``shim_render._CHAIN_LOADER``): ``(bundle dir of its submodules or None, dotted name)``.
+
+    The entry is imported as a module of the innermost one (``tools_pkg.calc.server``), so
+    its relative imports resolve against that package, not against a ``sys.path`` root."""
+    here = PurePosixPath(shim_rel).parent
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return ()
+    out: list[tuple[str | None, str]] = []
+    for stmt in tree.body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "_mcpbundle_package"
+            and len(call.args) == 3
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+        ):
+            continue
+        search = call.args[2]
+        none = isinstance(search, ast.Constant) and search.value is None
+        out.append((None if none else _here_path(here, search), call.args[0].value))
+    return tuple(out)
+
+
 def ignored_codes(config: Config, server: str) -> frozenset[str]:
     own = config.servers[server].ignore if server in config.servers else ()
     return frozenset(code.upper() for code in (*config.check_ignore, *own))

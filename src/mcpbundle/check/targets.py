@@ -38,6 +38,7 @@ from mcpbundle.check.target_paths import (
     SDK_FIX,
     ignored_codes,
     inside,
+    shim_packages,
     shim_sys_path,
     sys_path_of,
 )
@@ -199,12 +200,14 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
     requirements_data = requirements_in_text(server.requirements_in).encode("utf-8")
     entry_rel = inside(server.entry_file, server.path)
     shim: str | None = None
+    packages: tuple[tuple[str | None, str], ...] = ()
     object_name: str | None = server.object
     if server.original_entrypoint is not None:
         shim = entry_rel
         original, _, object_name = server.original_entrypoint.rpartition(":")
         entry_rel = inside(original, server.path)
         sys_path = shim_sys_path(shim, shim_text)
+        packages = shim_packages(shim, shim_text)
     else:
         sys_path = sys_path_of(entry_rel, inside(server.vendor_dir, server.path))
     names = _names(server.requirements_in) | _git_guesses(server.unresolved_git)
@@ -215,6 +218,7 @@ def _source_target(config: Config, server: ServerPlan, scratch: Path) -> CheckTa
         entrypoint=entry_rel,
         object_name=object_name,
         sys_path=sys_path,
+        packages=packages,
         requirement_files={
             requirements_txt: SourceFile(
                 path=requirements_in,
