@@ -337,6 +337,22 @@ def test_json_report_shape(repo: Path) -> None:
     assert dry["dry_run"] is True
 
 
+def test_json_report_says_per_server_whether_it_changed(repo: Path) -> None:
+    """Issue 16: build --json reports per server ``changed`` (what it ships differs from the
+    previous build's), for a directory build as for a branch; null on a dry run."""
+
+    def changed(*args: str) -> dict[str, object]:
+        document = json.loads(run_cli(repo, "build", "--json", *args).stdout)
+        return {s["name"]: s["changed"] for s in document["servers"]}
+
+    assert changed() == {"ops": True, "web": True}
+    assert changed() == {"ops": False, "web": False}  # up to date
+    (repo / "web/app.py").write_text(SERVER_WEB + "# changed\n")
+    assert changed("--dry-run") == {"ops": None, "web": None}
+    assert changed() == {"ops": False, "web": True}
+    assert changed("--no-cache") == {"ops": False, "web": False}  # rebuilt, the same bytes
+
+
 def test_failed_build_leaves_previous_output_byte_identical(repo: Path) -> None:
     run_cli(repo, "build")
     out = repo / "dist"

@@ -53,7 +53,12 @@ def build_report(config: Config, result: BuildResult) -> dict[str, Any]:
         ),
         "source": {"commit": result.source.commit, "dirty": result.source.dirty},
         "servers": [
-            _with_mcpb(server_document(config, s.plan), s.manifest_entry) for s in result.servers
+            {
+                **_with_mcpb(server_document(config, s.plan), s.manifest_entry),
+                # what it ships differs from the previous build's (None: a dry run)
+                "changed": False if result.up_to_date else s.changed if result.written else None,
+            }
+            for s in result.servers
         ],
         "index_files": sorted(INDEX_NAMES),  # at the output's root, beside the servers
         "warnings": list(result.plan.warnings),
