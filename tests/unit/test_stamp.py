@@ -182,7 +182,7 @@ def test_settled_entries_are_only_stat_ed(tree: Path, monkeypatch: pytest.Monkey
     later = time.time_ns() + 10 * stamp.RACY_NS
     monkeypatch.setattr(stamp, "_now_ns", lambda: later)
     assert _write(tree, Reads(files={str(tree / "src" / "a.py")})) is not None
-    hashed, listed = _counting(monkeypatch, "_sha"), _counting(monkeypatch, "_listing")
+    hashed, listed = _counting(monkeypatch, "file_sha256"), _counting(monkeypatch, "_listing")
     assert _replay(tree) is not None
     assert (hashed, listed) == ([], [])
     (tree / "src" / "b.py").write_text("")  # the directory's stat moves: listed again
@@ -193,7 +193,7 @@ def test_settled_entries_are_only_stat_ed(tree: Path, monkeypatch: pytest.Monkey
 def test_hard_links_are_hashed_once(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("b.py", "c.py"):
         os.link(tree / "dist" / "a.py", tree / "dist" / name)
-    hashed = _counting(monkeypatch, "_sha")
+    hashed = _counting(monkeypatch, "file_sha256")
     assert _write(tree, Reads()) is not None
     assert len(hashed) == 1  # three names, one inode
     hashed.clear()

@@ -33,7 +33,7 @@ from mcpbundle.git.source_state import Source
 from mcpbundle.plan.pinned_text import parse_pins
 from mcpbundle.plan.planner import BuildPlan, ServerPlan
 from mcpbundle.plan.shipped_files import join
-from mcpbundle.resolve.pinner import Pinned, pinned_python, requirements_in_text
+from mcpbundle.resolve.pinner import Pinned, requirements_in_text
 
 log = logging.getLogger("mcpbundle")
 
@@ -177,9 +177,8 @@ def stage_server(
         digests[rel] = digest
     hashes = {rel: digests[rel] for rel in sorted(digests)}
     # pip-tools with no interpreter of the target pins for the running Python (a warning)
-    pins_python = pinned_python(pinned.requirements_txt)
-    differs = plan.python and pins_python is not None and pins_python != plan.python
-    other = {"pins-python": pins_python} if differs else {}
+    differs = plan.python and pinned.python and pinned.python != plan.python
+    other = {"pins-python": pinned.python} if differs else {}
     return {
         "path": plan.path,
         "python": plan.python,

@@ -39,7 +39,12 @@ from mcpbundle import __version__
 from mcpbundle.base.redact import has_credentials
 from mcpbundle.base.regular_file import open_regular
 from mcpbundle.incremental.read_recorder import note_programs, recording
-from mcpbundle.incremental.stamp import PSEUDO_ROOTS, build_environment, site_packages_state
+from mcpbundle.incremental.stamp import (
+    PSEUDO_ROOTS,
+    build_environment,
+    file_sha256,
+    site_packages_state,
+)
 
 FORMAT = 2
 MAGIC = b"mcpbundle-read-cache 2\n"
@@ -252,11 +257,7 @@ class ReadCache:
     def _file(self, path: str) -> str | None:
         if path not in self._files:
             try:
-                with open_regular(path) as handle:  # a FIFO read while planning: unknown
-                    digest = hashlib.sha256()
-                    while chunk := handle.read(1 << 20):
-                        digest.update(chunk)
-                    self._files[path] = digest.hexdigest()
+                self._files[path] = file_sha256(path)  # a FIFO read while planning: unknown
             except OSError:
                 self._files[path] = None
         return self._files[path]

@@ -209,7 +209,7 @@ def _same_file(
     key = (st.st_dev, *now)
     digest = hashed.get(key)
     if digest is None:
-        digest = hashed[key] = _sha(path)
+        digest = hashed[key] = file_sha256(path)
     return now if digest == sha else None
 
 
@@ -295,7 +295,7 @@ def _file_entry(
     key = (st.st_dev, *stat)
     digest = hashed.get(key)
     if digest is None:
-        digest = hashed[key] = _sha(path)
+        digest = hashed[key] = file_sha256(path)
     return [*stat, digest, _racy(stat[2], at_ns)]
 
 
@@ -391,7 +391,8 @@ def _listing(path: str) -> str:
     return _digest("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape"))
 
 
-def _sha(path: str) -> str:
+def file_sha256(path: str) -> str:
+    """The sha256 of a regular file (a FIFO or a device: :class:`NotRegular`, never a wait)."""
     # Not manifest.sha256_file: importing manifest pulls in json and pathlib (see above).
     from mcpbundle.base.regular_file import open_regular  # a recorded file now a FIFO must not hang
 

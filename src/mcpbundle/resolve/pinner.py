@@ -34,6 +34,7 @@ class Pinned:
     requirements_in: tuple[str, ...]
     requirements_txt: str
     rewrites: tuple[Rewrite, ...] = ()  # additions the pinner made (e.g. fastmcp)
+    python: str = ""  # the Python the pins are for (the target, unless pip-tools fell back)
 
 
 # (server plans, previous requirements.txt per server) -> Pinned per server
@@ -144,7 +145,8 @@ def make_pinner(
             for name, addition in additions.items():
                 lines[name] = sort_requirements([*lines[name], addition])
             outputs = resolve_batch(plans, lines, previous, settings)
-        header = target_header(pinned_for(settings))
+        python = pinned_for(settings)
+        header = target_header(python)
         pinned = {}
         for plan in plans:
             added = additions.get(plan.name)
@@ -157,6 +159,7 @@ def make_pinner(
                 requirements_in=lines[plan.name],
                 requirements_txt=header + outputs[plan.name].removeprefix(header),
                 rewrites=rewrites,
+                python=python,
             )
         return pinned
 
@@ -166,11 +169,3 @@ def make_pinner(
 def target_header(python: str) -> str:
     """The first line of every ``requirements.txt``: which Python its pins are for."""
     return f"# Pinned for Python {python}: the host must run this version.\n"
-
-
-def pinned_python(requirements_txt: str) -> str | None:
-    """The Python a ``requirements.txt`` says its pins are for (:func:`target_header`)."""
-    first = requirements_txt.partition("\n")[0]
-    if not first.startswith("# Pinned for Python "):
-        return None
-    return first.removeprefix("# Pinned for Python ").partition(":")[0].strip() or None
