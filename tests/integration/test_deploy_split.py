@@ -105,11 +105,12 @@ def test_split_branches_move_only_for_changed_servers(example: Path) -> None:
     origin = _origin(example)
     tips = {n: git(origin, "rev-parse", f"deploy/{n}").strip() for n in SERVERS}
     ops = set(git(origin, "ls-tree", "-r", "--name-only", "deploy/ops").split())
-    assert {"src/server.py", "requirements.txt", "DEPLOY.md", "mcpbundle-manifest.json"} <= ops
+    assert {"server.py", "requirements.txt", "DEPLOY.md", "mcpbundle-manifest.json"} <= ops
+    assert "src/server.py" in ops  # the server's own file, entered through server.py
     assert "src/shared_utils/text.py" in ops and not any("server-" in f for f in ops)
     assert ".mcpbundle-output" not in ops
     deploy_md = git(origin, "show", "deploy/ops:DEPLOY.md")
-    assert "Entrypoint: `src/server.py:mcp`" in deploy_md
+    assert "Entrypoint: `server.py:mcp`" in deploy_md
     assert "Requirements file: `requirements.txt`" in deploy_md
     _touch_core(example)
     done = json.loads(_ok(example, "build", "--branch", "deploy", "--split", "--push", "--json"))
@@ -135,8 +136,9 @@ def test_each_split_branch_alone_loads_its_server(example: Path, tmp_path: Path)
             _origin(example).as_uri(), str(clone))  # fmt: skip
         entry = json.loads((clone / "mcpbundle-manifest.json").read_text())["servers"][name]
         assert entry["path"] == "." and entry["requirements"] == "requirements.txt"
+        assert entry["entrypoint"] == "server.py:mcp"
         assert (clone / "requirements.txt").is_file()
-        tools = tool_names(run_inspect(clone / entry["entrypoint"], elsewhere))
+        tools = tool_names(run_inspect("server.py", clone))  # as the issue enters it
         assert set(tools) == TOOLS[name], name
 
 
