@@ -276,6 +276,39 @@ def test_keep_going_builds_the_others_and_keeps_the_failed_output(
     assert "bad" in manifest(root)
 
 
+def test_a_missing_entry_file_fails_only_its_server(tmp_path: Path, wheelhouse: Path) -> None:
+    """A deleted entrypoint belongs to one server: --keep-going (and a build of another
+    server) builds the rest and keeps its output; check reports it once, as MCB000, and
+    checks the others; a plain build and validate still stop on it as a config error."""
+    root = two_servers(tmp_path / "repo", wheelhouse)
+    assert mcpbundle(root, "build").returncode == 0
+    bad_before = {k: v for k, v in tree(root / "dist").items() if k.startswith("bad/")}
+    (root / "bad/server.py").unlink()
+    (root / "good/requirements.txt").write_text("fastmcp\nalpha<2\n")
+    for args in (("build",), ("validate",)):
+        plain = mcpbundle(root, *args)
+        assert plain.returncode == 2, plain.stderr
+        assert "servers.bad.entrypoint: file 'server.py' does not exist" in plain.stderr
+    assert "alpha==2.0" in (root / "dist/good/requirements.txt").read_text()  # nothing written
+    done = mcpbundle(root, "build", "--keep-going")
+    assert done.returncode == 1, done.stderr
+    lines = error_lines(done.stderr)
+    assert lines[0].startswith("error: server 'bad' failed: mcpbundle.toml: servers.bad.entry")
+    assert lines[-1].startswith("error: 1 of 2 servers failed: bad")
+    assert "alpha==1.1" in (root / "dist/good/requirements.txt").read_text()
+    assert {k: v for k, v in tree(root / "dist").items() if k.startswith("bad/")} == bad_before
+    (root / "good/requirements.txt").write_text("fastmcp\nalpha\ngamma\n")
+    one = mcpbundle(root, "build", "good")
+    assert one.returncode == 0, one.stderr
+    assert "gamma==" in (root / "dist/good/requirements.txt").read_text()
+    check = mcpbundle(root, "check", "--format", "json")
+    assert check.returncode == 1, check.stderr
+    findings = json.loads(check.stdout)["findings"]
+    bad = [(f["code"], f["file"]) for f in findings if f["server"] == "bad"]
+    assert bad == [("MCB000", "mcpbundle.toml")], findings
+    assert not [f for f in findings if f["server"] == "good" and f["severity"] == "error"]
+
+
 @pytest.mark.parametrize(
     "broken",
     ["fastmcp\nthis is not a requirement!!\n", "fastmcp\nbeta>=99\n"],

@@ -90,10 +90,11 @@ def test_the_shim_loads_the_file_as_fastmcp_would(tmp_path: Path) -> None:
         "app = (Box(helpers.NAME), __name__)\n"
     )
     (tmp_path / "server.py").write_bytes(render_entry_shim("src/server.py", "app"))
+    shim = str(tmp_path / "server.py")
     probe = (
         "import importlib.util, sys\n"
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
-        f"spec = importlib.util.spec_from_file_location('server_module', {str(tmp_path / 'server.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('server_module', {shim!r})\n"
         "module = importlib.util.module_from_spec(spec)\n"
         "sys.modules['server_module'] = module\n"
         "spec.loader.exec_module(module)\n"

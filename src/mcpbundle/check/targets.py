@@ -296,7 +296,10 @@ def _unplanned_target(
         raw_requirements=True,
         local_dirs=local_dirs,
         ignore=ignored_codes(config, name),
-        skip=NEEDS_PLAN,
+        # a missing entry file is the MCB000 of its plan, not also an MCB001
+        skip=NEEDS_PLAN | {"MCB001"}
+        if server.missing and server.entrypoint not in files
+        else NEEDS_PLAN,
         python=target_python(config, server),
         auto_fix=config.bundle.auto_fix,
         allow_secrets=config.bundle.allow_secrets,

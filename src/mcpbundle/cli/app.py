@@ -174,7 +174,7 @@ def build_cmd(
     recording = watch.recording() if stampable and not verbose_logging() else None
     started = time.time_ns()
     with recording or contextlib.nullcontext() as reads:
-        config = state.config()
+        config = state.config(defer_missing=keep_going or bool(servers))
         created = not dry_run and not output_dir(config, output).exists()
         if verify_first and not dry_run:  # before the lock: verify builds (and locks) first
             from mcpbundle.cli.build_verify import verified_surfaces

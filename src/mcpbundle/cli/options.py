@@ -47,8 +47,8 @@ class State:
     color: str = "auto"
     _colour: dict[int, bool] = field(default_factory=dict, repr=False)
 
-    def config(self) -> Config:
-        return load_config(Path.cwd(), self.config_path)
+    def config(self, *, defer_missing: bool = False) -> Config:
+        return load_config(Path.cwd(), self.config_path, defer_missing=defer_missing)
 
     def apply(self) -> None:
         """Set logging and progress from the options seen so far."""

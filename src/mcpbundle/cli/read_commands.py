@@ -58,7 +58,7 @@ def check(
     from mcpbundle.check.report import format_findings
     from mcpbundle.check.targets import check_findings
 
-    config = state.config()
+    config = state.config(defer_missing=not built)
     findings, checked = check_findings(
         config,
         servers=servers,

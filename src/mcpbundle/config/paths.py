@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.schema import Reader
 
 
@@ -124,9 +125,29 @@ def inside_path(
     *,
     kind: str,
     within_base: bool = True,
+    missing: list[ConfigError] | None = None,
 ) -> str:
     """Check ``base/text`` exists as ``kind`` inside ``base`` (or only inside ``root``
-    when not ``within_base``); return it relative to ``base``."""
+    when not ``within_base``); return it relative to ``base``.
+
+    ``missing``: a path that does not exist (and is otherwise fine) is not an error
+    here; the error it would raise is appended, for the caller to raise later."""
+    try:
+        return _inside_path(reader, key_path, text, base, root, kind, within_base)
+    except ConfigError as exc:
+        lexical = os.path.normpath(base / text)
+        target = Path(lexical).resolve()
+        if missing is None or os.path.lexists(lexical) or not target.is_relative_to(root):
+            raise
+        missing.append(exc)
+        if within_base and not Path(lexical).is_relative_to(base):
+            raise
+        return Path(os.path.relpath(lexical, base)).as_posix()
+
+
+def _inside_path(
+    reader: Reader, key_path: str, text: str, base: Path, root: Path, kind: str, within_base: bool
+) -> str:
     check_relative(reader, key_path, text)
     lexical = Path(os.path.normpath(base / text))
     if not lexical.is_relative_to(root):

@@ -270,6 +270,9 @@ class Server:
     mcpb_platforms: tuple[str, ...] = SERVER.default("mcpb-platforms")  # and server/lib wheels
     mcpb_compiled: bool = SERVER.default("mcpb-compiled")  # python runtime: compiled wheels
     mcpb: Mapping[str, Any] = field(default_factory=dict)  # manifest fields, over [bundle.mcpb]
+    # (message, where, hint) of a missing entrypoint or requirements file, when the config
+    # was read with defer_missing: planning the server raises it, failing only this server
+    missing: tuple[str, str | None, str | None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,15 +56,20 @@ from mcpbundle.config.settings import (
 _NAME = re.compile(NAME_PATTERN)
 
 
-def load_config(cwd: Path, explicit: Path | None = None) -> Config:
+def load_config(cwd: Path, explicit: Path | None = None, *, defer_missing: bool = False) -> Config:
+    """The validated config. ``defer_missing`` (``build --keep-going``, ``check``): a
+    server's missing entrypoint or requirements file fails that server when it is
+    planned (:attr:`Server.missing`), not the whole config."""
     path = find_config(cwd, explicit)
     if is_pyproject(path):
         table = tool_table(read_toml(path), display=path.name)
-        return validate(table, path, key_prefix=TOOL_TABLE + ".")
-    return validate(read_toml(path), path)
+        return validate(table, path, key_prefix=TOOL_TABLE + ".", defer_missing=defer_missing)
+    return validate(read_toml(path), path, defer_missing=defer_missing)
 
 
-def validate(data: Mapping[str, Any], path: Path, *, key_prefix: str = "") -> Config:
+def validate(
+    data: Mapping[str, Any], path: Path, *, key_prefix: str = "", defer_missing: bool = False
+) -> Config:
     root = path.parent.resolve()
     reader = _TableReader(path.name, key_prefix) if key_prefix else Reader(path.name)
     reader.reject_unknown("", data, ROOT.names)
@@ -78,7 +83,15 @@ def validate(data: Mapping[str, Any], path: Path, *, key_prefix: str = "") -> Co
         for name, value in shared_table.items()
     }
     servers = {
-        name: _server(reader, join("servers", name), name, value, root=root, shared=shared)
+        name: _server(
+            reader,
+            join("servers", name),
+            name,
+            value,
+            root=root,
+            shared=shared,
+            defer_missing=defer_missing,
+        )
         for name, value in servers_table.items()
     }
     for lib in shared.values():
@@ -189,6 +202,7 @@ def _server(
     *,
     root: Path,
     shared: Mapping[str, SharedLib],
+    defer_missing: bool = False,
 ) -> Server:
     _check_name(reader, key_path, name)
     read = read_keys(reader, key_path, reader.table(key_path, value), SERVER)
@@ -206,14 +220,17 @@ def _server(
         raise reader.fail(
             entry_key, f"{entry_file!r} is not a .py file", "use file.py[:object], e.g. 'server.py'"
         )
-    entry_rel = inside_path(reader, entry_key, entry_file, root / path, root, kind="file")
+    missing: list[ConfigError] | None = [] if defer_missing else None
+    entry_rel = inside_path(
+        reader, entry_key, entry_file, root / path, root, kind="file", missing=missing
+    )
     values = {SERVER[key].attr: value for key, value in read.items()}
     if "requirements" in read:
         # A requirement input may live anywhere in the repository (the repository's one
         # pyproject.toml, say): it is read, never shipped.
         values["requirements"] = inside_path(
             reader, join(key_path, "requirements"), read["requirements"], root / path, root,
-            kind="file", within_base=False,
+            kind="file", within_base=False, missing=missing,
         )  # fmt: skip
     if "constraints" in read:
         cons_key = join(key_path, "constraints")
@@ -239,6 +256,9 @@ def _server(
         raise reader.fail(join(key_path, "shim-name"), "must be a module file name like x.py")
     if "push-to" in read:
         _check_push_to(reader, join(key_path, "push-to"), read["push-to"])
+    if missing:
+        first = missing[0]
+        values["missing"] = (first.message, first.where, first.hint)
     return Server(
         name=name,
         path=path,

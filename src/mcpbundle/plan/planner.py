@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from packaging.requirements import Requirement
 
-from mcpbundle.base.errors import BuildError, MCPBundleError, UsageError
+from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError, UsageError
 from mcpbundle.base.regular_file import kind_of
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences, sdk_fix
@@ -136,6 +136,9 @@ def make_plan(
     for server in chosen:
         graph.context = server.name
         try:
+            if server.missing is not None:
+                message, where, hint = server.missing
+                raise ConfigError(message, where=where, hint=hint, server=server.name)
             if memo is None:
                 plans.append(
                     _plan_server(config, server, graph, files, filt, seen, fetch_git=fetch_git)
