@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_build_cli import run_cli, tree
 from test_build_example import copy_example, hermetic
 
@@ -208,6 +209,31 @@ def test_a_key_read_without_default_is_a_required_secret(tmp_path: Path, wheelho
         }
     }
     assert schema_errors(document) == []
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('user_config.REGION = { type = "string" }\n', "user_config.REGION has no title, desc"),
+        (  # an entry the server's environment derives may be amended without repeating it
+            'user_config.SERVICE_API_KEY = { required = false }\nmanifest_version = "0.3"\n',
+            "manifest_version '0.3' has no server type 'uv'",
+        ),
+    ],
+    ids=["new-user-config-entry", "manifest-version"],
+)
+def test_a_merged_manifest_mcpb_would_refuse_is_one_line_exit_2(
+    tmp_path: Path, wheelhouse: Path, table: str, says: str
+) -> None:
+    repo = small_repo(
+        tmp_path / "repo", wheelhouse, SECRET_SERVER, "[servers.keyed.mcpb]\n" + table
+    )
+    done = run_cli(repo, "build", check=False)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: mcpbundle.toml: servers.keyed.mcpb (or bundle.mcpb): "), last
+    assert says in last and "Traceback" not in done.stderr
+    assert not (repo / "dist").exists()
 
 
 LIB_SERVER = '''"""A server whose dependencies come from server/lib."""

@@ -218,6 +218,7 @@ def _checked_manifest(
             hint=f'set [servers.{plan.name}.mcpb] author = {{ name = "..." }} (or '
             "[bundle.mcpb] author), or authors in its pyproject.toml",
         )
+    _check_merged(config, plan.name, document)
     version = str(document.get("version") or version)
     if not _VERSION.match(version):
         raise ConfigError(
@@ -226,6 +227,34 @@ def _checked_manifest(
             hint="use a version such as '1.0.0'",
         )
     return document, version, entry
+
+
+def _check_merged(config: Config, name: str, document: Mapping[str, Any]) -> None:
+    """What only the merged manifest shows and ``mcpb validate`` refuses: a user_config
+    entry a table adds without type, title or description, a manifest_version older
+    than its server type (``uv`` needs 0.4)."""
+    where = f"{config.display}: servers.{name}.mcpb (or bundle.mcpb)"
+    for key, entry in sorted((document.get("user_config") or {}).items()):
+        lacking = [f for f in ("type", "title", "description") if f not in entry]
+        if lacking:
+            raise ConfigError(
+                f"user_config.{key} has no {', '.join(lacking)}, which an MCP Bundle "
+                "manifest requires of every entry",
+                where=where,
+                hint=f"set them in user_config.{key}, or name an environment variable the "
+                "server reads (its entry is then derived)",
+                server=name,
+            )
+    runtime = (document.get("server") or {}).get("type")
+    version = document.get("manifest_version")
+    if runtime == "uv" and version != "0.4":
+        raise ConfigError(
+            f"manifest_version {version!r} has no server type 'uv' (it came in 0.4)",
+            where=where,
+            hint="remove manifest_version (it follows mcpb-runtime), or set "
+            "mcpb-runtime = 'python'",
+            server=name,
+        )
 
 
 def _version(config: Config, plan: ServerPlan, facts: mcpb_facts.Facts) -> str:
