@@ -423,6 +423,67 @@ def test_a_subpackage_server_ships_its_package_chain(tmp_path: Path, wheelhouse:
     ]
 
 
+def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """``from tools_pkg.common import x`` and ``from ..shared import y`` outside the server's
+    folder: those parts ship into its chain (a subpackage whole, with its data files; a
+    module alone; what they import in turn), the rest of the package does not, and the
+    bundle loads alone; check agrees."""
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.calc]\npath = 'tools_pkg/calc'\nentrypoint = 'server.py'\n",
+            "tools_pkg/__init__.py": "",
+            "tools_pkg/common/__init__.py": "from .names import label\n",
+            "tools_pkg/common/names.py": "import json, pathlib\nfrom tools_pkg import units\n"
+            "DATA = json.loads((pathlib.Path(__file__).parent / 'names.json').read_text())\n"
+            "def label():\n    return DATA['name'] + units.UNIT\n",
+            "tools_pkg/common/names.json": '{"name": "sum"}\n',
+            "tools_pkg/units.py": "UNIT = ' (units)'\n",
+            "tools_pkg/shared.py": "def twice(x):\n    return 2 * x\n",
+            "tools_pkg/unused/__init__.py": "raise ImportError('never imported')\n",
+            "tools_pkg/calc/__init__.py": "",
+            "tools_pkg/calc/server.py": server_py(
+                "calc",
+                "from tools_pkg.common import label\nfrom ..shared import twice\n",
+                {"calc_add": "label() + str(twice(2))"},
+            ),
+            "tools_pkg/calc/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    folder = root / "dist" / "tools_pkg" / "calc"
+    chain = sorted(
+        p.relative_to(folder / "_mcpbundle_chain").as_posix()
+        for p in (folder / "_mcpbundle_chain").rglob("*")
+        if p.is_file()
+    )
+    assert chain == [
+        "tools_pkg/__init__.py",
+        "tools_pkg/common/__init__.py",
+        "tools_pkg/common/names.json",
+        "tools_pkg/common/names.py",
+        "tools_pkg/shared.py",
+        "tools_pkg/units.py",
+    ]
+    files = manifest(root)["calc"]["files"]
+    assert "tools_pkg/calc/_mcpbundle_chain/tools_pkg/common/names.json" in files  # type: ignore[operator]
+    alone = tmp_path / "alone"
+    import shutil
+
+    shutil.copytree(folder, alone / "calc")
+    result = run_inspect(alone / "calc" / "mcpbundle_entry.py:mcp", tmp_path)
+    assert tool_names(result) == ["calc_add"]
+    for args in (("check",), ("check", "--built")):
+        checked = mcpbundle(root, *args)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "MCB004" not in checked.stdout
+
+
 # -- inputs from elsewhere in the repository ----------------------------------------
 
 

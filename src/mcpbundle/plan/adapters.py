@@ -38,6 +38,11 @@ class EntryLayout:
     original: str | None  # the configured entrypoint when a shim replaced it
     warnings: tuple[str, ...]
     chain: tuple[tuple[str, str], ...] = ()  # (repo path, output path) of package-chain inits
+    # a subpackage server: the repo directory above its top package, the dotted names of
+    # the chain's packages and of its own (what it imports of the chain ships too)
+    chain_root: str | None = None
+    chain_packages: tuple[str, ...] = ()
+    inside_package: str | None = None
 
 
 def entry_layout(
@@ -108,7 +113,17 @@ def entry_layout(
             (repo_path, _join(server.path, rel))
             for (_, repo_path), (_, rel) in zip(chain, vendored_inits, strict=True)
         ),
+        chain_root=_chain_root(decision.package_root, root) if chain else None,
+        chain_packages=tuple(name for name, _ in chain),
+        inside_package=decision.inside_package,
     )
+
+
+def _chain_root(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    rel = path.resolve().relative_to(root.resolve()).as_posix()
+    return rel if rel != "." else ""
 
 
 @dataclass(frozen=True, kw_only=True)

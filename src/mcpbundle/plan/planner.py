@@ -17,6 +17,7 @@ from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError, Usage
 from mcpbundle.base.regular_file import kind_of
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences, sdk_fix
+from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
 from mcpbundle.plan.closure import (
     Classified,
@@ -246,6 +247,14 @@ def _plan_server(
     copies, secrets = server_files(config, server, files, filt)
     lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt, seen)
     chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
+    if layout.chain_root is not None and layout.inside_package:
+        parts, chain_secrets = sibling_copies(
+            root=root, server_path=server.path, chain_root=layout.chain_root,
+            packages=layout.chain_packages, inside=layout.inside_package, shipped=copies,
+            files=files, filt=filt, python=target.version,
+        )  # fmt: skip
+        chain.extend(parts)
+        secrets = [*secrets, *chain_secrets]
     all_copies = sorted(dedupe([*copies, *lib_copies, *chain]), key=lambda c: c.dest)
     regenerated = {join(server.path, "requirements.txt"), join(server.path, "requirements.in")}
     all_copies, scrubbed = scrub_requirement_files(

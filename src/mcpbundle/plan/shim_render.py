@@ -82,8 +82,10 @@ def render_shim(
     chain = [(name, _check_rel(rel, "package chain file")) for name, rel in outside]
     if inside_package:
         lines += [*_CHAIN_LOADER, ""]
-        for name, parts in chain:
-            lines.append(f"_mcpbundle_package({name!r}, {_path_expr(parts)}, None)")
+        for name, parts in chain:  # its other parts the server imports ship beside it
+            lines.append(
+                f"_mcpbundle_package({name!r}, {_path_expr(parts)}, {_path_expr(parts[:-1])})"
+            )
         init = _path_expr(("__init__.py",))
         lines.append(f"_mcpbundle_package({inside_package!r}, {init}, _mcpbundle_here)")
     lines += ["", f"_mcpbundle_module = _mcpbundle_importlib.import_module({module!r})"]

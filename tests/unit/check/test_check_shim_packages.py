@@ -26,9 +26,12 @@ def _shim() -> str:
 
 def test_shim_packages_reads_the_chain_the_shim_registers() -> None:
     assert shim_packages("mcpbundle_entry.py", _shim()) == (
-        (None, "tools_pkg"),
+        ("_mcpbundle_chain/tools_pkg", "tools_pkg"),  # where its imported parts ship
         (".", "tools_pkg.calc"),
     )
+    older = _shim().replace(", _mcpbundle_os.path.join(_mcpbundle_here, '_mcpbundle_chain', "
+                            "'tools_pkg'))", ", None)")  # fmt: skip
+    assert shim_packages("mcpbundle_entry.py", older)[0] == (None, "tools_pkg")
     assert shim_packages("mcpbundle_entry.py", "import os\n") == ()
     assert shim_packages("mcpbundle_entry.py", "def (:\n") == ()
 
