@@ -375,3 +375,88 @@ def test_real_venv_from_pypi_with_http(make_out: MakeOut, tmp_path: Path) -> Non
     assert again.servers[0].install_seconds == 0.0
     assert again.servers[0].venv is not None
     assert "(reused)" in again.servers[0].venv
+
+
+HANGS = """
+import time
+
+from fastmcp import FastMCP
+
+time.sleep(120)  # still importing when the test kills verify
+mcp = FastMCP("hangs")
+"""
+
+_VERIFY_SCRIPT = """
+import sys
+from pathlib import Path
+from mcpbundle.verify.verifier import verify
+verify(output_dir=Path(sys.argv[1]), servers=None, http=False, cache_dir=Path(sys.argv[2]),
+       env={}, expect_tools={}, installer=None, python=Path(sys.executable))
+"""
+
+
+def test_kill_9_of_verify_leaves_its_scratch_in_the_cache_for_the_next_run_to_sweep(
+    make_out: MakeOut, tmp_path: Path
+) -> None:
+    """Issue 14: scratch directories live under the cache's tmp/ with their pid in the
+    name, never in the system temp directory, so one a kill -9 left is swept later."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from mcpbundle.base.temp_dirs import make_temp_dir, remove_tree, tmp_root
+
+    out = make_out({"hangs": {"src/server.py": HANGS}})
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(system_tmp), "FASTMCP_CHECK_FOR_UPDATES": "off"}
+    before = set(tmp_root().glob("mcpbundle-verify-*"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _VERIFY_SCRIPT, str(out), str(tmp_path / "cache")],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            left = set(tmp_root().glob(f"mcpbundle-verify-{proc.pid}-*")) - before
+            if left and any(left.pop().rglob("server.py")):
+                break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.1)
+        else:
+            pytest.fail("verify never made its scratch directory under the cache's tmp/")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    dead = set(tmp_root().glob(f"mcpbundle-verify-{proc.pid}-*"))
+    assert dead, "the killed verify's scratch directory should still be there"
+    assert not list(system_tmp.glob("mcpbundle-verify-*"))
+    remove_tree(make_temp_dir("sweep"))  # any later run sweeps the dead pid's directories
+    assert not [p for p in dead if p.exists()]
+
+
+def test_a_cache_inside_the_repository_keeps_the_scratch_out_of_it(
+    make_out: MakeOut, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox guards the repository; scratch inside it would leave it writable to
+    the server's import, so then the scratch goes to the system temp directory."""
+    import tempfile
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    planted = repo / "planted.txt"
+    writer = GOOD + f"\nopen({str(planted)!r}, 'w').write('written at import')\n"
+    out = make_out({"good": {"src/server.py": writer}})
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(repo / ".cache" / "mcpbundle"))
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    report = run_verify(out, tmp_path, protect=[repo])
+    (server,) = report.servers
+    assert server.ok, server.error
+    if server.isolation != "namespace":
+        pytest.skip("no mount namespace here: the repository cannot be guarded at all")
+    assert f"import-time code wrote {planted} (in the repository; discarded)" in server.warnings
+    assert not planted.exists()
+    assert not list((repo / ".cache" / "mcpbundle").glob("tmp/mcpbundle-verify-*"))

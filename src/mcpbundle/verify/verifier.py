@@ -36,6 +36,7 @@ from typing import Any
 
 from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError, UsageError
+from mcpbundle.base.temp_dirs import make_temp_dir, tmp_root
 from mcpbundle.config.verify_settings import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.verify import sandbox
@@ -274,7 +275,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
         protect=options.protect,
         name=name,
     )
-    with _scratch(options.discard) as scratch:
+    with _scratch(options.discard, options.protect) as scratch:
         bundle_box = Box.create(scratch, "bundle-load")
         entry_arg, root = copy_server(bundle_box.root, options.output_dir, server_dir, entry_rel)
         args = ["load", entry_arg, "--root", str(root)]
@@ -360,8 +361,16 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def _scratch(discard: Callable[[Path], object]) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="mcpbundle-verify-"))
+def _scratch(discard: Callable[[Path], object], protect: Sequence[Path]) -> Iterator[Path]:
+    """A server's sandboxes, under the cache's ``tmp/`` with this process's pid in the
+    name, so a later run sweeps what a kill -9 left. A cache inside a directory the
+    sandbox guards (the repository) would leave that directory writable to the loads:
+    then the scratch goes to the system temp directory instead."""
+    base = tmp_root().resolve()
+    if any(base.is_relative_to(p.resolve()) for p in protect):
+        path = Path(tempfile.mkdtemp(prefix=f"mcpbundle-verify-{os.getpid()}-"))
+    else:
+        path = make_temp_dir("verify")
     try:
         yield path
     finally:
