@@ -135,9 +135,11 @@ def inside_path(
     try:
         return _inside_path(reader, key_path, text, base, root, kind, within_base)
     except ConfigError as exc:
+        if missing is None or "\0" in text:
+            raise
         lexical = os.path.normpath(base / text)
         target = Path(lexical).resolve()
-        if missing is None or os.path.lexists(lexical) or not target.is_relative_to(root):
+        if os.path.lexists(lexical) or not target.is_relative_to(root):
             raise
         missing.append(exc)
         if within_base and not Path(lexical).is_relative_to(base):
