@@ -9,6 +9,7 @@ server's requirements, a repository constraints file, a shipped fastmcp.json.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -482,6 +483,48 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
         checked = mcpbundle(root, *args)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "MCB004" not in checked.stdout
+
+
+# -- index options in a server's requirements file ----------------------------------
+
+
+def test_a_requirements_files_index_options_reach_its_resolver_never_a_file(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """With no index in [bundle], `--no-index` / `-f` / `--extra-index-url` lines are the
+    server's resolver input (this build resolves only against the wheelhouse they name);
+    they never ship, and the credential in one is in no output, report or cache file."""
+    token = "s3cr3t-t0ken-for-tests"
+    root = tmp_path / "repo"
+    index = f"--no-index\n--find-links {wheelhouse}\n"
+    write(
+        root,
+        {
+            "mcpbundle.toml": f"[bundle]\npython = '{RUNNING}'\n"
+            "[servers.a]\npath = 'a'\nentrypoint = 'server.py'\n"
+            "[servers.b]\npath = 'b'\nentrypoint = 'server.py'\n",
+            "a/server.py": server_py("a", "", {"ping": "'pong'"}),
+            "a/requirements.txt": index + "fastmcp\nalpha<2\n",
+            "b/server.py": server_py("b", "", {"ping": "'pong'"}),
+            "b/requirements.txt": index
+            + f"--extra-index-url https://deploy:{token}@127.0.0.1:9/simple\nfastmcp\nalpha\n",
+        },
+    )
+    done = mcpbundle(root, "build", "-v")
+    assert done.returncode == 0, done.stderr
+    assert "alpha==1.1" in (root / "dist/a/requirements.txt").read_text()
+    assert "alpha==2.0" in (root / "dist/b/requirements.txt").read_text()  # resolved apart
+    for server in ("a", "b"):
+        shipped = (root / "dist" / server / "requirements.txt").read_text()
+        assert "--" not in shipped.replace("# via -r requirements.in", "")
+    assert token not in done.stdout + done.stderr
+    assert "https://***@127.0.0.1:9/simple" in json.dumps(manifest(root)["b"]["rewrites"])
+    cache = Path(os.environ["MCPBUNDLE_CACHE_DIR"])
+    for folder in (root / "dist", cache):
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                assert token.encode() not in path.read_bytes(), path
+    assert tool_names(run_inspect(root / "dist/a/server.py", tmp_path)) == ["ping"]
 
 
 # -- inputs from elsewhere in the repository ----------------------------------------

@@ -98,20 +98,40 @@ PRIVATE = "https://deploy:s3cr3t-t0ken@pypi.corp.example/simple"
 
 
 @pytest.mark.parametrize(
-    "line",
-    [f"--index-url {PRIVATE}", f"-i {PRIVATE}", f"--extra-index-url={PRIVATE}",
-     "--find-links ./wheels", "--no-index"],
-)  # fmt: skip
-def test_an_index_option_the_resolver_would_not_get_is_an_error(tmp_path: Path, line: str) -> None:
+    ("line", "option"),
+    [
+        (f"--index-url {PRIVATE}", ("index-url", PRIVATE)),
+        (f"-i {PRIVATE}", ("index-url", PRIVATE)),
+        (f"--extra-index-url={PRIVATE}", ("extra-index-urls", PRIVATE)),
+        ("--find-links ./wheels", ("find-links", "WHEELS")),
+        ("--no-index", ("no-index", "")),
+    ],
+)
+def test_an_index_option_goes_to_the_resolver_and_never_ships(
+    tmp_path: Path, line: str, option: tuple[str, str]
+) -> None:
     """Dropping a private index and resolving the names from PyPI is dependency confusion:
-    with no index in [bundle], a requirements file's index option is an error naming it."""
+    with no index in [bundle], a requirements file's index option is the server's
+    resolver input (a relative find-links read from the file's folder), not shipped."""
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
     files = {"srv/server.py": SRV, "srv/requirements.txt": f"fastmcp\n{line}\nomega\n"}
+    server = one(plan(tmp_path, toml, files))
+    key, value = option
+    expected = str((tmp_path / "srv" / "wheels").resolve()) if value == "WHEELS" else value
+    assert server.index == ((key, expected),)
+    assert server.requirements_in == ("fastmcp", "omega")
+    assert [(r.origin, r.replacement) for r in server.rewrites] == [("srv/requirements.txt:2", "")]
+
+
+def test_two_index_urls_are_an_error_naming_neither_credential(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    other = "https://u:other-t0ken@mirror.example/simple"
+    files = {"srv/server.py": SRV, "srv/requirements.txt": f"-i {PRIVATE}\n-i {other}\nomega\n"}
     with pytest.raises(BuildError) as info:
         plan(tmp_path, toml, files)
-    assert info.value.where == "srv/requirements.txt:2"
-    assert "s3cr3t-t0ken" not in str(info.value) + (info.value.hint or "")
-    assert "[bundle]" in (info.value.hint or "")
+    shown = str(info.value)
+    assert "2 different --index-url" in shown
+    assert "s3cr3t-t0ken" not in shown and "other-t0ken" not in shown
 
 
 def test_an_index_option_is_dropped_when_bundle_sets_the_index(tmp_path: Path) -> None:
@@ -122,6 +142,7 @@ def test_an_index_option_is_dropped_when_bundle_sets_the_index(tmp_path: Path) -
     files = {"srv/server.py": SRV, "srv/requirements.txt": f"fastmcp\n-i {PRIVATE}\nomega\n"}
     server = one(plan(tmp_path, toml, files))
     assert server.requirements_in == ("fastmcp", "omega")
+    assert server.index == ()  # [bundle] decides for every server
     assert [(r.origin, r.replacement) for r in server.rewrites] == [("srv/requirements.txt:2", "")]
 
 

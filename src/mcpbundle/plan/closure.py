@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.config.paths import find_cycle
 from mcpbundle.config.settings import Config, SharedLib
-from mcpbundle.plan.index_options import check_index_option
+from mcpbundle.plan.index_options import IndexOption, index_option
 from mcpbundle.plan.lib_discovery import LibInfo, discover_lib, discover_packages
 from mcpbundle.plan.locks import workspace_members, workspace_root_of
 from mcpbundle.plan.pyproject import project_name
@@ -45,6 +45,7 @@ class Classified:
     rewrites: list[Rewrite] = field(default_factory=list)
     self_reference: bool = False
     git: list[ReqLine] = field(default_factory=list)
+    index: list[IndexOption] = field(default_factory=list)  # for the resolver, not shipped
 
 
 class LibGraph:
@@ -136,7 +137,9 @@ class LibGraph:
 
     def _classify_one(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
         if line.kind == "option":
-            check_index_option(line, self.config.bundle)
+            option = index_option(line, self.config.bundle)
+            if option is not None:
+                result.index.append(option)
             result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
             return
         if line.kind == "pypi":

@@ -30,6 +30,7 @@ from mcpbundle.plan.closure import (
 from mcpbundle.plan.derived_reads import Noted, noting
 from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_json import EntryFacts
+from mcpbundle.plan.index_options import IndexOption, merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.locks import workspace_root_dependencies
 from mcpbundle.plan.pyproject import read_pyproject
@@ -78,6 +79,8 @@ class ServerPlan:
     python_origin: str = ""  # where the target came from ("[bundle] python", a file)
     unresolved_git: tuple[str, ...] = ()  # git requirements not fetched (planned offline)
     warnings: tuple[str, ...] = ()
+    # its requirements files' index options, for its resolver ([bundle] key, value)
+    index: tuple[IndexOption, ...] = ()
 
     @property
     def entrypoint(self) -> str:
@@ -292,6 +295,7 @@ def _plan_server(
         vendored=vendored,
         requirements_in=sort_requirements([*requirements, *constraints, *fix.requirements]),
         rewrites=(*found.rewrites, *fix.rewrites),
+        index=merged_index(found.index, key),
         skipped_secrets=tuple(sorted({*secrets, *lib_secrets})),
         requirements_source=source,
         requirement_files=_origin_files(lines),
@@ -334,6 +338,7 @@ def _absorb(into: Classified, other: Classified) -> None:
     into.libs |= other.libs
     into.rewrites.extend(other.rewrites)
     into.git.extend(other.git)
+    into.index.extend(other.index)
 
 
 def _server_requirements(

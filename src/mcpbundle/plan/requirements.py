@@ -34,7 +34,7 @@ class ReqLine:
     kind: Kind
     name: str | None = None  # canonical distribution name when known
     requirement: str | None = None  # normalised PEP 508 text (pypi kind)
-    path: Path | None = None  # absolute directory (path kind)
+    path: Path | None = None  # absolute directory (path kind; option kind: its file's)
     url: str | None = None  # git / url kinds
     editable: bool = False
     constraint: bool = False  # came from a ``-c`` file
@@ -206,8 +206,12 @@ def _read_file(
             line = _editable(entry, value, where, resolved.parent, constraint)
             lines.append(check_local_path(line, root=root))
             continue
-        if option:
-            lines.append(ReqLine(text=entry, origin=where, kind="option", constraint=constraint))
+        if option:  # path: the file's directory (a relative --find-links is read from it)
+            option_line = ReqLine(
+                text=entry, origin=where, kind="option", path=resolved.parent,
+                constraint=constraint,
+            )  # fmt: skip
+            lines.append(option_line)
             continue
         entry = _strip_hash_options(entry)
         line = parse_requirement_text(

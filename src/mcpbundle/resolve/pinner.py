@@ -60,6 +60,21 @@ def resolver_settings(config: Config) -> ResolverSettings:
     )
 
 
+def with_index(settings: ResolverSettings, index: Sequence[tuple[str, str]]) -> ResolverSettings:
+    """``settings`` with a server's requirements-file index options added (servers whose
+    options differ are resolved apart, even under the shared lock)."""
+    for key, value in index:
+        if key == "index-url":
+            settings = replace(settings, index_url=value)
+        elif key == "extra-index-urls":
+            settings = replace(settings, extra_index_urls=(*settings.extra_index_urls, value))
+        elif key == "find-links":
+            settings = replace(settings, find_links=(*settings.find_links, value))
+        elif key == "no-index":
+            settings = replace(settings, no_index=True)
+    return settings
+
+
 def _local(root: Path, link: str) -> str:
     if "://" in link or Path(link).is_absolute():
         return link
@@ -111,9 +126,10 @@ def make_pinner(
 
     def pin(plans: Sequence[ServerPlan], previous: Mapping[str, str | None]) -> dict[str, Pinned]:
         pinned: dict[str, Pinned] = {}
-        for python in sorted({p.python for p in plans}):
-            group = [p for p in plans if p.python == python]
-            pinned.update(pin_group(group, previous, replace(base, python=python)))
+        for python, index in sorted({(p.python, p.index) for p in plans}):
+            group = [p for p in plans if p.python == python and p.index == index]
+            settings = with_index(replace(base, python=python), index)
+            pinned.update(pin_group(group, previous, settings))
         return dict(sorted(pinned.items()))
 
     def pin_group(
