@@ -310,6 +310,45 @@ def test_a_missing_entry_file_fails_only_its_server(tmp_path: Path, wheelhouse: 
     assert not [f for f in findings if f["server"] == "good" and f["severity"] == "error"]
 
 
+def test_a_broken_declared_library_fails_only_the_servers_vendoring_it(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A declared library whose requirements cannot be classified (a workspace dependency
+    nowhere in the workspace) is the failure of the servers that vendor it, named in the
+    error; --keep-going builds the others, check reports it on that server alone."""
+    root = two_servers(tmp_path / "repo", wheelhouse)
+    toml = root / "mcpbundle.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            "[servers.bad]\npath = 'bad'\n", "[servers.bad]\npath = 'bad'\nshared = ['kit']\n"
+        )
+        + "[shared.kit]\npath = 'kit'\n"
+    )
+    write(
+        root,
+        {
+            "kit/pyproject.toml": "[project]\nname = 'kit'\nversion = '1'\n"
+            "dependencies = ['tools']\n[tool.uv.sources]\ntools = { workspace = true }\n",
+            "kit/kit/__init__.py": "",
+        },
+    )
+    plain = mcpbundle(root, "build")
+    assert plain.returncode == 2, plain.stderr
+    (line,) = error_lines(plain.stderr)
+    assert "workspace dependency 'tools'" in line and "needed by server 'bad'" in line, line
+    assert not (root / "dist").exists()
+    done = mcpbundle(root, "build", "--keep-going")
+    assert done.returncode == 1, done.stderr
+    lines = error_lines(done.stderr)
+    assert lines[0].startswith("error: server 'bad' failed:") and "'tools'" in lines[0]
+    assert lines[-1].startswith("error: 1 of 2 servers failed: bad")
+    assert "built good" in done.stdout
+    check = mcpbundle(root, "check", "--format", "json")
+    findings = json.loads(check.stdout)["findings"]
+    errors = {(f["server"], f["code"]) for f in findings if f["severity"] == "error"}
+    assert errors == {("bad", "MCB003")}, findings  # a requirement problem, on its file
+
+
 @pytest.mark.parametrize(
     "broken",
     ["fastmcp\nthis is not a requirement!!\n", "fastmcp\nbeta>=99\n"],

@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
 from mcpbundle.config.paths import find_cycle
 from mcpbundle.config.settings import Config, SharedLib
 from mcpbundle.plan.index_options import IndexOption, index_option
@@ -84,8 +84,15 @@ class LibGraph:
         self._state: tuple[tuple[int, ...], str] | None = None  # (sizes, digest): see state()
         self.requires: dict[str, tuple[str, ...]] = {}
         self.third_party: dict[str, tuple[ReqLine, ...]] = {}
+        # a declared library whose requirements fail fails the servers that vendor it
+        # (raised by closure(), naming the server), not every server
+        self.broken: dict[str, MCPBundleError] = {}
+        self.raised: set[str] = set()  # the broken ones a server's closure reached
         for name in list(self.libs):
-            self._settle(name)
+            try:
+                self._settle(name)
+            except MCPBundleError as exc:
+                self.broken[name] = exc
         cycle = find_cycle(self.requires)
         if cycle:
             raise ConfigError(
@@ -303,7 +310,19 @@ class LibGraph:
                 continue
             seen.add(name)
             pending.extend(self.requires.get(name, ()))
+        for name in sorted(seen):
+            if name in self.broken:
+                self.raised.add(name)
+                raise self.broken_error(name, self.context)
         return tuple(sorted(seen))
+
+    def broken_error(self, name: str, server: str | None) -> MCPBundleError:
+        """The error of broken library ``name``, as a failure of ``server`` (None: of no
+        server in particular, the library alone)."""
+        exc = self.broken[name]
+        reached = f"shared lib {name!r}" + (f", needed by server {server!r}" if server else "")
+        message = exc.message if reached in exc.message else f"{exc.message} ({reached})"
+        return type(exc)(message, where=exc.where, hint=exc.hint, server=server)
 
 
 def canonical_requirement(text: str) -> tuple[str, str, str]:

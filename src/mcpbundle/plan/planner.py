@@ -155,7 +155,11 @@ def make_plan(
             failures[server.name] = exc
         finally:
             graph.context = None
+    unused = sorted(set(graph.broken) - graph.raised)
+    if unused and not keep_going and not only:
+        raise graph.broken_error(unused[0], None)  # a broken library no server vendors
     warnings = [*graph.warnings, *(w for p in plans for w in p.warnings)]
+    warnings += [f"{graph.broken_error(name, None)}" for name in unused]
     unchosen = [p.name for p in plans if p.python_origin == "the running Python"]
     if unchosen:
         warnings.append(running_python_warning(unchosen))
