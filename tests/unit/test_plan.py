@@ -146,6 +146,25 @@ def test_an_index_option_is_dropped_when_bundle_sets_the_index(tmp_path: Path) -
     assert [(r.origin, r.replacement) for r in server.rewrites] == [("srv/requirements.txt:2", "")]
 
 
+def test_a_path_or_editable_line_in_a_constraints_file_vendors_nothing(tmp_path: Path) -> None:
+    """pip takes only names and version specifiers from a -c file: '-e ../lib' there is
+    ignored with a warning, not vendored as an -r include would be."""
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "-c constraints.txt\nfastmcp\nomega\n",
+        "srv/constraints.txt": "omega<2\n-e ../lib\n../lib\n",
+        "lib/pyproject.toml": "[project]\nname = 'lib'\nversion = '1'\n",
+        "lib/lib/__init__.py": "",
+    }
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.vendored == ()
+    assert not [r for r in server.requirements_in if "lib" in r]
+    ignored = [w for w in result.warnings if "in a constraints file is ignored" in w]
+    assert [w.split(":")[0] for w in ignored] == ["srv/constraints.txt"] * 2, result.warnings
+
+
 MERGE_TOML = (
     '[shared.u]\npath = "u"\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\nshared = ["u"]\n'
 )

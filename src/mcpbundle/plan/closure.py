@@ -149,6 +149,15 @@ class LibGraph:
                 result.index.append(option)
             result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
             return
+        if line.constraint and (line.kind != "pypi" or line.editable):
+            # pip takes only a name and a version specifier from a -c file: a path, -e, git
+            # or URL line there constrains nothing, so it vendors nothing either
+            self.warnings.append(
+                f"{line.origin}: {line.text.strip()!r} in a constraints file is ignored "
+                "(a constraint is a name and a version specifier; pip rejects this one)"
+            )
+            result.rewrites.append(Rewrite(origin=line.origin, original=line.text, replacement=""))
+            return
         if line.kind == "pypi":
             lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
             if lib is None:
