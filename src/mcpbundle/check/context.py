@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
+from mcpbundle.check.static_tests import static_outcome
 from mcpbundle.plan.env_reads import import_aliases, qualname
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
@@ -28,11 +29,14 @@ class Scope:
     main_guard: bool = False  # under ``if __name__ == "__main__":``
     optional: bool = False  # in the body of ``try: ... except ImportError``
     type_checking: bool = False  # under ``if TYPE_CHECKING:``
+    dead: bool = False  # a branch the host never takes (``if sys.version_info < (3, 11):``)
 
     @property
     def import_time(self) -> bool:
         """True when the node runs when the module is imported by the runtime."""
-        return self.func is None and not self.main_guard and not self.type_checking
+        return (
+            self.func is None and not self.main_guard and not self.type_checking and not self.dead
+        )
 
 
 def is_main_guard(test: ast.expr) -> bool:
@@ -69,16 +73,14 @@ _SKIP = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
 _SPECIAL = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.If, ast.Try, ast.TryStar)
 
 
-def _special_children(current: ast.AST, sc: Scope) -> list[tuple[ast.AST, Scope]]:
+def _special_children(
+    current: ast.AST, sc: Scope, python: str | None
+) -> list[tuple[ast.AST, Scope]]:
     """Children of a node that changes the scope, in source order."""
     children: list[tuple[ast.AST, Scope]] = []
+    outcome = static_outcome(current.test, python) if isinstance(current, ast.If) else None
     if isinstance(current, ast.AsyncFunctionDef | ast.FunctionDef | ast.Lambda):
-        inner = Scope(
-            func="async" if isinstance(current, ast.AsyncFunctionDef) else "sync",
-            main_guard=sc.main_guard,
-            optional=sc.optional,
-            type_checking=sc.type_checking,
-        )
+        inner = replace(sc, func="async" if isinstance(current, ast.AsyncFunctionDef) else "sync")
         # decorators, defaults and annotations run in the enclosing scope
         outer: list[ast.AST] = []
         if not isinstance(current, ast.Lambda):
@@ -92,16 +94,21 @@ def _special_children(current: ast.AST, sc: Scope) -> list[tuple[ast.AST, Scope]
         children.extend((c, inner) for c in body)
     elif isinstance(current, ast.If) and is_main_guard(current.test):
         children.append((current.test, sc))
-        guarded = Scope(sc.func, True, sc.optional, sc.type_checking)
+        guarded = replace(sc, main_guard=True)
         children.extend((c, guarded) for c in current.body)
         children.extend((c, sc) for c in current.orelse)
     elif isinstance(current, ast.If) and _is_type_checking(current.test):
         children.append((current.test, sc))
-        tc = Scope(sc.func, sc.main_guard, sc.optional, True)
+        tc = replace(sc, type_checking=True)
         children.extend((c, tc) for c in current.body)
         children.extend((c, sc) for c in current.orelse)
+    elif isinstance(current, ast.If) and outcome is not None:
+        children.append((current.test, sc))
+        dead = replace(sc, dead=True)
+        children.extend((c, sc if outcome else dead) for c in current.body)
+        children.extend((c, dead if outcome else sc) for c in current.orelse)
     elif isinstance(current, ast.Try | ast.TryStar) and _catches_import_error(current.handlers):
-        opt = Scope(sc.func, sc.main_guard, True, sc.type_checking)
+        opt = replace(sc, optional=True)
         children.extend((c, opt) for c in current.body)
         children.extend((c, sc) for c in (*current.handlers, *current.orelse, *current.finalbody))
     else:
@@ -109,7 +116,7 @@ def _special_children(current: ast.AST, sc: Scope) -> list[tuple[ast.AST, Scope]
     return children
 
 
-def _scoped(tree: ast.AST) -> list[tuple[ast.AST, Scope]]:
+def _scoped(tree: ast.AST, python: str | None = None) -> list[tuple[ast.AST, Scope]]:
     """Every node in source (pre-)order with its scope; iterative, no recursion limit."""
     out: list[tuple[ast.AST, Scope]] = []
     append = out.append
@@ -120,7 +127,7 @@ def _scoped(tree: ast.AST) -> list[tuple[ast.AST, Scope]]:
         node, sc = pop()
         append((node, sc))
         if isinstance(node, _SPECIAL):
-            stack.extend(reversed(_special_children(node, sc)))
+            stack.extend(reversed(_special_children(node, sc, python)))
             continue
         for name in reversed(node._fields):
             value = getattr(node, name, None)
@@ -172,7 +179,7 @@ class ModuleInfo:
                 unparsed=exc,
             )
         info = cls(bundle_path=bundle_path, display=display, source=source, tree=tree, error=None)
-        info.nodes = _scoped(tree)
+        info.nodes = _scoped(tree, python)
         for pair in info.nodes:
             info.by_type.setdefault(type(pair[0]), []).append(pair)
         info.aliases = import_aliases(tree)

@@ -62,8 +62,8 @@ def check_imports(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     for info in ctx.modules():
         seen: set[tuple[int, str]] = set()
         for node, scope in info.of(ast.Import, ast.ImportFrom):
-            if scope.type_checking:
-                continue
+            if scope.type_checking or scope.dead:
+                continue  # never runs on the host (a branch of another Python or platform)
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     tops.add(alias.name.split(".")[0])
@@ -109,7 +109,7 @@ def _absolute(
     top = module.split(".", maxsplit=1)[0]
     if top in STDLIB or top == "__future__":
         return
-    optional = scope.optional
+    optional = _soft(scope)
     if top in bundle.modules:
         missing = _missing_submodule(module, bundle)
         if missing is None or provided.provider(top) is not None:
@@ -155,11 +155,24 @@ def _absolute(
         info,
         node,
         f"import `{module}`: {where}, no stdlib module and no requirement provides `{top}`"
-        + (" (optional import)" if optional else ""),
+        + _why_soft(scope),
         f"add the distribution that provides `{top}` to the requirements, or ship the module "
         "in the bundle",
         severity="warning" if optional else None,
     )
+
+
+def _soft(scope: Scope) -> bool:
+    """A missing module here does not stop the server from loading: a warning."""
+    return scope.optional or scope.func is not None
+
+
+def _why_soft(scope: Scope) -> str:
+    if scope.optional:
+        return " (optional import)"
+    if scope.func is not None:
+        return " (imported inside a function: the server loads, but a call that runs it fails)"
+    return ""
 
 
 def _missing_submodule(module: str, bundle: BundleModules) -> str | None:
@@ -197,7 +210,7 @@ def _relative(
             f"`{text}` reaches above the top-level package ({node.level} dots, but "
             f"{info.bundle_path} is {best_depth} package level(s) below its sys.path root)",
             "use an absolute import from the sys.path root (e.g. `from shared import x`)",
-            severity="warning" if scope.optional else None,
+            severity="warning" if _soft(scope) else None,
         )
         return
     for _, parts in placements:
@@ -213,5 +226,5 @@ def _relative(
         node,
         f"`{text}`: no module `{name}` in the bundle",
         "ship the module or fix the import",
-        severity="warning" if scope.optional else None,
+        severity="warning" if _soft(scope) else None,
     )
