@@ -524,6 +524,65 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
         assert "MCB004" not in checked.stdout
 
 
+# -- libraries as their build backends describe them --------------------------------
+
+
+def test_namespace_and_backend_declared_packages_are_vendored(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """Two libraries sharing the namespace `acme` (no acme/__init__.py; one names it for
+    hatch, one is found by its src/ layout), a Poetry library whose code lives in lib/, a
+    uv_build one: each ships what its backend would, nothing clashes, and it loads."""
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.app]\npath = 'app'\nentrypoint = 'server.py'\n"
+            "shared = ['common', 'db', 'poet', 'uvlib']\n"
+            "[shared.common]\npath = 'libs/common'\n[shared.db]\npath = 'libs/db'\n"
+            "[shared.poet]\npath = 'libs/poet'\n[shared.uvlib]\npath = 'libs/uvlib'\n",
+            "libs/common/pyproject.toml": "[project]\nname = 'acme-common'\nversion = '1'\n"
+            "[tool.hatch.build.targets.wheel]\npackages = ['src/acme']\n",
+            "libs/common/src/acme/common/__init__.py": "NAME = 'common'\n",
+            "libs/db/pyproject.toml": "[project]\nname = 'acme-db'\nversion = '1'\n",
+            "libs/db/src/acme/db/__init__.py": "NAME = 'db'\n",
+            "libs/poet/pyproject.toml": "[tool.poetry]\nname = 'poet'\nversion = '1'\n"
+            "packages = [{ include = 'poetic', from = 'lib' }]\n",
+            "libs/poet/lib/poetic/__init__.py": "NAME = 'poet'\n",
+            "libs/poet/scripts/release.py": "raise SystemExit('not shipped')\n",
+            "libs/uvlib/pyproject.toml": "[project]\nname = 'uv-lib'\nversion = '1'\n"
+            "[build-system]\nrequires = ['uv_build']\nbuild-backend = 'uv_build'\n",
+            "libs/uvlib/src/uv_lib/__init__.py": "NAME = 'uv'\n",
+            "app/server.py": server_py(
+                "app",
+                "from acme.common import NAME as A\nfrom acme.db import NAME as B\n"
+                "from poetic import NAME as C\nfrom uv_lib import NAME as D\n",
+                {"names": "A + B + C + D"},
+            ),
+            "app/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    shipped = sorted(
+        p.relative_to(root / "dist/app").as_posix()
+        for p in (root / "dist/app").rglob("*.py")
+        if "dist-info" not in p.as_posix()
+    )
+    assert shipped == [
+        "acme/common/__init__.py",
+        "acme/db/__init__.py",
+        "poetic/__init__.py",
+        "server.py",
+        "uv_lib/__init__.py",
+    ]
+    assert not (root / "dist/app/acme/__init__.py").exists()  # still a namespace
+    assert loaded_tools(root, "app", tmp_path) == ["names"]
+    checked = mcpbundle(root, "check", "--built")
+    assert checked.returncode == 0, checked.stdout
+
+
 # -- index options in a server's requirements file ----------------------------------
 
 

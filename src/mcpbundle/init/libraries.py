@@ -171,7 +171,9 @@ def _imported_members(
 
 def _packages(directory: Path) -> frozenset[str]:
     try:
-        return frozenset(discover_packages(directory)[1])
+        return frozenset(
+            p.split(".")[0] for p in discover_packages(directory, directory / "pyproject.toml")[1]
+        )
     except OSError:
         return frozenset()
 

@@ -7,6 +7,7 @@ library, the server's own code, or a package one of its requirements installs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -15,6 +16,19 @@ from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.import_names import import_names
 from mcpbundle.plan.lib_discovery import STDLIB_NAMES, LibInfo, top_level_names
+
+
+def _provided(root: Path, lib: LibInfo) -> list[str]:
+    """The import names ``lib`` claims: its top-level packages and modules, except that a
+    namespace package (no ``__init__.py``) is claimed only portion by portion, since other
+    libraries may ship other portions of it."""
+    names: list[str] = []
+    base = Path(lib.source_root) if Path(lib.source_root).is_absolute() else root / lib.source_root
+    for package in lib.packages:
+        top = package.split(".")[0]
+        namespace = "." in package and not (base / top / "__init__.py").is_file()
+        names.append(package if namespace else top)
+    return list(dict.fromkeys(names))
 
 
 def reject_clashes(
@@ -26,7 +40,7 @@ def reject_clashes(
 ) -> None:
     providers: dict[str, str] = {}
     for lib in vendored:
-        for name in lib.top_level:
+        for name in _provided(config.root, lib):
             if name in providers:
                 raise ConfigError(
                     f"shared libs {providers[name]!r} and {lib.name!r} both provide "

@@ -212,7 +212,7 @@ class LibGraph:
                 hint="publish it to PyPI or point at its source directory",
             )
         rel = target.relative_to(self.root).as_posix()
-        _, packages = discover_packages(target)
+        _, packages = discover_packages(target, target / "pyproject.toml")
         if not packages:
             raise ConfigError(
                 f"{line.text!r} points at {rel!r}, which has no Python package",

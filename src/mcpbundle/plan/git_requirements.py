@@ -247,7 +247,7 @@ def pin_line(co: GitCheckout, where: str) -> str:
 
 def vendor_info(co: GitCheckout, where: str) -> GitVendor:
     """The import packages to copy and the requirements a vendored checkout brings along."""
-    source_root, packages = discover_packages(co.directory)
+    source_root, packages = discover_packages(co.directory, co.directory / "pyproject.toml")
     if not packages:
         raise BuildError(
             f"no Python package or module found in {co.spec.display} at {co.commit[:12]}",

@@ -69,7 +69,7 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
     if lib.packages is not None:
         source_root, packages = _given_packages(lib, directory, root, key_path, display)
     else:
-        source_root, packages = discover_packages(directory)
+        source_root, packages = discover_packages(directory, pyproject)
         if source_root.resolve() != root and not source_root.resolve().is_relative_to(root):
             raise ConfigError(
                 f"{lib.path!r} is itself a package at the top of the repository",
@@ -96,16 +96,73 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
     )
 
 
-def discover_packages(directory: Path) -> tuple[Path, tuple[str, ...]]:
-    """``(source root, import names)`` for a directory, by src/, flat or self layout."""
+def discover_packages(
+    directory: Path, pyproject: Path | None = None
+) -> tuple[Path, tuple[str, ...]]:
+    """``(source root, import names)`` for a directory: what its build backend names in
+    ``pyproject`` (:mod:`mcpbundle.plan.backend_packages`), else by src/, flat or self
+    layout. A namespace package (PEP 420, no ``__init__.py``) is named by its portions
+    (``acme.common``), so two libraries sharing the namespace do not clash."""
     if (directory / "__init__.py").is_file():
         return directory.parent, (directory.name,)
+    if pyproject is not None and pyproject.is_file():
+        declared = _declared(pyproject, directory)
+        if declared is not None:
+            return declared[0], tuple(
+                sorted({n for p in declared[1] for n in portions(declared[0], p)})
+            )
     src = directory / "src"
     if src.is_dir():
-        found = _importables(src, flat=False)
+        found = top_packages(src) + namespace_packages(src)
         if found:
-            return src, found
+            return src, tuple(sorted(found))
     return directory, _importables(directory, flat=True)
+
+
+def _declared(pyproject: Path, directory: Path) -> tuple[Path, tuple[str, ...]] | None:
+    import tomllib
+
+    from mcpbundle.plan.backend_packages import backend_packages
+
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # read_pyproject reports a broken file
+    return backend_packages(data, directory)
+
+
+def top_packages(directory: Path) -> tuple[str, ...]:
+    """Packages (with ``__init__.py``) and modules directly in a source root."""
+    return _importables(directory, flat=False)
+
+
+def namespace_packages(directory: Path) -> tuple[str, ...]:
+    """The portions of namespace packages directly in a source root: ``acme/common/``
+    (a package) in ``acme/`` (no ``__init__.py``) is ``acme.common``."""
+    found: list[str] = []
+    for child in sorted(directory.iterdir()) if directory.is_dir() else ():
+        if child.is_dir() and child.name.isidentifier() and not (child / "__init__.py").is_file():
+            found.extend(p for p in portions(directory, child.name) if "." in p)
+    return tuple(found)
+
+
+def portions(base: Path, dotted: str, depth: int = 0) -> tuple[str, ...]:
+    """``dotted`` itself, unless it is a namespace directory: then the packages and modules
+    inside it (recursively, a few levels), each dotted; () when it holds no Python."""
+    path = base.joinpath(*dotted.split("."))
+    if not path.is_dir() or (path / "__init__.py").is_file():
+        return (dotted,)
+    if depth >= 4:
+        return ()
+    found: list[str] = []
+    for child in sorted(path.iterdir()):
+        if child.name == "__pycache__" or not child.stem.isidentifier():
+            continue
+        if child.is_dir():
+            found.extend(portions(base, f"{dotted}.{child.name}", depth + 1))
+        elif child.suffix == ".py":
+            found.append(f"{dotted}.{child.stem}")
+    return tuple(found)
 
 
 def _importables(directory: Path, *, flat: bool) -> tuple[str, ...]:
