@@ -103,7 +103,12 @@ def format_build_report(document: dict[str, Any], paint: Painter = plain) -> str
         for rewrite in server["rewrites"]:
             to = rewrite["to"] or "removed"
             origin = paint("path", rewrite["origin"])
-            lines.append(f"  rewrote {rewrite['from']!r} ({origin}) -> {to}")
+            if rewrite["from"]:
+                lines.append(f"  rewrote {rewrite['from']!r} ({origin}) -> {to}")
+            elif rewrite["origin"] == "mcpbundle":  # fastmcp, which the host needs
+                lines.append(f"  {to} (the host needs it)")
+            else:  # an addition for what ``origin`` needs (mcp<2 for an old import)
+                lines.append(f"  {to} (for {origin})")
         for secret in server["skipped_secrets"]:
             lines.append(f"  skipped secret file {paint('path', secret)}")
         if document["dry_run"]:
