@@ -126,6 +126,33 @@ def _chain_root(path: Path | None, root: Path) -> str | None:
     return rel if rel != "." else ""
 
 
+_UNLICENSED = "has no licence information; add a LICENSE file or [project] license"
+
+
+def merge_licence_warnings(warnings: Sequence[str]) -> list[str]:
+    """One licence warning per library, naming every server that vendors it (a library
+    twenty servers vendor is one line, not twenty), at the first one's place."""
+    servers: dict[str, list[str]] = {}
+    for text in warnings:
+        head, sep, _ = text.partition(f" {_UNLICENSED}")
+        if sep and head.startswith("servers.") and ": vendored " in head:
+            name, _, lib = head[len("servers.") :].partition(": vendored ")
+            servers.setdefault(lib, []).append(name)
+    merged: list[str] = []
+    done: set[str] = set()
+    for text in warnings:
+        head, sep, _ = text.partition(f" {_UNLICENSED}")
+        lib = head.partition(": vendored ")[2] if sep else ""
+        if not lib or len(servers.get(lib, ())) < 2:
+            merged.append(text)
+        elif lib not in done:
+            done.add(lib)
+            names = servers[lib]
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            merged.append(f"servers {shown}: vendored {lib} {_UNLICENSED}")
+    return merged
+
+
 @dataclass(frozen=True, kw_only=True)
 class Metadata:
     """What a server's bundle carries about the code vendored into it."""
@@ -173,7 +200,7 @@ def dist_infos(
         if not lib.licence.known:
             warnings.append(
                 f"servers.{server.name}: vendored {lib.distribution} ({lib.origin or lib.path}) "
-                "has no licence information; add a LICENSE file or [project] license"
+                f"{_UNLICENSED}"
             )
     if notices:
         files.append((_join(server.path, NOTICES_NAME), render_notices(server.name, notices)))

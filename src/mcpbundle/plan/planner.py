@@ -16,7 +16,13 @@ from packaging.requirements import Requirement
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError, UsageError
 from mcpbundle.base.regular_file import kind_of
 from mcpbundle.config.settings import Config, Server
-from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences, sdk_fix
+from mcpbundle.plan.adapters import (
+    dist_infos,
+    entry_layout,
+    lock_preferences,
+    merge_licence_warnings,
+    sdk_fix,
+)
 from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
 from mcpbundle.plan.closure import (
@@ -165,7 +171,7 @@ def make_plan(
         warnings.append(running_python_warning(unchosen))
     return BuildPlan(
         servers=tuple(plans),
-        warnings=tuple(dict.fromkeys(warnings)),
+        warnings=tuple(merge_licence_warnings(list(dict.fromkeys(warnings)))),
         libs=dict(sorted(graph.libs.items())),
         requires=dict(sorted(graph.requires.items())),
         failures=failures,
