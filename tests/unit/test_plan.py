@@ -433,3 +433,26 @@ def test_no_server_object(tmp_path: Path) -> None:
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
     with pytest.raises(BuildError, match="no module-level server object"):
         plan(tmp_path, toml, {"srv/server.py": "def main():\n    mcp = 1\n"})
+
+
+@pytest.mark.parametrize(
+    ("source", "chosen"),
+    [
+        ("import mcp\nfrom fastmcp import FastMCP\nserver = FastMCP('x')\n", "server"),
+        ("import mcp.types\nfrom fastmcp import FastMCP\napp = FastMCP('x')\n", "app"),
+        ("from fastmcp import FastMCP\nimport mcp\nmcp = FastMCP('x')\n", "mcp"),  # rebound
+        ("from main import mcp\n", "mcp"),  # a server imported from elsewhere stays
+    ],
+)
+def test_a_module_named_mcp_is_not_the_server(tmp_path: Path, source: str, chosen: str) -> None:
+    """FastMCP's loader passes over `mcp` when it is the SDK module (`import mcp`) and takes
+    the next of mcp, server, app: the manifest must name the same object."""
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    server = one(plan(tmp_path, toml, {"srv/server.py": source, "srv/main.py": SRV}))
+    assert server.entrypoint == f"srv/server.py:{chosen}"
+
+
+def test_only_an_imported_module_is_no_server(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    with pytest.raises(BuildError, match="no module-level server object"):
+        plan(tmp_path, toml, {"srv/server.py": "import mcp.types\n"})

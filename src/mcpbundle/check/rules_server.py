@@ -72,6 +72,8 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
     wanted = (configured,) if configured else DEFAULT_OBJECT_NAMES
     for name in wanted:
         found = bindings.get(name, [])
+        if not configured:  # `import mcp` binds a module, which FastMCP's loader passes over
+            found = [b for b in found if not isinstance(b.node, ast.Import)]
         if any(not _is_none(b.value) for b in found) or stars is None or name in stars:
             return
         if found:

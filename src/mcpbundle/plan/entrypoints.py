@@ -52,8 +52,9 @@ def server_object(
             hint=_suggestion(tree, names, configured)
             or "define it at module level (or as a factory function) or fix ':object'",
         )
+    modules = imported_modules(tree)
     for name in SERVER_NAMES:
-        if name in names:
+        if name in names and name not in modules:  # `import mcp` binds the SDK, no server
             return name
     if _has_star_import(tree):
         return SERVER_NAMES[0]  # `from x import *` may bind it: let the loader decide
@@ -104,6 +105,20 @@ def module_level_names(tree: ast.Module) -> dict[str, int]:
             if isinstance(name, ast.Name):
                 bind(name.id, node)
     return names
+
+
+def imported_modules(tree: ast.Module) -> set[str]:
+    """Module-level names bound only by ``import x`` / ``import x.y`` / ``import x as n``:
+    modules, which FastMCP's loader passes over when it looks for mcp, server or app."""
+    statements = module_statements(tree.body)
+    by_import = {
+        (a.asname or a.name).split(".")[0]
+        for node in statements
+        if isinstance(node, ast.Import)
+        for a in node.names
+    }
+    rest = [node for node in statements if not isinstance(node, ast.Import)]
+    return by_import - set(module_level_names(ast.Module(body=rest, type_ignores=[])))
 
 
 def module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
