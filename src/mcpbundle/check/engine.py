@@ -23,6 +23,7 @@ from dataclasses import replace
 from mcpbundle.check import (  # noqa: F401  (importing registers the rules)
     rules_imports,
     rules_licences,
+    rules_paths,
     rules_requirements,
     rules_runtime,
     rules_secrets,
