@@ -219,6 +219,43 @@ def test_signal_stops_the_resolver_and_exits_with_one_line(
     assert not [p.name for p in scratch.iterdir() if p.name.startswith("mcpbundle-")]
 
 
+def test_kill_9_of_the_build_stops_the_resolver_too(tmp_path: Path) -> None:
+    """No handler runs on SIGKILL, so the resolver asks the kernel for SIGTERM when its
+    parent dies (PR_SET_PDEATHSIG): a pip-compile waiting on a silent index is gone soon
+    after the build is killed, not left running under PID 1."""
+    with socket.socket() as index:
+        index.bind(("127.0.0.1", 0))
+        index.listen(64)
+        port = index.getsockname()[1]
+        repo = tmp_path / "repo"
+        (repo / "srv").mkdir(parents=True)
+        (repo / "mcpbundle.toml").write_text(
+            f'[bundle]\nindex-url = "http://127.0.0.1:{port}/simple"\n'
+            '[servers.srv]\npath = "srv"\nentrypoint = "server.py"\n'
+        )
+        (repo / "srv/server.py").write_text("mcp = object()\n")
+        (repo / "srv/requirements.txt").write_text("alpha\n")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcpbundle", "build", "--no-cache"],
+            cwd=repo, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        resolvers: list[int] = []
+        deadline = time.monotonic() + 60
+        while not resolvers:
+            assert proc.poll() is None, "the build ended before its resolver started"
+            assert time.monotonic() < deadline, "the resolver never started"
+            time.sleep(0.1)
+            resolvers = [pid for pid in _descendants(proc.pid) if "piptools" in _cmdline(pid)]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 60
+        while any(_running(pid) for pid in resolvers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    left = [pid for pid in resolvers if _running(pid)]
+    assert not left, f"resolver still running: {[_cmdline(pid) for pid in left]}"
+
+
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:

@@ -23,6 +23,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -64,6 +65,7 @@ def run(
     env: Mapping[str, str] | None = None,
     extra_env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    die_with_parent: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cmd`` and capture its output as text. Never raises on a non-zero exit.
 
@@ -71,10 +73,26 @@ def run(
     ``os.environ`` when ``env`` is not given). Callers decide what a failure
     means and raise the matching :mod:`mcpbundle.base.errors` class. A timeout stops
     the child's whole group and raises :class:`subprocess.TimeoutExpired`.
+    ``die_with_parent`` (a long child such as the resolver): on Linux the child gets
+    SIGTERM when mcpbundle dies, even by a kill -9 that no handler of ours sees.
     """
     args = [os.fspath(c) for c in cmd]
     log.info("+ %s", shlex.join(args))
+    if die_with_parent and sys.platform == "linux":
+        args = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *args]
     return _communicate(args, cwd=cwd, env=_environment(env, extra_env), timeout=timeout, text=True)
+
+
+# Sets PR_SET_PDEATHSIG (kept across exec) and then execs the command. A parent that died
+# before the prctl took effect is seen as a new parent pid: then the command never starts.
+# Standard library only, no site: it costs one bare interpreter start.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "if libc.prctl(1, signal.SIGTERM, 0, 0, 0) != 0 or os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(143)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 def run_bytes(

@@ -148,7 +148,7 @@ def resolve(request: ResolveRequest, settings: ResolverSettings) -> str:
         env.update(extra_env)
         env.update(TMPDIR=str(work / "tmp"), TEMP=str(work / "tmp"), TMP=str(work / "tmp"))
         try:
-            done = run(cmd, cwd=work, env=env, timeout=settings.timeout)
+            done = run(cmd, cwd=work, env=env, timeout=settings.timeout, die_with_parent=True)
         except subprocess.TimeoutExpired:
             raise ResolveError(
                 f"{settings.resolver} did not finish within {settings.timeout:.0f}s",
