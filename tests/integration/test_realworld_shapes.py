@@ -482,6 +482,7 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
             "DATA = json.loads((pathlib.Path(__file__).parent / 'names.json').read_text())\n"
             "def label():\n    return DATA['name'] + units.UNIT\n",
             "tools_pkg/common/names.json": '{"name": "sum"}\n',
+            "tools_pkg/common/.env": "API_TOKEN=not-for-the-bundle\n",
             "tools_pkg/units.py": "UNIT = ' (units)'\n",
             "tools_pkg/shared.py": "def twice(x):\n    return 2 * x\n",
             "tools_pkg/unused/__init__.py": "raise ImportError('never imported')\n",
@@ -510,6 +511,7 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
         "tools_pkg/shared.py",
         "tools_pkg/units.py",
     ]
+    assert "skipped secret file tools_pkg/common/.env" in done.stdout  # left out, and said
     files = manifest(root)["calc"]["files"]
     assert "tools_pkg/calc/_mcpbundle_chain/tools_pkg/common/names.json" in files  # type: ignore[operator]
     alone = tmp_path / "alone"
@@ -522,6 +524,36 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
         checked = mcpbundle(root, *args)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "MCB004" not in checked.stdout
+
+
+def test_a_link_out_of_the_repository_in_an_imported_part_is_refused(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The parts of the package a subpackage server imports ship under the same rule as
+    its own files: a symlink leaving the repository fails the build naming it."""
+    outside = tmp_path / "outside.py"
+    outside.write_text("SECRET = 'from outside the repository'\n")
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.calc]\npath = 'tools_pkg/calc'\nentrypoint = 'server.py'\n",
+            "tools_pkg/__init__.py": "",
+            "tools_pkg/common/__init__.py": "from .linked import SECRET\n",
+            "tools_pkg/calc/__init__.py": "",
+            "tools_pkg/calc/server.py": server_py(
+                "calc", "from tools_pkg.common import SECRET\n", {"calc_add": "SECRET"}
+            ),
+            "tools_pkg/calc/requirements.txt": "fastmcp\n",
+        },
+    )
+    (root / "tools_pkg/common/linked.py").symlink_to(outside)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 1, done.stderr
+    (line,) = error_lines(done.stderr)
+    assert "symlink points outside the repository" in line and "common/linked.py" in line
+    assert not (root / "dist").exists()
 
 
 # -- libraries as their build backends describe them --------------------------------

@@ -13,13 +13,14 @@ whole, with its data files, as an installed package would; a module ships alone.
 from __future__ import annotations
 
 import ast
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 from mcpbundle.plan.repo_files import FileFilter, RepoFiles, is_secret, under
 from mcpbundle.plan.shim_render import CHAIN_DIR
-from mcpbundle.plan.shipped_files import FileCopy, join
+from mcpbundle.plan.shipped_files import FileCopy, check_link, join
 
 
 def chain_siblings(
@@ -167,10 +168,14 @@ def sibling_copies(
         listing=frozenset(listing), read=read, python=python,
     )  # fmt: skip
     base = PurePosixPath(chain_root) if chain_root not in ("", ".") else PurePosixPath()
-    copies = [
-        FileCopy(
-            source=p, dest=join(server_path, CHAIN_DIR, str(PurePosixPath(p).relative_to(base)))
-        )
-        for p in found
+    copies = []
+    for path in found:
+        check_link(files.root, path)
+        relative = str(PurePosixPath(path).relative_to(base))
+        copies.append(FileCopy(source=path, dest=join(server_path, CHAIN_DIR, relative)))
+    # a subpackage ships whole: the secret files left out of it are reported as skipped
+    units = {posixpath.dirname(p) for p in found} - set(chain.values())
+    skipped = [
+        s for s in secrets if any(posixpath.dirname(s) == d or s.startswith(d + "/") for d in units)
     ]
-    return copies, sorted(s for s in secrets if any(s.startswith(p + "/") for p in found))
+    return copies, sorted(skipped)

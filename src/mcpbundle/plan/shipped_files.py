@@ -98,7 +98,7 @@ def server_files(
         if is_secret(repo_path, files.root):
             secrets.append(repo_path)
             continue
-        _check_link(files.root, repo_path)
+        check_link(files.root, repo_path)
         copies.append(FileCopy(source=repo_path, dest=repo_path))
     return copies, secrets
 
@@ -154,7 +154,7 @@ def _lib_files(lib: LibInfo, files: RepoFiles, filt: FileFilter) -> LibFiles:
             if is_secret(repo_path, files.root):
                 secrets.append(repo_path)
                 continue
-            _check_link(files.root, repo_path)
+            check_link(files.root, repo_path)
             kept.append((repo_path, inside))
     return tuple(kept), tuple(secrets)
 
@@ -188,7 +188,8 @@ def dedupe(copies: list[FileCopy]) -> list[FileCopy]:
     return list(by_dest.values())
 
 
-def _check_link(root: Path, repo_path: str) -> None:
+def check_link(root: Path, repo_path: str) -> None:
+    """A symlink that would ship must point at a file inside the repository."""
     path = root / repo_path
     if not path.is_symlink():
         return
