@@ -141,9 +141,9 @@ def inside_path(
         target = Path(lexical).resolve()
         if os.path.lexists(lexical) or not target.is_relative_to(root):
             raise
-        missing.append(exc)
         if within_base and not Path(lexical).is_relative_to(base):
             raise
+        missing.append(exc)
         return Path(os.path.relpath(lexical, base)).as_posix()
 
 
