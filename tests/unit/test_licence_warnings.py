@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from mcpbundle.plan.adapters import merge_licence_warnings
+from mcpbundle.plan.adapters import licence_warnings
 
 TAIL = "has no licence information; add a LICENSE file or [project] license"
 
 
 def test_one_line_per_library_naming_its_servers_in_order() -> None:
-    warnings = [
-        f"servers.a: vendored kit (libs/kit) {TAIL}",
-        "something else",
-        f"servers.b: vendored kit (libs/kit) {TAIL}",
-        f"servers.b: vendored solo (libs/solo) {TAIL}",
-        *(f"servers.s{i}: vendored wide (libs/wide) {TAIL}" for i in range(8)),
+    unlicensed = [
+        ("a", "kit (libs/kit)"),
+        ("b", "kit (libs/kit)"),
+        ("b", "solo (libs/solo)"),
+        *((f"s{i}", "wide (libs/wide)") for i in range(8)),
     ]
-    assert merge_licence_warnings(warnings) == [
+    assert licence_warnings(unlicensed) == [
         f"servers a, b: vendored kit (libs/kit) {TAIL}",
-        "something else",
         f"servers.b: vendored solo (libs/solo) {TAIL}",  # one server: as it was
         f"servers s0, s1, s2, s3, s4 and 3 more: vendored wide (libs/wide) {TAIL}",
     ]

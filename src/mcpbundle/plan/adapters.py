@@ -129,28 +129,21 @@ def _chain_root(path: Path | None, root: Path) -> str | None:
 _UNLICENSED = "has no licence information; add a LICENSE file or [project] license"
 
 
-def merge_licence_warnings(warnings: Sequence[str]) -> list[str]:
-    """One licence warning per library, naming every server that vendors it (a library
-    twenty servers vendor is one line, not twenty), at the first one's place."""
+def licence_warnings(unlicensed: Sequence[tuple[str, str]]) -> list[str]:
+    """One warning per library without licence information, naming the servers that vendor
+    it (a library twenty servers vendor is one line, not twenty). ``unlicensed``: (server,
+    library as "dist (path)") in plan order."""
     servers: dict[str, list[str]] = {}
-    for text in warnings:
-        head, sep, _ = text.partition(f" {_UNLICENSED}")
-        if sep and head.startswith("servers.") and ": vendored " in head:
-            name, _, lib = head[len("servers.") :].partition(": vendored ")
-            servers.setdefault(lib, []).append(name)
-    merged: list[str] = []
-    done: set[str] = set()
-    for text in warnings:
-        head, sep, _ = text.partition(f" {_UNLICENSED}")
-        lib = head.partition(": vendored ")[2] if sep else ""
-        if not lib or len(servers.get(lib, ())) < 2:
-            merged.append(text)
-        elif lib not in done:
-            done.add(lib)
-            names = servers[lib]
-            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            merged.append(f"servers {shown}: vendored {lib} {_UNLICENSED}")
-    return merged
+    for server, lib in unlicensed:
+        servers.setdefault(lib, []).append(server)
+    lines = []
+    for lib, names in servers.items():
+        if len(names) == 1:
+            lines.append(f"servers.{names[0]}: vendored {lib} {_UNLICENSED}")
+            continue
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        lines.append(f"servers {shown}: vendored {lib} {_UNLICENSED}")
+    return lines
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +152,7 @@ class Metadata:
 
     generated: list[tuple[str, bytes]]  # dist-info files and THIRD_PARTY_NOTICES.md
     licence_files: list[tuple[str, str]]  # (source: repo-relative or absolute, output path)
-    warnings: list[str]
+    unlicensed: list[str]  # vendored libraries without licence information, "dist (path)"
 
 
 def dist_infos(
@@ -170,7 +163,7 @@ def dist_infos(
     files: list[tuple[str, bytes]] = []
     licences: list[tuple[str, str]] = []
     notices: list[Notice] = []
-    warnings: list[str] = []
+    unlicensed: list[str] = []
     for lib in vendored:
         shipped_names = [rel for rel, _ in lib.licence.files]
         rendered = render_dist_info(
@@ -198,10 +191,7 @@ def dist_infos(
             )
         )
         if not lib.licence.known:
-            warnings.append(
-                f"servers.{server.name}: vendored {lib.distribution} ({lib.origin or lib.path}) "
-                f"{_UNLICENSED}"
-            )
+            unlicensed.append(f"{lib.distribution} ({lib.origin or lib.path})")
     if notices:
         files.append((_join(server.path, NOTICES_NAME), render_notices(server.name, notices)))
     pyproject = config.root / server.path / "pyproject.toml"
@@ -217,7 +207,7 @@ def dist_infos(
                 name=info.name, version=info.version, top_level=top, entry_points=info.entry_points
             )
             files.extend((_join(vendor_dir, rel), data) for rel, data in rendered.items())
-    return Metadata(generated=files, licence_files=licences, warnings=warnings)
+    return Metadata(generated=files, licence_files=licences, unlicensed=unlicensed)
 
 
 def _repo_rel(config: Config, path: Path) -> str:

@@ -19,8 +19,8 @@ from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.adapters import (
     dist_infos,
     entry_layout,
+    licence_warnings,
     lock_preferences,
-    merge_licence_warnings,
     sdk_fix,
 )
 from mcpbundle.plan.chain_siblings import sibling_copies
@@ -87,6 +87,7 @@ class ServerPlan:
     warnings: tuple[str, ...] = ()
     # its requirements files' index options, for its resolver ([bundle] key, value)
     index: tuple[IndexOption, ...] = ()
+    unlicensed: tuple[str, ...] = ()  # vendored libraries without licence information
 
     @property
     def entrypoint(self) -> str:
@@ -165,13 +166,14 @@ def make_plan(
     if unused and not keep_going and not only:
         raise graph.broken_error(unused[0], None)  # a broken library no server vendors
     warnings = [*graph.warnings, *(w for p in plans for w in p.warnings)]
+    warnings += licence_warnings([(p.name, lib) for p in plans for lib in p.unlicensed])
     warnings += [f"{graph.broken_error(name, None)}" for name in unused]
     unchosen = [p.name for p in plans if p.python_origin == "the running Python"]
     if unchosen:
         warnings.append(running_python_warning(unchosen))
     return BuildPlan(
         servers=tuple(plans),
-        warnings=tuple(merge_licence_warnings(list(dict.fromkeys(warnings)))),
+        warnings=tuple(dict.fromkeys(warnings)),
         libs=dict(sorted(graph.libs.items())),
         requires=dict(sorted(graph.requires.items())),
         failures=failures,
@@ -317,7 +319,8 @@ def _plan_server(
         python=target.version,
         python_origin=target.origin,
         unresolved_git=tuple(unresolved),
-        warnings=(*layout.warnings, *fix.warnings, *metadata.warnings, *json_warnings),
+        warnings=(*layout.warnings, *fix.warnings, *json_warnings),
+        unlicensed=tuple(metadata.unlicensed),
     )
 
 
