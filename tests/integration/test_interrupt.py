@@ -161,6 +161,18 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _silent_index_repo(repo: Path, port: int) -> Path:
+    """One server whose resolver waits on the index at ``port`` (that never answers)."""
+    (repo / "srv").mkdir(parents=True)
+    (repo / "mcpbundle.toml").write_text(
+        f'[bundle]\nindex-url = "http://127.0.0.1:{port}/simple"\n'
+        '[servers.srv]\npath = "srv"\nentrypoint = "server.py"\n'
+    )
+    (repo / "srv/server.py").write_text("mcp = object()\n")
+    (repo / "srv/requirements.txt").write_text("alpha\n")
+    return repo
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "line"),
     [
@@ -177,14 +189,7 @@ def test_signal_stops_the_resolver_and_exits_with_one_line(
         index.bind(("127.0.0.1", 0))
         index.listen(64)  # connections complete in the backlog; no response ever comes
         port = index.getsockname()[1]
-        repo = tmp_path / "repo"
-        (repo / "srv").mkdir(parents=True)
-        (repo / "mcpbundle.toml").write_text(
-            f'[bundle]\nindex-url = "http://127.0.0.1:{port}/simple"\n'
-            '[servers.srv]\npath = "srv"\nentrypoint = "server.py"\n'
-        )
-        (repo / "srv/server.py").write_text("mcp = object()\n")
-        (repo / "srv/requirements.txt").write_text("alpha\n")
+        repo = _silent_index_repo(tmp_path / "repo", port)
         scratch = tmp_path / "tmp"
         scratch.mkdir()
         proc = subprocess.Popen(
@@ -227,14 +232,7 @@ def test_kill_9_of_the_build_stops_the_resolver_too(tmp_path: Path) -> None:
         index.bind(("127.0.0.1", 0))
         index.listen(64)
         port = index.getsockname()[1]
-        repo = tmp_path / "repo"
-        (repo / "srv").mkdir(parents=True)
-        (repo / "mcpbundle.toml").write_text(
-            f'[bundle]\nindex-url = "http://127.0.0.1:{port}/simple"\n'
-            '[servers.srv]\npath = "srv"\nentrypoint = "server.py"\n'
-        )
-        (repo / "srv/server.py").write_text("mcp = object()\n")
-        (repo / "srv/requirements.txt").write_text("alpha\n")
+        repo = _silent_index_repo(tmp_path / "repo", port)
         proc = subprocess.Popen(
             [sys.executable, "-m", "mcpbundle", "build", "--no-cache"],
             cwd=repo, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
