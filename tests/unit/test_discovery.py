@@ -198,3 +198,37 @@ def test_import_path_and_top_level_names(tmp_path: Path) -> None:
     assert import_path(tmp_path / "d", "mod") == tmp_path / "d" / "mod.py"
     assert top_level_names(tmp_path / "d") == {"pkg", "mod", "ns"}
     assert top_level_names(tmp_path / "missing") == frozenset()
+
+
+# ------------------------------------------------------------------ pkgutil namespaces
+
+PKGUTIL = (
+    "# part of the acme namespace\n"
+    "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        PKGUTIL,
+        '"""Namespace."""\nfrom pkgutil import extend_path\n'
+        "__path__ = extend_path(__path__, __name__)\n",
+        "__import__('pkg_resources').declare_namespace(__name__)\n",
+    ],
+)
+def test_a_pkgutil_style_namespace_is_named_by_its_portions(tmp_path: Path, init: str) -> None:
+    """``acme/__init__.py`` that only extends ``__path__`` (what many distributions
+    sharing a top-level name ship, awslabs/mcp's servers among them) is a namespace,
+    not a package that owns the name ``acme``."""
+    write(tmp_path, {"lib/acme/__init__.py": init, "lib/acme/common/__init__.py": ""})
+    pyproject = tmp_path / "lib/pyproject.toml"
+    pyproject.write_text("[tool.hatch.build.targets.wheel]\npackages = ['acme']\n")
+    assert discover_packages(tmp_path / "lib", pyproject) == (tmp_path / "lib", ("acme.common",))
+    pyproject.unlink()
+    assert discover_packages(tmp_path / "lib") == (tmp_path / "lib", ("acme.common",))
+
+
+def test_an_init_with_code_beside_extend_path_is_a_package(tmp_path: Path) -> None:
+    write(tmp_path, {"lib/acme/__init__.py": PKGUTIL + "VERSION = 1\n", "lib/acme/x.py": ""})
+    assert discover_packages(tmp_path / "lib") == (tmp_path / "lib", ("acme",))

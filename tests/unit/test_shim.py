@@ -238,3 +238,84 @@ def test_broken_other_module_is_skipped_and_namespace_siblings(tmp_path: Path) -
     assert decision.module == "app.server"
     assert decision.sibling_imports == ("b",)
     assert decision.extra_path_rels(tmp_path, tmp_path / "app/server.py") == ("app",)
+
+
+def test_a_package_under_a_namespace_is_imported_by_its_full_name(tmp_path: Path) -> None:
+    """``acme/weather/`` with no ``acme/__init__.py`` (PEP 420): a module that imports
+    ``acme.weather`` absolutely needs the entry imported as ``acme.weather.server``, or
+    the same file loads twice as two modules (and its tools register on the other one)."""
+    _tree(
+        tmp_path,
+        {
+            "src/acme/weather/__init__.py": "",
+            "src/acme/weather/server.py": "mcp = object()\nfrom . import tools\n",
+            "src/acme/weather/tools.py": "from acme.weather.server import mcp\n",
+        },
+    )
+    decision = needs_shim(tmp_path / "src/acme/weather/server.py", tmp_path, object_name="mcp")
+    assert decision.needed
+    assert decision.module == "acme.weather.server"
+    assert decision.source_root_rel(tmp_path) == "src"
+    assert decision.reasons == (
+        "server.py:2: relative import 'from . import tools'",
+        "acme/weather/tools.py:1: imports its own package 'from acme.weather.server import mcp'",
+    )
+
+
+def test_a_namespace_the_code_never_names_is_not_part_of_the_module(tmp_path: Path) -> None:
+    """Relative imports only: the folder above the package is not a namespace of it."""
+    _tree(
+        tmp_path,
+        {
+            "src/weather/__init__.py": "",
+            "src/weather/server.py": "from . import tools\nmcp = tools.mcp\n",
+            "src/weather/tools.py": "mcp = 1\n",
+        },
+    )
+    decision = needs_shim(tmp_path / "src/weather/server.py", tmp_path, object_name="mcp")
+    assert decision.module == "weather.server"
+    assert decision.source_root_rel(tmp_path) == "src"
+
+
+def test_a_namespace_is_never_looked_for_above_the_server(tmp_path: Path) -> None:
+    """The server folder is ``acme/`` itself: its parent is not shipped, so the module
+    keeps the name it has inside the bundle."""
+    _tree(
+        tmp_path,
+        {
+            "acme/weather/__init__.py": "",
+            "acme/weather/server.py": "from acme.weather import tools\nmcp = tools.mcp\n",
+            "acme/weather/tools.py": "mcp = 1\n",
+        },
+    )
+    server = tmp_path / "acme"
+    decision = needs_shim(server / "weather/server.py", server, object_name="mcp")
+    assert decision.module == "weather.server"
+    assert decision.source_root_rel(server) == "."
+
+
+@pytest.mark.parametrize(
+    ("backend", "prefix"),
+    [
+        ("[tool.hatch.build.targets.wheel]\npackages = ['src/acme']\n", "src/"),
+        ("[tool.setuptools]\npackages = ['acme.weather']\n", ""),
+    ],
+)
+def test_a_namespace_the_servers_backend_declares_is_part_of_the_module(
+    tmp_path: Path, backend: str, prefix: str
+) -> None:
+    """The server's own pyproject says its package is ``acme`` (or ``acme.weather``): the
+    entry is ``acme.weather.server`` even when the code never names the namespace."""
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": f"[project]\nname = 'acme-weather'\nversion = '1'\n{backend}",
+            f"{prefix}acme/weather/__init__.py": "",
+            f"{prefix}acme/weather/server.py": "from . import tools\nmcp = tools.mcp\n",
+            f"{prefix}acme/weather/tools.py": "mcp = 1\n",
+        },
+    )
+    entry = tmp_path / f"{prefix}acme/weather/server.py"
+    decision = needs_shim(entry, tmp_path, object_name="mcp")
+    assert decision.module == "acme.weather.server"
+    assert decision.source_root_rel(tmp_path) == (prefix.rstrip("/") or ".")

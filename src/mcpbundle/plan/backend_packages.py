@@ -10,11 +10,23 @@ uv's build backend ``module-name`` / ``module-root``, flit's ``module``.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 Found = tuple[Path, tuple[str, ...]]  # (source root, dotted import names)
+
+
+def declared_packages(pyproject: Path, directory: Path) -> Found | None:
+    """What the build backend in the ``pyproject`` file of ``directory`` ships; None when
+    the file is missing or unreadable (:func:`mcpbundle.plan.pyproject.read_pyproject`
+    reports a broken one) or names nothing that exists."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return backend_packages(data, directory)
 
 
 def backend_packages(data: Mapping[str, Any], directory: Path) -> Found | None:

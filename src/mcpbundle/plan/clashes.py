@@ -15,18 +15,24 @@ from packaging.utils import canonicalize_name
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.import_names import import_names
-from mcpbundle.plan.lib_discovery import STDLIB_NAMES, LibInfo, top_level_names
+from mcpbundle.plan.lib_discovery import (
+    STDLIB_NAMES,
+    LibInfo,
+    import_path,
+    regular_package,
+    top_level_names,
+)
 
 
 def _provided(root: Path, lib: LibInfo) -> list[str]:
     """The import names ``lib`` claims: its top-level packages and modules, except that a
-    namespace package (no ``__init__.py``) is claimed only portion by portion, since other
-    libraries may ship other portions of it."""
+    namespace package (no ``__init__.py``, or a pkgutil-style one) is claimed only portion
+    by portion, since other libraries may ship other portions of it."""
     names: list[str] = []
     base = Path(lib.source_root) if Path(lib.source_root).is_absolute() else root / lib.source_root
     for package in lib.packages:
         top = package.split(".")[0]
-        namespace = "." in package and not (base / top / "__init__.py").is_file()
+        namespace = "." in package and not regular_package(base / top)
         names.append(package if namespace else top)
     return list(dict.fromkeys(names))
 
@@ -68,12 +74,15 @@ def reject_clashes(
                     where=key,
                     hint="rename the shared package or drop the requirement",
                 )
-    own = top_level_names(config.root / vendor_dir)
+    vendor_root = config.root / vendor_dir
+    own = top_level_names(vendor_root)
     for name, lib_name in providers.items():
         lib = next(v for v in vendored if v.name == lib_name)
-        lib_source = (config.root / lib.source_root / name).resolve()
-        in_place = lib_source.parent == (config.root / vendor_dir).resolve()
-        if name in own and not in_place:
+        lib_source = import_path(config.root / lib.source_root, name).resolve()
+        own_path = import_path(vendor_root, name)
+        in_place = lib_source == own_path.resolve()
+        defined = name in own if "." not in name else own_path.exists()
+        if defined and not in_place:
             raise ConfigError(
                 f"shared lib {lib_name!r} provides the import name {name!r}, which the "
                 f"server's own code in {vendor_dir!r} also defines",

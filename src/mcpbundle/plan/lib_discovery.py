@@ -6,6 +6,7 @@ the library directory itself being a package. Nothing is imported or built.
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.settings import SharedLib
+from mcpbundle.plan.backend_packages import declared_packages
 from mcpbundle.plan.licences import Licence, find_licence
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
@@ -106,7 +108,7 @@ def discover_packages(
     if (directory / "__init__.py").is_file():
         return directory.parent, (directory.name,)
     if pyproject is not None and pyproject.is_file():
-        declared = _declared(pyproject, directory)
+        declared = declared_packages(pyproject, directory)
         if declared is not None:
             return declared[0], tuple(
                 sorted({n for p in declared[1] for n in portions(declared[0], p)})
@@ -117,18 +119,6 @@ def discover_packages(
         if found:
             return src, tuple(sorted(found))
     return directory, _importables(directory, flat=True)
-
-
-def _declared(pyproject: Path, directory: Path) -> tuple[Path, tuple[str, ...]] | None:
-    import tomllib
-
-    from mcpbundle.plan.backend_packages import backend_packages
-
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None  # read_pyproject reports a broken file
-    return backend_packages(data, directory)
 
 
 def top_packages(directory: Path) -> tuple[str, ...]:
@@ -150,13 +140,13 @@ def portions(base: Path, dotted: str, depth: int = 0) -> tuple[str, ...]:
     """``dotted`` itself, unless it is a namespace directory: then the packages and modules
     inside it (recursively, a few levels), each dotted; () when it holds no Python."""
     path = base.joinpath(*dotted.split("."))
-    if not path.is_dir() or (path / "__init__.py").is_file():
+    if not path.is_dir() or regular_package(path):
         return (dotted,)
     if depth >= 4:
         return ()
     found: list[str] = []
     for child in sorted(path.iterdir()):
-        if child.name == "__pycache__" or not child.stem.isidentifier():
+        if child.name in ("__pycache__", "__init__.py") or not child.stem.isidentifier():
             continue
         if child.is_dir():
             found.extend(portions(base, f"{dotted}.{child.name}", depth + 1))
@@ -172,8 +162,10 @@ def _importables(directory: Path, *, flat: bool) -> tuple[str, ...]:
         if child.is_dir():
             if not name.isidentifier() or (flat and name in _NOT_PACKAGES):
                 continue
-            if (child / "__init__.py").is_file():
+            if regular_package(child):
                 names.add(name)
+            elif (child / "__init__.py").is_file():  # a pkgutil-style namespace
+                names.update(p for p in portions(directory, name) if "." in p)
         elif child.suffix == ".py" and child.stem.isidentifier():
             if (
                 name in _NOT_MODULES
@@ -183,6 +175,38 @@ def _importables(directory: Path, *, flat: bool) -> tuple[str, ...]:
                 continue
             names.add(child.stem)
     return tuple(sorted(names))
+
+
+def regular_package(directory: Path) -> bool:
+    """``directory`` is a package that owns its name: it has an ``__init__.py`` that is
+    not a namespace declaration (:func:`namespace_init`)."""
+    init = directory / "__init__.py"
+    return init.is_file() and not namespace_init(init)
+
+
+_DECLARATIONS = ("extend_path", "declare_namespace")
+
+
+def namespace_init(init: Path) -> bool:
+    """An ``__init__.py`` that only declares a namespace, pkgutil- or pkg_resources-style
+    (``__path__ = __import__('pkgutil').extend_path(__path__, __name__)``): what several
+    distributions sharing a top-level name each ship. Comments and a docstring aside,
+    every statement names ``extend_path`` or ``declare_namespace``."""
+    try:
+        data = init.read_bytes()
+    except OSError:
+        return False
+    if not any(word.encode() in data for word in _DECLARATIONS):
+        return False  # the common case, without a parse
+    try:
+        body = ast.parse(data).body
+    except (SyntaxError, ValueError):
+        return False
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return bool(body) and all(
+        any(word in ast.dump(statement) for word in _DECLARATIONS) for statement in body
+    )
 
 
 def _given_packages(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.plan.backend_packages import declared_packages
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 ShimMode = Literal["auto", "always", "never"]
@@ -88,6 +89,13 @@ def needs_shim(
     bound = source_root_guess.resolve() if source_root_guess is not None else None
     tree = _parse(entry_file, python=python)
     parts, top_dir = _package_chain(entry_file)
+    parsed: dict[Path, ast.Module | None] = {entry_file: tree}
+    namespaces: frozenset[Path] = frozenset()
+    if top_dir is not None:
+        package = parts if entry_file.name == "__init__.py" else parts[:-1]
+        parts, top_dir, namespaces = _namespace_chain(
+            parts, package, top_dir, bound, parsed, python
+        )
     reasons: list[str] = []
     name = entry_file.name
     if entry_file.name == "__init__.py":
@@ -98,10 +106,10 @@ def needs_shim(
     if top_dir is not None:
         # Another module of the package imported sibling-style by the entry also
         # breaks when it imports the package absolutely.
-        for path in sorted(top_dir.rglob("*.py")):
-            if path != entry_file and _is_package_module(path, top_dir):
+        for path in _package_modules(top_dir, namespaces):
+            if path != entry_file:
                 rel = path.relative_to(top_dir.parent).as_posix()
-                other = _parse(path, strict=False, python=python)
+                other = _parsed(path, parsed, python)
                 if other is not None:
                     reasons.extend(_import_reasons(other, rel, top, relative=False))
     factory = _factory_kind(tree, object_name) if object_name else None
@@ -216,9 +224,82 @@ def _package_chain(entry_file: Path) -> tuple[list[str], Path | None]:
     return parts, top
 
 
-def _is_package_module(path: Path, top_dir: Path) -> bool:
-    """``path`` is importable as part of the package rooted at ``top_dir``."""
-    return all((d / "__init__.py").is_file() for d in _dirs_between(path.parent, top_dir))
+def _namespace_chain(
+    parts: list[str],
+    package: list[str],
+    top_dir: Path,
+    bound: Path | None,
+    parsed: dict[Path, ast.Module | None],
+    python: str | None,
+) -> tuple[list[str], Path, frozenset[Path]]:
+    """The chain grown through the namespace folders (PEP 420: no ``__init__.py``) above
+    the top package (``package``: its dotted parts) that the server's build backend
+    declares or the package's own code names: ``acme/weather/`` whose modules import
+    ``acme.weather`` is the module ``acme.weather.server``, not ``weather.server`` (under
+    the short name the same file would load twice, as two modules). Never above the
+    server directory ``bound``: only what lies inside it ships."""
+    namespaces: set[Path] = set()
+    declared = _declared_tops(bound)
+    trees = [t for t in (_parsed(p, parsed, python) for p in _package_modules(top_dir)) if t]
+    while True:
+        parent = top_dir.parent
+        if parent == top_dir or not parent.name.isidentifier():
+            break
+        if bound is not None and not parent.parent.is_relative_to(bound):
+            break
+        dotted = ".".join([parent.name, *package])
+        if not any(parent.is_relative_to(d) for d in declared) and not any(
+            _names_module(tree, dotted) for tree in trees
+        ):
+            break
+        parts = [parent.name, *parts]
+        package = [parent.name, *package]
+        namespaces.add(parent)
+        top_dir = parent
+    return parts, top_dir, frozenset(namespaces)
+
+
+def _declared_tops(bound: Path | None) -> tuple[Path, ...]:
+    """The top folders of the packages the server's ``pyproject.toml`` declares for its
+    build backend (``packages = ["src/acme"]``: ``src/acme``)."""
+    if bound is None:
+        return ()
+    found = declared_packages(bound / "pyproject.toml", bound)
+    if found is None:
+        return ()
+    root, names = found
+    return tuple((root / name.split(".")[0]).resolve() for name in names)
+
+
+def _names_module(tree: ast.Module, dotted: str) -> bool:
+    """``tree`` imports ``dotted`` (or something inside it) absolutely."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and _is_top(node.module, dotted):
+            return True
+        if isinstance(node, ast.Import) and any(_is_top(a.name, dotted) for a in node.names):
+            return True
+    return False
+
+
+def _parsed(
+    path: Path, parsed: dict[Path, ast.Module | None], python: str | None
+) -> ast.Module | None:
+    if path not in parsed:
+        parsed[path] = _parse(path, strict=False, python=python)
+    return parsed[path]
+
+
+def _package_modules(top_dir: Path, namespaces: frozenset[Path] = frozenset()) -> list[Path]:
+    """The modules importable as part of the package rooted at ``top_dir`` (through
+    ``namespaces``, folders that are namespace packages of the chain)."""
+    return [
+        path
+        for path in sorted(top_dir.rglob("*.py"))
+        if all(
+            d in namespaces or (d / "__init__.py").is_file()
+            for d in _dirs_between(path.parent, top_dir)
+        )
+    ]
 
 
 def _dirs_between(directory: Path, top_dir: Path) -> Iterable[Path]:

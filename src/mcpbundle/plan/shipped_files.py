@@ -18,7 +18,7 @@ from mcpbundle.base.redact import mask_urls
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.fastmcp_json import EntryFacts, is_fastmcp_json
 from mcpbundle.plan.fastmcp_json import rewrite as rewrite_fastmcp_json
-from mcpbundle.plan.lib_discovery import LibInfo, import_path
+from mcpbundle.plan.lib_discovery import LibInfo, import_path, namespace_init
 from mcpbundle.plan.repo_files import FileFilter, RepoFiles, is_secret, local_spec, under
 from mcpbundle.plan.requirements import without_index_options
 
@@ -148,6 +148,11 @@ def _lib_files(lib: LibInfo, files: RepoFiles, filt: FileFilter) -> LibFiles:
             matches = [(as_module, rel_pkg + ".py")]
         else:
             matches = [(p, join(rel_pkg, local)) for p, local in under(files.paths, base)]
+        # a portion of a pkgutil-style namespace ships the namespace's __init__.py too
+        for inside in namespace_inits(package):
+            repo_path = join(lib.source_root, inside)
+            if repo_path in files.paths and namespace_init(files.root / repo_path):
+                matches.insert(0, (repo_path, inside))
         for repo_path, inside in matches:
             if filt.excluded(repo_path, inside, None):
                 continue
@@ -159,6 +164,14 @@ def _lib_files(lib: LibInfo, files: RepoFiles, filt: FileFilter) -> LibFiles:
     return tuple(kept), tuple(secrets)
 
 
+def namespace_inits(package: str) -> list[str]:
+    """The ``__init__.py`` paths of the namespaces above the dotted ``package``
+    (``acme.tools.x``: ``acme/__init__.py``, ``acme/tools/__init__.py``): shipped when
+    they are pkgutil-style declarations (a PEP 420 namespace has none)."""
+    parts = package.split(".")
+    return ["/".join([*parts[:i], "__init__.py"]) for i in range(1, len(parts))]
+
+
 def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[FileCopy]:
     """Files of a git checkout in mcpbundle's cache (absolute sources)."""
     copies: list[FileCopy] = []
@@ -168,6 +181,7 @@ def _checkout_files(lib: LibInfo, vendor_dir: str, filt: FileFilter) -> list[Fil
         paths = (
             [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
         )
+        paths[:0] = [root / i for i in namespace_inits(package) if namespace_init(root / i)]
         for path in paths:
             inside = path.relative_to(root).as_posix()
             if filt.excluded(inside, inside, None) or is_secret(inside, root):
