@@ -8,6 +8,7 @@ reads the TOML it would write, so the generated text is checked as build reads i
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -346,6 +347,24 @@ def test_uv_lock_selects_the_uv_resolver(tmp_path: Path) -> None:
     })  # fmt: skip
     assert config["bundle"]["resolver"] == "uv"
     assert "uv.lock found (svc/uv.lock)" in result.text
+
+
+def test_uv_lock_without_uv_installed_keeps_pip_tools_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config whose first build fails for want of uv helps nobody: init says how to
+    use uv instead of selecting it."""
+    from mcpbundle.base import uv_binary
+
+    monkeypatch.setitem(sys.modules, "uv", None)
+    monkeypatch.setattr(uv_binary.shutil, "which", lambda _name: None)
+    config, result = scan(tmp_path, {
+        "svc/pyproject.toml": "[project]\nname='s'\n", "svc/server.py": SERVER,
+        "svc/uv.lock": "version = 1\n",
+    })  # fmt: skip
+    assert "resolver" not in config["bundle"]
+    assert "uv.lock found (svc/uv.lock) but no uv binary" in result.text
+    assert "pip install uv" in result.text
 
 
 def test_no_uv_lock_keeps_the_default_resolver(tmp_path: Path) -> None:

@@ -228,3 +228,19 @@ def test_per_server_runs_in_parallel_and_matches_resolve(settings: ResolverSetti
         assert result.outputs[name] == resolve(
             ResolveRequest(server=name, requirements_in=text), settings
         )
+
+
+def test_a_missing_uv_stops_the_shared_lock_without_blaming_a_server(
+    wheelhouse: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No uv installed is not a conflict between servers: one error, no server 'pinned
+    on its own', and no resolution attempted per server."""
+    from mcpbundle.base import uv_binary
+
+    monkeypatch.setitem(sys.modules, "uv", None)
+    monkeypatch.setattr(uv_binary.shutil, "which", lambda _name: None)
+    settings = ResolverSettings(resolver="uv", no_index=True, find_links=(str(wheelhouse),))
+    with pytest.raises(ResolveError) as info:
+        resolve_shared(SERVERS, {}, settings, use_cache=False)
+    assert "no uv binary was found" in str(info.value)
+    assert "pinned on its own" not in caplog.text

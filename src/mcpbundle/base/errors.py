@@ -61,6 +61,11 @@ class ResolveError(BuildError):
     """The resolver could not pin a server's requirements: exit 1."""
 
 
+class ResolverUnavailable(ResolveError):
+    """The selected resolver cannot run at all (not installed): no server's requirements
+    are to blame, so nothing is retried server by server."""
+
+
 class GitError(BuildError):
     """A git operation (clone, commit, push) failed: exit 1."""
 

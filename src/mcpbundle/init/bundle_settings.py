@@ -2,7 +2,7 @@
 
 - ``python``: the repository's ``.python-version``, else the servers' (when they
   agree), else the lowest 3.X every server's and library's ``requires-python`` allows;
-- ``resolver = "uv"`` when a ``uv.lock`` exists;
+- ``resolver = "uv"`` when a ``uv.lock`` exists and uv is installed (else a comment);
 - ``git = "pypi"`` (or a ``[bundle.git-overrides]`` entry) for git requirements that
   name no ref: they follow a branch, and the PyPI release is the reproducible stand-in;
 - ``exclude``: tests, notebooks, Dockerfiles and compose files found in the servers;
@@ -19,6 +19,7 @@ import pathspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.init.scan import OUTPUT_MARKER, Repo
 from mcpbundle.plan.git_requirements import parse_git_url
 from mcpbundle.plan.python_target import VERSION_FILE, parse_version_file
@@ -69,8 +70,14 @@ def guess_bundle(
     locks = sorted(f for f in repo.files if PurePosixPath(f).name == "uv.lock")
     if locks:
         shown = ", ".join(locks[:3]) + (f" and {len(locks) - 3} more" if len(locks) > 3 else "")
-        guess.resolver = "uv"
-        guess.resolver_note = f"uv.lock found ({shown}): pins resolved with uv"
+        if find_uv() is not None:
+            guess.resolver = "uv"
+            guess.resolver_note = f"uv.lock found ({shown}): pins resolved with uv"
+        else:
+            guess.resolver_note = (
+                f"uv.lock found ({shown}) but no uv binary here: pins resolved with "
+                'pip-tools; `pip install uv` and set resolver = "uv" to resolve with uv'
+            )
     _git(guess, git)
     guess.exclude, guess.exclude_note = _excludes(repo, [*server_dirs, "."])
     dist = repo.root / "dist"

@@ -134,6 +134,9 @@ def render(bundle: BundleGuess, libs: list[FoundLib], servers: list[FoundServer]
         table.add(tomlkit.comment(f"python: {bundle.python_note}"))
     if bundle.resolver is not None:
         _add(table, "resolver", bundle.resolver, [bundle.resolver_note])
+    elif bundle.resolver_note:
+        for line in _wrap(f"resolver: {bundle.resolver_note}"):
+            table.add(tomlkit.comment(line))
     if bundle.git is not None:
         _add(table, "git", bundle.git, [bundle.git_note])
     elif bundle.git_note and not bundle.git_overrides:

@@ -46,7 +46,7 @@ from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from mcpbundle.base.errors import ConfigError, ResolveError
+from mcpbundle.base.errors import ConfigError, ResolveError, ResolverUnavailable
 from mcpbundle.base.interpreters import RUNNING_PYTHON, piptools_interpreter
 from mcpbundle.base.runner import run
 from mcpbundle.base.temp_dirs import temp_dir
@@ -310,7 +310,7 @@ def _find_uv() -> str:
     found = find_uv()
     if found:
         return found
-    raise ResolveError(
+    raise ResolverUnavailable(
         "resolver 'uv' is selected but no uv binary was found",
         where="resolver",
         hint='run `pip install uv`, or set resolver = "pip-tools"',

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from mcpbundle.base.errors import BuildError
+from mcpbundle.base.errors import BuildError, ResolverUnavailable
 from mcpbundle.plan.pinned_text import verify_pins
 from mcpbundle.resolve.annotated import (
     SHARED_NAME,
@@ -99,6 +99,8 @@ def resolve_shared(
             )
             try:
                 attempts[key] = counter.run(request, settings, use_cache)
+            except ResolverUnavailable:
+                raise  # no group of servers would resolve: not a conflict
             except BuildError as exc:
                 attempts[key] = exc
         return attempts[key]
