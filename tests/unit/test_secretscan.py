@@ -305,3 +305,22 @@ def test_each_detect_secrets_plugin_is_reached(plugin: str, line: str) -> None:
     assert cls().analyze_line(filename="svc/x.py", line=line)  # the plugin's own verdict
     text = f"import os\n\n{line}\n"
     assert [(h.line, h.severity) for h in scan(text, "svc/x.py")][:1] == [(3, "error")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'WIKIPEDIA_USER_AGENT="MCPWikipediaServer/1.0"',
+        "USER_AGENT=MyCompanyWeatherBot/2.3 (ops@example.org)",
+        "DATA_PATH=resources/StationIdentifiers/2024",
+    ],
+)
+def test_words_and_versions_between_slashes_in_an_env_example_are_not_secrets(line: str) -> None:
+    """A product token or a path is words, digits and slashes: not random."""
+    assert kinds(scan(line + "\n", "svc/.env.example")) == []
+
+
+def test_a_random_value_with_slashes_in_an_env_example_is_still_found() -> None:
+    value = "q8Zr2LmX7v/Tn4KpB9sWd3HfY/Jc6Ua"
+    found = kinds(scan(f"SERVICE_TOKEN={value}\n", "svc/.env.example"))
+    assert found == [(1, "high-entropy value in .env.example", "error")]

@@ -187,11 +187,17 @@ def _high_entropy(value: str, min_length: int = 16) -> bool:
     if _HEX.fullmatch(value) and any(c.isdigit() for c in value) and not value.isdigit():
         return True
     for segment in _ENTROPY_SEGMENT.findall(re.sub(r"[-_.]", " ", value)):
-        if len(segment) < min_length or segment.isdigit() or segment.isalpha():
+        if len(segment) < min_length or _words(segment):
             continue
         if entropy(segment) >= 3.3:
             return True
     return False
+
+
+def _words(segment: str) -> bool:
+    """Words or numbers, alone or between slashes (``MCPWikipediaServer/1``, a path):
+    what names and versions are made of, not what random keys are."""
+    return all(part.isalpha() or part.isdigit() for part in segment.split("/") if part)
 
 
 def entropy(text: str) -> float:
