@@ -1,4 +1,4 @@
-"""The server object: present at module level (MCB001), not run at import (MCB002)."""
+"""The server object: present at module level and a server (MCB001), not run at import (MCB002)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from mcpbundle.check.bindings import module_bindings, star_names
 from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
+from mcpbundle.check.factory_returns import Function, web_app_returned
 from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
 from mcpbundle.plan.entrypoints import SERVER_CLASSES
@@ -74,6 +75,11 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
         found = bindings.get(name, [])
         if not configured:  # `import mcp` binds a module, which FastMCP's loader passes over
             found = [b for b in found if not isinstance(b.node, ast.Import)]
+        if found and configured and isinstance(found[-1].node, Function):
+            returned = web_app_returned(found[-1].node)
+            if returned is not None:
+                yield _returns_web_app(ctx, display, found[-1].node, returned)
+                return
         if any(not _is_none(b.value) for b in found) or stars is None or name in stars:
             return
         if found:
@@ -86,6 +92,19 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
             )
             return
     yield _missing(ctx, info, info.tree, configured, display)
+
+
+def _returns_web_app(ctx: CheckContext, display: str, function: Function, app: str) -> Finding:
+    return ctx.finding(
+        "MCB001",
+        file=display,
+        line=function.lineno,
+        column=function.col_offset + 1,
+        message=f"factory `{function.name}` returns a {app} app, not a FastMCP server: the "
+        "host calls it for the server and refuses the app",
+        fix="return the FastMCP server from the factory (or point the entrypoint at the "
+        "module-level server object); the host serves it over HTTP itself",
+    )
 
 
 def _is_none(value: ast.expr | None) -> bool:
