@@ -24,7 +24,8 @@ from mcpbundle.check.syspath import Location, PathEdit
 STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 
 
-def _shown(dirs: tuple[str, ...]) -> str:
+def shown_dirs(dirs: tuple[str, ...]) -> str:
+    """``sys.path`` entries of a bundle as a reader sees them: ``./`` for its root."""
     return ", ".join(f"{d}/" if d not in {"", "."} else "./" for d in dirs) or "./"
 
 
@@ -57,7 +58,7 @@ class PathNeeds:
 
 def edit_finding(ctx: CheckContext, info: ModuleInfo, edit: PathEdit, needs: PathNeeds) -> Finding:
     target = ctx.target
-    roots = _shown(target.sys_path)
+    roots = shown_dirs(target.sys_path)
     shim = (
         f"; the bundle was shimmed: {target.shim} puts {roots} on sys.path" if target.shim else ""
     )
@@ -92,7 +93,7 @@ def _one_edit(
                 "MCB004",
                 info,
                 edit.node,
-                f"`{edit.text}` adds {_shown((root,))}, which is already on the bundle's "
+                f"`{edit.text}` adds {shown_dirs((root,))}, which is already on the bundle's "
                 f"sys.path{shim}: the edit is not needed",
                 remove,
                 severity="warning",
@@ -103,8 +104,8 @@ def _one_edit(
                 "MCB004",
                 info,
                 edit.node,
-                f"`{edit.text}` is what makes `import {served[0]}` work: {_shown((root,))} is "
-                f"not on the bundle's sys.path{shim or f' ({_shown(ctx.target.sys_path)})'}; "
+                f"`{edit.text}` is what makes `import {served[0]}` work: {shown_dirs((root,))} is "
+                f"not on the bundle's sys.path{shim or f' ({shown_dirs(ctx.target.sys_path)})'}; "
                 "the edit is still needed (it is relative to the file, so it works in the "
                 "bundle)",
                 f"move `{served[0]}` next to the entrypoint (or make it a shared library) "
@@ -115,7 +116,7 @@ def _one_edit(
             "MCB004",
             info,
             edit.node,
-            f"`{edit.text}` adds {_shown((root,))}, which no import of the bundle needs"
+            f"`{edit.text}` adds {shown_dirs((root,))}, which no import of the bundle needs"
             f"{shim}: the edit is not needed",
             remove,
             severity="warning",
@@ -129,7 +130,7 @@ def _one_edit(
                 info,
                 edit.node,
                 f"`{edit.text}` adds a directory relative to the working directory, but "
-                f"{_shown((candidate,))} is already on the bundle's sys.path{shim}: the edit "
+                f"{shown_dirs((candidate,))} is already on the bundle's sys.path{shim}: the edit "
                 "is not needed",
                 remove,
                 severity="warning",
@@ -141,7 +142,7 @@ def _one_edit(
         info,
         edit.node,
         f"`{edit.text}` adds a directory relative to the working directory, which the runtime "
-        f"does not set to the server's folder (its sys.path: {_shown(ctx.target.sys_path)})"
+        f"does not set to the server's folder (its sys.path: {shown_dirs(ctx.target.sys_path)})"
         f"{what}{shim}",
         f"{remove} and import the code as a package of the bundle"
         + (f" (move `{served[0]}` next to the entrypoint)" if served else ""),

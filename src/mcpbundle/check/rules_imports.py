@@ -31,7 +31,7 @@ from mcpbundle.check.context import CheckContext, ModuleInfo, Scope
 from mcpbundle.check.imports import Provision, provision
 from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.modules import BundleModules
-from mcpbundle.check.pathedits import STDLIB, PathNeeds, edit_finding
+from mcpbundle.check.pathedits import STDLIB, PathNeeds, edit_finding, shown_dirs
 from mcpbundle.check.registry import rule
 from mcpbundle.check.rules_requirements import requirement_entries
 from mcpbundle.check.syspath import sys_path_edits
@@ -125,28 +125,45 @@ def _absolute(
         return
     if provided.provider(top) is not None:
         return
-    where = f"no file of the bundle (sys.path: {', '.join(ctx.target.sys_path) or '.'})"
+    where = f"no file of the bundle (sys.path: {shown_dirs(ctx.target.sys_path)})"
     if top in bundle.elsewhere:
         yield ctx.at(
             "MCB004",
             info,
             node,
             f"import `{module}`: `{top}` is in the bundle under {bundle.elsewhere[top]}/, "
-            f"which is not on the runtime's sys.path ({', '.join(ctx.target.sys_path) or '.'})",
+            f"which is not on the runtime's sys.path ({shown_dirs(ctx.target.sys_path)})",
             f"move `{top}` next to the entrypoint or import it by its path from the sys.path root",
             severity="warning" if optional else None,
         )
         return
     if provided.guessed:
         guess = _best_guess(top, provided)
+        if guess is not None:
+            said = f"assuming it comes from `{guess}`"
+            fix = (
+                f"check that `{guess}` provides `{top}`, or add the distribution that does "
+                "to the requirements"
+            )
+        else:
+            unseen = sorted(provided.guessed)
+            more = f" and {len(unseen) - 3} more" if len(unseen) > 3 else ""
+            said = (
+                "none is named like it, but check cannot see the modules of "
+                + ", ".join(f"`{name}`" for name in unseen[:3])
+                + more
+            )
+            fix = (
+                f"add the distribution that provides `{top}` to the requirements (or check "
+                "that one of those provides it)"
+            )
         yield ctx.at(
             "MCB004",
             info,
             node,
             f"import `{module}`: {where} and no requirement with a known import name "
-            f"provides `{top}`; assuming it comes from `{guess}`",
-            f"check that `{guess}` provides `{top}`, or add the distribution that does to "
-            "the requirements",
+            f"provides `{top}`; {said}",
+            fix,
             severity="warning",
         )
         return
@@ -184,10 +201,21 @@ def _missing_submodule(module: str, bundle: BundleModules) -> str | None:
     return None
 
 
-def _best_guess(top: str, provided: Provision) -> str:
-    names = sorted(provided.guessed)
-    close = difflib.get_close_matches(top.lower(), names, n=1, cutoff=0.0)
-    return close[0] if close else names[0]
+def _best_guess(top: str, provided: Provision) -> str | None:
+    """The unseen requirement named most like the import ``top`` (its name or one of its
+    guessed import names), if any is alike."""
+    alike: list[tuple[float, str]] = []
+    for name, guesses in provided.guessed.items():
+        ratio = max(
+            difflib.SequenceMatcher(None, top.lower(), candidate.lower()).ratio()
+            for candidate in (name, *guesses)
+        )
+        if ratio >= _ALIKE:
+            alike.append((-ratio, name))
+    return min(alike)[1] if alike else None
+
+
+_ALIKE = 0.6  # difflib's own default cutoff for a close match
 
 
 def _relative(

@@ -177,3 +177,32 @@ def test_a_few_hundred_files_are_checked_without_false_errors(make_target: Targe
     target = make_target(files, requirements=REQS)
     findings = run_checks([target], select=frozenset({"MCB004"}))
     assert not [f for f in findings if f.severity == "error"]
+
+
+def _mcb004(make_target: TargetFactory, imports: str, requirements: str) -> list[Finding]:
+    target = make_target(
+        {"src/server.py": f"{imports}\n{SERVER}"},
+        requirements={"requirements.txt": f"fastmcp\n{requirements}"},
+    )
+    return run_checks([target], select=frozenset({"MCB004"}))
+
+
+def test_an_import_unlike_any_unseen_requirement_names_none_as_its_source(
+    make_target: TargetFactory,
+) -> None:
+    """A requirement check cannot see into (not installed here) may provide a module of
+    another name, so a missing import stays a warning; but a name nothing like it is not
+    said to come from it."""
+    (finding,) = _mcb004(make_target, "import xmltodict", "platformdirs-unseen-xyz\n")
+    assert finding.severity == "warning"
+    assert "assuming" not in finding.message
+    assert "platformdirs-unseen-xyz" in finding.message
+    assert "`xmltodict`" in finding.fix
+
+
+def test_an_import_like_an_unseen_requirement_is_assumed_to_come_from_it(
+    make_target: TargetFactory,
+) -> None:
+    (finding,) = _mcb004(make_target, "import wikipediaapi", "wikipedia-api-unseen\n")
+    assert finding.severity == "warning"
+    assert "assuming it comes from `wikipedia-api-unseen`" in finding.message
