@@ -32,7 +32,7 @@ def test_init_writes_the_config_and_the_gitignore_line(tmp_path: Path) -> None:
     root = small_repo(tmp_path)
     done = mcpbundle(root, "init")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "wrote mcpbundle.toml: 1 servers, 0 shared libraries"
+    assert done.stdout.splitlines()[0] == "wrote mcpbundle.toml: 1 server, 0 shared libraries"
     assert done.stdout.splitlines()[-1] == "next: mcpbundle build --dry-run"
     assert "added 'dist/' to .gitignore" in done.stdout
     assert (root / ".gitignore").read_text() == "dist/\n"
@@ -75,7 +75,7 @@ def test_dry_run_prints_the_file_it_would_write(tmp_path: Path) -> None:
     assert dry.returncode == 0, dry.stderr
     assert not (root / "mcpbundle.toml").exists()
     assert not (root / ".gitignore").exists()
-    assert dry.stderr.startswith("would write mcpbundle.toml: 1 servers")
+    assert dry.stderr.startswith("would write mcpbundle.toml: 1 server,")
     assert "would add 'dist/' to .gitignore" in dry.stderr
     assert mcpbundle(root, "init").returncode == 0
     assert dry.stdout == (root / "mcpbundle.toml").read_text()
@@ -89,7 +89,7 @@ def test_dry_run_prints_the_file_even_when_one_exists(tmp_path: Path) -> None:
     dry = mcpbundle(root, "init", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "[servers.ops]" in dry.stdout
-    assert dry.stderr.startswith("would write mcpbundle.toml: 1 servers")
+    assert dry.stderr.startswith("would write mcpbundle.toml: 1 server,")
     assert (root / "mcpbundle.toml").read_text() == "# mine\n"
     assert not (root / ".gitignore").exists()
     (root / "pyproject.toml").write_text("[tool.mcpbundle.bundle]\noutput = 'out'\n")
@@ -142,7 +142,7 @@ def test_init_pyproject_then_build_reads_it(tmp_path: Path) -> None:
     (root / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
     done = mcpbundle(root, "init", "--pyproject")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("wrote [tool.mcpbundle] in pyproject.toml: 1 servers")
+    assert done.stdout.startswith("wrote [tool.mcpbundle] in pyproject.toml: 1 server,")
     assert not (root / "mcpbundle.toml").exists()
     listed = mcpbundle(root / "server-ops", "list", "--json")
     assert listed.returncode == 0, listed.stderr

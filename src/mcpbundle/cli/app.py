@@ -303,7 +303,8 @@ def validate(state: State, strict: bool, as_json: bool) -> None:
 
 
 def _format_validate(document: dict[str, Any], paint: Painter = plain) -> str:
-    counts = f"({len(document['servers'])} servers, {len(document['shared'])} shared libs)"
+    servers, shared = len(document["servers"]), len(document["shared"])
+    counts = f"({servers} server{'s' * (servers != 1)}, {shared} shared lib{'s' * (shared != 1)})"
     return f"{paint('path', document['config'])}: {paint('ok', 'ok')} {counts}"
 
 

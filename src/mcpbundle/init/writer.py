@@ -93,7 +93,11 @@ def format_summary(result: InitResult, *, dry_run: bool) -> str:
     shown = result.path.name
     verb = "would write" if dry_run else "wrote"
     where = f"[{TOOL_TABLE}] in {shown}" if shown == PYPROJECT_NAME else shown
-    lines = [f"{verb} {where}: {len(result.servers)} servers, {len(result.libs)} shared libraries"]
+    servers, libs = len(result.servers), len(result.libs)
+    counted = (
+        f"{servers} server{'s' * (servers != 1)}, {libs} shared librar{'ies' if libs != 1 else 'y'}"
+    )
+    lines = [f"{verb} {where}: {counted}"]
     width = max(
         len(name)
         for name in [*(s.name for s in result.servers), *(lib.name for lib in result.libs)]
