@@ -515,3 +515,44 @@ def test_keys_come_in_the_order_of_the_example(tmp_path: Path) -> None:
         assert plain == sorted(plain, key=order[table].index), (table, plain)
     assert list(config) == ["bundle", "shared", "servers"]
     assert {"output", "exclude", "python", "resolver", "git"} <= set(config["bundle"])
+
+
+def test_a_script_module_that_imports_the_tools_is_the_entry(tmp_path: Path) -> None:
+    """awslabs/mcp's memcached server: the script's module imports the server from
+    common/server.py and the tools module that registers on it. Loading server.py
+    alone gives a server without tools; the script's module is what runs."""
+    config, result = scan(tmp_path, {
+        "m/pyproject.toml": (
+            "[project]\nname='m'\n[project.scripts]\nm = 'acme.m_server.main:main'\n"
+        ),
+        "m/acme/__init__.py": "",
+        "m/acme/m_server/__init__.py": "",
+        "m/acme/m_server/main.py": (
+            "from acme.m_server.common.server import mcp\n"
+            "from acme.m_server.tools import cache  # noqa: F401\n\n"
+            "def main():\n    mcp.run()\n"
+        ),
+        "m/acme/m_server/common/__init__.py": "",
+        "m/acme/m_server/common/server.py": SERVER,
+        "m/acme/m_server/tools/__init__.py": "",
+        "m/acme/m_server/tools/cache.py": (
+            "from acme.m_server.common.server import mcp\n\n@mcp.tool\ndef get() -> str:\n"
+            "    return 'x'\n"
+        ),
+    })  # fmt: skip
+    assert servers(config)["m"] == ("m", "acme/m_server/main.py")
+    assert "console script 'm'" in result.text
+
+
+def test_a_script_module_that_only_passes_the_server_on_gives_its_definer(
+    tmp_path: Path,
+) -> None:
+    config, _ = scan(tmp_path, {
+        "p/pyproject.toml": "[project]\nname='p'\n[project.scripts]\np = 'pkg.cli:main'\n",
+        "p/src/pkg/__init__.py": "",
+        "p/src/pkg/cli.py": (
+            "import sys\nfrom pkg.server import mcp\n\ndef main():\n    mcp.run()\n"
+        ),
+        "p/src/pkg/server.py": SERVER,
+    })  # fmt: skip
+    assert servers(config)["p"] == ("p", "src/pkg/server.py")

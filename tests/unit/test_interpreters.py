@@ -91,3 +91,27 @@ def test_a_wrapper_failure_says_the_resolver_did_not_run() -> None:
     _offenders, reason = pip_failure_reason(PYENV_REFUSAL)
     assert reason == "pip-compile did not run: pyenv: python3.12: command not found"
     assert "pyenv help global" not in reason
+
+
+def test_a_found_interpreter_pip_tools_cannot_run_under_is_named_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pip-tools needs tomli under Python 3.10, which a 3.11+ environment does not hold:
+    the warning names the interpreter it found and what is missing, not 'no python3.10'."""
+    exe = find_interpreter("3.10")
+    if exe is None:
+        pytest.skip("no Python 3.10 on this machine")
+    from importlib import metadata
+
+    try:
+        metadata.distribution("tomli")
+        pytest.skip("tomli is installed here")
+    except metadata.PackageNotFoundError:
+        pass
+    interpreters._foreign_piptools.cache_clear()
+    monkeypatch.setattr(interpreters, "_warned", set())
+    _found, _env, pinned_for = interpreters.piptools_interpreter("3.10")
+    interpreters._foreign_piptools.cache_clear()
+    assert pinned_for == RUNNING_PYTHON
+    assert "no working python3.10" not in caplog.text
+    assert exe in caplog.text and "tomli" in caplog.text

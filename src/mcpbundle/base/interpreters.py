@@ -47,30 +47,31 @@ def piptools_interpreter(target: str | None) -> tuple[str, dict[str, str], str]:
         return sys.executable, {}, RUNNING_PYTHON
     with _lock:
         found = _foreign_piptools(target)
-        if found is not None:
+        if not isinstance(found, str):
             exe, pythonpath = found
             return exe, {"PYTHONPATH": pythonpath, "PYTHONNOUSERSITE": "1"}, target
         if target not in _warned:
             _warned.add(target)
             log.warning(
-                "no working python%s found on PATH or under pyenv: pip-tools pins are for "
-                'the running Python %s; install Python %s or use resolver = "uv"',
-                target,
+                '%s: pip-tools pins are for the running Python %s; %s or use resolver = "uv"',
+                found or f"no working python{target} found on PATH or under pyenv",
                 RUNNING_PYTHON,
-                target,
+                "make it run" if found else f"install Python {target}",
             )
     return sys.executable, {}, RUNNING_PYTHON
 
 
 @functools.cache
-def _foreign_piptools(target: str) -> tuple[str, str] | None:
-    """An interpreter for ``target`` and a PYTHONPATH that lets it run our pip-tools."""
+def _foreign_piptools(target: str) -> tuple[str, str] | str:
+    """An interpreter for ``target`` and a PYTHONPATH that lets it run our pip-tools;
+    else why not: "" when there is no such interpreter, or what keeps pip-tools from
+    running under the one found."""
     exe = find_interpreter(target)
     if exe is None:
-        return None
+        return ""
     lib = _piptools_lib(target)
-    if lib is None:
-        return None
+    if not isinstance(lib, str):
+        return f"found {exe}, but pip-tools cannot run under it: {lib[0]}"
     probe = run(
         [exe, "-c", "import piptools.scripts.compile, pip._internal.cli.main"],
         extra_env={"PYTHONPATH": lib, "PYTHONNOUSERSITE": "1"},
@@ -78,7 +79,8 @@ def _foreign_piptools(target: str) -> tuple[str, str] | None:
     )
     if probe.returncode != 0:
         log.debug("pip-tools does not import under %s: %s", exe, probe.stderr[-500:])
-        return None
+        last = (probe.stderr.strip().splitlines() or ["it exits with an error"])[-1]
+        return f"found {exe}, but pip-tools does not import under it ({last})"
     return exe, lib
 
 
@@ -155,12 +157,12 @@ def _run_quiet(
         return None
 
 
-def _piptools_lib(target: str) -> str | None:
+def _piptools_lib(target: str) -> str | tuple[str]:
     """A directory of symlinks to pip-tools and its pure-Python requirements.
 
     Only the distributions pip-tools needs for ``target`` are linked (no compiled
     extension of the running interpreter can be picked up); None if one is
-    missing or not pure Python. The directory lives until the process exits.
+    missing or not pure Python: then ``(why,)``. The directory lives until the process exits.
     """
     from importlib import metadata  # slow to import; only a cross-version pip-tools needs it
 
@@ -175,8 +177,9 @@ def _piptools_lib(target: str) -> str | None:
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            log.debug("pip-tools needs %s for Python %s; it is not installed", name, target)
-            return None
+            return (
+                f"it needs {name} for Python {target}, which is not installed beside mcpbundle",
+            )
         needed[name] = dist
         for spec in dist.requires or []:
             req = Requirement(spec)
@@ -189,8 +192,7 @@ def _piptools_lib(target: str) -> str | None:
             if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
                 continue
             if file.suffix in (".so", ".pyd", ".dylib"):
-                log.debug("%s is not pure Python; cannot share it", dist.metadata["Name"])
-                return None
+                return (f"{dist.metadata['Name']} is not pure Python, so it cannot be shared",)
             links.setdefault(parts[0], Path(str(dist.locate_file(parts[0]))))
     return _link_farm(links)
 

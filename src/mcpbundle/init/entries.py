@@ -322,12 +322,33 @@ def _used_by(index: ModuleIndex, rel: str, why: str) -> Entry | None:
 def _follow(index: ModuleIndex, rel: str, found: Mapping[str, Found], name: str, why: str) -> Entry:
     """Use the file that defines ``name``, unless it is a package ``__init__.py``."""
     hit = found[name]
+    if not rel.endswith("__main__.py") and _imports_more(index, rel, name):
+        return _entry(rel, found, name, why)
     if hit.defined_in != rel and not hit.defined_in.endswith("__init__.py"):
         defined = index.servers(hit.defined_in)
         source_name = _definer_name(index, rel, name)
         if source_name is not None and source_name in defined:
             return _entry(hit.defined_in, defined, source_name, why)
     return _entry(rel, found, name, why)
+
+
+def _imports_more(index: ModuleIndex, rel: str, name: str) -> bool:
+    """``rel`` imports modules of the repository besides the one ``name`` comes from:
+    importing those may register the server's tools (``from .tools import cache``), so
+    ``rel``, not the file that creates the server, is the module to load."""
+    facts = index.facts(rel)
+    if facts is None:
+        return False
+    link = facts.imports.get(name)
+    for ref in facts.imported:
+        if ref == link:
+            continue
+        target = index.resolve(rel, ref)
+        if target is None and ref.name is not None:
+            target = index.resolve(rel, ref, name=ref.name)
+        if target is not None and target != rel:
+            return True
+    return False
 
 
 def _definer_name(index: ModuleIndex, rel: str, name: str) -> str | None:
