@@ -5,6 +5,7 @@ CLI and loaded by the real fastmcp, it is one module under its full name."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from support.fastmcpcli import run_inspect, tool_names
@@ -13,14 +14,25 @@ from support.monorepo import mcpbundle, write
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def bundle_table(wheelhouse: Path) -> str:
+    """Resolved offline, for the running Python."""
+    return f"[bundle]\npython = '{RUNNING}'\nno-index = true\nfind-links = [{str(wheelhouse)!r}]\n"
+
+
+def built(root: Path, make: Callable[[Path], None]) -> Path:
+    """The repository ``make`` writes under ``root``, built: its ``dist/``."""
+    make(root)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    return root / "dist"
+
+
 def make_repo(root: Path, wheelhouse: Path) -> None:
     write(
         root,
         {
             "mcpbundle.toml": (
-                f"[bundle]\npython = '{RUNNING}'\nno-index = true\n"
-                f"find-links = [{str(wheelhouse)!r}]\n"
-                "[shared.core]\npath = 'core'\n"
+                bundle_table(wheelhouse) + "[shared.core]\npath = 'core'\n"
                 "[servers.weather]\npath = 'srv'\nentrypoint = 'acme/weather/server.py'\n"
             ),
             "pyproject.toml": "[tool.uv.workspace]\nmembers = ['core', 'srv']\n",
@@ -54,10 +66,7 @@ def test_a_namespaced_server_loads_as_one_module_with_its_tools(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
     root = tmp_path / "repo"
-    make_repo(root, wheelhouse)
-    done = mcpbundle(root, "build")
-    assert done.returncode == 0, done.stderr
-    out = root / "dist" / "srv"
+    out = built(root, lambda r: make_repo(r, wheelhouse)) / "srv"
     assert (out / "acme/weather/tools.py").is_file()
     assert (out / "acme/core/__init__.py").is_file()  # the library joins the namespace
     assert not (out / "acme/__init__.py").exists()
@@ -79,9 +88,7 @@ PKGUTIL = (
 def make_pkgutil_repo(root: Path, wheelhouse: Path, *, own_common: bool = False) -> None:
     files = {
         "mcpbundle.toml": (
-            f"[bundle]\npython = '{RUNNING}'\nno-index = true\n"
-            f"find-links = [{str(wheelhouse)!r}]\n"
-            "[shared.common]\npath = 'src/acme-common'\n"
+            bundle_table(wheelhouse) + "[shared.common]\npath = 'src/acme-common'\n"
             "[servers.weather]\npath = 'src/weather-server'\n"
             "entrypoint = 'acme/weather_server/server.py'\n"
             "[servers.plain]\npath = 'src/plain-server'\nentrypoint = 'server.py'\n"
@@ -125,20 +132,14 @@ def test_a_pkgutil_namespace_shared_with_a_library_vendors_and_loads(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
     root = tmp_path / "repo"
-    make_pkgutil_repo(root, wheelhouse)
-    done = mcpbundle(root, "build")
-    assert done.returncode == 0, done.stderr
-    weather = root / "dist/src/weather-server"
+    dist = built(root, lambda r: make_pkgutil_repo(r, wheelhouse))
+    weather = dist / "src/weather-server"
     assert (weather / "acme/common/__init__.py").is_file()
     assert (weather / "acme/__init__.py").read_text() == PKGUTIL  # the server's own
-    plain = root / "dist/src/plain-server"
+    plain = dist / "src/plain-server"
     assert (plain / "acme/__init__.py").read_text() == PKGUTIL  # the library's declaration
-    entries = {
-        "weather": weather / "mcpbundle_entry.py",
-        "plain": plain / "server.py",
-    }
-    assert tool_names(run_inspect(entries["weather"], tmp_path)) == ["forecast"]
-    assert tool_names(run_inspect(entries["plain"], tmp_path)) == ["greet"]
+    assert tool_names(run_inspect(weather / "mcpbundle_entry.py", tmp_path)) == ["forecast"]
+    assert tool_names(run_inspect(plain / "server.py", tmp_path)) == ["greet"]
     checked = mcpbundle(root, "check", "--built")
     assert checked.returncode == 0, checked.stdout
 

@@ -69,9 +69,10 @@ def _foreign_piptools(target: str) -> tuple[str, str] | str:
     exe = find_interpreter(target)
     if exe is None:
         return ""
-    lib = _piptools_lib(target)
-    if not isinstance(lib, str):
-        return f"found {exe}, but pip-tools cannot run under it: {lib[0]}"
+    try:
+        lib = _piptools_lib(target)
+    except _CannotShare as exc:
+        return f"found {exe}, but pip-tools cannot run under it: {exc}"
     probe = run(
         [exe, "-c", "import piptools.scripts.compile, pip._internal.cli.main"],
         extra_env={"PYTHONPATH": lib, "PYTHONNOUSERSITE": "1"},
@@ -157,12 +158,16 @@ def _run_quiet(
         return None
 
 
-def _piptools_lib(target: str) -> str | tuple[str]:
+class _CannotShare(Exception):
+    """The running environment's pip-tools cannot be lent to another Python (why)."""
+
+
+def _piptools_lib(target: str) -> str:
     """A directory of symlinks to pip-tools and its pure-Python requirements.
 
     Only the distributions pip-tools needs for ``target`` are linked (no compiled
-    extension of the running interpreter can be picked up); None if one is
-    missing or not pure Python: then ``(why,)``. The directory lives until the process exits.
+    extension of the running interpreter can be picked up); :class:`_CannotShare` if
+    one is missing or not pure Python. The directory lives until the process exits.
     """
     from importlib import metadata  # slow to import; only a cross-version pip-tools needs it
 
@@ -177,9 +182,9 @@ def _piptools_lib(target: str) -> str | tuple[str]:
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            return (
-                f"it needs {name} for Python {target}, which is not installed beside mcpbundle",
-            )
+            raise _CannotShare(
+                f"it needs {name} for Python {target} (`pip install {name}` beside mcpbundle)"
+            ) from None
         needed[name] = dist
         for spec in dist.requires or []:
             req = Requirement(spec)
@@ -192,7 +197,9 @@ def _piptools_lib(target: str) -> str | tuple[str]:
             if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
                 continue
             if file.suffix in (".so", ".pyd", ".dylib"):
-                return (f"{dist.metadata['Name']} is not pure Python, so it cannot be shared",)
+                raise _CannotShare(
+                    f"{dist.metadata['Name']} is not pure Python, so it cannot be shared"
+                )
             links.setdefault(parts[0], Path(str(dist.locate_file(parts[0]))))
     return _link_farm(links)
 

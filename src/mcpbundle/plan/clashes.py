@@ -20,7 +20,6 @@ from mcpbundle.plan.lib_discovery import (
     LibInfo,
     import_path,
     regular_package,
-    top_level_names,
 )
 
 
@@ -75,14 +74,11 @@ def reject_clashes(
                     hint="rename the shared package or drop the requirement",
                 )
     vendor_root = config.root / vendor_dir
-    own = top_level_names(vendor_root)
     for name, lib_name in providers.items():
         lib = next(v for v in vendored if v.name == lib_name)
         lib_source = import_path(config.root / lib.source_root, name).resolve()
-        own_path = import_path(vendor_root, name)
-        in_place = lib_source == own_path.resolve()
-        defined = name in own if "." not in name else own_path.exists()
-        if defined and not in_place:
+        own_path = import_path(vendor_root, name)  # the server's own package or module
+        if own_path.exists() and lib_source != own_path.resolve():
             raise ConfigError(
                 f"shared lib {lib_name!r} provides the import name {name!r}, which the "
                 f"server's own code in {vendor_dir!r} also defines",

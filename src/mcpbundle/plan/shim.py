@@ -239,19 +239,23 @@ def _namespace_chain(
     the short name the same file would load twice, as two modules). Never above the
     server directory ``bound``: only what lies inside it ships."""
     namespaces: set[Path] = set()
-    declared = _declared_tops(bound)
-    trees = [t for t in (_parsed(p, parsed, python) for p in _package_modules(top_dir)) if t]
+    declared: tuple[Path, ...] | None = None  # read (like the trees) only when a folder qualifies
+    trees: list[ast.Module] | None = None
     while True:
         parent = top_dir.parent
         if parent == top_dir or not parent.name.isidentifier():
             break
         if bound is not None and not parent.parent.is_relative_to(bound):
             break
-        dotted = ".".join([parent.name, *package])
-        if not any(parent.is_relative_to(d) for d in declared) and not any(
-            _names_module(tree, dotted) for tree in trees
-        ):
-            break
+        if declared is None:
+            declared = _declared_tops(bound)
+        if not any(parent.is_relative_to(d) for d in declared):
+            if trees is None:
+                modules = _package_modules(top_dir)
+                trees = [t for t in (_parsed(m, parsed, python) for m in modules) if t]
+            dotted = ".".join([parent.name, *package])
+            if not any(_names_module(tree, dotted) for tree in trees):
+                break
         parts = [parent.name, *parts]
         package = [parent.name, *package]
         namespaces.add(parent)
