@@ -95,6 +95,37 @@ def test_tests_are_not_servers(tmp_path: Path) -> None:
     assert servers(config) == {"svc": ("svc", "server.py")}
 
 
+def test_a_subclass_of_fastmcp_in_the_same_file_makes_servers(tmp_path: Path) -> None:
+    code = (
+        "from fastmcp import FastMCP\n\nclass Base(FastMCP):\n    pass\n\n"
+        "class Traced(Base):\n    pass\n\nserver = Traced('t')\n"
+    )
+    config, _ = scan(tmp_path, {"svc/requirements.txt": "", "svc/main.py": code})
+    assert servers(config)["svc"] == ("svc", "main.py")
+
+
+def test_a_subclass_imported_from_a_shared_library_makes_servers(tmp_path: Path) -> None:
+    base = (
+        "import fastmcp\n\nclass CompanyServer(fastmcp.FastMCP):\n"
+        "    def __init__(self, name):\n        super().__init__(name)\n"
+    )
+    code = "from company_base.servers import CompanyServer\n\nweather = CompanyServer('w')\n"
+    config, _ = scan(tmp_path, {
+        "libs/company-base/pyproject.toml": "[project]\nname = 'company-base'\n",
+        "libs/company-base/company_base/__init__.py": "",
+        "libs/company-base/company_base/servers.py": base,
+        "servers/weather/requirements.txt": "-e ../../libs/company-base\n",
+        "servers/weather/app.py": code,
+    })  # fmt: skip
+    assert servers(config) == {"weather": ("servers/weather", "app.py:weather")}
+
+
+def test_a_class_named_like_a_server_base_elsewhere_is_not_a_server(tmp_path: Path) -> None:
+    code = "class FastMCPish:\n    pass\n\nmcp = FastMCPish()\n"
+    with pytest.raises(UsageError, match="no FastMCP server found"):
+        scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
+
+
 # --------------------------------------------------------------------- factories
 
 

@@ -3,9 +3,10 @@
 For ``mcpbundle init``: the module-level names bound to a new FastMCP / MCPServer
 object (``mcp = FastMCP(...)``, ``FastMCP.from_openapi(...)``, ``mcp = create()``
 where ``create`` is a factory), the module-level functions that build and return
-one (factories), and the module-level imports, so :mod:`mcpbundle.init.entries` can
-follow ``from .server import mcp`` from a ``__main__`` or a console script to the
-file that defines the server.
+one (factories), the module-level classes and their bases (``class Ours(FastMCP)``
+makes ``Ours(...)`` a server too), and the module-level imports, so
+:mod:`mcpbundle.init.module_index` can follow ``from .server import mcp`` from a
+``__main__`` or a console script to the file that defines the server.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class Facts:
     imports: dict[str, ImportRef] = field(default_factory=dict)  # local name -> where from
     imported: list[ImportRef] = field(default_factory=list)  # every module-level import
     names: dict[str, int] = field(default_factory=dict)  # every module-level name -> line
+    # module-level class -> the names of its bases as written (``Base``, ``mod.Base``)
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the classes here derived from FastMCP / MCPServer, directly or through another here
+    server_classes: set[str] = field(default_factory=set)
     inside_functions: int = 0  # servers created in functions (not factories) or guards
 
     @property
@@ -64,6 +69,7 @@ def analyze(source: bytes) -> Facts | None:
     for name, function in functions.items():
         if _is_factory(function, aliases):
             facts.factories[name] = function.lineno
+    _classes(top, aliases, facts)
     seen: set[int] = set()
     for node in top:
         if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
@@ -82,7 +88,7 @@ def analyze(source: bytes) -> Facts | None:
         elif isinstance(value.func, ast.Name):
             callee = value.func.id
             for name in names:
-                if callee in facts.factories:
+                if callee in facts.factories or callee in facts.server_classes:
                     facts.created.setdefault(name, node.lineno)
                 else:
                     facts.calls.setdefault(name, (callee, node.lineno))
@@ -91,6 +97,20 @@ def analyze(source: bytes) -> Facts | None:
             facts.inside_functions += 1
     facts.inside_functions = max(0, facts.inside_functions - len(facts.created))
     return facts
+
+
+def _classes(top: list[ast.stmt], aliases: dict[str, str], facts: Facts) -> None:
+    """Fill ``facts.classes`` and ``facts.server_classes`` (a class derived from one defined
+    above it counts: ``class Base(FastMCP)`` then ``class Traced(Base)``)."""
+    for node in top:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        written = tuple(text for base in node.bases if (text := qualname(base, {})) is not None)
+        facts.classes[node.name] = written
+        if any(_is_server_class(base, aliases) for base in node.bases) or any(
+            base in facts.server_classes for base in written
+        ):
+            facts.server_classes.add(node.name)
 
 
 def _aliases(tree: ast.Module, facts: Facts) -> dict[str, str]:

@@ -1,39 +1,22 @@
 """Which file and object of a project is its server, for ``mcpbundle init``.
 
-:class:`ModuleIndex` resolves imports between the repository's files (relative
-imports, and absolute ones from the file's own source root, the project directory
-or its ``src/``) and tells, per file, which module-level names are servers: created
-there, built by a factory there, or imported from a file where they are.
-
-:func:`choose_entries` picks one entry per project: the module a console script
-(``[project.scripts]``) or a ``__main__.py`` uses, else one a ``fastmcp.json``
-names, else the best-looking server file. Every choice that had alternatives
+:func:`choose_entries` (over a :class:`~mcpbundle.init.module_index.ModuleIndex`)
+picks one entry per project: the module a console script (``[project.scripts]``) or a
+``__main__.py`` uses, else one a ``fastmcp.json`` names, else the best-looking server
+file. Every choice that had alternatives
 carries a note, written as a comment above the entrypoint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from mcpbundle.base.regular_file import read_regular
-from mcpbundle.init.ast_facts import MAX_SOURCE_BYTES, Facts, ImportRef, analyze
+from mcpbundle.init.module_index import MAX_DEPTH, Found, ModuleIndex
 from mcpbundle.plan.entrypoints import SERVER_NAMES
 
-_HERE = PurePosixPath(".")
-_MAX_DEPTH = 8  # import hops followed from one name
 _ENTRY_FILES = ("server.py", "main.py", "app.py", "__init__.py")
-
-
-@dataclass(frozen=True)
-class Found:
-    """A server a module exposes at module level."""
-
-    name: str  # the name in the module that exposes it
-    kind: str  # "object" or "factory"
-    defined_in: str  # the file that creates it (or defines the factory)
-    line: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,119 +28,6 @@ class Entry:
     kind: str
     notes: tuple[str, ...] = ()
     why: str = ""  # how it was chosen, for the summary
-
-
-class ModuleIndex:
-    """Lazily parsed Python files of the repository, keyed by repo-relative path."""
-
-    def __init__(self, root: Path, py_files: Iterable[str]):
-        self.root = root
-        self.files = frozenset(py_files)
-        self._facts: dict[str, Facts | None] = {}
-        self._servers: dict[str, dict[str, Found]] = {}
-        self._resolved: dict[tuple[str, str, int], str | None] = {}
-        self._root_cache: dict[str, list[PurePosixPath]] = {}
-
-    def facts(self, rel: str) -> Facts | None:
-        if rel not in self._facts:
-            data = self._read(rel)
-            self._facts[rel] = analyze(data) if data is not None else None
-        return self._facts[rel]
-
-    def may_expose(self, rel: str) -> bool:
-        """False for a file that cannot bind a server: it never says ``mcp`` / ``MCP``.
-
-        Read as bytes, not parsed: most files of a large repository stop here."""
-        if rel in self._facts:
-            return self._facts[rel] is not None
-        data = self._read(rel)
-        return data is not None and (b"mcp" in data or b"MCP" in data)
-
-    def _read(self, rel: str) -> bytes | None:
-        try:
-            return read_regular(self.root / rel, MAX_SOURCE_BYTES)
-        except OSError:
-            return None
-
-    def resolve(self, importer: str, ref: ImportRef, *, name: str | None = None) -> str | None:
-        """The file ``ref`` (plus ``.name`` when given) imports, if it is in the repository."""
-        module = ref.module + (f".{name}" if name else "") if ref.module else (name or "")
-        directory = PurePosixPath(importer).parent
-        key = (directory.as_posix() if ref.level else self._top(directory), module, ref.level)
-        if key not in self._resolved:
-            self._resolved[key] = self._resolve(directory, module, ref.level)
-        return self._resolved[key]
-
-    def _resolve(self, directory: PurePosixPath, module: str, level: int) -> str | None:
-        parts = [p for p in module.split(".") if p]
-        if level:
-            base = directory
-            for _ in range(level - 1):
-                base = base.parent
-            return self.module_file(base, parts)
-        for base in self._roots(directory):
-            found = self.module_file(base, parts)
-            if found is not None:
-                return found
-        return None
-
-    def module_file(self, base: PurePosixPath, parts: Sequence[str]) -> str | None:
-        path = base.joinpath(*parts) if parts else base
-        text = path.as_posix().removeprefix("./")
-        for candidate in (f"{text}.py", f"{text}/__init__.py"):
-            candidate = candidate.removeprefix("./").lstrip("/")
-            if candidate in self.files:
-                return candidate
-        return None
-
-    def _top(self, directory: PurePosixPath) -> str:
-        """The directory above the package ``directory`` is in (itself when not a package)."""
-        while directory != _HERE and f"{directory.as_posix()}/__init__.py" in self.files:
-            directory = directory.parent
-        return directory.as_posix()
-
-    def _roots(self, directory: PurePosixPath) -> list[PurePosixPath]:
-        """Where absolute imports from ``directory`` are looked up: its package's parent first,
-        then each directory above and its ``src/``."""
-        top = self._top(directory)
-        if top not in self._root_cache:
-            start = PurePosixPath(top)
-            roots = [start]
-            for parent in (start, *start.parents):
-                roots.extend((parent, parent / "src"))
-            self._root_cache[top] = list(dict.fromkeys(roots))
-        return self._root_cache[top]
-
-    def servers(self, rel: str, _stack: tuple[str, ...] = ()) -> dict[str, Found]:
-        """Module-level names of ``rel`` that are servers or factories (import cycles cut)."""
-        if rel in self._servers:
-            return self._servers[rel]
-        facts = self.facts(rel)
-        if facts is None or rel in _stack or len(_stack) > _MAX_DEPTH:
-            return {}
-        stack = (*_stack, rel)
-        found: dict[str, Found] = {}
-        for name, line in facts.created.items():
-            found[name] = Found(name, "object", rel, line)
-        for name, line in facts.factories.items():
-            found.setdefault(name, Found(name, "factory", rel, line))
-        for name, ref in facts.imports.items():
-            if name in found or ref.name is None:
-                continue
-            source = self.resolve(rel, ref)
-            if source is None:
-                continue
-            hit = self.servers(source, stack).get(ref.name)
-            if hit is not None:
-                found[name] = Found(name, hit.kind, hit.defined_in, ref.line)
-        for name, (callee, line) in facts.calls.items():
-            if name in found:
-                continue
-            target = found.get(callee)
-            if target is not None and target.kind == "factory":
-                found[name] = Found(name, "object", rel, line)
-        self._servers[rel] = found
-        return found
 
 
 @dataclass(kw_only=True)
@@ -354,7 +224,7 @@ def _imports_more(index: ModuleIndex, rel: str, name: str) -> bool:
 def _definer_name(index: ModuleIndex, rel: str, name: str) -> str | None:
     """The name ``name`` has where it is defined (``from x import hub as mcp`` -> ``hub``)."""
     current, local = rel, name
-    for _ in range(_MAX_DEPTH):
+    for _ in range(MAX_DEPTH):
         facts = index.facts(current)
         if facts is None:
             return None

@@ -96,6 +96,7 @@ def read_repo(root: Path) -> Repo:
             poetry = tool.get("poetry") if isinstance(tool, dict) else None
             if isinstance(data.get("project"), dict) or isinstance(poetry, dict):
                 markers.add(directory)
+    repo.index.projects = tuple(sorted(markers))
     for directory in sorted(markers):
         project = Project(directory=directory)
         scripts = _table(_table(repo.pyprojects.get(directory, {}), "project"), "scripts")
