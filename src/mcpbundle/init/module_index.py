@@ -73,7 +73,7 @@ class ModuleIndex:
         if self._class_names is not None:
             return self._class_names
         names: set[str] = set()
-        wanted = (b"FastMCP", b"MCPServer")
+        wanted: tuple[bytes, ...] = (b"FastMCP", b"MCPServer")
         for _ in range(MAX_DEPTH):
             before = len(names)
             for rel in sorted(self.files):

@@ -23,7 +23,8 @@ from typing import Any
 
 from mcpbundle.base.errors import UsageError
 from mcpbundle.base.regular_file import read_regular
-from mcpbundle.init.entries import Entry, ModuleIndex, Project, choose_entries
+from mcpbundle.init.entries import Entry, Project, choose_entries
+from mcpbundle.init.module_index import ModuleIndex
 from mcpbundle.plan.entrypoints import SERVER_NAMES
 from mcpbundle.plan.repo_files import list_repo_files
 
