@@ -293,7 +293,7 @@ def no_servers_error(repo: Repo) -> UsageError:
     where = "the repository" if repo.from_git else "this directory"
     return UsageError(
         f"no FastMCP server found in {where} ({repo.root})",
-        hint="init looks for a module-level FastMCP(...) / MCPServer(...), a factory returning "
-        "one, a fastmcp.json or a console script that runs one; write mcpbundle.toml by hand "
-        "(see mcpbundle.toml.example)",
+        hint="init looks for a module-level FastMCP(...) / MCPServer(...) (or an instance of "
+        "a class derived from one), a factory returning one, a fastmcp.json or a console script "
+        "that runs one; write mcpbundle.toml by hand (see mcpbundle.toml.example)",
     )
