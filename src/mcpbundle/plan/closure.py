@@ -46,6 +46,8 @@ class Classified:
     self_reference: bool = False
     git: list[ReqLine] = field(default_factory=list)
     index: list[IndexOption] = field(default_factory=list)  # for the resolver, not shipped
+    # extras asked of a library (``core[table]``): library -> extra -> where first asked
+    extras: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class LibGraph:
@@ -83,6 +85,9 @@ class LibGraph:
         self._members: dict[Path, dict[str, Path]] = {}
         self._state: tuple[tuple[int, ...], str] | None = None  # (sizes, digest): see state()
         self.requires: dict[str, tuple[str, ...]] = {}
+        # extras a library's own requirements ask of other libraries (see Classified.extras)
+        self.extras_asked: dict[str, dict[str, dict[str, str]]] = {}
+        self._extra_lines: dict[tuple[str, str], Classified | None] = {}
         self.third_party: dict[str, tuple[ReqLine, ...]] = {}
         # a declared library whose requirements fail fails the servers that vendor it
         # (raised by closure(), naming the server), not every server
@@ -116,7 +121,7 @@ class LibGraph:
             return self._state[1]
         known = (
             sorted(self.libs.items()), sorted(self.requires.items()),
-            sorted(self.third_party.items()), self.warnings,
+            sorted(self.third_party.items()), sorted(self.extras_asked.items()), self.warnings,
             sorted((str(p), n) for p, n in self._by_path.items()), sorted(self._by_dist.items()),
             sorted((str(p), n) for p, n in self._server_dirs.items()),
             sorted(self._server_dists.items()),
@@ -134,6 +139,21 @@ class LibGraph:
         explicit = set(declared.requires or ()) if declared is not None else set()
         self.requires[name] = tuple(sorted((sorted_deps.libs | explicit) - {name}))
         self.third_party[name] = tuple(sorted_deps.pypi)
+        self.extras_asked[name] = sorted_deps.extras
+
+    def extra(self, lib: str, extra: str) -> Classified | None:
+        """What extra ``extra`` of library ``lib`` adds, sorted like any requirement list
+        (once per pair); None when the library has no such extra."""
+        key = (lib, extra)
+        if key not in self._extra_lines:
+            info = self.libs[lib]
+            lines = info.extras.get(extra)
+            if isinstance(lines, ConfigError):
+                raise lines
+            self._extra_lines[key] = (
+                None if lines is None else self.classify(lines, owner_dir=self.root / info.path)
+            )
+        return self._extra_lines[key]
 
     def classify(self, lines: Iterable[ReqLine], *, owner_dir: Path) -> Classified:
         """Sort ``lines`` into PyPI requirements, shared libs and rewrites."""
@@ -163,8 +183,7 @@ class LibGraph:
             if lib is None:
                 result.pypi.append(line)
                 return
-            result.libs.add(lib)
-            result.rewrites.append(self._vendored(line, lib))
+            self._take(line, lib, result)
             return
         if line.kind == "git":
             result.git.append(line)
@@ -182,8 +201,7 @@ class LibGraph:
             lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
             if lib is None:
                 lib = self._workspace_member(line, owner_dir)
-            result.libs.add(lib)
-            result.rewrites.append(self._vendored(line, lib))
+            self._take(line, lib, result)
             return
         target = line.path.resolve()
         if target == owner_dir:
@@ -195,8 +213,7 @@ class LibGraph:
             lib = self._server_lib(self._server_dirs[target])
         if lib is None:
             lib = self._implicit(line, target)
-        result.libs.add(lib)
-        result.rewrites.append(self._vendored(line, lib))
+        self._take(line, lib, result)
 
     def _implicit(self, line: ReqLine, target: Path) -> str:
         if not target.is_relative_to(self.root):
@@ -303,6 +320,13 @@ class LibGraph:
             if target in self._server_dirs
             else self._implicit(line, target)
         )
+
+    def _take(self, line: ReqLine, lib: str, result: Classified) -> None:
+        result.libs.add(lib)
+        result.rewrites.append(self._vendored(line, lib))
+        asked = result.extras.setdefault(lib, {}) if line.extras else {}
+        for extra in line.extras:
+            asked.setdefault(extra, line.origin)
 
     def _vendored(self, line: ReqLine, lib: str) -> Rewrite:
         return Rewrite(

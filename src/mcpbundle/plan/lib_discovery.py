@@ -45,6 +45,8 @@ class LibInfo:
     dependencies: tuple[ReqLine, ...]
     entry_points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     licence: Licence = field(default_factory=Licence)
+    # [project.optional-dependencies] (see ProjectInfo.extras)
+    extras: Mapping[str, tuple[ReqLine, ...] | ConfigError] = field(default_factory=dict)
     origin: str = ""  # where it comes from, for notices: its path, or a git URL at a commit
 
     @property
@@ -94,6 +96,7 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
         dependencies=dependencies,
         entry_points=info.entry_points if info else {},
         licence=find_licence(directory, root),
+        extras=info.extras if info else {},
         origin=lib.path,
     )
 

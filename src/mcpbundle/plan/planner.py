@@ -38,6 +38,7 @@ from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.index_options import IndexOption, merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
+from mcpbundle.plan.lib_extras import with_extras
 from mcpbundle.plan.locks import workspace_root_dependencies
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.python_target import (
@@ -242,13 +243,14 @@ def _plan_server(
 
         outcome = expand_git(config, graph, found, fetch=fetch_git)
         git_libs, unresolved = outcome.vendored, outcome.unresolved
-    closure = graph.closure({*server.shared, *found.libs})
+    grown = with_extras(graph, graph.closure({*server.shared, *found.libs}), found.extras)
+    closure = grown.closure
     vendored = (*(graph.libs[name] for name in closure), *git_libs)
     projects = [root / server.path / "pyproject.toml"]
     projects += [root / lib.path / "pyproject.toml" for lib in vendored if not is_git_checkout(lib)]
     check_requires_python(target, projects, root)
     requirements = merge_requirements(
-        [found.pypi, own, *(graph.third_party[name] for name in closure)]
+        [found.pypi, own, *(graph.third_party[name] for name in closure), grown.pypi]
     )
     required = {Requirement(r).name.lower().replace("_", "-"): r for r in requirements}
     constraints = constraints_for(lines, required)
@@ -352,6 +354,9 @@ def _absorb(into: Classified, other: Classified) -> None:
     into.rewrites.extend(other.rewrites)
     into.git.extend(other.git)
     into.index.extend(other.index)
+    for lib, extras in other.extras.items():
+        for extra, origin in extras.items():
+            into.extras.setdefault(lib, {}).setdefault(extra, origin)
 
 
 def _server_requirements(

@@ -8,7 +8,7 @@ version constraints), each entry classified by :mod:`mcpbundle.plan.requirements
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.read import read_toml
 from mcpbundle.plan.requirements import (
     ReqLine,
+    canonical_extras,
     check_local_path,
     git_line,
     parse_requirement_text,
@@ -37,6 +38,9 @@ class ProjectInfo:
     has_dependencies: bool  # [project].dependencies (or Poetry dependencies) is declared
     entry_points: Mapping[str, Mapping[str, str]]
     has_build_system: bool
+    # [project.optional-dependencies]: canonical extra name -> its requirements, or the
+    # error reading them (raised only for a server that asks for the extra)
+    extras: Mapping[str, tuple[ReqLine, ...] | ConfigError] = field(default_factory=dict)
 
 
 def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
@@ -57,17 +61,8 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
             hint='write dependencies = ["name>=1.0", ...]',
         )
     has_deps = isinstance(raw_deps, list)
-    for index, dep in enumerate(raw_deps if isinstance(raw_deps, list) else []):
-        where = f"{display}: project.dependencies[{index}]"
-        if not isinstance(dep, str):
-            raise ConfigError(
-                f"must be a string, got {type(dep).__name__}",
-                where=where,
-                hint="write a PEP 508 requirement such as 'name>=1.0'",
-            )
-        line = parse_requirement_text(dep, origin=where, base=path.parent)
-        line = _apply_uv_source(line, sources, path.parent, where)
-        lines.append(check_local_path(line, root=root))
+    lines.extend(_pep621_lines(raw_deps, f"{display}: project.dependencies", path, sources, root))
+    extras = _optional_dependencies(project, display, path, sources, root)
     poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
     poetry_deps = poetry.get("dependencies", {})
     if isinstance(poetry_deps, dict) and not has_deps:
@@ -98,7 +93,64 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
         has_dependencies=has_deps,
         entry_points=entry_points,
         has_build_system="build-system" in data,
+        extras=extras,
     )
+
+
+def _pep621_lines(
+    raw: object,
+    key: str,
+    path: Path,
+    sources: Mapping[str, Mapping[str, Any]],
+    root: Path,
+    *,
+    check: bool = True,
+) -> list[ReqLine]:
+    lines = []
+    for index, dep in enumerate(raw if isinstance(raw, list) else []):
+        where = f"{key}[{index}]"
+        if not isinstance(dep, str):
+            raise ConfigError(
+                f"must be a string, got {type(dep).__name__}",
+                where=where,
+                hint="write a PEP 508 requirement such as 'name>=1.0'",
+            )
+        line = parse_requirement_text(dep, origin=where, base=path.parent)
+        line = _apply_uv_source(line, sources, path.parent, where)
+        lines.append(check_local_path(line, root=root) if check else line)
+    return lines
+
+
+def _optional_dependencies(
+    project: Mapping[str, Any],
+    display: str,
+    path: Path,
+    sources: Mapping[str, Mapping[str, Any]],
+    root: Path,
+) -> dict[str, tuple[ReqLine, ...] | ConfigError]:
+    """``[project.optional-dependencies]``: what a library's extras add when a server names
+    them (``core[table]``). An extra no server asks for never fails a build: an entry that
+    does not parse is kept as its error, a path that does not exist fails where it is used."""
+    table = project.get("optional-dependencies")
+    if not isinstance(table, dict):
+        return {}
+    extras: dict[str, tuple[ReqLine, ...] | ConfigError] = {}
+    for extra, raw in table.items():
+        key = f"{display}: project.optional-dependencies.{extra}"
+        name = canonical_extras([extra])
+        if not name:
+            continue
+        try:
+            if not isinstance(raw, list):
+                raise ConfigError(
+                    f"must be a list of strings, got {type(raw).__name__}",
+                    where=key,
+                    hint=f'write {extra} = ["name>=1.0", ...]',
+                )
+            extras[name[0]] = tuple(_pep621_lines(raw, key, path, sources, root, check=False))
+        except ConfigError as exc:
+            extras[name[0]] = exc
+    return extras
 
 
 def project_name(path: Path) -> str | None:
@@ -134,9 +186,10 @@ def _apply_uv_source(
     source = sources[line.name]
     text = f"{line.text}  # [tool.uv.sources] {line.name}"
     if "path" in source:
-        return path_line(
+        found = path_line(
             text, where, base / str(source["path"]), bool(source.get("editable")), False, line.name
         )
+        return replace(found, extras=line.extras)
     if "git" in source:
         ref = source.get("rev") or source.get("tag") or source.get("branch")
         url = "git+" + str(source["git"]) + (f"@{ref}" if ref else "")
@@ -145,8 +198,9 @@ def _apply_uv_source(
         return git_line(text, url, where, False, False, name=line.name)
     if source.get("workspace"):
         return ReqLine(
-            text=text, origin=where, kind="path", name=line.name, path=None, editable=True
-        )
+            text=text, origin=where, kind="path", name=line.name, path=None, editable=True,
+            extras=line.extras,
+        )  # fmt: skip
     return line
 
 
@@ -154,7 +208,7 @@ def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
     canonical = canonicalize_name(name)
     if isinstance(spec, dict):
         if "path" in spec:
-            return path_line(
+            found = path_line(
                 f"{name} = {{path = {spec['path']!r}}}",
                 where,
                 base / str(spec["path"]),
@@ -162,6 +216,7 @@ def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
                 False,
                 canonical,
             )
+            return replace(found, extras=canonical_extras(spec.get("extras")))
         if "git" in spec:
             ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
             url = "git+" + str(spec["git"]) + (f"@{ref}" if ref else "")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -38,6 +38,7 @@ class ReqLine:
     url: str | None = None  # git / url kinds
     editable: bool = False
     constraint: bool = False  # came from a ``-c`` file
+    extras: tuple[str, ...] = ()  # canonical, sorted: ``core[table]`` -> ("table",)
 
 
 def parse_requirement_text(
@@ -62,7 +63,9 @@ def parse_requirement_text(
             constraint=constraint,
         )
     if _looks_like_path(entry, base):
-        return path_line(text, origin, base / entry, editable, constraint, None)
+        where, extras = _path_extras(entry, origin)
+        line = path_line(text, origin, base / where, editable, constraint, None)
+        return replace(line, extras=extras) if extras else line
     try:
         req = Requirement(entry)
     except InvalidRequirement as exc:
@@ -77,7 +80,8 @@ def parse_requirement_text(
         if url.lower().startswith("git+"):
             return git_line(text, url, origin, editable, constraint, name=name)
         if url.lower().startswith("file:"):
-            return path_line(text, origin, _file_url_path(url, base), editable, constraint, name)
+            line = path_line(text, origin, _file_url_path(url, base), editable, constraint, name)
+            return replace(line, extras=canonical_extras(req.extras))
         return ReqLine(
             text=text, origin=origin, kind="url", url=url, name=name, constraint=constraint
         )
@@ -88,7 +92,33 @@ def parse_requirement_text(
         name=name,
         requirement=str(req),
         constraint=constraint,
+        extras=canonical_extras(req.extras),
     )
+
+
+def canonical_extras(extras: object) -> tuple[str, ...]:
+    """Extra names as pip compares them (PEP 685), sorted, once each."""
+    names = extras if isinstance(extras, list | set | frozenset | tuple) else ()
+    return tuple(sorted({canonicalize_name(str(e).strip()) for e in names if str(e).strip()}))
+
+
+_PATH_EXTRAS = re.compile(r"^(?P<path>[^\[\]]+)\[(?P<extras>[^\[\]]*)\]$")
+
+
+def _path_extras(entry: str, origin: str) -> tuple[str, tuple[str, ...]]:
+    """``../core[table, protect]`` -> ``("../core", ("protect", "table"))``, as pip reads a
+    directory with extras; a bracket that does not close such a list is an error."""
+    if "[" not in entry and "]" not in entry:
+        return entry, ()
+    match = _PATH_EXTRAS.match(entry.strip())
+    names = match.group("extras").split(",") if match else []
+    if match is None or not all(re.fullmatch(r"\s*[A-Za-z0-9][\w.-]*\s*", n) for n in names):
+        raise ConfigError(
+            f"cannot read the extras of path requirement {entry!r}",
+            where=origin,
+            hint="write extras after the directory as pip does: ../lib[extra1,extra2]",
+        )
+    return match.group("path").strip(), canonical_extras(names)
 
 
 def _first_line(exc: InvalidRequirement) -> str:
@@ -237,6 +267,7 @@ def _editable(entry: str, value: str, where: str, base: Path, constraint: bool) 
         url=inner.url,
         editable=True,
         constraint=constraint,
+        extras=inner.extras,
     )
 
 
