@@ -456,3 +456,20 @@ def test_only_an_imported_module_is_no_server(tmp_path: Path) -> None:
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
     with pytest.raises(BuildError, match="no module-level server object"):
         plan(tmp_path, toml, {"srv/server.py": "import mcp.types\n"})
+
+
+def test_fastmcp_2_gets_mcp_below_2(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": SRV, "srv/requirements.txt": "fastmcp==2.10.6\n"}
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.requirements_in == ("fastmcp==2.10.6", "mcp<2")
+    assert [r.replacement for r in server.rewrites] == ["added mcp<2"]
+    assert any("fastmcp==2.10.6" in w and "mcp<2" in w for w in result.warnings)
+
+
+def test_fastmcp_2_without_auto_fix_is_an_error(tmp_path: Path) -> None:
+    toml = '[bundle]\nauto-fix = false\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": SRV, "srv/requirements.txt": "fastmcp==2.10.6\n"}
+    with pytest.raises(BuildError, match="mcp<2"):
+        plan(tmp_path, toml, files)

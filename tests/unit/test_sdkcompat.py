@@ -7,7 +7,12 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from mcpbundle.plan.sdk_compat import fastmcp_addition, imports_mcp_server_fastmcp, mcp_cap_needed
+from mcpbundle.plan.sdk_compat import (
+    fastmcp_addition,
+    imports_mcp_server_fastmcp,
+    mcp_cap_needed,
+    old_fastmcp,
+)
 
 
 def test_imports_scan(tmp_path: Path) -> None:
@@ -92,3 +97,28 @@ def test_mcp_cap_needed(
     requirements: list[str], lock: dict[str, str] | None, expected: bool
 ) -> None:
     assert mcp_cap_needed(requirements, lock) is expected
+
+
+@pytest.mark.parametrize(
+    ("requirements", "expected"),
+    [
+        (["fastmcp==2.10.6"], "fastmcp==2.10.6"),
+        (["fastmcp>=2.3,<3"], "fastmcp<3,>=2.3"),
+        (["fastmcp~=2.12"], "fastmcp~=2.12"),
+        (["fastmcp"], None),
+        (["fastmcp>=2.10"], None),  # fastmcp 3 and 4 set their own mcp bounds
+        (["fastmcp==3.1.0"], None),
+        (["httpx"], None),
+        (["fastmcp==2.10.6", "mcp>=2"], None),  # asked for mcp 2: not ours to cap
+        (["fastmcp==2.10.6", "mcp<2"], None),  # capped already
+    ],
+)
+def test_fastmcp_2_needs_the_mcp_cap(requirements: list[str], expected: str | None) -> None:
+    # fastmcp 2.x was published before MCP SDK 2 and does not cap mcp: a resolver picks
+    # mcp 2, under which fastmcp 2 cannot import
+    assert old_fastmcp(requirements, None) == expected
+
+
+def test_a_lock_holding_mcp_below_2_needs_no_cap() -> None:
+    assert old_fastmcp(["fastmcp==2.10.6"], {"mcp": "1.12.2"}) is None
+    assert old_fastmcp(["fastmcp==2.10.6"], {"mcp": "2.3.0"}) == "fastmcp==2.10.6"

@@ -23,7 +23,7 @@ from mcpbundle.plan.licences import NOTICES_NAME, Notice, render_notices
 from mcpbundle.plan.locks import find_lock, preferences_for, read_lock_pins
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import read_requirements_file
-from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed
+from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed, old_fastmcp
 from mcpbundle.plan.shim import needs_shim
 from mcpbundle.plan.shim_render import CHAIN_DIR, render_shim
 from mcpbundle.plan.shipped_files import join as _join
@@ -288,13 +288,15 @@ def sdk_fix(
     lock_pins: dict[str, str],
     *,
     python: str | None = None,
+    source: str = "requirements",
 ) -> SdkFix:
-    """Cap ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2);
-    ``python`` is the target whose grammar reads the code."""
+    """Cap ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2), or when
+    the requirements hold fastmcp below 3 (``source``: where they come from), which does
+    not cap mcp itself; ``python`` is the target whose grammar reads the code."""
     by_path = dict(python_files)
     hits = imports_mcp_server_fastmcp(by_path, python)
     if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
-        return SdkFix(requirements=(), rewrites=(), warnings=())
+        return _old_fastmcp_fix(config, requirements, lock_pins, source)
     path, line = hits[0]
     where = f"{by_path[path]}:{line}"
     if not config.bundle.auto_fix:
@@ -310,6 +312,29 @@ def sdk_fix(
         warnings=(
             f"{where}: imports mcp.server.fastmcp (removed in MCP SDK 2): added 'mcp<2'; "
             "migrate to mcp.server.mcpserver to lift it",
+        ),
+    )
+
+
+def _old_fastmcp_fix(
+    config: Config, requirements: Sequence[str], lock_pins: dict[str, str], source: str
+) -> SdkFix:
+    held = old_fastmcp(requirements, lock_pins or None)
+    if held is None:
+        return SdkFix(requirements=(), rewrites=(), warnings=())
+    if not config.bundle.auto_fix:
+        raise BuildError(
+            f"{held!r} holds fastmcp below 3, which does not cap mcp, while the requirements "
+            "allow mcp>=2, under which fastmcp 2 does not import",
+            where=source,
+            hint="add 'mcp<2' to the requirements, or allow fastmcp>=3",
+        )
+    return SdkFix(
+        requirements=("mcp<2",),
+        rewrites=(Rewrite(origin=source, original="", replacement="added mcp<2"),),
+        warnings=(
+            f"{source}: {held} does not cap mcp, and fastmcp 2 does not import with MCP "
+            "SDK 2: added 'mcp<2'; allow fastmcp>=3 to lift it",
         ),
     )
 

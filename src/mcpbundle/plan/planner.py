@@ -279,7 +279,10 @@ def _plan_server(
     )
     lock = lock_preferences(config, server, exclude=[lib.distribution for lib in vendored])
     python_files = [(c.path(root), c.source) for c in all_copies if c.dest.endswith(".py")]
-    fix = sdk_fix(config, python_files, requirements, lock.pins, python=target.version)
+    fix = sdk_fix(
+        config, python_files, requirements, lock.pins, python=target.version,
+        source=source or config.where(f"servers.{server.name}"),
+    )  # fmt: skip
     metadata = dist_infos(config, server, vendored, vendor_dir)
     licences = [FileCopy(source=src, dest=dest) for src, dest in metadata.licence_files]
     all_copies = sorted(dedupe([*all_copies, *licences]), key=lambda c: c.dest)

@@ -11,6 +11,9 @@ in this venv, and ``uv pip compile`` against PyPI):
   fastmcp 2.5.2).
 * mcp 2.x replaced ``mcp.server.fastmcp`` with a stub that raises
   ``ModuleNotFoundError`` ("FastMCP was renamed to MCPServer ... or pin 'mcp<2'").
+* fastmcp 2.x was published before MCP SDK 2 and does not cap mcp (2.10.6 requires
+  ``mcp>=1.12``): a resolver picks mcp 2, under which fastmcp 2 does not import
+  (``No module named 'pydantic_settings'``, the mcp 1 dependency it relied on).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ V1_MODULE = "mcp.server.fastmcp"
 MCP_CAP = "mcp<2"
 _MCP2 = Version("2")
 _FASTMCP3_MIN_MCP = Version("1.24")
+# Versions that stand for "fastmcp 3 or later" (which bound mcp themselves).
+_FASTMCP3_PROBES = tuple(Version(v) for v in ("3.0.0", "3.1.0", "3.5.0", "4.0.0", "4.1.2", "99"))
 # Versions that stand for "mcp 2 or later" when testing whether a specifier allows it.
 _MCP2_PROBES = tuple(
     Version(v) for v in ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.5.0", "2.10.0", "2.99", "3.0", "99")
@@ -149,3 +154,29 @@ def _version(text: str | None) -> Version | None:
         return Version(text)
     except InvalidVersion:
         return None
+
+
+def old_fastmcp(requirements: Sequence[str], lock_pins: Mapping[str, str] | None) -> str | None:
+    """The ``fastmcp`` requirement that holds fastmcp below 3 while mcp 2 is allowed (the
+    bundle then needs ``mcp<2``), else None.
+
+    None as well when the lock pins mcp below 2 (its preference keeps it), or when an
+    ``mcp`` requirement already admits no mcp 2, or asks only for mcp 2 (the user's call)."""
+    if lock_pins is not None:
+        locked = _version(_canonical(lock_pins).get("mcp"))
+        if locked is not None and locked < _MCP2:
+            return None
+    found: str | None = None
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if name == "mcp" and not req.url and str(req.specifier):
+            return None  # capped below 2 already, or mcp 2 asked for on purpose
+        if name != "fastmcp" or req.url or not str(req.specifier):
+            continue
+        if not any(req.specifier.contains(v, prereleases=True) for v in _FASTMCP3_PROBES):
+            found = str(req)
+    return found
