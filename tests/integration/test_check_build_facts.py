@@ -172,3 +172,50 @@ def test_a_misspelt_object_points_at_the_closest_definition(tmp_path: Path) -> N
     assert "'app'" in str(finding["fix"])
     text = run(repo, "check").stdout
     assert "sales/app.py:2:1: MCB001" in text and "2 | app = FastMCP('sales')" in text
+
+
+# --- a server at the repository root: its bundle is its own files ---------------------
+
+
+def _root_server_repo(root: Path, wheelhouse: Path) -> Path:
+    server = "from fastmcp import FastMCP\n\nmcp = FastMCP('{}')\n"
+    write(
+        root,
+        {
+            "mcpbundle.toml": _bundle(wheelhouse)
+            + "[shared.l]\npath = 'libs/l'\n"
+            + "[servers.root]\npath = '.'\nentrypoint = 'server.py'\n"
+            + "[servers.b]\npath = 'servers/b'\nentrypoint = 'server.py'\n",
+            "requirements.txt": "fastmcp\n",
+            "server.py": server.format("root"),
+            "libs/l/pyproject.toml": "[project]\nname = 'l'\nversion = '1.0'\nlicense = 'MIT'\n",
+            "libs/l/src/l_lib/__init__.py": "def twice(x):\n    return 2 * x\n",
+            "servers/b/requirements.txt": "fastmcp\n-e ../../libs/l\n",
+            "servers/b/server.py": "from l_lib import twice\n" + server.format("b"),
+        },
+    )
+    return root
+
+
+def test_check_built_reads_a_root_server_without_the_other_servers(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = _root_server_repo(tmp_path, wheelhouse)
+    built = run(repo, "build")
+    assert built.returncode == 0, built.stderr
+    after = run(repo, "check", "--built", "--format", "json")
+    assert after.returncode == 0, after.stdout
+    assert [f for f in _findings(after) if f["severity"] != "info"] == []
+
+
+def test_a_root_server_vendoring_a_library_does_not_ship_its_source_tree_too(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = _root_server_repo(tmp_path, wheelhouse)
+    (repo / "requirements.txt").write_text("fastmcp\n-e libs/l\n")
+    assert run(repo, "build").returncode == 0
+    manifest = json.loads((repo / "dist" / "mcpbundle-manifest.json").read_text())
+    root_files = manifest["servers"]["root"]["files"]
+    assert "l_lib/__init__.py" in root_files
+    assert not [f for f in root_files if f.startswith("libs/")]
+    assert "servers/b/l_lib/__init__.py" in manifest["servers"]["b"]["files"]

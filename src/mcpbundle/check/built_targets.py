@@ -19,8 +19,9 @@ from mcpbundle.check.target_paths import (
     shim_sys_path,
     sys_path_of,
 )
+from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
-from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
+from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, read_manifest
 from mcpbundle.plan.pinned_text import pinned_versions
 
 _FASTMCP_ADDED = "added fastmcp"  # how the pinner records the fastmcp it adds
@@ -37,6 +38,12 @@ def _requirements_source(config: Config, name: str) -> str | None:
     return None
 
 
+def _output_own(rel: str) -> bool:
+    """A file of the output itself, not of a server at its root (manifest, deploy notes,
+    mcpbundle's state, the .mcpb sources)."""
+    return rel in (MANIFEST_NAME, DEPLOY_NAME) or rel.startswith((".mcpbundle", f"{MCPB_DIR}/"))
+
+
 def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[CheckTarget]:
     """Targets for an output directory, read through its manifest."""
     manifest = read_manifest(output / MANIFEST_NAME)
@@ -48,23 +55,30 @@ def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[Che
     for name in only:
         if name not in servers:
             raise UsageError(f"server {name!r} is not in the built output", where=str(output))
+    folders = [str(entry.get("path")) for entry in servers.values()]
     return [
-        _built_target(config, output, name, entry)
+        _built_target(config, output, name, entry, folders)
         for name, entry in sorted(servers.items())
         if not only or name in only
     ]
 
 
-def _built_target(config: Config, output: Path, name: str, entry: Mapping[str, Any]) -> CheckTarget:
+def _built_target(
+    config: Config, output: Path, name: str, entry: Mapping[str, Any], folders: Sequence[str]
+) -> CheckTarget:
     folder = str(entry["path"])
     base = output / folder if folder != "." else output
     entry_file, _, obj = str(entry["entrypoint"]).partition(":")
+    # a server at the root holds the other servers' folders and the output's own files
+    at_root = folder in ("", ".")
+    skipped = tuple(f"{f.rstrip('/')}/" for f in folders if f not in ("", ".")) if at_root else ()
     files = {
-        path.relative_to(base).as_posix(): SourceFile(
-            path=path, display=path.relative_to(output).as_posix()
-        )
+        rel: SourceFile(path=path, display=path.relative_to(output).as_posix())
         for path in sorted(base.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.relative_to(base).parts
+        if path.is_file()
+        and "__pycache__" not in path.relative_to(base).parts
+        and not (rel := path.relative_to(base).as_posix()).startswith(skipped)
+        and not (at_root and _output_own(rel))
     }
     requirements = inside(str(entry["requirements"]), folder)
     req_path = output / str(entry["requirements"])

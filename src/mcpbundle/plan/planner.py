@@ -261,7 +261,7 @@ def _plan_server(
     layout = entry_layout(config, server, entry_rel, obj, python=target.version)
     vendor_dir = layout.vendor_dir
     reject_clashes(config, vendored, vendor_dir, key, requirements)
-    copies, secrets = server_files(config, server, files, filt)
+    copies, secrets = server_files(config, server, files, filt, vendored=vendored)
     lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt, seen)
     chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
     if layout.chain_root is not None and layout.inside_package:

@@ -79,17 +79,31 @@ def fastmcp_jsons(
 
 
 def server_files(
-    config: Config, server: Server, files: RepoFiles, filt: FileFilter
+    config: Config,
+    server: Server,
+    files: RepoFiles,
+    filt: FileFilter,
+    *,
+    vendored: Sequence[LibInfo] = (),
 ) -> tuple[list[FileCopy], list[str]]:
+    """The server's own files. A server at the repository root contains the others: their
+    folders are theirs; and the source trees of the libraries it vendors (``vendored``)
+    ship as vendored packages, not a second time as they lie in the repository."""
     spec = local_spec(server.exclude)
     copies: list[FileCopy] = []
     secrets: list[str] = []
-    # A server at the repository root contains the others: their folders are theirs.
-    nested = [
-        other.path.rstrip("/") + "/"
-        for other in config.servers.values()
-        if other.name != server.name and server.path in ("", ".") and other.path not in ("", ".")
-    ]
+    nested: list[str] = []
+    if server.path in ("", "."):
+        nested = [
+            other.path.rstrip("/") + "/"
+            for other in config.servers.values()
+            if other.name != server.name and other.path not in ("", ".")
+        ]
+        nested += [
+            lib.path.rstrip("/") + "/"
+            for lib in vendored
+            if lib.path not in ("", ".") and not lib.path.startswith("..")
+        ]
     for repo_path, local in under(files.paths, server.path):
         if filt.excluded(repo_path, local, spec):
             continue
