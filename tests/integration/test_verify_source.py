@@ -384,3 +384,42 @@ def test_a_failed_source_load_is_never_kept(repo: Path, tmp_path: Path) -> None:
         assert healthy.source is not None
         assert not healthy.source.ok
         assert not healthy.source.cached
+
+
+LATE_TOOLS = """
+from fastmcp import FastMCP
+
+mcp = FastMCP("late")
+
+
+async def main_async() -> None:
+    @mcp.tool()
+    def status() -> str:  # registered only when main_async runs, which a host never calls
+        return "ok"
+
+    await mcp.run_async()
+"""
+
+
+def test_a_bundle_that_exposes_nothing_passes_with_a_warning(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = tmp_path / "late"
+    write(root, {
+        "mcpbundle.toml": "[bundle]\nno-index = true\n"
+        f"find-links = [{json.dumps(str(wheelhouse))}]\n"
+        "[servers.late]\npath = 'late'\nentrypoint = 'server.py'\n",
+        "late/requirements.txt": "fastmcp\n",
+        "late/server.py": LATE_TOOLS,
+    })  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "mcpbundle", "build"], cwd=root, capture_output=True, text=True,
+        check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (late,) = run(root, tmp_path, sources=None).servers
+    assert late.ok, late.error
+    assert late.tools == ()
+    (warning,) = late.warnings
+    assert "exposes no tools, resources or prompts" in warning
+    assert "a function the host never calls" in warning

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -151,6 +151,24 @@ def _http_line(check: HttpCheck) -> str:
         verdict = "ok" if check.call_ok else f"returned an error: {check.call_error}"
         text += f", tools/call {check.called_tool} {verdict}"
     return text
+
+
+EMPTY_SURFACE = (
+    "the bundle loads but exposes no tools, resources or prompts, so the host serves nothing; "
+    "register them at import (a decorator at module level, or a module the entrypoint "
+    "imports), not in main() or a function the host never calls"
+)
+
+
+def empty_surface(
+    tools: Sequence[str],
+    resources: Sequence[str],
+    prompts: Sequence[str],
+    surface: Mapping[str, Any] | None,
+) -> bool:
+    """Whether a loaded server exposes nothing at all (resource templates count too)."""
+    templates = surface.get("resource_templates") if surface else None
+    return not (tools or resources or prompts or templates)
 
 
 def with_hint(error: str, name: str = "NAME") -> str:

@@ -51,7 +51,14 @@ from mcpbundle.verify.probe_runner import (
     run_probe,
     serve_http,
 )
-from mcpbundle.verify.report import ServerReport, VerifyReport, format_report, with_hint
+from mcpbundle.verify.report import (
+    EMPTY_SURFACE,
+    ServerReport,
+    VerifyReport,
+    empty_surface,
+    format_report,
+    with_hint,
+)
 from mcpbundle.verify.sandbox import Box, remove_tree
 from mcpbundle.verify.source_cache import SourceCache, cache_path, load_cached
 from mcpbundle.verify.surface import SurfaceCache, normalize, surface_key
@@ -347,6 +354,8 @@ def _report(job: _Job, venv: Venv, bundle: Load, source: Load | None) -> ServerR
         prompts=tuple(loaded.get("prompts", ())),
         surface=normalize(loaded.get("surface")),
     )
+    if empty_surface(found, common["resources"], common["prompts"], common["surface"]):
+        common["warnings"] = _unique((*common["warnings"], EMPTY_SURFACE))
     errors = []
     missing = [tool for tool in job.expect if tool not in found]
     if missing:
