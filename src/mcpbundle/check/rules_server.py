@@ -75,6 +75,9 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
         found = bindings.get(name, [])
         if not configured:  # `import mcp` binds a module, which FastMCP's loader passes over
             found = [b for b in found if not isinstance(b.node, ast.Import)]
+        if found and configured and isinstance(found[-1].node, ast.ClassDef):
+            yield _names_a_class(ctx, display, found[-1].node)
+            return
         if found and configured and isinstance(found[-1].node, Function):
             returned = web_app_returned(found[-1].node)
             if returned is not None:
@@ -104,6 +107,19 @@ def _returns_web_app(ctx: CheckContext, display: str, function: Function, app: s
         "host calls it for the server and refuses the app",
         fix="return the FastMCP server from the factory (or point the entrypoint at the "
         "module-level server object); the host serves it over HTTP itself",
+    )
+
+
+def _names_a_class(ctx: CheckContext, display: str, node: ast.ClassDef) -> Finding:
+    return ctx.finding(
+        "MCB001",
+        file=display,
+        line=node.lineno,
+        column=node.col_offset + 1,
+        message=f"`{node.name}` is a class, not a server: the host finds a type and refuses it "
+        "(it never instantiates the object it is given)",
+        fix=f"create the server at module level (`mcp = {node.name}(...)`) and point the "
+        "entrypoint at it, or at a function returning one",
     )
 
 
