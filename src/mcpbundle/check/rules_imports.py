@@ -48,6 +48,11 @@ def _target_provision(target: CheckTarget, ctx: CheckContext) -> Provision:
     return provision(roots)
 
 
+# Scripts that run at install or test time, never on the host: their imports (setuptools,
+# pytest, nox) are not the runtime's.
+TOOLING_SCRIPTS = frozenset({"setup.py", "conftest.py", "noxfile.py"})
+
+
 @rule("MCB004", "error", "an import that will fail in the runtime")
 def check_imports(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     provided = _target_provision(target, ctx)
@@ -60,6 +65,8 @@ def check_imports(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     found: list[Finding] = []
     tops: set[str] = set()
     for info in ctx.modules():
+        if info.bundle_path.rsplit("/", 1)[-1] in TOOLING_SCRIPTS:
+            continue
         seen: set[tuple[int, str]] = set()
         for node, scope in info.of(ast.Import, ast.ImportFrom):
             if scope.type_checking or scope.dead:
@@ -203,12 +210,19 @@ def _missing_submodule(module: str, bundle: BundleModules) -> str | None:
 
 def _best_guess(top: str, provided: Provision) -> str | None:
     """The unseen requirement named most like the import ``top`` (its name or one of its
-    guessed import names), if any is alike."""
+    guessed import names), if any is alike: starting with the same letter (``PIL`` and
+    ``pillow``, ``sklearn`` and ``scikit-learn``; not ``setuptools`` and ``cachetools``,
+    alike only in how they end)."""
     alike: list[tuple[float, str]] = []
+    wanted = top.lower()
     for name, guesses in provided.guessed.items():
         ratio = max(
-            difflib.SequenceMatcher(None, top.lower(), candidate.lower()).ratio()
-            for candidate in (name, *guesses)
+            (
+                difflib.SequenceMatcher(None, wanted, candidate.lower()).ratio()
+                for candidate in (name, *guesses)
+                if candidate[:1].lower() == wanted[:1]
+            ),
+            default=0.0,
         )
         if ratio >= _ALIKE:
             alike.append((-ratio, name))

@@ -206,3 +206,26 @@ def test_an_import_like_an_unseen_requirement_is_assumed_to_come_from_it(
     (finding,) = _mcb004(make_target, "import wikipediaapi", "wikipedia-api-unseen\n")
     assert finding.severity == "warning"
     assert "assuming it comes from `wikipedia-api-unseen`" in finding.message
+
+
+def test_a_shared_ending_alone_does_not_make_a_source(make_target: TargetFactory) -> None:
+    # "setuptools" and "cachetools" are 0.7 alike by difflib, all of it in "tools"
+    (finding,) = _mcb004(make_target, "import setuptools", "cachetools-unseen\n")
+    assert "assuming" not in finding.message
+
+
+def test_packaging_and_test_scripts_are_not_checked_for_imports(
+    make_target: TargetFactory,
+) -> None:
+    """setup.py, conftest.py and noxfile.py run at install or test time, never on the host:
+    their imports (setuptools, pytest) are not the runtime's."""
+    target = make_target(
+        {
+            "src/server.py": SERVER,
+            "src/setup.py": "from setuptools import setup\n\nsetup(name='x')\n",
+            "src/conftest.py": "import pytest\n",
+            "src/tools/noxfile.py": "import nox\n",
+        },
+        requirements={"requirements.txt": "fastmcp\n"},
+    )
+    assert run_checks([target], select=frozenset({"MCB004"})) == []
