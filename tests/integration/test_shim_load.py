@@ -146,3 +146,44 @@ def test_shim_survives_moving_the_bundle(tmp_path: Path, elsewhere: Path) -> Non
     moved = tmp_path / "elsewhere" / "deploy dir"
     shutil.move(str(server), str(moved))
     assert tool_names(run_inspect(moved / DEFAULT_SHIM_NAME, elsewhere)) == ["convert", "forecast"]
+
+
+ASYNC_RUN_AT_IMPORT = """
+import asyncio
+
+from fastmcp import FastMCP
+
+
+async def create_server() -> FastMCP:
+    mcp = FastMCP("composed")
+
+    @mcp.tool
+    def hello() -> str:
+        return "hi"
+
+    return mcp
+
+
+mcp = asyncio.run(create_server())
+"""
+
+
+def test_asyncio_run_at_import_loads_through_the_shim(tmp_path: Path, elsewhere: Path) -> None:
+    server = tmp_path / "out" / "composed"
+    server.mkdir(parents=True)
+    entry = server / "server.py"
+    entry.write_text(ASYNC_RUN_AT_IMPORT, encoding="utf-8")
+    # fastmcp's loader imports the file from inside its event loop: asyncio.run fails
+    assert run_inspect(f"{entry}:mcp", elsewhere).returncode != 0
+    decision = needs_shim(entry, server, object_name="mcp")
+    assert decision.needed and decision.loops
+    text = render_shim(
+        source_root_rel=decision.source_root_rel(server),
+        module=decision.module,
+        object_name="mcp",
+        factory=decision.factory,
+        thread_import=bool(decision.loops),
+    )
+    shim = server / DEFAULT_SHIM_NAME
+    shim.write_text(text, encoding="utf-8")
+    assert tool_names(run_inspect(shim, elsewhere)) == ["hello"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_plan import SRV, one, plan
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.plan.requirements import parse_requirement_text
-from test_plan import SRV, one, plan
 
 CORE = {
     "packages/core/pyproject.toml": (

@@ -101,6 +101,7 @@ def entry_layout(
         extra_path_rels=decision.extra_path_rels(server_dir, entry),
         outside=vendored_inits,
         inside_package=decision.inside_package,
+        thread_import=bool(decision.loops),
     )
     return EntryLayout(
         entry_file=shim_rel,

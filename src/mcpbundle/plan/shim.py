@@ -26,6 +26,7 @@ from typing import Literal, overload
 
 from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.plan.backend_packages import declared_packages
+from mcpbundle.plan.loop_calls import import_time_loops
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 ShimMode = Literal["auto", "always", "never"]
@@ -50,6 +51,9 @@ class ShimDecision:
     outside: tuple[tuple[str, Path], ...] = ()
     inside_package: str | None = None  # dotted name of the server directory's package
     package_root: Path | None = None  # the real directory above the top package (source tree)
+    # lines of the entry's import-time event loops (asyncio.run): the shim imports it in a
+    # thread of its own, since FastMCP's loader imports from inside its running loop
+    loops: tuple[int, ...] = ()
 
     def source_root_rel(self, server_dir: Path) -> str:
         """``source_root`` relative to ``server_dir`` as POSIX text ("." when equal)."""
@@ -115,6 +119,12 @@ def needs_shim(
     factory = _factory_kind(tree, object_name) if object_name else None
     if factory is not None:
         reasons.append(f"{name}: {object_name!r} is a {factory} factory function")
+    loops = import_time_loops(tree)
+    if loops:
+        reasons.append(
+            f"{name}:{loops[0]}: runs an event loop at import (asyncio.run), which fails inside "
+            "the host's running loop"
+        )
     needed = mode == "always" or (mode == "auto" and bool(reasons))
     if top_dir is None and relative:
         # Relative imports outside a package: load the entry's directory as a
@@ -174,6 +184,7 @@ def needs_shim(
         outside=outside,
         inside_package=inside_package,
         package_root=package_root,
+        loops=loops,
     )
 
 

@@ -39,11 +39,14 @@ def render_shim(
     extra_path_rels: Iterable[str] = (),
     outside: Iterable[tuple[str, str]] = (),
     inside_package: str | None = None,
+    thread_import: bool = False,
 ) -> str:
     """The text of the shim file placed at the server's output root.
 
     ``source_root_rel`` (e.g. ``"src"``) is relative to the shim's own directory and
     goes first on ``sys.path``; ``extra_path_rels`` are appended after it.
+    ``thread_import``: the module runs an event loop at import, so it is imported in a
+    thread of its own when the importer's loop is running.
     """
     root_parts = _check_rel(source_root_rel, "source root")
     extra = [_check_rel(rel, "extra path") for rel in extra_path_rels]
@@ -88,7 +91,10 @@ def render_shim(
             )
         init = _path_expr(("__init__.py",))
         lines.append(f"_mcpbundle_package({inside_package!r}, {init}, _mcpbundle_here)")
-    lines += ["", f"_mcpbundle_module = _mcpbundle_importlib.import_module({module!r})"]
+    if thread_import:
+        lines += [*_THREAD_IMPORT, "", f"_mcpbundle_module = _mcpbundle_import({module!r})"]
+    else:
+        lines += ["", f"_mcpbundle_module = _mcpbundle_importlib.import_module({module!r})"]
     target = f"_mcpbundle_module.{object_name}"
     if factory == "sync":
         lines.append(f"{exposed_name} = {target}()")
@@ -146,6 +152,25 @@ _ASYNC_RUNNER = (
     "",
     "    with concurrent.futures.ThreadPoolExecutor(1, 'mcpbundle-factory') as pool:",
     "        return pool.submit(lambda: asyncio.run(factory())).result()",
+)
+
+
+# The same for a module that runs asyncio.run() at import (``mcp = asyncio.run(make())``):
+# imported in a fresh thread, where no loop runs, when the importer's loop is running.
+_THREAD_IMPORT = (
+    "",
+    "",
+    "def _mcpbundle_import(name):",
+    "    import asyncio",
+    "",
+    "    try:",
+    "        asyncio.get_running_loop()",
+    "    except RuntimeError:",
+    "        return _mcpbundle_importlib.import_module(name)",
+    "    import concurrent.futures",
+    "",
+    "    with concurrent.futures.ThreadPoolExecutor(1, 'mcpbundle-import') as pool:",
+    "        return pool.submit(_mcpbundle_importlib.import_module, name).result()",
 )
 
 

@@ -115,8 +115,9 @@ def _source_spec(config: Config, server: ServerPlan, libs: list[Path]) -> Source
     entry = root / entry_rel
     decision = needs_shim(entry, server_dir, object_name=obj, mode="always", python=server.python)
     shim = render_shim(
-        source_root_rel=".", module=decision.module, object_name=obj, factory=decision.factory
-    )
+        source_root_rel=".", module=decision.module, object_name=obj, factory=decision.factory,
+        thread_import=bool(decision.loops),
+    )  # fmt: skip
     extra = [server_dir / rel for rel in decision.extra_path_rels(server_dir, entry)]
     return SourceSpec(
         entry=entry,
