@@ -73,6 +73,9 @@ PLACEHOLDERS = [
     "DATABASE_URL=postgres://user:pass@localhost/db",
     "DATABASE_URL=postgres://${DB_USER}:${DB_PASSWORD}@db/app",
     "DATABASE_URL=postgres://user:<password>@db.internal/app",
+    # the image's default user and password, on a compose service or this machine
+    'os.getenv("DATABASE_URL", "postgresql://postgres:postgres@postgres:5432/omni")',
+    "REDIS_URL=redis://guest:guest@localhost:6379/0",
     "PIP_INDEX_URL=https://__token__:${PYPI_TOKEN}@pypi.internal/simple",
     "url = https://user:xxxxxxxx@example.org/simple",
     "-----BEGIN PRIVATE KEY-----",
@@ -113,6 +116,12 @@ SHAPES = [
     (
         "database URL with a password",
         "DATABASE_URL = 'postgresql://app:pw@db.internal/app'\n",  # any real password
+        "svc/db.py",
+        1,
+    ),
+    (
+        "database URL with a password",  # a password like the user's, on a real host
+        "DATABASE_URL = 'postgresql://postgres:postgres@db.example.com/app'\n",
         "svc/db.py",
         1,
     ),

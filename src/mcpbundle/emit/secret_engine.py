@@ -305,7 +305,7 @@ def _kept(plugin: BasePlugin, value: str, line: str, lines: Sequence[str], numbe
     ):
         return False
     if isinstance(plugin, BasicAuthDetector):
-        return not url_password_placeholder(value)
+        return not url_password_placeholder(value) and not _local_default(value, line)
     if heuristic.is_sequential_string(value) or heuristic.is_potential_uuid(value):
         return False
     if isinstance(plugin, KeywordDetector):
@@ -315,6 +315,22 @@ def _kept(plugin: BasePlugin, value: str, line: str, lines: Sequence[str], numbe
             return False
         return real_looking(value)
     return not is_placeholder(value, kind=str(plugin.secret_type))
+
+
+_URL_LOGIN = re.compile(r"://([^\s:/?#@]+):([^\s:/?#@]+)@([^\s:/?#@\"'`]+)")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
+
+
+def _local_default(value: str, line: str) -> bool:
+    """``postgres:postgres@postgres`` / ``guest:guest@localhost``: an image's default login
+    (the password is the user name) on this machine or a compose service (a host name
+    without a dot), which nothing outside a developer's containers answers to."""
+    for user, password, host in _URL_LOGIN.findall(line):
+        if password == value and password.lower() == user.lower():
+            host = host.lower()
+            if host in _LOCAL_HOSTS or ("." not in host and not host.startswith("[")):
+                return True
+    return False
 
 
 def _kind(plugin: BasePlugin, value: str, line: str) -> str:
