@@ -5,7 +5,9 @@ the FastMCP server in it and returns the app: the host calls the factory and ref
 what it gets (``found a FastAPI, not a FastMCP server``). Read from the return
 annotation (``-> FastAPI``) or the returned value (``return FastAPI()``, or a name the
 function bound to such a call); anything else, a class of the project's own among them,
-may be a server and is not judged.
+may be a server and is not judged. A factory that returns a tuple (``-> tuple[FastMCP,
+dict]``, ``return mcp, services``) is refused the same way (``found a tuple``): it is
+reported as ``"tuple"``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,20 @@ import ast
 
 # the web frameworks' application classes, by the name the code uses for them
 WEB_APPS = frozenset({"FastAPI", "Starlette", "Flask", "Quart", "Sanic", "Litestar"})
+TUPLE = "tuple"
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def web_app_returned(function: Function) -> str | None:
-    """The web-app class ``function`` returns (by its annotation or its returned value)."""
-    annotated = _class_name(function.returns)
+    """The web-app class ``function`` returns (by its annotation or its returned value), or
+    ``"tuple"`` when it returns a tuple."""
+    returns = function.returns
+    if isinstance(returns, ast.Subscript) and _class_name(returns.value) in ("tuple", "Tuple"):
+        return TUPLE
+    annotated = _class_name(returns)
+    if annotated in ("tuple", "Tuple"):
+        return TUPLE
     if annotated is not None:
         return annotated if annotated in WEB_APPS else None
     made: dict[str, str] = {}
@@ -33,9 +42,11 @@ def web_app_returned(function: Function) -> str | None:
                     made[target.id] = name
         elif isinstance(node, ast.Return) and node.value is not None:
             returned.append(node.value)
-    kinds = set()
+    kinds: set[str | None] = set()
     for value in returned:
-        if isinstance(value, ast.Call):
+        if isinstance(value, ast.Tuple):
+            kinds.add(TUPLE)
+        elif isinstance(value, ast.Call):
             kinds.add(_class_name(value.func))
         elif isinstance(value, ast.Name):
             kinds.add(made.get(value.id))
@@ -43,7 +54,7 @@ def web_app_returned(function: Function) -> str | None:
             kinds.add(None)
     if len(kinds) == 1:
         (kind,) = kinds
-        return kind if kind in WEB_APPS else None
+        return kind if kind in WEB_APPS or kind == TUPLE else None
     return None
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from mcpbundle.check.bindings import module_bindings, star_names
 from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
-from mcpbundle.check.factory_returns import Function, web_app_returned
+from mcpbundle.check.factory_returns import TUPLE, Function, web_app_returned
 from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
 from mcpbundle.plan.entrypoints import SERVER_CLASSES
@@ -98,15 +98,17 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
 
 
 def _returns_web_app(ctx: CheckContext, display: str, function: Function, app: str) -> Finding:
+    what = "a tuple" if app == TUPLE else f"a {app} app"
     return ctx.finding(
         "MCB001",
         file=display,
         line=function.lineno,
         column=function.col_offset + 1,
-        message=f"factory `{function.name}` returns a {app} app, not a FastMCP server: the "
-        "host calls it for the server and refuses the app",
+        message=f"factory `{function.name}` returns {what}, not a FastMCP server: the "
+        f"host calls it for the server and refuses the {app}",
         fix="return the FastMCP server from the factory (or point the entrypoint at the "
-        "module-level server object); the host serves it over HTTP itself",
+        "module-level server object)"
+        + ("; the host serves it over HTTP itself" if app != TUPLE else ""),
     )
 
 
