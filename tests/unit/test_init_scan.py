@@ -126,6 +126,46 @@ def test_a_class_named_like_a_server_base_elsewhere_is_not_a_server(tmp_path: Pa
         scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
 
 
+def test_the_file_that_completes_a_bare_server_is_the_entry(tmp_path: Path) -> None:
+    # OmniV2: mcp_app.py creates the bare instance, server.py imports it and the modules
+    # that register its tools; loading mcp_app.py gives a server with no tools
+    config, _ = scan(tmp_path, {
+        "srv/requirements.txt": "fastmcp\n",
+        "srv/mcp_app.py": "from fastmcp import FastMCP\n\nmcp = FastMCP('demo')\n",
+        "srv/server.py": "from mcp_app import mcp\n\nimport tools.hello\n",
+        "srv/tools/hello.py": "from mcp_app import mcp\n\n\n@mcp.tool\ndef hello():\n"
+        "    return 'hi'\n",
+    })  # fmt: skip
+    assert servers(config) == {"srv": ("srv", "server.py")}
+
+
+def test_a_file_loading_a_tools_folder_dynamically_completes_the_server(tmp_path: Path) -> None:
+    loader = (
+        "import importlib\nimport pkgutil\n\nfrom mcp_app import mcp\n\nimport tools\n\n"
+        "for _, mod, _ in pkgutil.iter_modules(tools.__path__):\n"
+        "    importlib.import_module(f'tools.{mod}')\n"
+    )
+    config, _ = scan(tmp_path, {
+        "srv/requirements.txt": "fastmcp\n",
+        "srv/mcp_app.py": "from fastmcp import FastMCP\n\nmcp = FastMCP('demo')\n",
+        "srv/server.py": loader,
+        "srv/tools/hello.py": "from mcp_app import mcp\n\n\n@mcp.tool\ndef hello():\n"
+        "    return 'hi'\n",
+    })  # fmt: skip
+    assert servers(config) == {"srv": ("srv", "server.py")}
+
+
+def test_a_server_that_registers_its_own_tools_stays_the_entry(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "srv/requirements.txt": "fastmcp\n",
+        "srv/server.py": "from fastmcp import FastMCP\n\nmcp = FastMCP('demo')\n\n\n"
+        "@mcp.tool\ndef ping():\n    return 'pong'\n",
+        "srv/cli.py": "from server import mcp\nimport settings\n",
+        "srv/settings.py": "DEBUG = False\n",
+    })  # fmt: skip
+    assert servers(config) == {"srv": ("srv", "server.py")}
+
+
 # --------------------------------------------------------------------- factories
 
 

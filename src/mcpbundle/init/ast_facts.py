@@ -21,6 +21,11 @@ _CLASS_NAMES = frozenset(name.rsplit(".", 1)[1] for name in SERVER_CLASSES)
 # Class methods that return a server (FastMCP.from_openapi(...), .from_fastapi, .as_proxy).
 _CONSTRUCTORS = frozenset({"from_openapi", "from_fastapi", "as_proxy"})
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+# What adds to a server's surface: its decorators and methods.
+_REGISTERS = frozenset({
+    "tool", "resource", "prompt", "add_tool", "add_resource", "add_prompt", "add_template",
+    "mount", "import_server", "add_provider",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class Facts:
     # the classes here derived from FastMCP / MCPServer, directly or through another here
     server_classes: set[str] = field(default_factory=set)
     inside_functions: int = 0  # servers created in functions (not factories) or guards
+    # names whose tools, resources or prompts this file registers (``@mcp.tool``,
+    # ``mcp.add_tool(...)``, ``mcp.mount(...)``), anywhere in it
+    registers: set[str] = field(default_factory=set)
 
     @property
     def mentions_server(self) -> bool:
@@ -95,6 +103,12 @@ def analyze(source: bytes) -> Facts | None:
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Call) and _creates_server(sub, aliases):
             facts.inside_functions += 1
+        elif (
+            isinstance(sub, ast.Attribute)
+            and sub.attr in _REGISTERS
+            and isinstance(sub.value, ast.Name)
+        ):
+            facts.registers.add(sub.value.id)
     facts.inside_functions = max(0, facts.inside_functions - len(facts.created))
     return facts
 

@@ -142,13 +142,17 @@ def _from_fastmcp_json(
 def _best_file(index: ModuleIndex, with_servers: Mapping[str, dict[str, Found]]) -> Entry:
     """No script, ``__main__`` or fastmcp.json decides: the most entry-like file."""
 
-    def rank(rel: str) -> tuple[int, int, int, int, str]:
+    def rank(rel: str) -> tuple[int, int, int, int, int, str]:
         found = with_servers[rel]
         own = any(f.defined_in == rel for f in found.values())
         has_object = any(f.kind == "object" for f in found.values())
         name = PurePosixPath(rel).name
         named = _ENTRY_FILES.index(name) if name in _ENTRY_FILES else len(_ENTRY_FILES)
-        return (0 if has_object else 1, 0 if own else 1, rel.count("/"), named, rel)
+        completes = not own and _completes(index, rel, found)
+        return (
+            0 if has_object else 1, 0 if completes else 1, 0 if own else 1, rel.count("/"),
+            named, rel,
+        )  # fmt: skip
 
     files = sorted(with_servers, key=rank)
     best = files[0]
@@ -160,6 +164,23 @@ def _best_file(index: ModuleIndex, with_servers: Mapping[str, dict[str, Found]])
         notes.insert(0, f"found servers in {len(files)} files; using this one (also: {shown})")
     return Entry(file=best, object=name, kind=found[name].kind, notes=tuple(notes),
                  why="the only server file" if len(files) == 1 else "best match")  # fmt: skip
+
+
+def _completes(index: ModuleIndex, rel: str, found: Mapping[str, Found]) -> bool:
+    """``rel`` imports a server whose defining file registers nothing on it, together with
+    other modules of the repository (those that do: ``import tools.hello``), so loading
+    ``rel``, not the bare definition, gives the server its tools."""
+    name = _pick_name(found)
+    hit = found[name]
+    if hit.kind != "object" or hit.defined_in == rel:
+        return False
+    definer = index.facts(hit.defined_in)
+    source_name = _definer_name(index, rel, name) or name
+    if definer is None or source_name in definer.registers:
+        return False
+    facts = index.facts(rel)
+    dynamic = facts is not None and any(index.names_directory(rel, r) for r in facts.imported)
+    return dynamic or _imports_more(index, rel, name)
 
 
 def _used_by(index: ModuleIndex, rel: str, why: str) -> Entry | None:

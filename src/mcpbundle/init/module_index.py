@@ -147,6 +147,18 @@ class ModuleIndex:
                 return found
         return None
 
+    def names_directory(self, importer: str, ref: ImportRef) -> bool:
+        """``ref`` imports a directory of the repository's Python files that is no regular
+        package (``import tools``, a namespace package whose modules load dynamically)."""
+        parts = [p for p in ref.module.split(".") if p]
+        if not parts or ref.level:
+            return False
+        for base in self._roots(PurePosixPath(importer).parent):
+            prefix = base.joinpath(*parts).as_posix().removeprefix("./").lstrip("/") + "/"
+            if any(f.startswith(prefix) for f in self.files):
+                return True
+        return False
+
     def module_file(self, base: PurePosixPath, parts: Sequence[str]) -> str | None:
         path = base.joinpath(*parts) if parts else base
         text = path.as_posix().removeprefix("./")
