@@ -339,6 +339,21 @@ def test_poetry_path_dependency(tmp_path: Path) -> None:
     assert servers(config)["svc"] == ("svc", "svc/server.py")
 
 
+def test_pipfile_project_with_a_path_package(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "shared/pyproject.toml": "[project]\nname = 'acme-shared'\nversion = '1'\n",
+        "shared/acme_shared/__init__.py": "",
+        "weather/Pipfile": (
+            "[packages]\nfastmcp = '*'\nacme-shared = {path = '../shared', editable = true}\n"
+            "[requires]\npython_version = '3.11'\n"
+        ),
+        "weather/server.py": SERVER,
+    })  # fmt: skip
+    assert servers(config) == {"weather": ("weather", "server.py")}
+    assert config["shared"] == {"shared": {"path": "shared"}}
+    assert config["bundle"]["python"] == "3.11"
+
+
 WORKSPACE = {
     "pyproject.toml": (
         "[project]\nname = 'ws'\nversion = '0'\nrequires-python = '>=3.12'\n"

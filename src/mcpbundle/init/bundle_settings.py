@@ -11,17 +11,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pathspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.base.uv_binary import find_uv
+from mcpbundle.config.read import read_toml
 from mcpbundle.init.scan import OUTPUT_MARKER, Repo
 from mcpbundle.plan.git_requirements import parse_git_url
+from mcpbundle.plan.pipfile import PIPFILE
 from mcpbundle.plan.python_target import VERSION_FILE, parse_version_file
 from mcpbundle.plan.requirements import ReqLine
 
@@ -113,6 +116,9 @@ def _python(
             except InvalidSpecifier:
                 continue
     if not specs:
+        pipenv = {v for d in server_dirs if (v := _pipfile_python(root, d)) is not None}
+        if len(pipenv) == 1:
+            return pipenv.pop(), "from the servers' Pipfile [requires] python_version"
         return None, (
             "no requires-python or .python-version found: pins are for the Python running "
             'mcpbundle; set python = "3.X" to the version the host runs'
@@ -179,3 +185,18 @@ def _excludes(repo: Repo, directories: Sequence[str]) -> tuple[list[str], str]:
                 kinds.append(kind)
     note = f"{', '.join(kinds)} found; none of it runs on the host" if chosen else ""
     return chosen, note
+
+
+def _pipfile_python(root: Path, directory: str) -> str | None:
+    """``[requires] python_version = "3.12"`` of the directory's Pipfile, if it has one."""
+    path = root / directory / PIPFILE
+    if not path.is_file():
+        return None
+    try:
+        requires = read_toml(path, display=PIPFILE).get("requires")
+    except ConfigError:
+        return None
+    version = requires.get("python_version") if isinstance(requires, dict) else None
+    if isinstance(version, str) and re.fullmatch(r"3\.\d+", version.strip()):
+        return version.strip()
+    return None

@@ -18,6 +18,7 @@ from mcpbundle.base.errors import ConfigError
 from mcpbundle.init.scan import FoundServer, Repo, lib_name, unique_names
 from mcpbundle.plan.lib_discovery import discover_packages
 from mcpbundle.plan.locks import workspace_members, workspace_root_of
+from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import project_name, read_pyproject
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 
@@ -43,7 +44,8 @@ def requirement_lines(
     root: Path, directory: str, warnings: list[str], explicit: str | None = None
 ) -> list[ReqLine]:
     """A directory's requirements as the build reads them: ``explicit`` (relative to it),
-    else requirements.txt, else pyproject.toml."""
+    else requirements.txt, else pyproject.toml (unless it declares none and a Pipfile
+    does), else the Pipfile."""
     base = root / directory
     try:
         if explicit is not None:
@@ -51,12 +53,18 @@ def requirement_lines(
             rel = path.relative_to(root).as_posix()
             if path.name == "pyproject.toml":
                 return list(read_pyproject(path, root=root).dependencies)
+            if path.name == PIPFILE:
+                return read_pipfile(path, root=root)
             return read_requirements_file(path, root=root, display=rel)
         if (base / "requirements.txt").is_file():
             rel = PurePosixPath(directory, "requirements.txt").as_posix().removeprefix("./")
             return read_requirements_file(base / "requirements.txt", root=root, display=rel)
         if (base / "pyproject.toml").is_file():
-            return list(read_pyproject(base / "pyproject.toml", root=root).dependencies)
+            info = read_pyproject(base / "pyproject.toml", root=root)
+            if info.has_dependencies or not (base / PIPFILE).is_file():
+                return list(info.dependencies)
+        if (base / PIPFILE).is_file():
+            return read_pipfile(base / PIPFILE, root=root)
     except ConfigError as exc:
         warnings.append(f"{exc}; its shared libraries were not looked for")
     return []

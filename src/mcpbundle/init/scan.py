@@ -26,6 +26,7 @@ from mcpbundle.base.regular_file import read_regular
 from mcpbundle.init.entries import Entry, Project, choose_entries
 from mcpbundle.init.module_index import ModuleIndex
 from mcpbundle.plan.entrypoints import SERVER_NAMES
+from mcpbundle.plan.pipfile import PIPFILE
 from mcpbundle.plan.repo_files import list_repo_files
 
 MAX_META_BYTES = 4 * 1024 * 1024
@@ -88,7 +89,7 @@ def read_repo(root: Path) -> Repo:
     for rel in files:
         path = PurePosixPath(rel)
         directory = path.parent.as_posix()
-        if path.name == "requirements.txt":
+        if path.name in ("requirements.txt", PIPFILE):
             markers.add(directory)
         elif path.name == "pyproject.toml":
             data = _read_toml(root / rel, repo.warnings, rel)

@@ -18,6 +18,7 @@ from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.settings import SharedLib
 from mcpbundle.plan.backend_packages import declared_packages
 from mcpbundle.plan.licences import Licence, find_licence
+from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 
@@ -70,6 +71,8 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
                 req_path, root=root, display=req_path.relative_to(root).as_posix()
             )
         )
+    elif (directory / PIPFILE).is_file():
+        dependencies = tuple(read_pipfile(directory / PIPFILE, root=root))
     if lib.packages is not None:
         source_root, packages = _given_packages(lib, directory, root, key_path, display)
     else:

@@ -40,6 +40,7 @@ from mcpbundle.plan.index_options import IndexOption, merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.lib_extras import with_extras
 from mcpbundle.plan.locks import workspace_root_dependencies
+from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.python_target import (
     check_requires_python,
@@ -380,6 +381,13 @@ def _server_requirements(
             where=join(server.path, "requirements.txt"),
             hint="replace it with a requirements file (or remove it to use pyproject.toml)",
         )
+    elif project_path is not None and (
+        read_pyproject(root / project_path, root=root).has_dependencies
+        or not (root / server.path / PIPFILE).is_file()
+    ):
+        source = project_path
+    elif (root / server.path / PIPFILE).is_file():
+        source = join(server.path, PIPFILE)
     elif project_path is not None:
         source = project_path
     else:
@@ -387,4 +395,6 @@ def _server_requirements(
     if source.endswith(".toml"):
         info = read_pyproject(root / source, root=root)
         return source, list(info.dependencies), project_path
+    if PurePosixPath(source).name == PIPFILE:
+        return source, read_pipfile(root / source, root=root), project_path
     return source, read_requirements_file(root / source, root=root, display=source), project_path

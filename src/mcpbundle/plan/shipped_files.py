@@ -42,7 +42,7 @@ def scrub_requirement_files(
 ) -> tuple[list[FileCopy], list[tuple[str, bytes]]]:
     """Requirement files that ship (``-r``/``-c`` includes) lose their index options, and
     the credentials of any other URL in them are masked."""
-    sources = {rel for rel in requirement_files if not rel.endswith(".toml")}
+    sources = {rel for rel in requirement_files if not rel.endswith((".toml", "Pipfile"))}
     kept: list[FileCopy] = []
     scrubbed: list[tuple[str, bytes]] = []
     for copy in copies:
