@@ -473,3 +473,44 @@ def test_fastmcp_2_without_auto_fix_is_an_error(tmp_path: Path) -> None:
     files = {"srv/server.py": SRV, "srv/requirements.txt": "fastmcp==2.10.6\n"}
     with pytest.raises(BuildError, match="mcp<2"):
         plan(tmp_path, toml, files)
+
+
+FASTMCP2_SERVER = "from fastmcp import FastMCP\nmcp = FastMCP('x', host='0.0.0.0', port=8080)\n"
+
+
+def test_fastmcp_2_constructor_arguments_get_fastmcp_below_3(tmp_path: Path) -> None:
+    # fastmcp 3 raises TypeError for FastMCP(host=...): the bundle keeps fastmcp 2 (and
+    # mcp<2, which fastmcp 2 does not set itself)
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": FASTMCP2_SERVER, "srv/requirements.txt": "fastmcp>=2.8\n"}
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.requirements_in == ("fastmcp<3", "fastmcp>=2.8", "mcp<2")
+    assert [r.replacement for r in server.rewrites] == ["added fastmcp<3", "added mcp<2"]
+    assert any("srv/server.py:2" in w and "host" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("code", "requirement"),
+    [
+        (FASTMCP2_SERVER, "fastmcp>=2.8,<3"),  # held below 3 already (mcp<2 from that rule)
+        ("from fastmcp import FastMCP\nmcp = FastMCP('x')\n", "fastmcp>=2.8"),
+        # the MCP SDK's FastMCP still takes host and port
+        ("from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('x', port=1)\n", "mcp<2"),
+    ],
+)
+def test_no_fastmcp_cap_without_a_removed_argument_or_with_fastmcp_3_excluded(
+    tmp_path: Path, code: str, requirement: str
+) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": code, "srv/requirements.txt": f"{requirement}\n"}
+    server = one(plan(tmp_path, toml, files))
+    assert "fastmcp<3" not in server.requirements_in
+
+
+def test_fastmcp_2_constructor_arguments_without_auto_fix_are_an_error(tmp_path: Path) -> None:
+    toml = '[bundle]\nauto-fix = false\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": FASTMCP2_SERVER, "srv/requirements.txt": "fastmcp\n"}
+    with pytest.raises(BuildError, match="fastmcp 3 removed") as info:
+        plan(tmp_path, toml, files)
+    assert info.value.where == "srv/server.py:2"

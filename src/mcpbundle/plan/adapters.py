@@ -14,16 +14,14 @@ from pathlib import Path, PurePosixPath
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.settings import Config, Server
-from mcpbundle.plan.closure import Rewrite
 from mcpbundle.plan.dist_info import dist_info_dir, render_dist_info
 from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.licences import NOTICES_NAME, Notice, render_notices
 from mcpbundle.plan.locks import find_lock, preferences_for, read_lock_pins
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import read_requirements_file
-from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed, old_fastmcp
 from mcpbundle.plan.shim import needs_shim
 from mcpbundle.plan.shim_render import CHAIN_DIR, render_shim
 from mcpbundle.plan.shipped_files import join as _join
@@ -273,71 +271,6 @@ def _lock_use(config: Config, server: Server, skip: set[str]) -> LockUse:
         # The server's own pinned requirements.txt is already its input.
         return LockUse(path=rel, preferences=(), pins=dict(lock.pins))
     return LockUse(path=rel, preferences=tuple(preferences_for(lock, names)), pins=dict(lock.pins))
-
-
-@dataclass(frozen=True, kw_only=True)
-class SdkFix:
-    requirements: tuple[str, ...]
-    rewrites: tuple[Rewrite, ...]
-    warnings: tuple[str, ...]
-
-
-def sdk_fix(
-    config: Config,
-    python_files: Iterable[tuple[Path, str]],
-    requirements: Sequence[str],
-    lock_pins: dict[str, str],
-    *,
-    python: str | None = None,
-    source: str = "requirements",
-) -> SdkFix:
-    """Cap ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2), or when
-    the requirements hold fastmcp below 3 (``source``: where they come from), which does
-    not cap mcp itself; ``python`` is the target whose grammar reads the code."""
-    by_path = dict(python_files)
-    hits = imports_mcp_server_fastmcp(by_path, python)
-    if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
-        return _old_fastmcp_fix(config, requirements, lock_pins, source)
-    path, line = hits[0]
-    where = f"{by_path[path]}:{line}"
-    if not config.bundle.auto_fix:
-        raise BuildError(
-            "imports mcp.server.fastmcp, which MCP SDK 2 removed, while the requirements "
-            "allow mcp>=2",
-            where=where,
-            hint="add 'mcp<2' to the requirements or migrate to mcp.server.mcpserver",
-        )
-    return SdkFix(
-        requirements=("mcp<2",),
-        rewrites=(Rewrite(origin=where, original="", replacement="added mcp<2"),),
-        warnings=(
-            f"{where}: imports mcp.server.fastmcp (removed in MCP SDK 2): added 'mcp<2'; "
-            "migrate to mcp.server.mcpserver to lift it",
-        ),
-    )
-
-
-def _old_fastmcp_fix(
-    config: Config, requirements: Sequence[str], lock_pins: dict[str, str], source: str
-) -> SdkFix:
-    held = old_fastmcp(requirements, lock_pins or None)
-    if held is None:
-        return SdkFix(requirements=(), rewrites=(), warnings=())
-    if not config.bundle.auto_fix:
-        raise BuildError(
-            f"{held!r} holds fastmcp below 3, which does not cap mcp, while the requirements "
-            "allow mcp>=2, under which fastmcp 2 does not import",
-            where=source,
-            hint="add 'mcp<2' to the requirements, or allow fastmcp>=3",
-        )
-    return SdkFix(
-        requirements=("mcp<2",),
-        rewrites=(Rewrite(origin=source, original="", replacement="added mcp<2"),),
-        warnings=(
-            f"{source}: {held} does not cap mcp, and fastmcp 2 does not import with MCP "
-            "SDK 2: added 'mcp<2'; allow fastmcp>=3 to lift it",
-        ),
-    )
 
 
 def requirement_names(requirements: Iterable[str]) -> set[str]:

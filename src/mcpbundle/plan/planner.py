@@ -21,7 +21,6 @@ from mcpbundle.plan.adapters import (
     entry_layout,
     licence_warnings,
     lock_preferences,
-    sdk_fix,
 )
 from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
@@ -49,6 +48,7 @@ from mcpbundle.plan.python_target import (
 )
 from mcpbundle.plan.repo_files import FileFilter, RepoFiles
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
+from mcpbundle.plan.sdk_fixes import sdk_fix
 from mcpbundle.plan.shipped_files import (
     FileCopy,
     LibFiles,

@@ -1,0 +1,149 @@
+"""The requirements a server's code needs beyond its own to import on the host.
+
+Each fix is a requirement the build adds (a warning and a rewrite say so) or, with
+``[bundle] auto-fix = false``, a build error; :mod:`mcpbundle.plan.sdk_compat` and
+:mod:`mcpbundle.plan.fastmcp_kwargs` hold the facts about the versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcpbundle.base.errors import BuildError
+from mcpbundle.config.settings import Config
+from mcpbundle.plan.closure import Rewrite
+from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp3, removed_kwargs
+from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed, old_fastmcp
+
+
+@dataclass(frozen=True, kw_only=True)
+class SdkFix:
+    requirements: tuple[str, ...]
+    rewrites: tuple[Rewrite, ...]
+    warnings: tuple[str, ...]
+
+
+def sdk_fix(
+    config: Config,
+    python_files: Iterable[tuple[Path, str]],
+    requirements: Sequence[str],
+    lock_pins: dict[str, str],
+    *,
+    python: str | None = None,
+    source: str = "requirements",
+) -> SdkFix:
+    """What the bundle's requirements need for the code to import (``python``: the target
+    whose grammar reads it; ``source``: where the requirements come from):
+
+    - ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2);
+    - ``fastmcp<3`` (and ``mcp<2``) when code passes ``FastMCP(...)`` an argument
+      fastmcp 3 removed (``host=``, ``port=``) while the requirements allow fastmcp 3;
+    - else ``mcp<2`` when the requirements hold fastmcp below 3, which does not cap mcp.
+    """
+    by_path = dict(python_files)
+    fixes = [
+        _v1_fix(config, by_path, requirements, lock_pins, python),
+        _fastmcp2_fix(config, by_path, requirements, lock_pins, python),
+    ]
+    if not any(fix.requirements for fix in fixes):
+        fixes.append(_old_fastmcp_fix(config, requirements, lock_pins, source))
+    return SdkFix(
+        requirements=tuple(dict.fromkeys(r for fix in fixes for r in fix.requirements)),
+        rewrites=tuple(r for fix in fixes for r in fix.rewrites),
+        warnings=tuple(w for fix in fixes for w in fix.warnings),
+    )
+
+
+_NONE = SdkFix(requirements=(), rewrites=(), warnings=())
+
+
+def _v1_fix(
+    config: Config,
+    by_path: dict[Path, str],
+    requirements: Sequence[str],
+    lock_pins: dict[str, str],
+    python: str | None,
+) -> SdkFix:
+    hits = imports_mcp_server_fastmcp(by_path, python)
+    if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
+        return _NONE
+    path, line = hits[0]
+    where = f"{by_path[path]}:{line}"
+    if not config.bundle.auto_fix:
+        raise BuildError(
+            "imports mcp.server.fastmcp, which MCP SDK 2 removed, while the requirements "
+            "allow mcp>=2",
+            where=where,
+            hint="add 'mcp<2' to the requirements or migrate to mcp.server.mcpserver",
+        )
+    return SdkFix(
+        requirements=("mcp<2",),
+        rewrites=(Rewrite(origin=where, original="", replacement="added mcp<2"),),
+        warnings=(
+            f"{where}: imports mcp.server.fastmcp (removed in MCP SDK 2): added 'mcp<2'; "
+            "migrate to mcp.server.mcpserver to lift it",
+        ),
+    )
+
+
+def _old_fastmcp_fix(
+    config: Config, requirements: Sequence[str], lock_pins: dict[str, str], source: str
+) -> SdkFix:
+    held = old_fastmcp(requirements, lock_pins or None)
+    if held is None:
+        return _NONE
+    if not config.bundle.auto_fix:
+        raise BuildError(
+            f"{held!r} holds fastmcp below 3, which does not cap mcp, while the requirements "
+            "allow mcp>=2, under which fastmcp 2 does not import",
+            where=source,
+            hint="add 'mcp<2' to the requirements, or allow fastmcp>=3",
+        )
+    return SdkFix(
+        requirements=("mcp<2",),
+        rewrites=(Rewrite(origin=source, original="", replacement="added mcp<2"),),
+        warnings=(
+            f"{source}: {held} does not cap mcp, and fastmcp 2 does not import with MCP "
+            "SDK 2: added 'mcp<2'; allow fastmcp>=3 to lift it",
+        ),
+    )
+
+
+def _fastmcp2_fix(
+    config: Config,
+    by_path: dict[Path, str],
+    requirements: Sequence[str],
+    lock_pins: dict[str, str],
+    python: str | None,
+) -> SdkFix:
+    """``fastmcp<3`` for code that passes ``FastMCP(...)`` what fastmcp 3 removed, and the
+    ``mcp<2`` fastmcp 2 then needs (it does not cap mcp itself)."""
+    if not allows_fastmcp3(requirements, lock_pins or None):
+        return _NONE
+    hits = removed_kwargs(by_path, python)
+    if not hits:
+        return _NONE
+    path, line, argument = hits[0]
+    where = f"{by_path[path]}:{line}"
+    if not config.bundle.auto_fix:
+        raise BuildError(
+            f"FastMCP(..., {argument}=...): fastmcp 3 removed this argument and raises "
+            "TypeError, while the requirements allow fastmcp>=3",
+            where=where,
+            hint=f"pass {argument} to mcp.run() instead (a host serves the server itself), "
+            "or pin fastmcp<3",
+        )
+    added = ["fastmcp<3"]
+    if old_fastmcp([*requirements, "fastmcp<3"], lock_pins or None) is not None:
+        added.append("mcp<2")
+    return SdkFix(
+        requirements=tuple(added),
+        rewrites=tuple(Rewrite(origin=where, original="", replacement=f"added {r}") for r in added),
+        warnings=(
+            f"{where}: FastMCP(..., {argument}=...) is fastmcp 2's (fastmcp 3 raises TypeError): "
+            f"added {' and '.join(repr(r) for r in added)}; pass {argument} to mcp.run() "
+            "instead to lift it",
+        ),
+    )
