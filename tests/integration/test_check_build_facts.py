@@ -219,3 +219,21 @@ def test_a_root_server_vendoring_a_library_does_not_ship_its_source_tree_too(
     assert "l_lib/__init__.py" in root_files
     assert not [f for f in root_files if f.startswith("libs/")]
     assert "servers/b/l_lib/__init__.py" in manifest["servers"]["b"]["files"]
+
+
+def test_a_fastmcp_cap_the_code_needs_is_not_the_fastmcp_the_build_adds(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """Only the pinner's own rewrite (origin ``mcpbundle``) says the build added fastmcp; a
+    cap an SDK fix adds for the code (``fastmcp<3`` for ``FastMCP(host=...)``) does not."""
+    repo = _no_fastmcp_repo(tmp_path / "repo", wheelhouse)
+    (repo / "sales" / "requirements.txt").write_text("alpha\nfastmcp\n")
+    assert run(repo, "build").returncode == 0
+    manifest_path = repo / "dist" / "mcpbundle-manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["servers"]["sales"]["rewrites"].append(
+        {"from": "", "origin": "sales/app.py:3", "to": "added fastmcp<3"}
+    )
+    manifest_path.write_text(json.dumps(manifest))
+    after = _findings(run(repo, "check", "--built", "--format", "json"))
+    assert "MCB005" not in {f["code"] for f in after}

@@ -25,6 +25,7 @@ from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, read_manifest
 from mcpbundle.plan.pinned_text import pinned_versions
 
 _FASTMCP_ADDED = "added fastmcp"  # how the pinner records the fastmcp it adds
+_PINNER = "mcpbundle"  # ... as its origin (an SDK fix's cap names the code that needs it)
 
 
 def _requirements_source(config: Config, name: str) -> str | None:
@@ -115,7 +116,9 @@ def _built_target(
         (
             str(r["to"]).removeprefix("added ")
             for r in rewrites
-            if isinstance(r, dict) and str(r.get("to", "")).startswith(_FASTMCP_ADDED)
+            if isinstance(r, dict)
+            and r.get("origin") == _PINNER
+            and str(r.get("to", "")).startswith(_FASTMCP_ADDED)
         ),
         None,
     )
