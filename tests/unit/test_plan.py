@@ -514,3 +514,33 @@ def test_fastmcp_2_constructor_arguments_without_auto_fix_are_an_error(tmp_path:
     with pytest.raises(BuildError, match="fastmcp 3 removed") as info:
         plan(tmp_path, toml, files)
     assert info.value.where == "srv/server.py:2"
+
+
+COMPOSED = (
+    "import asyncio\nfrom fastmcp import FastMCP\nfrom sub import sub\n\nmcp = FastMCP('x')\n\n\n"
+    "async def setup():\n    await mcp.import_server(sub, prefix='s')\n\n\nasyncio.run(setup())\n"
+)
+
+
+def test_what_fastmcp_4_removed_gets_fastmcp_below_4(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": COMPOSED,
+        "srv/sub.py": "from fastmcp import FastMCP\nsub = FastMCP('s')\n",
+        "srv/requirements.txt": "fastmcp>=2.8.0\n",
+    }
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.requirements_in == ("fastmcp<4", "fastmcp>=2.8.0")
+    assert [r.replacement for r in server.rewrites] == ["added fastmcp<4"]
+    assert any("srv/server.py:9" in w and "import_server" in w for w in result.warnings)
+
+
+def test_fastmcp_held_below_4_needs_no_cap(tmp_path: Path) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": COMPOSED,
+        "srv/sub.py": "from fastmcp import FastMCP\nsub = FastMCP('s')\n",
+        "srv/requirements.txt": "fastmcp>=3,<4\n",
+    }
+    assert one(plan(tmp_path, toml, files)).requirements_in == ("fastmcp<4,>=3",)

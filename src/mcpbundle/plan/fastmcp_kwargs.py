@@ -1,11 +1,15 @@
-"""``FastMCP(...)`` arguments that fastmcp 3 removed, and whether the bundle gets fastmcp 3.
+"""What fastmcp 3 and 4 removed that code written for an earlier one uses, and whether
+the bundle gets the later major version.
 
-fastmcp 2 took the transport settings in its constructor (``FastMCP("x", host="0.0.0.0",
-port=8000)``); fastmcp 3 and 4 raise ``TypeError: FastMCP() no longer accepts `host```
-(checked against fastmcp 4.2.3's ``_REMOVED_KWARGS``). Code written for fastmcp 2 with a
-requirement that allows a later one (``fastmcp>=2.8``) builds, then fails on import. The
-MCP SDK's own ``mcp.server.fastmcp.FastMCP`` still takes them, so only fastmcp's class
-counts.
+- fastmcp 2 took the transport settings in its constructor (``FastMCP("x",
+  host="0.0.0.0", port=8000)``); fastmcp 3 and 4 raise ``TypeError: FastMCP() no longer
+  accepts `host``` (the ``_REMOVED_KWARGS`` of fastmcp 3.4.11 and 4.2.3). The MCP SDK's
+  own ``mcp.server.fastmcp.FastMCP`` still takes them, so only fastmcp's class counts.
+- fastmcp 4 removed ``FastMCP.import_server`` and ``FastMCP.as_proxy`` (both in 3.4.11,
+  neither in 4.2.3) and the ``sampling_handler`` arguments.
+
+Code written for the earlier version with a requirement that allows a later one
+(``fastmcp>=2.8``) builds, then fails on import (or the composition it does there).
 """
 
 from __future__ import annotations
@@ -28,55 +32,72 @@ REMOVED_IN_3 = frozenset({
     "on_duplicate_prompts", "tool_serializer", "include_tags", "exclude_tags",
     "tool_transformations",
 })  # fmt: skip
+REMOVED_IN_4 = frozenset({"sampling_handler", "sampling_handler_behavior"})
+METHODS_REMOVED_IN_4 = frozenset({"import_server", "as_proxy"})
 _CLASSES = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
-_FASTMCP3 = Version("3")
-# Versions that stand for "fastmcp 3 or later" when testing whether a specifier allows it.
-_PROBES = tuple(Version(v) for v in ("3.0.0", "3.1.0", "3.5.0", "4.0.0", "4.2.3", "99"))
+# Versions that stand for "this major version or later" when testing a specifier.
+_PROBES = {
+    3: tuple(Version(v) for v in ("3.0.0", "3.1.0", "3.5.0", "4.0.0", "4.2.3", "99")),
+    4: tuple(Version(v) for v in ("4.0.0", "4.1.0", "4.2.3", "5.0.0", "99")),
+}
 
 
-def removed_kwargs(files: Iterable[Path], python: str | None = None) -> list[tuple[Path, int, str]]:
-    """``(file, line, argument)`` of every ``FastMCP(...)`` of fastmcp's passing an argument
-    fastmcp 3 removed; each file's answer is noted as a fact of the plan."""
+def removed_uses(
+    files: Iterable[Path], major: int, python: str | None = None
+) -> list[tuple[Path, int, str]]:
+    """``(file, line, name)`` of every use of what fastmcp ``major`` (3 or 4) removed:
+    ``FastMCP(...)`` arguments, and for 4 the methods; each file's answer is noted as a
+    fact of the plan."""
     found: list[tuple[Path, int, str]] = []
     for path in files:
-        hits = removed_kwarg_lines(str(path), python)
-        note(os.path.abspath(path), (REMOVED_KWARGS, python or ""), hits)
-        found.extend((path, line, name) for line, name in hits)
+        hits = removed_use_lines(str(path), python)
+        note(os.path.abspath(path), (REMOVED_USES, python or ""), hits)
+        found.extend((path, line, name) for line, name, gone in hits if gone == major)
     return found
 
 
-def removed_kwarg_lines(path: str, python: str | None = None) -> tuple[tuple[int, str], ...]:
-    """``(line, argument)`` in ``path``; none when it does not parse or cannot be read."""
+def removed_use_lines(path: str, python: str | None = None) -> tuple[tuple[int, str, int], ...]:
+    """``(line, name, major version that removed it)`` in ``path``; none when it does not
+    parse or cannot be read."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        if b"fastmcp" not in data or b"FastMCP" not in data:
-            return ()
+        if not any(word in data for word in (b"FastMCP", b"import_server", b"as_proxy")):
+            return ()  # cheap test first: parsing every vendored file is the slow part
         tree = parse_module(data, path, python or None)
     except (SyntaxError, ValueError, OSError, TargetUnavailable):
         return ()
     aliases = _aliases(tree)
-    hits = {
-        (node.lineno, keyword.arg)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and _qualname(node.func, aliases) in _CLASSES
-        for keyword in node.keywords
-        if keyword.arg in REMOVED_IN_3
-    }
-    return tuple(sorted((line, str(name)) for line, name in hits))
+    hits: set[tuple[int, str, int]] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in METHODS_REMOVED_IN_4:
+            hits.add((node.lineno, func.attr, 4))
+        if _qualname(func, aliases) in _CLASSES:
+            for keyword in node.keywords:
+                if keyword.arg in REMOVED_IN_3:
+                    hits.add((node.lineno, keyword.arg, 3))
+                elif keyword.arg in REMOVED_IN_4:
+                    hits.add((node.lineno, keyword.arg, 4))
+    return tuple(sorted(hits))
 
 
-REMOVED_KWARGS = "fastmcp 2 constructor arguments"
-FACTS[REMOVED_KWARGS] = removed_kwarg_lines
+REMOVED_USES = "uses of what fastmcp 3 and 4 removed"
+FACTS[REMOVED_USES] = removed_use_lines
 
 
-def allows_fastmcp3(requirements: Sequence[str], lock_pins: Mapping[str, str] | None) -> bool:
-    """Whether the bundle may get fastmcp 3 or later: a ``fastmcp`` requirement that admits
-    it, or none (the build adds the newest that fits); not when the lock pins fastmcp 2."""
+def allows_fastmcp(
+    requirements: Sequence[str], lock_pins: Mapping[str, str] | None, major: int
+) -> bool:
+    """Whether the bundle may get fastmcp ``major`` or later: a ``fastmcp`` requirement that
+    admits it, or none (the build adds the newest that fits); not when the lock pins an
+    earlier one."""
     if lock_pins is not None:
         locked = {str(canonicalize_name(k)): v for k, v in lock_pins.items()}.get("fastmcp")
         try:
-            if locked is not None and Version(locked) < _FASTMCP3:
+            if locked is not None and Version(locked).major < major:
                 return False
         except InvalidVersion:
             pass
@@ -85,7 +106,7 @@ def allows_fastmcp3(requirements: Sequence[str], lock_pins: Mapping[str, str] | 
             req = Requirement(text)
         except InvalidRequirement:
             continue
-        admits = any(req.specifier.contains(v, prereleases=True) for v in _PROBES)
+        admits = any(req.specifier.contains(v, prereleases=True) for v in _PROBES[major])
         if canonicalize_name(req.name) == "fastmcp" and not req.url and not admits:
             return False
     return True

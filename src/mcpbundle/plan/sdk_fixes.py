@@ -14,7 +14,7 @@ from pathlib import Path
 from mcpbundle.base.errors import BuildError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
-from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp3, removed_kwargs
+from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp, removed_uses
 from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed, old_fastmcp
 
 
@@ -40,6 +40,8 @@ def sdk_fix(
     - ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2);
     - ``fastmcp<3`` (and ``mcp<2``) when code passes ``FastMCP(...)`` an argument
       fastmcp 3 removed (``host=``, ``port=``) while the requirements allow fastmcp 3;
+    - else ``fastmcp<4`` when code calls what fastmcp 4 removed (``import_server``,
+      ``as_proxy``) while the requirements allow fastmcp 4;
     - else ``mcp<2`` when the requirements hold fastmcp below 3, which does not cap mcp.
     """
     by_path = dict(python_files)
@@ -47,6 +49,8 @@ def sdk_fix(
         _v1_fix(config, by_path, requirements, lock_pins, python),
         _fastmcp2_fix(config, by_path, requirements, lock_pins, python),
     ]
+    if not fixes[1].requirements:  # fastmcp<3 covers what fastmcp 4 removed too
+        fixes.append(_fastmcp3_fix(config, by_path, requirements, lock_pins, python))
     if not any(fix.requirements for fix in fixes):
         fixes.append(_old_fastmcp_fix(config, requirements, lock_pins, source))
     return SdkFix(
@@ -120,9 +124,9 @@ def _fastmcp2_fix(
 ) -> SdkFix:
     """``fastmcp<3`` for code that passes ``FastMCP(...)`` what fastmcp 3 removed, and the
     ``mcp<2`` fastmcp 2 then needs (it does not cap mcp itself)."""
-    if not allows_fastmcp3(requirements, lock_pins or None):
+    if not allows_fastmcp(requirements, lock_pins or None, 3):
         return _NONE
-    hits = removed_kwargs(by_path, python)
+    hits = removed_uses(by_path, 3, python)
     if not hits:
         return _NONE
     path, line, argument = hits[0]
@@ -145,5 +149,37 @@ def _fastmcp2_fix(
             f"{where}: FastMCP(..., {argument}=...) is fastmcp 2's (fastmcp 3 raises TypeError): "
             f"added {' and '.join(repr(r) for r in added)}; pass {argument} to mcp.run() "
             "instead to lift it",
+        ),
+    )
+
+
+def _fastmcp3_fix(
+    config: Config,
+    by_path: dict[Path, str],
+    requirements: Sequence[str],
+    lock_pins: dict[str, str],
+    python: str | None,
+) -> SdkFix:
+    """``fastmcp<4`` for code that calls what fastmcp 4 removed (``mcp.import_server(...)``,
+    ``FastMCP.as_proxy(...)``); fastmcp 3 caps mcp below 2 itself."""
+    if not allows_fastmcp(requirements, lock_pins or None, 4):
+        return _NONE
+    hits = removed_uses(by_path, 4, python)
+    if not hits:
+        return _NONE
+    path, line, name = hits[0]
+    where = f"{by_path[path]}:{line}"
+    if not config.bundle.auto_fix:
+        raise BuildError(
+            f"{name}: fastmcp 4 removed it, while the requirements allow fastmcp>=4",
+            where=where,
+            hint="use mount() (or create_proxy()) instead, or pin fastmcp<4",
+        )
+    return SdkFix(
+        requirements=("fastmcp<4",),
+        rewrites=(Rewrite(origin=where, original="", replacement="added fastmcp<4"),),
+        warnings=(
+            f"{where}: {name} is gone in fastmcp 4: added 'fastmcp<4'; use mount() (or "
+            "create_proxy()) instead to lift it",
         ),
     )
