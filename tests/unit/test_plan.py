@@ -544,3 +544,23 @@ def test_fastmcp_held_below_4_needs_no_cap(tmp_path: Path) -> None:
         "srv/requirements.txt": "fastmcp>=3,<4\n",
     }
     assert one(plan(tmp_path, toml, files)).requirements_in == ("fastmcp<4,>=3",)
+
+
+def test_a_git_requirement_for_a_library_of_the_repository_vendors_it(tmp_path: Path) -> None:
+    # manavgup: one server names mcp-shared-lib by path, another by its GitHub URL; the
+    # repository holds that library, so the bundle vendors it without cloning anything
+    toml = LIB_TOML + '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        **LIBS,
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "fastmcp\nshared-utils @ git+https://github.com/acme/utils.git\n",
+    }
+    result = plan(tmp_path, toml, files, fetch_git=False)
+    server = one(result)
+    assert server.shared == ("utils",)
+    assert server.requirements_in == ("fastmcp", "pydantic>=2")
+    assert server.unresolved_git == ()
+    assert any(
+        "shared-utils" in w and "the repository's own copy" in w and "libs" not in w
+        for w in result.warnings
+    )

@@ -16,7 +16,7 @@ from mcpbundle.base.errors import ConfigError, MCPBundleError
 from mcpbundle.config.validate import validate
 from mcpbundle.emit import directory as emit
 from mcpbundle.emit.manifest import parse_manifest, render_manifest, sha256_file
-from mcpbundle.plan.closure import merge_requirements
+from mcpbundle.plan.requirement_lists import merge_requirements
 from mcpbundle.plan.requirements import ReqLine, parse_requirement_text
 
 BASE = Path(tempfile.gettempdir()) / "mcpbundle-properties-base-does-not-exist"

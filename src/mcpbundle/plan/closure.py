@@ -10,11 +10,10 @@ with a warning (an error under ``--strict``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
@@ -186,7 +185,15 @@ class LibGraph:
             self._take(line, lib, result)
             return
         if line.kind == "git":
-            result.git.append(line)
+            lib = self._by_dist.get(line.name or "")
+            if lib is None:
+                result.git.append(line)
+                return
+            self.warnings.append(
+                f"{line.origin}: {line.name} comes from a git URL, but the repository holds it "
+                f"(shared lib {lib!r}): vendoring the repository's own copy"
+            )
+            self._take(line, lib, result)
             return
         if line.kind == "url":
             raise BuildError(
@@ -356,44 +363,3 @@ class LibGraph:
         reached = f"shared lib {name!r}" + (f", needed by server {server!r}" if server else "")
         message = exc.message if reached in exc.message else f"{exc.message} ({reached})"
         return type(exc)(message, where=exc.where, hint=exc.hint, server=server)
-
-
-def canonical_requirement(text: str) -> tuple[str, str, str]:
-    """``(canonical name, comparable form, text)``; spellings of one requirement compare equal."""
-    req = Requirement(text)
-    name = canonicalize_name(req.name)
-    extras = f"[{','.join(sorted(canonicalize_name(e) for e in req.extras))}]" if req.extras else ""
-    specifier = ",".join(sorted(str(s) for s in req.specifier))
-    marker = f"; {req.marker}" if req.marker else ""
-    rest = f"{extras}{specifier}{marker}"
-    # The shipped text keeps a name as written: not every canonical name re-parses ("0_").
-    return name, rest, f"{req.name}{rest}"
-
-
-def sort_requirements(lines: Iterable[str]) -> tuple[str, ...]:
-    """De-duplicated and sorted by canonical name, whatever the input order or spelling."""
-    chosen: dict[tuple[str, str], str] = {}
-    for line in lines:
-        name, rest, text = canonical_requirement(line)
-        key = (name, rest)
-        chosen[key] = min(text, chosen.get(key, text))
-    return tuple(chosen[key] for key in sorted(chosen))
-
-
-def merge_requirements(groups: Iterable[Iterable[ReqLine]]) -> tuple[str, ...]:
-    """One sorted, de-duplicated list of PEP 508 lines (order of inputs does not matter)."""
-    return sort_requirements(
-        line.requirement
-        for group in groups
-        for line in group
-        if line.kind == "pypi" and line.requirement is not None and not line.constraint
-    )
-
-
-def constraints_for(lines: Iterable[ReqLine], required: Mapping[str, object]) -> tuple[str, ...]:
-    """``-c`` lines for packages that are required directly (others would add packages)."""
-    return sort_requirements(
-        line.requirement
-        for line in lines
-        if line.constraint and line.kind == "pypi" and line.requirement and line.name in required
-    )

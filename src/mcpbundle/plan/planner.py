@@ -24,14 +24,7 @@ from mcpbundle.plan.adapters import (
 )
 from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
-from mcpbundle.plan.closure import (
-    Classified,
-    LibGraph,
-    Rewrite,
-    constraints_for,
-    merge_requirements,
-    sort_requirements,
-)
+from mcpbundle.plan.closure import Classified, LibGraph, Rewrite
 from mcpbundle.plan.derived_reads import Noted, noting
 from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_json import EntryFacts
@@ -47,6 +40,11 @@ from mcpbundle.plan.python_target import (
     server_target,
 )
 from mcpbundle.plan.repo_files import FileFilter, RepoFiles
+from mcpbundle.plan.requirement_lists import (
+    constraints_for,
+    merge_requirements,
+    sort_requirements,
+)
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 from mcpbundle.plan.sdk_fixes import sdk_fix
 from mcpbundle.plan.shipped_files import (

@@ -14,9 +14,10 @@ from pathlib import Path
 from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError
 from mcpbundle.config.settings import Config
-from mcpbundle.plan.closure import Rewrite, sort_requirements
+from mcpbundle.plan.closure import Rewrite
 from mcpbundle.plan.pinned_text import pinned_versions
 from mcpbundle.plan.planner import ServerPlan
+from mcpbundle.plan.requirement_lists import sort_requirements
 from mcpbundle.plan.sdk_compat import fastmcp_addition
 from mcpbundle.resolve.resolver import ResolverSettings, pinned_for
 from mcpbundle.resolve.shared_lock import resolve_per_server, resolve_shared
