@@ -319,3 +319,47 @@ def test_a_namespace_the_servers_backend_declares_is_part_of_the_module(
     decision = needs_shim(entry, tmp_path, object_name="mcp")
     assert decision.module == "acme.weather.server"
     assert decision.source_root_rel(tmp_path) == (prefix.rstrip("/") or ".")
+
+
+def test_namespace_folders_under_src_put_src_on_the_path(tmp_path: Path) -> None:
+    # weather-service: src/ holds folders without __init__.py; main.py imports config.*
+    root = _tree(tmp_path, {
+        "src/weather_mcp/main.py": "from config.settings import S\nfrom weather_mcp.server "
+        "import mcp\n",
+        "src/weather_mcp/server.py": "from core.client import C\nmcp = 1\n",
+        "src/config/settings.py": "S = 1\n",
+        "src/core/client.py": "C = 1\n",
+        "config/logging/default.yaml": "version: 1\n",  # not Python: never a source root
+    })  # fmt: skip
+    entry = root / "src/weather_mcp/main.py"
+    decision = needs_shim(entry, root, object_name="mcp")
+    assert decision.needed
+    assert any("config.settings" in r and "from src" in r for r in decision.reasons)
+    assert decision.source_root == entry.parent and decision.module == "main"
+    assert decision.extra_path_rels(root, entry) == ("src",)
+
+
+def test_a_package_entry_importing_a_root_package_is_shimmed(tmp_path: Path) -> None:
+    # jck411: servers/ is a package, shared/ sits beside it at the root
+    root = _tree(tmp_path, {
+        "servers/__init__.py": "",
+        "servers/housekeeping.py": "from shared.embeddings import embed\nmcp = 1\n",
+        "shared/__init__.py": "",
+        "shared/embeddings.py": "def embed():\n    return 1\n",
+    })  # fmt: skip
+    entry = root / "servers/housekeeping.py"
+    decision = needs_shim(entry, root, object_name="mcp")
+    assert decision.needed
+    assert decision.module == "servers.housekeeping"
+    assert decision.source_root == root
+    assert decision.extra_path_rels(root, entry) == ()
+
+
+def test_a_folder_named_like_an_installed_package_is_not_a_source_root(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "srv/server.py": "from mcp.server.fastmcp import FastMCP\nimport logging\nmcp = 1\n",
+        "mcp/notes.py": "",  # a folder of scripts named mcp: not mcp.server.fastmcp
+        "logging/setup.py": "",  # a stdlib name
+    })  # fmt: skip
+    decision = needs_shim(root / "srv/server.py", root, object_name="mcp")
+    assert not decision.needed, decision.reasons

@@ -210,26 +210,34 @@ def _missing_submodule(module: str, bundle: BundleModules) -> str | None:
 
 def _best_guess(top: str, provided: Provision) -> str | None:
     """The unseen requirement named most like the import ``top`` (its name or one of its
-    guessed import names), if any is alike: starting with the same letter (``PIL`` and
-    ``pillow``, ``sklearn`` and ``scikit-learn``; not ``setuptools`` and ``cachetools``,
-    alike only in how they end)."""
+    guessed import names), if any is alike: the requirement's name starts with the import's
+    (``PIL`` and ``pillow``, ``wikipediaapi`` and ``wikipedia-api``), or they are nearly the same
+    (difflib ratio >= 0.85, same first letter). Not ``setuptools`` and ``cachetools``,
+    alike only in how they end, nor ``aiosqlite`` and ``aiofile``, in how they start."""
     alike: list[tuple[float, str]] = []
-    wanted = top.lower()
+    wanted = _plain(top)
     for name, guesses in provided.guessed.items():
-        ratio = max(
-            (
-                difflib.SequenceMatcher(None, wanted, candidate.lower()).ratio()
-                for candidate in (name, *guesses)
-                if candidate[:1].lower() == wanted[:1]
-            ),
-            default=0.0,
-        )
-        if ratio >= _ALIKE:
+        ratio = max((_likeness(wanted, _plain(c)) for c in (name, *guesses)), default=0.0)
+        if ratio > 0:
             alike.append((-ratio, name))
     return min(alike)[1] if alike else None
 
 
-_ALIKE = 0.6  # difflib's own default cutoff for a close match
+def _plain(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "").replace(".", "")
+
+
+def _likeness(wanted: str, candidate: str) -> float:
+    """How alike two plain names are (0: not alike enough to name as a source)."""
+    if len(wanted) >= 3 and candidate.startswith(wanted):  # not the reverse: requests_oauthlib
+        return 1.0  # is not in requests
+    if candidate[:1] != wanted[:1]:
+        return 0.0
+    ratio = difflib.SequenceMatcher(None, wanted, candidate).ratio()
+    return ratio if ratio >= _ALIKE else 0.0
+
+
+_ALIKE = 0.85  # nearly the same name: a letter or two apart
 
 
 def _relative(

@@ -133,6 +133,14 @@ class LibGraph:
 
     def _settle(self, name: str) -> None:
         info = self.libs[name]
+        if info.unread_dependencies is not None:
+            raise BuildError(
+                f"shared lib {name!r} computes its install_requires in code, which mcpbundle "
+                "cannot read without running it",
+                where=info.unread_dependencies,
+                hint="list them in [project] dependencies of a pyproject.toml or in a "
+                "requirements.txt beside it",
+            )
         sorted_deps = self.classify(info.dependencies, owner_dir=self.root / info.path)
         declared = self.config.shared.get(name)
         explicit = set(declared.requires or ()) if declared is not None else set()

@@ -21,6 +21,7 @@ from mcpbundle.plan.licences import Licence, find_licence
 from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
+from mcpbundle.plan.setup_scripts import setup_dependencies
 
 # Top-level names a flat layout never vendors (setuptools' own exclusions, roughly).
 _NOT_PACKAGES = frozenset(
@@ -46,6 +47,8 @@ class LibInfo:
     dependencies: tuple[ReqLine, ...]
     entry_points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     licence: Licence = field(default_factory=Licence)
+    # a setup.py that computes install_requires: its dependencies cannot be read
+    unread_dependencies: str | None = None
     # [project.optional-dependencies] (see ProjectInfo.extras)
     extras: Mapping[str, tuple[ReqLine, ...] | ConfigError] = field(default_factory=dict)
     origin: str = ""  # where it comes from, for notices: its path, or a git URL at a commit
@@ -62,6 +65,7 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
     info = read_pyproject(pyproject, root=root) if pyproject.is_file() else None
     distribution = (info.name if info and info.name else None) or canonicalize_name(lib.name)
     dependencies: tuple[ReqLine, ...] = ()
+    unread: str | None = None
     if info is not None and info.has_dependencies:
         dependencies = info.dependencies
     elif (directory / "requirements.txt").is_file():
@@ -73,6 +77,10 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
         )
     elif (directory / PIPFILE).is_file():
         dependencies = tuple(read_pipfile(directory / PIPFILE, root=root))
+    elif (setup := setup_dependencies(directory, root)) is not None:
+        dependencies = setup.lines
+        if not setup.readable:
+            unread = setup.source
     if lib.packages is not None:
         source_root, packages = _given_packages(lib, directory, root, key_path, display)
     else:
@@ -100,6 +108,7 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
         entry_points=info.entry_points if info else {},
         licence=find_licence(directory, root),
         extras=info.extras if info else {},
+        unread_dependencies=unread,
         origin=lib.path,
     )
 

@@ -28,6 +28,7 @@ from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.plan.backend_packages import declared_packages
 from mcpbundle.plan.loop_calls import import_time_loops
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
+from mcpbundle.plan.shim_roots import ancestor_reason
 
 ShimMode = Literal["auto", "always", "never"]
 FactoryKind = Literal["sync", "async"]
@@ -54,18 +55,21 @@ class ShimDecision:
     # lines of the entry's import-time event loops (asyncio.run): the shim imports it in a
     # thread of its own, since FastMCP's loader imports from inside its running loop
     loops: tuple[int, ...] = ()
+    # folders above the entry's that its absolute imports need (shim_roots.ancestor_imports)
+    ancestors: tuple[Path, ...] = ()
 
     def source_root_rel(self, server_dir: Path) -> str:
         """``source_root`` relative to ``server_dir`` as POSIX text ("." when equal)."""
         return _relative(self.source_root, server_dir)
 
     def extra_path_rels(self, server_dir: Path, entry_file: Path) -> tuple[str, ...]:
-        """Paths the shim appends after the source root (the entry's own directory when
-        the entry also imports its siblings as top-level modules)."""
-        if not self.sibling_imports:
-            return ()
-        rel = _relative(entry_file.parent, server_dir)
-        return () if rel == self.source_root_rel(server_dir) else (rel,)
+        """Paths the shim appends after the source root: the entry's own directory when
+        the entry also imports its siblings as top-level modules, then the folders above
+        it its absolute imports need."""
+        root = self.source_root_rel(server_dir)
+        rels = [_relative(entry_file.parent, server_dir)] if self.sibling_imports else []
+        rels += [_relative(d, server_dir) for d in self.ancestors]
+        return tuple(r for r in dict.fromkeys(rels) if r != root)
 
 
 def needs_shim(
@@ -125,6 +129,10 @@ def needs_shim(
             f"{name}:{loops[0]}: runs an event loop at import (asyncio.run), which fails inside "
             "the host's running loop"
         )
+    ancestors, why = ancestor_reason(
+        tree, entry_file, bound, top, lambda path: _parsed(path, parsed, python)
+    )
+    reasons.extend(why)
     needed = mode == "always" or (mode == "auto" and bool(reasons))
     if top_dir is None and relative:
         # Relative imports outside a package: load the entry's directory as a
@@ -185,6 +193,7 @@ def needs_shim(
         inside_package=inside_package,
         package_root=package_root,
         loops=loops,
+        ancestors=ancestors,
     )
 
 

@@ -214,6 +214,19 @@ def test_a_shared_ending_alone_does_not_make_a_source(make_target: TargetFactory
     assert "assuming" not in finding.message
 
 
+def test_a_shared_prefix_alone_does_not_make_a_source(make_target: TargetFactory) -> None:
+    # "aiosqlite" and "aiofile" are 0.75 alike, all of it in "aio" and the letters after
+    (finding,) = _mcb004(make_target, "import aiosqlite", "aiofile-unseen\n")
+    assert "assuming" not in finding.message
+
+
+def test_an_import_named_as_the_start_of_a_requirement_is_guessed(
+    make_target: TargetFactory,
+) -> None:
+    (finding,) = _mcb004(make_target, "import PIL", "pillow-unseen\n")
+    assert "assuming it comes from `pillow-unseen`" in finding.message
+
+
 def test_packaging_and_test_scripts_are_not_checked_for_imports(
     make_target: TargetFactory,
 ) -> None:
