@@ -94,3 +94,40 @@ def test_path_extras_are_split_from_the_path(tmp_path: Path) -> None:
 def test_a_path_with_a_broken_extras_list_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="extras"):
         parse_requirement_text("../core[table", origin="r:1", base=tmp_path)
+
+
+PROJECT = (
+    '[project]\nname = "mcp-servers"\ndependencies = ["fastmcp>=2.14"]\n'
+    "[project.optional-dependencies]\n"
+    'housekeeping = ["aiosqlite>=0.20", "shared-auth"]\n'
+    'spotify = ["spotipy"]\n'
+    'all = ["mcp-servers[housekeeping,spotify]"]\n'
+    '[tool.uv.sources]\nshared-auth = { path = "packages/auth" }\n'
+)
+
+
+def _own(extras: str) -> str:
+    return f'[servers.hk]\npath = "."\nentrypoint = "servers/hk.py"\nextras = {extras}\n'
+
+
+def test_a_servers_own_extras_join_its_requirements(tmp_path: Path) -> None:
+    files = {**CORE, "pyproject.toml": PROJECT, "servers/hk.py": SRV}
+    server = one(plan(tmp_path, _own('["housekeeping"]'), files))
+    assert server.requirements_in == ("aiosqlite>=0.20", "fastmcp>=2.14", "pyjwt>=2.8")
+    assert "auth" in server.shared
+
+
+def test_an_extra_naming_the_project_itself_is_followed(tmp_path: Path) -> None:
+    files = {**CORE, "pyproject.toml": PROJECT, "servers/hk.py": SRV}
+    server = one(plan(tmp_path, _own('["all"]'), files))
+    assert server.requirements_in == (
+        "aiosqlite>=0.20", "fastmcp>=2.14", "pyjwt>=2.8", "spotipy",
+    )  # fmt: skip
+
+
+def test_an_unknown_own_extra_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    files = {**CORE, "pyproject.toml": PROJECT, "servers/hk.py": SRV}
+    with pytest.raises(ConfigError, match="has no extra 'housekeep'") as info:
+        plan(tmp_path, _own('["housekeep"]'), files)
+    assert "servers.hk.extras" in str(info.value.where)
+    assert "housekeeping" in str(info.value)

@@ -167,6 +167,9 @@ SERVER = Table(
         Key("requirements", STRING, "Its requirements (default: requirements.txt if present, "
             "else pyproject.toml); may name a file anywhere in the repository.",
             pattern=_RELATIVE),
+        Key("extras", STRINGS, "Extras of its own project to install with it "
+            "([project.optional-dependencies] of the pyproject.toml its requirements come "
+            "from, or of its own), as `pip install .[extra]` does.", ()),
         Key("constraints", STRINGS, "Pin files (relative to path) over [bundle] constraints.",
             ()),
         Key("shared", STRINGS, "Shared libraries to vendor besides those its requirements "
@@ -253,6 +256,7 @@ class Server:
     entrypoint: str  # file, relative to ``path``
     object: str | None = None  # None: FastMCP's rule (mcp, server, app)
     requirements: str | None = None  # relative to ``path`` (may leave it); None: default rule
+    extras: tuple[str, ...] = SERVER.default("extras")  # of its own project
     constraints: tuple[str, ...] = SERVER.default("constraints")  # relative to ``path``
     shared: tuple[str, ...] = SERVER.default("shared")
     vendor_dir: str | None = None  # relative to ``path``; None: the entrypoint's directory

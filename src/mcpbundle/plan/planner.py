@@ -32,6 +32,7 @@ from mcpbundle.plan.index_options import IndexOption, merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.lib_extras import with_extras
 from mcpbundle.plan.locks import workspace_root_dependencies
+from mcpbundle.plan.own_extras import own_extras
 from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.python_target import (
@@ -223,6 +224,7 @@ def _plan_server(
     key = config.where(f"servers.{server.name}")
     target = server_target(root, server.path, config.bundle.python, config.display)
     source, lines, project_path = _server_requirements(config, server)
+    lines = [*lines, *own_extras(config, server, source, project_path)]
     server_dir = root / server.path
     found = graph.classify(lines, owner_dir=server_dir)
     own: list[ReqLine] = []
