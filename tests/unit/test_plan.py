@@ -564,3 +564,18 @@ def test_a_git_requirement_for_a_library_of_the_repository_vendors_it(tmp_path: 
         "shared-utils" in w and "the repository's own copy" in w and "libs" not in w
         for w in result.warnings
     )
+
+
+def test_another_output_mcpbundle_wrote_never_ships(tmp_path: Path) -> None:
+    # a build with another config (output "dist-spotify") left its output untracked in
+    # the tree; a root server's bundle must not take it as its own files
+    toml = '[servers.a]\npath = "."\nentrypoint = "server.py"\n'
+    files = {
+        "server.py": SRV,
+        "requirements.txt": "fastmcp\n",
+        "dist-spotify/.mcpbundle-output": "mcpbundle-output 1\n",
+        "dist-spotify/spotify/server.py": SRV,
+        "dist-spotify/mcpbundle-manifest.json": "{}\n",
+    }
+    server = one(plan(tmp_path, toml, files))
+    assert not [c.dest for c in server.files if c.dest.startswith("dist-spotify")]

@@ -31,11 +31,11 @@ from typing import Any
 
 from mcpbundle.base.errors import BuildError, UsageError
 from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, output_files, parse_manifest
-from mcpbundle.plan.repo_files import read_capped
+from mcpbundle.plan.repo_files import OUTPUT_MARKER, read_capped
 
 log = logging.getLogger("mcpbundle")
 
-MARKER_NAME = ".mcpbundle-output"
+MARKER_NAME = OUTPUT_MARKER
 SIGNATURE = "mcpbundle-output 1"
 INDEX_NAMES = (MANIFEST_NAME, DEPLOY_NAME, MARKER_NAME)
 _MAX_INDEX_BYTES = 64 * 1024 * 1024

@@ -22,10 +22,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.read import read_toml
-from mcpbundle.init.scan import OUTPUT_MARKER, Repo
+from mcpbundle.init.scan import Repo
 from mcpbundle.plan.git_requirements import parse_git_url
 from mcpbundle.plan.pipfile import PIPFILE
 from mcpbundle.plan.python_target import VERSION_FILE, parse_version_file
+from mcpbundle.plan.repo_files import OUTPUT_MARKER
 from mcpbundle.plan.requirements import ReqLine
 
 _MINORS = range(8, 16)

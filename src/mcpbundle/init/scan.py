@@ -27,10 +27,9 @@ from mcpbundle.init.entries import Entry, Project, choose_entries
 from mcpbundle.init.module_index import ModuleIndex
 from mcpbundle.plan.entrypoints import SERVER_NAMES
 from mcpbundle.plan.pipfile import PIPFILE
-from mcpbundle.plan.repo_files import list_repo_files
+from mcpbundle.plan.repo_files import OUTPUT_MARKER, list_repo_files
 
 MAX_META_BYTES = 4 * 1024 * 1024
-OUTPUT_MARKER = ".mcpbundle-output"
 _SKIP_PARTS = frozenset({"__pycache__", "node_modules", "site-packages", "venv"})
 _TEST_PARTS = frozenset({"tests", "test", "testing"})
 _DROP_TOKENS = frozenset({"mcp", "server", "servers", "fastmcp"})

@@ -97,6 +97,9 @@ TOO_DEEP = f"directory nested more than {MAX_DEPTH} levels deep"
 SUBMODULE = "git submodule"
 
 
+OUTPUT_MARKER = ".mcpbundle-output"  # written into every output directory mcpbundle owns
+
+
 def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
     """List candidate files under ``root``; directories in ``skip`` (the output) are never read,
     nor the build lock and staging directories mcpbundle keeps beside them."""
@@ -111,9 +114,16 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
     # Plain strings, not Path objects: this runs once per file of the repository.
     skip_dirs = [(str(s), str(s).rstrip(os.sep) + os.sep) for s in skipped]
     beside_dirs = [(str(parent).rstrip(os.sep) + os.sep, prefix) for parent, prefix in beside]
+    # Another output mcpbundle wrote (another config's, an earlier output setting): the
+    # directory holding its marker is never a source.
+    outputs = tuple(
+        rel[: -len(OUTPUT_MARKER)] for rel in paths if rel.endswith("/" + OUTPUT_MARKER)
+    )
     for rel in paths:
         absolute = os.path.join(base, rel)
         if any(absolute == s or absolute.startswith(inside) for s, inside in skip_dirs):
+            continue
+        if outputs and rel.startswith(outputs):
             continue
         if _beside(absolute, beside_dirs):
             continue
