@@ -339,6 +339,17 @@ def test_poetry_path_dependency(tmp_path: Path) -> None:
     assert servers(config)["svc"] == ("svc", "svc/server.py")
 
 
+def test_a_server_in_a_src_folder_is_named_by_its_parent(tmp_path: Path) -> None:
+    # openeuler: servers/ctest_mcp/src/requirements.txt
+    config, _ = scan(tmp_path, {
+        "servers/ctest_mcp/src/requirements.txt": "fastmcp\n",
+        "servers/ctest_mcp/src/server.py": SERVER,
+        "servers/cmake_mcp/src/requirements.txt": "fastmcp\n",
+        "servers/cmake_mcp/src/server.py": SERVER,
+    })  # fmt: skip
+    assert set(servers(config)) == {"ctest", "cmake"}
+
+
 def test_pipfile_project_with_a_path_package(tmp_path: Path) -> None:
     config, _ = scan(tmp_path, {
         "shared/pyproject.toml": "[project]\nname = 'acme-shared'\nversion = '1'\n",

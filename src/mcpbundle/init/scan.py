@@ -203,9 +203,16 @@ def unique_names(names: list[str]) -> list[str]:
     return result
 
 
+# A folder named for its role, not its server (servers/ctest_mcp/src): named by its parent.
+_ROLE_DIRS = frozenset({"src", "app", "server", "lib", "python", "code"})
+
+
 def _base_name(directory: str, repo: Repo) -> str:
     if directory != ".":
-        return PurePosixPath(directory).name
+        path = PurePosixPath(directory)
+        while path.name.lower() in _ROLE_DIRS and path.parent != PurePosixPath("."):
+            path = path.parent
+        return path.name
     project = _table(repo.pyprojects.get(".", {}), "project")
     name = project.get("name")
     return name if isinstance(name, str) and name else repo.root.resolve().name
