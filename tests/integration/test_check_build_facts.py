@@ -237,3 +237,14 @@ def test_a_fastmcp_cap_the_code_needs_is_not_the_fastmcp_the_build_adds(
     manifest_path.write_text(json.dumps(manifest))
     after = _findings(run(repo, "check", "--built", "--format", "json"))
     assert "MCB005" not in {f["code"] for f in after}
+
+
+def test_without_a_requirements_file_the_fastmcp_fix_says_to_create_one(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    repo = _no_fastmcp_repo(tmp_path / "repo", wheelhouse)
+    (repo / "sales" / "requirements.txt").unlink()
+    [finding] = _findings(run(repo, "check", "--format", "json"))
+    assert finding["code"] == "MCB005"
+    assert finding["file"] == "sales/app.py"
+    assert "a requirements.txt you create in the server's directory" in str(finding["fix"])

@@ -230,18 +230,25 @@ def _added_fastmcp(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
     added = target.fastmcp_fix
     if added is None:
         return
-    where = target.fastmcp_at or target.entrypoint
+    entry = target.files.get(target.entrypoint)
+    where = target.fastmcp_at or (entry.display if entry is not None else target.entrypoint)
+    # no requirements file: one has to be written, not a line added to the entry file
+    into = (
+        where
+        if target.fastmcp_at is not None
+        else "a requirements.txt you create in the server's directory"
+    )
     lacks = "the server's requirements lack fastmcp, which the host needs to run it"
     if target.unseen:
         lacks += f" (unless {', '.join(target.unseen)} requires it: check cannot see into it)"
     if target.auto_fix:
         what = f"the bundle adds {added} to its requirements.txt (auto-fix, `[bundle] add-fastmcp`)"
         severity: Severity = "warning"
-        fix = f"add fastmcp to {where}"
+        fix = f"add fastmcp to {into}"
     else:
         what = "`[bundle] auto-fix = false`, so `build` fails instead of adding it"
         severity = "error"
-        fix = f"add fastmcp to {where}, or set [bundle] add-fastmcp = false"
+        fix = f"add fastmcp to {into}, or set [bundle] add-fastmcp = false"
     yield ctx.finding(
         "MCB005", file=where, line=1, message=f"{lacks}; {what}", fix=fix, severity=severity
     )
