@@ -350,6 +350,23 @@ def test_a_server_in_a_src_folder_is_named_by_its_parent(tmp_path: Path) -> None
     assert set(servers(config)) == {"ctest", "cmake"}
 
 
+def test_server_files_a_main_does_not_use_are_named_in_a_note(tmp_path: Path) -> None:
+    # jck411: servers/*.py each a server, run as python -m servers.X; one has a __main__
+    config, result = scan(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'mcp-servers'\ndependencies = ['fastmcp']\n",
+        "servers/__init__.py": "",
+        "servers/calculator.py": SERVER,
+        "servers/spotify.py": SERVER,
+        "servers/knowledge/__init__.py": "",
+        "servers/knowledge/__main__.py": "from .server import mcp\nmcp.run()\n",
+        "servers/knowledge/server.py": SERVER,
+    })  # fmt: skip
+    assert len(servers(config)) == 1
+    assert "2 more server file(s) not added (servers/calculator.py, servers/spotify.py)" in (
+        result.text
+    )
+
+
 def test_pipfile_project_with_a_path_package(tmp_path: Path) -> None:
     config, _ = scan(tmp_path, {
         "shared/pyproject.toml": "[project]\nname = 'acme-shared'\nversion = '1'\n",

@@ -10,7 +10,7 @@ carries a note, written as a comment above the entrypoint.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from mcpbundle.init.module_index import MAX_DEPTH, Found, ModuleIndex
@@ -56,7 +56,7 @@ def choose_entries(index: ModuleIndex, project: Project) -> list[tuple[str, Entr
     for directed in (_from_scripts, _from_main, _from_fastmcp_json):
         entry = directed(index, project, with_servers)
         if entry is not None:
-            return [(project.directory, entry)]
+            return [(project.directory, _with_others(entry, with_servers, index))]
     units = _units(list(with_servers))
     if units is None:
         return [(project.directory, _best_file(index, with_servers))]
@@ -64,6 +64,31 @@ def choose_entries(index: ModuleIndex, project: Project) -> list[tuple[str, Entr
         (unit, _best_file(index, {rel: with_servers[rel] for rel in files}))
         for unit, files in sorted(units.items())
     ]
+
+
+def _with_others(
+    entry: Entry, with_servers: Mapping[str, dict[str, Found]], index: ModuleIndex
+) -> Entry:
+    """The entry a script, ``__main__`` or fastmcp.json chose, with a note naming the
+    other files of the project that create servers of their own (one server per
+    directory: they need directories of their own to deploy)."""
+    used = {entry.file, *(f.defined_in for f in with_servers.get(entry.file, {}).values())}
+    facts = index.facts(entry.file)
+    if facts is not None:
+        used.update(t for r in facts.imported if (t := index.resolve(entry.file, r)))
+    others = sorted(
+        rel
+        for rel, found in with_servers.items()
+        if rel not in used and any(f.defined_in == rel for f in found.values())
+    )
+    if not others:
+        return entry
+    shown = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+    note = (
+        f"{len(others)} more server file(s) not added ({shown}): one server per directory; "
+        "move each into a directory of its own to deploy it"
+    )
+    return replace(entry, notes=(*entry.notes, note))
 
 
 def _units(files: list[str]) -> dict[str, list[str]] | None:
