@@ -367,6 +367,15 @@ def test_server_files_a_main_does_not_use_are_named_in_a_note(tmp_path: Path) ->
     )
 
 
+def test_poetrys_python_constraint_gives_the_python(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "svc/pyproject.toml": "[tool.poetry]\nname = 'svc'\nversion = '1'\n"
+        "[tool.poetry.dependencies]\npython = '^3.11'\nfastmcp = '*'\n",
+        "svc/server.py": SERVER,
+    })  # fmt: skip
+    assert config["bundle"]["python"] == "3.11"
+
+
 def test_pipfile_project_with_a_path_package(tmp_path: Path) -> None:
     config, _ = scan(tmp_path, {
         "shared/pyproject.toml": "[project]\nname = 'acme-shared'\nversion = '1'\n",

@@ -25,6 +25,7 @@ from mcpbundle.config.read import read_toml
 from mcpbundle.init.scan import Repo
 from mcpbundle.plan.git_requirements import parse_git_url
 from mcpbundle.plan.pipfile import PIPFILE
+from mcpbundle.plan.pyproject import poetry_specifier
 from mcpbundle.plan.python_target import VERSION_FILE, parse_version_file
 from mcpbundle.plan.repo_files import OUTPUT_MARKER
 from mcpbundle.plan.requirements import ReqLine
@@ -109,8 +110,15 @@ def _python(
         return next(iter(found.values())), "from the servers' .python-version files"
     specs: list[tuple[str, SpecifierSet]] = []
     for directory in project_dirs:
-        project = repo.pyprojects.get(directory, {}).get("project")
+        data = repo.pyprojects.get(directory, {})
+        project = data.get("project")
         text = project.get("requires-python") if isinstance(project, dict) else None
+        if not isinstance(text, str):  # Poetry: python = "^3.11" among its dependencies
+            tool = data.get("tool")
+            poetry = tool.get("poetry") if isinstance(tool, dict) else None
+            deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+            python = deps.get("python") if isinstance(deps, dict) else None
+            text = poetry_specifier(python) if isinstance(python, str) else None
         if isinstance(text, str) and text.strip():
             try:
                 specs.append((directory, SpecifierSet(text)))

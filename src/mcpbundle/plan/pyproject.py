@@ -231,11 +231,11 @@ def _poetry_line(name: str, spec: object, where: str, base: Path) -> ReqLine:
         marker = f"; {markers}" if isinstance(markers, str) and markers.strip() else ""
     else:
         version, marker = str(spec), ""
-    text = name + _poetry_specifier(version) + marker
+    text = name + poetry_specifier(version) + marker
     return parse_requirement_text(text, origin=where, base=base)
 
 
-def _poetry_specifier(version: str) -> str:
+def poetry_specifier(version: str) -> str:
     """Poetry's ``^1.2`` / ``~1.2`` / ``*`` as a PEP 440 specifier.
 
     ``^`` keeps the left-most non-zero component fixed (``^1.2`` -> ``<2``,
