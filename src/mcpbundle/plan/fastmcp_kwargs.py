@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mcpbundle.plan.derived_reads import FACTS, note
+from mcpbundle.plan.env_reads import import_aliases, qualname
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 REMOVED_IN_3 = frozenset({
@@ -67,7 +68,7 @@ def removed_use_lines(path: str, python: str | None = None) -> tuple[tuple[int, 
         tree = parse_module(data, path, python or None)
     except (SyntaxError, ValueError, OSError, TargetUnavailable):
         return ()
-    aliases = _aliases(tree)
+    aliases = import_aliases(tree)
     hits: set[tuple[int, str, int]] = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -75,7 +76,7 @@ def removed_use_lines(path: str, python: str | None = None) -> tuple[tuple[int, 
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in METHODS_REMOVED_IN_4:
             hits.add((node.lineno, func.attr, 4))
-        if _qualname(func, aliases) in _CLASSES:
+        if qualname(func, aliases) in _CLASSES:
             for keyword in node.keywords:
                 if keyword.arg in REMOVED_IN_3:
                     hits.add((node.lineno, keyword.arg, 3))
@@ -110,28 +111,3 @@ def allows_fastmcp(
         if canonicalize_name(req.name) == "fastmcp" and not req.url and not admits:
             return False
     return True
-
-
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                aliases[alias.asname or alias.name.split(".")[0]] = (
-                    alias.name if alias.asname else alias.name.split(".")[0]
-                )
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
-
-
-def _qualname(func: ast.expr, aliases: Mapping[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return None
-    parts.append(aliases.get(func.id, func.id))
-    return ".".join(reversed(parts))

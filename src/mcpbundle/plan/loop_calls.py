@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from mcpbundle.plan.entrypoints import module_statements
+from mcpbundle.plan.env_reads import import_aliases, qualname
 
 # What starts a loop of its own and fails inside a running one.
 _RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run"})
@@ -21,7 +22,7 @@ def import_time_loops(tree: ast.Module) -> tuple[int, ...]:
     """Lines of the module-level calls that run an event loop at import (``asyncio.run``,
     ``anyio.run``, ``loop.run_until_complete``); none under ``if __name__ == "__main__"``
     or in a function body."""
-    aliases = _aliases(tree)
+    aliases = import_aliases(tree)
     lines: set[int] = set()
     for statement in module_statements(tree.body):
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -35,26 +36,4 @@ def import_time_loops(tree: ast.Module) -> tuple[int, ...]:
 def _runs_a_loop(func: ast.expr, aliases: dict[str, str]) -> bool:
     if isinstance(func, ast.Attribute) and func.attr == "run_until_complete":
         return True
-    parts: list[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return False
-    parts.append(aliases.get(func.id, func.id))
-    return ".".join(reversed(parts)) in _RUNNERS
-
-
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """``import asyncio as aio`` -> ``aio: asyncio``; ``from asyncio import run`` ->
-    ``run: asyncio.run``."""
-    aliases: dict[str, str] = {}
-    for node in module_statements(tree.body):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
+    return qualname(func, aliases) in _RUNNERS

@@ -63,6 +63,27 @@ def sdk_fix(
 _NONE = SdkFix(requirements=(), rewrites=(), warnings=())
 
 
+def _added(
+    config: Config,
+    where: str,
+    added: Sequence[str],
+    *,
+    problem: str,
+    hint: str,
+    lift: str,
+) -> SdkFix:
+    """``added`` for the code at ``where`` (a warning and a rewrite per requirement); with
+    ``auto-fix = false``, a build error saying ``problem`` with ``hint``."""
+    if not config.bundle.auto_fix:
+        raise BuildError(problem, where=where, hint=hint)
+    shown = " and ".join(repr(r) for r in added)
+    return SdkFix(
+        requirements=tuple(added),
+        rewrites=tuple(Rewrite(origin=where, original="", replacement=f"added {r}") for r in added),
+        warnings=(f"{where}: {problem}: added {shown}; {lift}",),
+    )
+
+
 def _v1_fix(
     config: Config,
     by_path: dict[Path, str],
@@ -74,22 +95,13 @@ def _v1_fix(
     if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
         return _NONE
     path, line = hits[0]
-    where = f"{by_path[path]}:{line}"
-    if not config.bundle.auto_fix:
-        raise BuildError(
-            "imports mcp.server.fastmcp, which MCP SDK 2 removed, while the requirements "
-            "allow mcp>=2",
-            where=where,
-            hint="add 'mcp<2' to the requirements or migrate to mcp.server.mcpserver",
-        )
-    return SdkFix(
-        requirements=("mcp<2",),
-        rewrites=(Rewrite(origin=where, original="", replacement="added mcp<2"),),
-        warnings=(
-            f"{where}: imports mcp.server.fastmcp (removed in MCP SDK 2): added 'mcp<2'; "
-            "migrate to mcp.server.mcpserver to lift it",
-        ),
-    )
+    return _added(
+        config, f"{by_path[path]}:{line}", ["mcp<2"],
+        problem="imports mcp.server.fastmcp, which MCP SDK 2 removed, while the requirements "
+        "allow mcp>=2",
+        hint="add 'mcp<2' to the requirements or migrate to mcp.server.mcpserver",
+        lift="migrate to mcp.server.mcpserver to lift it",
+    )  # fmt: skip
 
 
 def _old_fastmcp_fix(
@@ -98,21 +110,13 @@ def _old_fastmcp_fix(
     held = old_fastmcp(requirements, lock_pins or None)
     if held is None:
         return _NONE
-    if not config.bundle.auto_fix:
-        raise BuildError(
-            f"{held!r} holds fastmcp below 3, which does not cap mcp, while the requirements "
-            "allow mcp>=2, under which fastmcp 2 does not import",
-            where=source,
-            hint="add 'mcp<2' to the requirements, or allow fastmcp>=3",
-        )
-    return SdkFix(
-        requirements=("mcp<2",),
-        rewrites=(Rewrite(origin=source, original="", replacement="added mcp<2"),),
-        warnings=(
-            f"{source}: {held} does not cap mcp, and fastmcp 2 does not import with MCP "
-            "SDK 2: added 'mcp<2'; allow fastmcp>=3 to lift it",
-        ),
-    )
+    return _added(
+        config, source, ["mcp<2"],
+        problem=f"{held} holds fastmcp below 3, which does not cap mcp, while the "
+        "requirements allow mcp>=2, under which fastmcp 2 does not import",
+        hint="add 'mcp<2' to the requirements, or allow fastmcp>=3",
+        lift="allow fastmcp>=3 to lift it",
+    )  # fmt: skip
 
 
 def _fastmcp2_fix(
@@ -130,27 +134,17 @@ def _fastmcp2_fix(
     if not hits:
         return _NONE
     path, line, argument = hits[0]
-    where = f"{by_path[path]}:{line}"
-    if not config.bundle.auto_fix:
-        raise BuildError(
-            f"FastMCP(..., {argument}=...): fastmcp 3 removed this argument and raises "
-            "TypeError, while the requirements allow fastmcp>=3",
-            where=where,
-            hint=f"pass {argument} to mcp.run() instead (a host serves the server itself), "
-            "or pin fastmcp<3",
-        )
     added = ["fastmcp<3"]
     if old_fastmcp([*requirements, "fastmcp<3"], lock_pins or None) is not None:
         added.append("mcp<2")
-    return SdkFix(
-        requirements=tuple(added),
-        rewrites=tuple(Rewrite(origin=where, original="", replacement=f"added {r}") for r in added),
-        warnings=(
-            f"{where}: FastMCP(..., {argument}=...) is fastmcp 2's (fastmcp 3 raises TypeError): "
-            f"added {' and '.join(repr(r) for r in added)}; pass {argument} to mcp.run() "
-            "instead to lift it",
-        ),
-    )
+    return _added(
+        config, f"{by_path[path]}:{line}", added,
+        problem=f"FastMCP(..., {argument}=...) is fastmcp 2's: fastmcp 3 removed the "
+        "argument and raises TypeError, while the requirements allow fastmcp>=3",
+        hint=f"pass {argument} to mcp.run() instead (a host serves the server itself), "
+        "or pin fastmcp<3",
+        lift=f"pass {argument} to mcp.run() instead to lift it",
+    )  # fmt: skip
 
 
 def _fastmcp3_fix(
@@ -168,18 +162,9 @@ def _fastmcp3_fix(
     if not hits:
         return _NONE
     path, line, name = hits[0]
-    where = f"{by_path[path]}:{line}"
-    if not config.bundle.auto_fix:
-        raise BuildError(
-            f"{name}: fastmcp 4 removed it, while the requirements allow fastmcp>=4",
-            where=where,
-            hint="use mount() (or create_proxy()) instead, or pin fastmcp<4",
-        )
-    return SdkFix(
-        requirements=("fastmcp<4",),
-        rewrites=(Rewrite(origin=where, original="", replacement="added fastmcp<4"),),
-        warnings=(
-            f"{where}: {name} is gone in fastmcp 4: added 'fastmcp<4'; use mount() (or "
-            "create_proxy()) instead to lift it",
-        ),
-    )
+    return _added(
+        config, f"{by_path[path]}:{line}", ["fastmcp<4"],
+        problem=f"{name} is gone in fastmcp 4, which the requirements allow",
+        hint="use mount() (or create_proxy()) instead, or pin fastmcp<4",
+        lift="use mount() (or create_proxy()) instead to lift it",
+    )  # fmt: skip
