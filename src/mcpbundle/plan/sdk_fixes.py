@@ -47,10 +47,10 @@ def sdk_fix(
     by_path = dict(python_files)
     fixes = [
         _v1_fix(config, by_path, requirements, lock_pins, python),
-        _fastmcp2_fix(config, by_path, requirements, lock_pins, python),
+        _removed_fix(config, by_path, requirements, lock_pins, python, 3),
     ]
     if not fixes[1].requirements:  # fastmcp<3 covers what fastmcp 4 removed too
-        fixes.append(_fastmcp3_fix(config, by_path, requirements, lock_pins, python))
+        fixes.append(_removed_fix(config, by_path, requirements, lock_pins, python, 4))
     if not any(fix.requirements for fix in fixes):
         fixes.append(_old_fastmcp_fix(config, requirements, lock_pins, source))
     return SdkFix(
@@ -119,52 +119,37 @@ def _old_fastmcp_fix(
     )  # fmt: skip
 
 
-def _fastmcp2_fix(
+def _removed_fix(
     config: Config,
     by_path: dict[Path, str],
     requirements: Sequence[str],
     lock_pins: dict[str, str],
     python: str | None,
+    major: int,
 ) -> SdkFix:
-    """``fastmcp<3`` for code that passes ``FastMCP(...)`` what fastmcp 3 removed, and the
-    ``mcp<2`` fastmcp 2 then needs (it does not cap mcp itself)."""
-    if not allows_fastmcp(requirements, lock_pins or None, 3):
+    """``fastmcp<major`` for code that uses what fastmcp ``major`` removed: 3, the
+    ``FastMCP(...)`` transport arguments (plus the ``mcp<2`` fastmcp 2 needs, as it does
+    not cap mcp itself); 4, ``import_server`` and ``as_proxy`` (fastmcp 3 caps mcp)."""
+    if not allows_fastmcp(requirements, lock_pins or None, major):
         return _NONE
-    hits = removed_uses(by_path, 3, python)
-    if not hits:
-        return _NONE
-    path, line, argument = hits[0]
-    added = ["fastmcp<3"]
-    if old_fastmcp([*requirements, "fastmcp<3"], lock_pins or None) is not None:
-        added.append("mcp<2")
-    return _added(
-        config, f"{by_path[path]}:{line}", added,
-        problem=f"FastMCP(..., {argument}=...) is fastmcp 2's: fastmcp 3 removed the "
-        "argument and raises TypeError, while the requirements allow fastmcp>=3",
-        hint=f"pass {argument} to mcp.run() instead (a host serves the server itself), "
-        "or pin fastmcp<3",
-        lift=f"pass {argument} to mcp.run() instead to lift it",
-    )  # fmt: skip
-
-
-def _fastmcp3_fix(
-    config: Config,
-    by_path: dict[Path, str],
-    requirements: Sequence[str],
-    lock_pins: dict[str, str],
-    python: str | None,
-) -> SdkFix:
-    """``fastmcp<4`` for code that calls what fastmcp 4 removed (``mcp.import_server(...)``,
-    ``FastMCP.as_proxy(...)``); fastmcp 3 caps mcp below 2 itself."""
-    if not allows_fastmcp(requirements, lock_pins or None, 4):
-        return _NONE
-    hits = removed_uses(by_path, 4, python)
+    hits = removed_uses(by_path, major, python)
     if not hits:
         return _NONE
     path, line, name = hits[0]
+    cap = f"fastmcp<{major}"
+    added = [cap]
+    if major == 3 and old_fastmcp([*requirements, cap], lock_pins or None) is not None:
+        added.append("mcp<2")
+    if major == 3:
+        problem = (
+            f"FastMCP(..., {name}=...) is fastmcp 2's: fastmcp 3 removed the argument and "
+            "raises TypeError, while the requirements allow fastmcp>=3"
+        )
+        instead = f"pass {name} to mcp.run() instead"
+    else:
+        problem = f"{name} is gone in fastmcp 4, which the requirements allow"
+        instead = "use mount() (or create_proxy()) instead"
     return _added(
-        config, f"{by_path[path]}:{line}", ["fastmcp<4"],
-        problem=f"{name} is gone in fastmcp 4, which the requirements allow",
-        hint="use mount() (or create_proxy()) instead, or pin fastmcp<4",
-        lift="use mount() (or create_proxy()) instead to lift it",
+        config, f"{by_path[path]}:{line}", added, problem=problem,
+        hint=f"{instead}, or pin {cap}", lift=f"{instead} to lift it",
     )  # fmt: skip
