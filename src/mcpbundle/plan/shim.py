@@ -28,7 +28,7 @@ from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.plan.backend_packages import declared_packages
 from mcpbundle.plan.loop_calls import import_time_loops
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
-from mcpbundle.plan.shim_roots import ancestor_reason
+from mcpbundle.plan.shim_roots import ancestor_reason, sibling_imports
 
 ShimMode = Literal["auto", "always", "never"]
 FactoryKind = Literal["sync", "async"]
@@ -147,7 +147,7 @@ def needs_shim(
         module = ".".join(parts)
     # Plain imports of modules next to the entry work under FastMCP's loader; with
     # a shim they need the entry's directory on sys.path too.
-    siblings = _sibling_imports(tree, entry_file.parent) if top_dir is not None else ()
+    siblings = sibling_imports(tree, entry_file.parent) if top_dir is not None else ()
     outside: tuple[tuple[str, Path], ...] = ()
     inside_package: str | None = None
     package_root = source_root
@@ -362,21 +362,6 @@ def _is_top(module: str | None, top: str) -> bool:
 def _show(node: ast.ImportFrom) -> str:
     names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
     return f"from {'.' * node.level}{node.module or ''} import {names}"
-
-
-def _sibling_imports(tree: ast.Module, directory: Path) -> tuple[str, ...]:
-    """Top-level names the entry imports that are modules in its own directory."""
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            names = [node.module.split(".")[0]]
-        elif isinstance(node, ast.Import):
-            names = [a.name.split(".")[0] for a in node.names]
-        for name in names:
-            if (directory / f"{name}.py").is_file() or (directory / name / "__init__.py").is_file():
-                found.add(name)
-    return tuple(sorted(found))
 
 
 def _factory_kind(tree: ast.Module, object_name: str) -> FactoryKind | None:

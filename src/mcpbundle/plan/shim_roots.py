@@ -117,3 +117,18 @@ def _provides(directory: Path, module: str) -> bool:
     return (path / "__init__.py").is_file() or any(
         child.suffix == ".py" or (child / "__init__.py").is_file() for child in path.iterdir()
     )
+
+
+def sibling_imports(tree: ast.Module, directory: Path) -> tuple[str, ...]:
+    """Top-level names the entry imports that are modules in its own directory."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module.split(".")[0]]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".")[0] for a in node.names]
+        for name in names:
+            if (directory / f"{name}.py").is_file() or (directory / name / "__init__.py").is_file():
+                found.add(name)
+    return tuple(sorted(found))
