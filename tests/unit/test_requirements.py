@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mcpbundle.base.errors import ConfigError
-from mcpbundle.plan.pyproject import _poetry_specifier, read_pyproject
+from mcpbundle.plan.pyproject import poetry_specifier, read_pyproject
 from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, read_requirements_file
 
 
@@ -373,7 +373,7 @@ docs = { version = "^1.0", optional = true }
     ],
 )
 def test_poetry_specifier(version: str, spec: str) -> None:
-    assert _poetry_specifier(version) == spec
+    assert poetry_specifier(version) == spec
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.settings import Config, Server
+from mcpbundle.plan.extras_names import canonical_extras
 from mcpbundle.plan.pyproject import read_pyproject
-from mcpbundle.plan.requirements import ReqLine, canonical_extras
+from mcpbundle.plan.requirements import ReqLine
 
 
 def own_extras(

@@ -17,9 +17,9 @@ from packaging.version import InvalidVersion, Version
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.read import read_toml
+from mcpbundle.plan.extras_names import canonical_extras
 from mcpbundle.plan.requirements import (
     ReqLine,
-    canonical_extras,
     check_local_path,
     git_line,
     parse_requirement_text,
