@@ -15,17 +15,13 @@ Code written for the earlier version with a requirement that allows a later one
 from __future__ import annotations
 
 import ast
-import os
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from mcpbundle.plan.derived_reads import FACTS, note
 from mcpbundle.plan.env_reads import import_aliases, qualname
-from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 REMOVED_IN_3 = frozenset({
     "host", "port", "sse_path", "message_path", "streamable_http_path", "json_response",
@@ -43,31 +39,8 @@ _PROBES = {
 }
 
 
-def removed_uses(
-    files: Iterable[Path], major: int, python: str | None = None
-) -> list[tuple[Path, int, str]]:
-    """``(file, line, name)`` of every use of what fastmcp ``major`` (3 or 4) removed:
-    ``FastMCP(...)`` arguments, and for 4 the methods; each file's answer is noted as a
-    fact of the plan."""
-    found: list[tuple[Path, int, str]] = []
-    for path in files:
-        hits = removed_use_lines(str(path), python)
-        note(os.path.abspath(path), (REMOVED_USES, python or ""), hits)
-        found.extend((path, line, name) for line, name, gone in hits if gone == major)
-    return found
-
-
-def removed_use_lines(path: str, python: str | None = None) -> tuple[tuple[int, str, int], ...]:
-    """``(line, name, major version that removed it)`` in ``path``; none when it does not
-    parse or cannot be read."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if not any(word in data for word in (b"FastMCP", b"import_server", b"as_proxy")):
-            return ()  # cheap test first: parsing every vendored file is the slow part
-        tree = parse_module(data, path, python or None)
-    except (SyntaxError, ValueError, OSError, TargetUnavailable):
-        return ()
+def removed_uses_in(tree: ast.Module) -> tuple[tuple[int, str, int], ...]:
+    """``(line, name, major version that removed it)`` of every use in ``tree``."""
     aliases = import_aliases(tree)
     hits: set[tuple[int, str, int]] = set()
     for node in ast.walk(tree):
@@ -85,8 +58,8 @@ def removed_use_lines(path: str, python: str | None = None) -> tuple[tuple[int, 
     return tuple(sorted(hits))
 
 
-REMOVED_USES = "uses of what fastmcp 3 and 4 removed"
-FACTS[REMOVED_USES] = removed_use_lines
+# what makes a file worth parsing for them
+MARKERS = (b"FastMCP", b"import_server", b"as_proxy")
 
 
 def allows_fastmcp(

@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mcpbundle.plan.derived_reads import FACTS, note
+from mcpbundle.plan.fastmcp_kwargs import MARKERS, removed_uses_in
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 V1_MODULE = "mcp.server.fastmcp"
@@ -56,33 +57,57 @@ def imports_mcp_server_fastmcp(
     """
     found: list[tuple[Path, int]] = []
     for path in files:
-        lines = v1_import_lines(str(path), python)
-        note(os.path.abspath(path), (V1_IMPORTS, python or ""), lines)
-        found.extend((path, line) for line in lines)
+        found.extend((path, line) for line in _noted(path, python)[0])
     return found
 
 
-def v1_import_lines(path: str, python: str | None = None) -> tuple[int, ...]:
-    """The lines of ``path`` that import ``mcp.server.fastmcp`` (none when it does not
-    parse, cannot be read or its grammar is unavailable); it is opened once."""
+def removed_uses(
+    files: Iterable[Path], major: int, python: str | None = None
+) -> list[tuple[Path, int, str]]:
+    """``(file, line, name)`` of every use of what fastmcp ``major`` (3 or 4) removed
+    (:mod:`mcpbundle.plan.fastmcp_kwargs`), noted like the imports above."""
+    found: list[tuple[Path, int, str]] = []
+    for path in files:
+        hits = _noted(path, python)[1]
+        found.extend((path, line, name) for line, name, gone in hits if gone == major)
+    return found
+
+
+CodeFacts = tuple[tuple[int, ...], tuple[tuple[int, str, int], ...]]
+
+
+def _noted(path: Path, python: str | None) -> CodeFacts:
+    """The file's code facts, noted as one fact (two facts of one file would make the
+    plan depend on its bytes)."""
+    facts = code_facts(str(path), python)
+    note(os.path.abspath(path), (CODE_FACTS, python or ""), facts)
+    return facts
+
+
+def code_facts(path: str, python: str | None = None) -> CodeFacts:
+    """``(lines importing mcp.server.fastmcp, uses of what fastmcp 3/4 removed)`` of
+    ``path``; nothing when it does not parse, cannot be read or its grammar is
+    unavailable. The file is opened once."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        if b"fastmcp" not in data:
-            return ()  # cheap test first: parsing every vendored file is the slow part
+        v1 = b"fastmcp" in data
+        removed = any(word in data for word in MARKERS)
+        if not v1 and not removed:
+            return (), ()  # cheap test first: parsing every vendored file is the slow part
         tree = parse_module(data, path, python or None)
     except (SyntaxError, ValueError, OSError, TargetUnavailable):
-        return ()
+        return (), ()
     lines = {
         node.lineno
         for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom) and _imports_v1(node)
+        if v1 and isinstance(node, ast.Import | ast.ImportFrom) and _imports_v1(node)
     }
-    return tuple(sorted(lines))
+    return tuple(sorted(lines)), removed_uses_in(tree) if removed else ()
 
 
-V1_IMPORTS = "mcp.server.fastmcp imports"
-FACTS[V1_IMPORTS] = v1_import_lines
+CODE_FACTS = "mcp.server.fastmcp imports and what fastmcp 3/4 removed"
+FACTS[CODE_FACTS] = code_facts
 
 
 def _imports_v1(node: ast.Import | ast.ImportFrom) -> bool:

@@ -14,8 +14,13 @@ from pathlib import Path
 from mcpbundle.base.errors import BuildError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
-from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp, removed_uses
-from mcpbundle.plan.sdk_compat import imports_mcp_server_fastmcp, mcp_cap_needed, old_fastmcp
+from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp
+from mcpbundle.plan.sdk_compat import (
+    imports_mcp_server_fastmcp,
+    mcp_cap_needed,
+    old_fastmcp,
+    removed_uses,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
