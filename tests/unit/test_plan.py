@@ -579,3 +579,18 @@ def test_another_output_mcpbundle_wrote_never_ships(tmp_path: Path) -> None:
     }
     server = one(plan(tmp_path, toml, files))
     assert not [c.dest for c in server.files if c.dest.startswith("dist-spotify")]
+
+
+def test_log_files_never_ship(tmp_path: Path) -> None:
+    # weather-service tracks logs/app.log.2025-06-07: logs are no code and may hold tokens
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "fastmcp\n",
+        "srv/logs/app.log": "token=...\n",
+        "srv/logs/app.log.2025-06-07": "token=...\n",
+        "srv/catalog.py": "",
+    }
+    shipped = {c.dest for c in one(plan(tmp_path, toml, files)).files}
+    assert "srv/catalog.py" in shipped
+    assert not [d for d in shipped if ".log" in d]

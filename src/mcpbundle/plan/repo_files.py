@@ -25,7 +25,7 @@ from mcpbundle.git.worktree import git_root
 BUILTIN_EXCLUDES = (
     ".git/", "__pycache__/", "*.py[cod]", ".venv/", "venv/", ".mypy_cache/",
     ".pytest_cache/", "node_modules/", "tests/", ".ruff_cache/", ".hypothesis/",
-    "*.egg-info/", ".DS_Store",
+    "*.egg-info/", ".DS_Store", "*.log", "*.log.*",
 )  # fmt: skip
 
 SECRET_PATTERNS = (
