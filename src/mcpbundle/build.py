@@ -16,18 +16,16 @@ from typing import Any
 
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.base.regular_file import read_regular
-from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import output_dir
 from mcpbundle.emit import directory as emit
 from mcpbundle.emit import ownership, plan_scan
 from mcpbundle.emit.manifest import (
     CHANGED_BY,
-    DEPLOY_NAME,
-    MANIFEST_NAME,
     MCPB,
     MCPB_INPUTS,
     output_files,
+    root_server_file,
     same_content,
 )
 from mcpbundle.emit.mcpb_manifest import Surface
@@ -363,14 +361,7 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
     server_dir = output / path
     present = {p.relative_to(output).as_posix() for p in server_dir.rglob("*") if p.is_file()}
     if path in ("", "."):
-        nested = tuple(o.rstrip("/") + "/" for o in others if o not in ("", "."))
-        present = {
-            p
-            for p in present
-            if not p.startswith(nested)
-            and p not in (MANIFEST_NAME, DEPLOY_NAME)
-            and not p.startswith((".mcpbundle", f"{MCPB_DIR}/"))
-        }
+        present = {p for p in present if root_server_file(p, others)}
     if present != set(files):
         return False
     return all(verified_digest(output / rel) == digest for rel, digest in files.items())

@@ -19,9 +19,8 @@ from mcpbundle.check.target_paths import (
     shim_sys_path,
     sys_path_of,
 )
-from mcpbundle.config.mcpb_settings import MCPB_DIR
 from mcpbundle.config.settings import Config
-from mcpbundle.emit.manifest import DEPLOY_NAME, MANIFEST_NAME, read_manifest
+from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest, root_server_file
 from mcpbundle.plan.pinned_text import pinned_versions
 
 _FASTMCP_ADDED = "added fastmcp"  # how the pinner records the fastmcp it adds
@@ -37,12 +36,6 @@ def _requirements_source(config: Config, name: str) -> str | None:
         if local is not None and (config.root / server.path / local).is_file():
             return posixpath.normpath(PurePosixPath(server.path, local).as_posix())
     return None
-
-
-def _output_own(rel: str) -> bool:
-    """A file of the output itself, not of a server at its root (manifest, deploy notes,
-    mcpbundle's state, the .mcpb sources)."""
-    return rel in (MANIFEST_NAME, DEPLOY_NAME) or rel.startswith((".mcpbundle", f"{MCPB_DIR}/"))
 
 
 def built_targets(config: Config, output: Path, only: Sequence[str]) -> list[CheckTarget]:
@@ -70,17 +63,15 @@ def _built_target(
     folder = str(entry["path"])
     base = output / folder if folder != "." else output
     entry_file, _, obj = str(entry["entrypoint"]).partition(":")
-    # a server at the root holds the other servers' folders and the output's own files
-    at_root = folder in ("", ".")
-    skipped = tuple(f"{f.rstrip('/')}/" for f in folders if f not in ("", ".")) if at_root else ()
-    files = {
-        rel: SourceFile(path=path, display=path.relative_to(output).as_posix())
-        for path in sorted(base.rglob("*"))
-        if path.is_file()
-        and "__pycache__" not in path.relative_to(base).parts
-        and not (rel := path.relative_to(base).as_posix()).startswith(skipped)
-        and not (at_root and _output_own(rel))
-    }
+    files: dict[str, SourceFile] = {}
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base).as_posix()
+        if not path.is_file() or "__pycache__" in rel.split("/"):
+            continue
+        # a server at the root holds the other servers' folders and the output's own files
+        if folder in ("", ".") and not root_server_file(rel, folders):
+            continue
+        files[rel] = SourceFile(path=path, display=path.relative_to(output).as_posix())
     requirements = inside(str(entry["requirements"]), folder)
     req_path = output / str(entry["requirements"])
     names = (

@@ -10,15 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mcpbundle.base.errors import BuildError
 from mcpbundle.base.redact import mask_urls
+from mcpbundle.config.mcpb_settings import MCPB_DIR
 
 MANIFEST_NAME = "mcpbundle-manifest.json"
 DEPLOY_NAME = "DEPLOY.md"
+
+
+def root_server_file(rel: str, others: Sequence[str]) -> bool:
+    """Whether output path ``rel`` belongs to a server at the output's root: not to one of
+    the other servers' folders ``others``, nor to the output itself (the manifest, the
+    deploy notes, mcpbundle's state, the .mcpb sources)."""
+    nested = tuple(f"{o.rstrip('/')}/" for o in others if o not in ("", "."))
+    return not (
+        rel.startswith(nested)
+        or rel in (MANIFEST_NAME, DEPLOY_NAME)
+        or rel.startswith((".mcpbundle", f"{MCPB_DIR}/"))
+    )
+
+
 MANIFEST_VERSION = 1
 CHANGED_BY = "changed-by"  # per server: the source of the build that last changed it
 INPUTS = "inputs"  # per server: the hash of its inputs (directory output only)

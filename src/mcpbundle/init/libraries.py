@@ -18,9 +18,9 @@ from mcpbundle.base.errors import ConfigError
 from mcpbundle.init.scan import FoundServer, Repo, lib_name, unique_names
 from mcpbundle.plan.lib_discovery import discover_packages
 from mcpbundle.plan.locks import workspace_members, workspace_root_of
-from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
-from mcpbundle.plan.pyproject import project_name, read_pyproject
-from mcpbundle.plan.requirements import ReqLine, read_requirements_file
+from mcpbundle.plan.pyproject import project_name
+from mcpbundle.plan.requirement_sources import default_source, read_source
+from mcpbundle.plan.requirements import ReqLine
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,25 +46,13 @@ def requirement_lines(
     """A directory's requirements as the build reads them: ``explicit`` (relative to it),
     else requirements.txt, else pyproject.toml (unless it declares none and a Pipfile
     does), else the Pipfile."""
-    base = root / directory
     try:
         if explicit is not None:
-            path = (base / explicit).resolve()
-            rel = path.relative_to(root).as_posix()
-            if path.name == "pyproject.toml":
-                return list(read_pyproject(path, root=root).dependencies)
-            if path.name == PIPFILE:
-                return read_pipfile(path, root=root)
-            return read_requirements_file(path, root=root, display=rel)
-        if (base / "requirements.txt").is_file():
-            rel = PurePosixPath(directory, "requirements.txt").as_posix().removeprefix("./")
-            return read_requirements_file(base / "requirements.txt", root=root, display=rel)
-        if (base / "pyproject.toml").is_file():
-            info = read_pyproject(base / "pyproject.toml", root=root)
-            if info.has_dependencies or not (base / PIPFILE).is_file():
-                return list(info.dependencies)
-        if (base / PIPFILE).is_file():
-            return read_pipfile(base / PIPFILE, root=root)
+            path = (root / directory / explicit).resolve()
+            return read_source(root, path.relative_to(root).as_posix())
+        found = default_source(root, directory)
+        if found is not None:
+            return found[1]
     except ConfigError as exc:
         warnings.append(f"{exc}; its shared libraries were not looked for")
     return []

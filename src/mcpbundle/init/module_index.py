@@ -74,11 +74,16 @@ class ModuleIndex:
             return self._class_names
         names: set[str] = set()
         wanted: tuple[bytes, ...] = (b"FastMCP", b"MCPServer")
+        # each file is read once; a later round looks only at those that define classes
+        defining = [
+            (rel, data)
+            for rel in sorted(self.files)
+            if (data := self._read(rel)) is not None and b"class" in data
+        ]
         for _ in range(MAX_DEPTH):
             before = len(names)
-            for rel in sorted(self.files):
-                data = self._read(rel)
-                if data is None or b"class" not in data or not any(w in data for w in wanted):
+            for rel, data in defining:
+                if not any(w in data for w in wanted):
                     continue
                 facts = self.facts(rel)
                 if facts is None:

@@ -30,7 +30,8 @@ from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
 from mcpbundle.git.repo_cache import fetch_commit
 from mcpbundle.plan.lib_discovery import discover_packages
 from mcpbundle.plan.pyproject import read_pyproject
-from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, read_requirements_file
+from mcpbundle.plan.requirements import ReqLine, read_requirements_file
+from mcpbundle.plan.setup_scripts import setup_dependencies
 
 POLICIES = ("vendor", "pin", "pypi")
 _SCHEMES = ("https", "http", "ssh", "git", "file")
@@ -295,14 +296,9 @@ def _dependencies(co: GitCheckout, where: str) -> tuple[ReqLine, ...]:
             directory / "requirements.txt", root=directory,
             display=f"{co.spec.display}: requirements.txt",
         ))  # fmt: skip
-    cfg = _setup_cfg(directory)
-    if cfg.has_option("options", "install_requires"):
-        raw = cfg.get("options", "install_requires")
-        return tuple(
-            parse_requirement_text(entry, origin=f"{co.spec.display}: setup.cfg", base=directory)
-            for entry in (line.split("#")[0].strip() for line in raw.splitlines())
-            if entry
-        )
+    setup = setup_dependencies(directory, directory, shown=co.spec.display)
+    if setup is not None and setup.readable:
+        return setup.lines
     if "dependencies" in dynamic or (directory / "setup.py").is_file():
         raise BuildError(
             f"{co.name} ({co.spec.display}) declares its dependencies in code, which "

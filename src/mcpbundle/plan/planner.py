@@ -33,7 +33,6 @@ from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.lib_extras import with_extras
 from mcpbundle.plan.locks import workspace_root_dependencies
 from mcpbundle.plan.own_extras import own_extras
-from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.python_target import (
     check_requires_python,
@@ -46,7 +45,8 @@ from mcpbundle.plan.requirement_lists import (
     merge_requirements,
     sort_requirements,
 )
-from mcpbundle.plan.requirements import ReqLine, read_requirements_file
+from mcpbundle.plan.requirement_sources import default_source, read_source
+from mcpbundle.plan.requirements import ReqLine
 from mcpbundle.plan.sdk_fixes import sdk_fix
 from mcpbundle.plan.shipped_files import (
     FileCopy,
@@ -366,35 +366,22 @@ def _absorb(into: Classified, other: Classified) -> None:
 def _server_requirements(
     config: Config, server: Server
 ) -> tuple[str | None, list[ReqLine], str | None]:
-    """(source file, its entries, the server's pyproject.toml) by the documented default rule."""
+    """(source file, its entries, the server's pyproject.toml) by the documented default rule
+    (:mod:`mcpbundle.plan.requirement_sources`)."""
     root = config.root
     pyproject = join(server.path, "pyproject.toml")
     project_path = pyproject if (root / pyproject).is_file() else None
-    default = root / server.path / "requirements.txt"
     if server.requirements is not None:
         source = PurePosixPath(os.path.normpath(join(server.path, server.requirements))).as_posix()
-    elif default.is_file():
-        source = join(server.path, "requirements.txt")
-    elif os.path.lexists(default):  # a FIFO or a device: never "no requirements file"
+        return source, read_source(root, source), project_path
+    default = root / server.path / "requirements.txt"
+    if os.path.lexists(default) and not default.is_file():  # a FIFO or a device
         raise BuildError(
             f"is a {kind_of(default.lstat().st_mode)}, not a regular file",
             where=join(server.path, "requirements.txt"),
             hint="replace it with a requirements file (or remove it to use pyproject.toml)",
         )
-    elif project_path is not None and (
-        read_pyproject(root / project_path, root=root).has_dependencies
-        or not (root / server.path / PIPFILE).is_file()
-    ):
-        source = project_path
-    elif (root / server.path / PIPFILE).is_file():
-        source = join(server.path, PIPFILE)
-    elif project_path is not None:
-        source = project_path
-    else:
+    found = default_source(root, server.path)
+    if found is None:
         return None, [], project_path
-    if source.endswith(".toml"):
-        info = read_pyproject(root / source, root=root)
-        return source, list(info.dependencies), project_path
-    if PurePosixPath(source).name == PIPFILE:
-        return source, read_pipfile(root / source, root=root), project_path
-    return source, read_requirements_file(root / source, root=root, display=source), project_path
+    return found[0], found[1], project_path

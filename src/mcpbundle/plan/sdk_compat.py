@@ -55,33 +55,22 @@ def imports_mcp_server_fastmcp(
     noted as a fact (:mod:`mcpbundle.plan.derived_reads`): the plan depends on it, not
     on the file's bytes.
     """
-    found: list[tuple[Path, int]] = []
-    for path in files:
-        found.extend((path, line) for line in _noted(path, python)[0])
-    return found
-
-
-def removed_uses(
-    files: Iterable[Path], major: int, python: str | None = None
-) -> list[tuple[Path, int, str]]:
-    """``(file, line, name)`` of every use of what fastmcp ``major`` (3 or 4) removed
-    (:mod:`mcpbundle.plan.fastmcp_kwargs`), noted like the imports above."""
-    found: list[tuple[Path, int, str]] = []
-    for path in files:
-        hits = _noted(path, python)[1]
-        found.extend((path, line, name) for line, name, gone in hits if gone == major)
-    return found
+    return [
+        (path, line) for path, facts in noted_code_facts(files, python).items() for line in facts[0]
+    ]
 
 
 CodeFacts = tuple[tuple[int, ...], tuple[tuple[int, str, int], ...]]
 
 
-def _noted(path: Path, python: str | None) -> CodeFacts:
-    """The file's code facts, noted as one fact (two facts of one file would make the
-    plan depend on its bytes)."""
-    facts = code_facts(str(path), python)
-    note(os.path.abspath(path), (CODE_FACTS, python or ""), facts)
-    return facts
+def noted_code_facts(files: Iterable[Path], python: str | None = None) -> dict[Path, CodeFacts]:
+    """:func:`code_facts` of each file, each noted as one fact of the plan (two facts of
+    one file would make the plan depend on its bytes): every file is read once."""
+    found: dict[Path, CodeFacts] = {}
+    for path in files:
+        found[path] = facts = code_facts(str(path), python)
+        note(os.path.abspath(path), (CODE_FACTS, python or ""), facts)
+    return found
 
 
 def code_facts(path: str, python: str | None = None) -> CodeFacts:

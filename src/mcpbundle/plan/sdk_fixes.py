@@ -7,7 +7,7 @@ Each fix is a requirement the build adds (a warning and a rewrite say so) or, wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +15,7 @@ from mcpbundle.base.errors import BuildError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
 from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp
-from mcpbundle.plan.sdk_compat import (
-    imports_mcp_server_fastmcp,
-    mcp_cap_needed,
-    old_fastmcp,
-    removed_uses,
-)
+from mcpbundle.plan.sdk_compat import CodeFacts, mcp_cap_needed, noted_code_facts, old_fastmcp
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,12 +45,13 @@ def sdk_fix(
     - else ``mcp<2`` when the requirements hold fastmcp below 3, which does not cap mcp.
     """
     by_path = dict(python_files)
+    facts = noted_code_facts(by_path, python)  # every file read and parsed once for all
     fixes = [
-        _v1_fix(config, by_path, requirements, lock_pins, python),
-        _removed_fix(config, by_path, requirements, lock_pins, python, 3),
+        _v1_fix(config, by_path, facts, requirements, lock_pins),
+        _removed_fix(config, by_path, facts, requirements, lock_pins, 3),
     ]
     if not fixes[1].requirements:  # fastmcp<3 covers what fastmcp 4 removed too
-        fixes.append(_removed_fix(config, by_path, requirements, lock_pins, python, 4))
+        fixes.append(_removed_fix(config, by_path, facts, requirements, lock_pins, 4))
     if not any(fix.requirements for fix in fixes):
         fixes.append(_old_fastmcp_fix(config, requirements, lock_pins, source))
     return SdkFix(
@@ -92,11 +88,11 @@ def _added(
 def _v1_fix(
     config: Config,
     by_path: dict[Path, str],
+    facts: Mapping[Path, CodeFacts],
     requirements: Sequence[str],
     lock_pins: dict[str, str],
-    python: str | None,
 ) -> SdkFix:
-    hits = imports_mcp_server_fastmcp(by_path, python)
+    hits = [(path, line) for path, found in facts.items() for line in found[0]]
     if not hits or not mcp_cap_needed(list(requirements), lock_pins or None):
         return _NONE
     path, line = hits[0]
@@ -127,9 +123,9 @@ def _old_fastmcp_fix(
 def _removed_fix(
     config: Config,
     by_path: dict[Path, str],
+    facts: Mapping[Path, CodeFacts],
     requirements: Sequence[str],
     lock_pins: dict[str, str],
-    python: str | None,
     major: int,
 ) -> SdkFix:
     """``fastmcp<major`` for code that uses what fastmcp ``major`` removed: 3, the
@@ -137,7 +133,12 @@ def _removed_fix(
     not cap mcp itself); 4, ``import_server`` and ``as_proxy`` (fastmcp 3 caps mcp)."""
     if not allows_fastmcp(requirements, lock_pins or None, major):
         return _NONE
-    hits = removed_uses(by_path, major, python)
+    hits = [
+        (path, line, name)
+        for path, found in facts.items()
+        for line, name, gone in found[1]
+        if gone == major
+    ]
     if not hits:
         return _NONE
     path, line, name = hits[0]

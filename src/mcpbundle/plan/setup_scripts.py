@@ -25,21 +25,28 @@ class SetupDependencies:
     readable: bool = True  # False: setup.py computes install_requires
 
 
-def setup_dependencies(directory: Path, root: Path) -> SetupDependencies | None:
+def setup_dependencies(
+    directory: Path, root: Path, *, shown: str | None = None
+) -> SetupDependencies | None:
     """What ``setup.cfg`` or ``setup.py`` in ``directory`` installs; None when neither
-    declares ``install_requires``."""
+    declares ``install_requires``. Files are named relative to ``root``, or as
+    ``"<shown>: setup.cfg"`` (a git checkout, named by its requirement)."""
     cfg = directory / "setup.cfg"
     if cfg.is_file():
-        found = _from_cfg(cfg, root)
+        found = _from_cfg(cfg, _display(cfg, root, shown))
         if found is not None:
             return found
     script = directory / "setup.py"
     if script.is_file():
-        return _from_script(script, root)
+        return _from_script(script, _display(script, root, shown))
     return None
 
 
-def _from_cfg(path: Path, root: Path) -> SetupDependencies | None:
+def _display(path: Path, root: Path, shown: str | None) -> str:
+    return f"{shown}: {path.name}" if shown is not None else relative_display(path, root)
+
+
+def _from_cfg(path: Path, display: str) -> SetupDependencies | None:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
@@ -47,7 +54,6 @@ def _from_cfg(path: Path, root: Path) -> SetupDependencies | None:
         return None
     if not parser.has_option("options", "install_requires"):
         return None
-    display = relative_display(path, root)
     raw = parser.get("options", "install_requires")
     entries = [
         entry for entry in (line.split("#")[0].strip() for line in raw.splitlines()) if entry
@@ -57,8 +63,7 @@ def _from_cfg(path: Path, root: Path) -> SetupDependencies | None:
     return SetupDependencies(source=display, lines=lines)
 
 
-def _from_script(path: Path, root: Path) -> SetupDependencies | None:
-    display = relative_display(path, root)
+def _from_script(path: Path, display: str) -> SetupDependencies | None:
     try:
         tree = ast.parse(path.read_bytes(), str(path))
     except (SyntaxError, ValueError, OSError):

@@ -41,9 +41,7 @@ def ancestor_reason(
     if not found:
         return (), ()
     shown = sorted(n for names in found.values() for n in names)
-    where = ", ".join(
-        (d.relative_to(bound).as_posix() or ".") if d != bound else "." for d in sorted(found)
-    )
+    where = ", ".join(d.relative_to(bound).as_posix() for d in sorted(found))
     more = " ..." if len(shown) > 3 else ""
     reason = (
         f"{entry_file.name}: imports {', '.join(shown[:3])}{more} from {where}, which is not on "
@@ -67,15 +65,11 @@ def ancestor_imports(
     candidates = _above(here, bound)[1:]
     if not candidates:
         return {}
-    trees = [tree]
-    for module in sorted(_modules([tree])):
-        sibling = here / f"{module.split('.')[0]}.py"
-        if sibling.is_file() and sibling != entry_file:
-            other = parse(sibling)
-            if other is not None:
-                trees.append(other)
+    modules = _modules([tree])
+    siblings = {here / f"{module.split('.')[0]}.py" for module in modules} - {entry_file}
+    others = [t for s in sorted(siblings) if s.is_file() and (t := parse(s)) is not None]
     found: dict[Path, set[str]] = {}
-    for module in sorted(_modules(trees)):
+    for module in sorted(modules | _modules(others)):
         if module.split(".")[0] in _STDLIB or _provides(here, module):
             continue
         for directory in candidates:
