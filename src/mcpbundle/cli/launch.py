@@ -2,7 +2,9 @@
 
 ``mcpbundle build`` run again on unchanged inputs is answered from its stamp
 (:mod:`mcpbundle.incremental.stamp`) with the standard library alone; importing the CLI and
-the pipeline would cost more than the whole check.
+the pipeline would cost more than the whole check. Any other command's objects are frozen
+out of the garbage collector's sight before the interpreter exits
+(:func:`_no_final_collection`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,22 @@ def main() -> None:
             sys.exit(0)
     from mcpbundle.cli.entry import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    finally:
+        _no_final_collection()
+
+
+def _no_final_collection() -> None:
+    """Spare the exit the cyclic collector's last pass over everything the command made.
+
+    As the interpreter exits, reference counting frees a command's objects anyway; the
+    collector's final pass over all of them (the parsed modules, plans and targets of
+    every server) cost ``check`` at 10 servers more than all of its rules. Frozen objects
+    are still freed, and ``atexit`` handlers still run: only that pass is skipped."""
+    import gc
+
+    gc.freeze()
 
 
 if __name__ == "__main__":
