@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +126,23 @@ def test_torn_lines_are_ignored(cache: Path, tmp_path: Path) -> None:
     assert scan(source, "mod.py") == []
     lines = memo.read_text().splitlines()
     assert lines[:2] == ["0123abc", "not hex at all"] and len(lines) == 3
+
+
+def test_the_memo_is_per_detect_secrets_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another detect-secrets (its ``__version__.py``, read without importing it or the
+    metadata machinery) is another memo: its verdicts may differ."""
+    package = tmp_path / "site" / "detect_secrets"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise ImportError('never imported')\n")
+    (package / "__version__.py").write_text("VERSION = '1.5.0'\n")
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.delitem(sys.modules, "detect_secrets", raising=False)  # found, not imported
+    keys = []
+    for version in ("1.5.0", "1.6.0", "1.6.0"):
+        (package / "__version__.py").write_text(f"VERSION = '{version}'\n")
+        scan_memo._scanner_key.cache_clear()
+        keys.append(scan_memo._scanner_key())
+    scan_memo._scanner_key.cache_clear()
+    assert keys[0] != keys[1] == keys[2]

@@ -15,6 +15,7 @@ a torn or foreign line is ignored. ``mcpbundle cache clear scans`` removes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -31,14 +32,18 @@ _SCANNER_MODULES = ("secret_scan.py", "secret_engine.py", "secret_shapes.py", "s
 
 @cache
 def _scanner_key() -> str:
-    """What the scan's verdict depends on besides the file: the scanner's own code."""
-    from importlib import metadata
+    """What the scan's verdict depends on besides the file: the scanner's own code and
+    detect-secrets' version (its ``__version__.py``, found without importing the package:
+    the metadata machinery alone cost ``check`` more than its secret rule)."""
+    from importlib.util import find_spec
 
     digest = hashlib.sha256()
-    try:
-        digest.update(metadata.version("detect-secrets").encode())
-    except metadata.PackageNotFoundError:
-        digest.update(b"detect-secrets: unknown")
+    spec = find_spec("detect_secrets")
+    version = b"detect-secrets: unknown"
+    if spec is not None and spec.origin:
+        with contextlib.suppress(OSError):
+            version = Path(spec.origin).with_name("__version__.py").read_bytes()
+    digest.update(version)
     here = Path(__file__).resolve().parent
     for name in _SCANNER_MODULES:
         try:
