@@ -7,7 +7,6 @@ only :mod:`mcpbundle.emit.directory`, :mod:`mcpbundle.emit.branch` and, for the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,11 +40,11 @@ from mcpbundle.emit.stage import (
 )
 from mcpbundle.emit.staged_tree import verified_digest
 from mcpbundle.git.source_state import Source
-from mcpbundle.incremental.read_cache import ReadCache
+from mcpbundle.incremental.plan_store import plan_cache
 from mcpbundle.plan.derived_reads import FACTS
 from mcpbundle.plan.file_checks import check_shippable
 from mcpbundle.plan.planner import BuildPlan, make_plan
-from mcpbundle.plan.repo_files import RepoFiles, list_repo_files
+from mcpbundle.plan.repo_files import list_repo_files
 from mcpbundle.resolve.pinner import Pinned, Pinner
 
 log = logging.getLogger("mcpbundle")
@@ -79,10 +78,10 @@ class BuildResult:
 
 def plan_build(config: Config, options: BuildOptions, *, cached: bool = False) -> BuildPlan:
     """The plan; ``cached`` (build): servers whose planning inputs are as the last build
-    recorded them are not planned again (:func:`plan_cache`)."""
+    recorded them are not planned again (:mod:`mcpbundle.incremental.plan_store`)."""
     output = output_dir(config, options.output)
     files = list_repo_files(config.root, skip=[output, config.path])  # never ship the config
-    cache = plan_cache(config, files, output) if cached and options.plan_cache else None
+    cache = plan_cache(config, files, output, FACTS) if cached and options.plan_cache else None
     plan = make_plan(
         config,
         files,
@@ -97,20 +96,6 @@ def plan_build(config: Config, options: BuildOptions, *, cached: bool = False) -
         log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
     skipped = check_shippable(config, plan, files)  # sizes, kinds, names: before any read
     return replace(plan, warnings=(*plan.warnings, *skipped)) if skipped else plan
-
-
-def plan_cache(config: Config, files: RepoFiles, output: Path) -> ReadCache | None:
-    """The cache of server plans for this configuration and file listing; None when the
-    configuration cannot name itself reliably (an object without a stable repr)."""
-    from mcpbundle.base.cache_dir import cache_root
-
-    described = repr(config)
-    if " at 0x" in described:
-        return None
-    listing = (str(files.root), files.from_git, files.paths, sorted(files.special.items()))
-    parts = ("plans", described, hashlib.sha256(repr(listing).encode()).hexdigest())
-    directory = str(cache_root() / "plans")
-    return ReadCache.open(directory, str(config.root), parts, hidden=[str(output)], facts=FACTS)
 
 
 def pin_servers(

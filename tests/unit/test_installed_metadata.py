@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from mcpbundle.check import imports
+from mcpbundle.check import imports, installed_cache
 
 METADATA = """\
 Metadata-Version: 2.1
@@ -71,3 +73,61 @@ def test_no_file_list_means_unknown_imports(site: Path) -> None:
 
 def test_a_name_that_differs_is_not_this_distribution(site: Path) -> None:
     assert imports.installed_distribution("fake-dist-two") is None
+
+
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a new ``mcpbundle check`` starts with: no answers in memory."""
+    imports.installed_distribution.cache_clear()
+    imports._followed.cache_clear()
+    imports._provision.cache_clear()
+    monkeypatch.setattr(installed_cache, "_OPEN", {})
+
+
+def test_answers_are_remembered_across_runs_until_the_environment_changes(
+    site: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The metadata of the distributions next to mcpbundle is read once per environment: a
+    later run answers from ``CACHE/installed/`` (an edit that no install makes is not seen),
+    and an install, which adds a ``*.dist-info`` directory, is a new environment."""
+    cache = tmp_path_factory.mktemp("cache")  # not in the site directory: its time counts
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(cache))
+    _fresh_process(monkeypatch)
+    first = imports.provision({"fake-dist": frozenset({"async"})})
+    assert first.modules["fake_pkg"] == "fake-dist"
+    assert "anyio" in first.modules.values() or "anyio" in first.guessed
+    installed_cache.save_all()
+    assert [p.suffix for p in (cache / "installed").iterdir()] == [".json"]
+
+    _fresh_process(monkeypatch)
+    record = site / "fake_dist-1.0.dist-info" / "RECORD"
+    record.write_text("other_pkg/__init__.py,sha256=abc,10\n")  # not an install: not seen
+    stamp = site.stat()
+    os.utime(site, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    remembered = imports.installed_distribution("fake-dist")
+    assert remembered is not None and remembered.imports == {"fake_pkg", "single_module", "_native"}
+    assert imports.provision({"fake-dist": frozenset({"async"})}) == first
+
+    _fresh_process(monkeypatch)
+    other = site / "other_dist-2.0.dist-info"  # an install: the directory's time changes
+    other.mkdir()
+    (other / "METADATA").write_text("Metadata-Version: 2.1\nName: other-dist\nVersion: 2.0\n")
+    os.utime(site, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+    found = imports.installed_distribution("fake-dist")
+    assert found is not None and found.imports == {"other_pkg"}
+    assert imports.installed_distribution("other-dist") is not None
+
+
+def test_an_unreadable_or_foreign_cache_file_is_read_again(
+    site: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    _fresh_process(monkeypatch)
+    path = installed_cache.current().path
+    path.parent.mkdir(parents=True)
+    for junk in ("{not json", '{"format": 99, "kinds": {}}', '{"format": 1, "kinds": []}'):
+        path.write_text(junk)
+        _fresh_process(monkeypatch)
+        found = imports.installed_distribution("fake-dist")
+        assert found is not None and found.imports == {"fake_pkg", "single_module", "_native"}
+    installed_cache.save_all()
+    assert json.loads(path.read_text())["format"] == 1

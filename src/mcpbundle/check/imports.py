@@ -14,13 +14,17 @@ import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from packaging.markers import UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from mcpbundle.check import installed_cache
 from mcpbundle.plan.import_names import KNOWN_IMPORTS
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 # Well-known distributions whose import name is their name (``-`` -> ``_``).
 KNOWN_SAME_NAME = frozenset(
@@ -120,6 +124,36 @@ def installed_distribution(name: str) -> Installed | None:
     ``METADATA`` headers and the ``RECORD`` are read as text (:func:`_headers`,
     :func:`_record_tops`): the email parser and one path object per installed file were
     most of MCB004's time."""
+    store = installed_cache.current()
+    known = store.get("distributions", name)
+    if isinstance(known, dict):
+        imports = known.get("imports")
+        return (
+            Installed(
+                imports=None if imports is None else frozenset(imports),
+                requires=tuple(known.get("requires", ())),
+            )
+            if known.get("found")
+            else None
+        )
+    found = _read_installed(name)
+    store.put(
+        "distributions",
+        name,
+        {"found": False}
+        if found is None
+        else {
+            "found": True,
+            "imports": None if found.imports is None else sorted(found.imports),
+            "requires": list(found.requires),
+        },
+    )
+    return found
+
+
+def _read_installed(name: str) -> Installed | None:
+    from importlib import metadata  # only when the installed cache has no answer
+
     try:
         dist = metadata.distribution(name)
     except (metadata.PackageNotFoundError, ValueError):
@@ -275,7 +309,21 @@ def _followed(
     name: str, extras: frozenset[str], first_visit: bool
 ) -> tuple[tuple[str, frozenset[str]], ...]:
     """What a visit of ``name`` with ``extras`` adds to the walk, in order (once per
-    process: every server's closure walks the same installed distributions)."""
+    process: every server's closure walks the same installed distributions; across
+    processes, :mod:`mcpbundle.check.installed_cache` remembers it)."""
+    store = installed_cache.current()
+    key = f"{name}\0{','.join(sorted(extras))}\0{int(first_visit)}"
+    known = store.get("followed", key)
+    if isinstance(known, list):
+        return tuple((str(dep), frozenset(dep_extras)) for dep, dep_extras in known)
+    found = _follow(name, extras, first_visit)
+    store.put("followed", key, [[dep, sorted(dep_extras)] for dep, dep_extras in found])
+    return found
+
+
+def _follow(
+    name: str, extras: frozenset[str], first_visit: bool
+) -> tuple[tuple[str, frozenset[str]], ...]:
     dist = installed_distribution(name)
     if dist is None:
         known = KNOWN_REQUIRES.get(name, ()) if first_visit else ()

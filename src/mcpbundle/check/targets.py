@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import UsageError
 from mcpbundle.base.temp_dirs import temp_dir
+from mcpbundle.check import installed_cache
 from mcpbundle.check.built_targets import built_targets
 from mcpbundle.check.engine import run_checks, unknown_codes
 from mcpbundle.check.imports import provision
@@ -111,11 +112,25 @@ def check_findings(
             if cache is not None:
                 cache.save()
                 log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
-        return run_checks(targets, select=select, ignore=ignore), len(targets)
+        findings = run_checks(targets, select=select, ignore=ignore)
+        installed_cache.save_all()
+        return findings, len(targets)
 
 
-# the build's plan cache for a listing (mcpbundle.build.plan_cache), passed in by the CLI
+# the plan cache for a listing, passed in by the CLI
 PlanCacheOpener = Callable[[Config, RepoFiles, Path], "ReadCache | None"]
+
+
+def _open_plans(config: Config, files: RepoFiles, output: Path) -> ReadCache | None:
+    """The build's plan cache (:mod:`mcpbundle.incremental.plan_store`), with the planner's
+    fact makers."""
+    from mcpbundle.incremental.plan_store import plan_cache
+    from mcpbundle.plan.derived_reads import FACTS
+
+    return plan_cache(config, files, output, FACTS)
+
+
+PLAN_CACHE: PlanCacheOpener = _open_plans
 
 
 def _git_guesses(unresolved: Sequence[str]) -> frozenset[str]:

@@ -53,10 +53,9 @@ def check(
     output: Path | None,
 ) -> None:
     """Find the ways a deploy fails, statically (exit 1 on any error)."""
-    from mcpbundle.build import plan_cache
     from mcpbundle.check.engine import has_errors
     from mcpbundle.check.report import format_findings
-    from mcpbundle.check.targets import check_findings
+    from mcpbundle.check.targets import PLAN_CACHE, check_findings
 
     config = state.config(defer_missing=not built)
     findings, checked = check_findings(
@@ -66,7 +65,7 @@ def check(
         output=output_dir(config, output),
         select=parse_codes(select) or None,
         ignore=parse_codes(ignore),
-        plans=plan_cache,
+        plans=PLAN_CACHE,
     )
     fmt = "json" if json_alias else fmt
     colour = fmt == "text" and state.colour(sys.stdout)

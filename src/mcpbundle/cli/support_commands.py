@@ -101,7 +101,8 @@ def github(
 
 @click.group(cls=Group)
 def cache() -> None:
-    """mcpbundle's cache (resolutions, git checkouts, verify venvs, no-op stamps, clean scans)."""
+    """mcpbundle's cache (resolutions, git checkouts, verify venvs, no-op stamps, plans, clean
+    scans, installed metadata)."""
 
 
 @cache.command(name="info")
@@ -125,7 +126,7 @@ def cache_info_cmd(as_json: bool) -> None:
 @click.argument(
     "kinds",
     nargs=-1,
-    metavar="[resolve|git|venvs|stamps|plans|scans]...",
+    metavar="[resolve|git|venvs|stamps|plans|scans|installed]...",
     shell_complete=complete_cache_kinds,
 )
 def cache_clear_cmd(kinds: tuple[str, ...]) -> None:

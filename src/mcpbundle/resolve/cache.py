@@ -54,7 +54,7 @@ from mcpbundle.resolve.resolver import (
 log = logging.getLogger("mcpbundle")
 
 KEY_VERSION = 1
-KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans")
+KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans", "installed")
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 
 
@@ -242,6 +242,8 @@ _ENTRY_NAMES = {
     "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
     "plans": re.compile(r"[0-9a-f]{64}(?:\.\d+\.tmp)?"),  # one file per repository root
     "scans": re.compile(r"[0-9a-f]{16}\.clean"),  # the secret scan's clean contents
+    # what check read of the distributions next to mcpbundle, one file per environment
+    "installed": re.compile(r"[0-9a-f]{64}\.json(?:\.\d+\.tmp)?"),
 }
 _RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")
 
