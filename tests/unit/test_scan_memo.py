@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.emit import scan_memo, secret_scan
+from mcpbundle.emit import scan_gates, scan_memo, secret_scan
 from support.fakesecrets import Fakes
 
 TOKEN = Fakes(seed=5).github()
@@ -26,7 +26,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def new_process() -> None:
     secret_scan._scan_path.cache_clear()
     secret_scan._SCANNED.clear()
+    secret_scan._GATES_SAVED.clear()
     scan_memo._MEMOS.clear()
+    scan_gates.forget()
 
 
 def no_scanner(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -47,8 +49,10 @@ def scan(path: Path, display: str) -> list[secret_scan.SecretHit]:
 def test_a_clean_content_is_not_scanned_again(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # "key" opens the keyword plugin's gate: the engine looks at it (scan_gates clears
+    # contents no gate touches without it)
     source = tmp_path / "mod.py"
-    source.write_text("VALUE = 1\n")
+    source.write_text("VALUE = 1  # the key\n")
     assert scan(source, "libs/mod.py") == []
     memo = scan_memo.memo_path()
     lines = memo.read_text().splitlines()
@@ -58,7 +62,7 @@ def test_a_clean_content_is_not_scanned_again(
     scanned = no_scanner(monkeypatch)
     assert scan(source, "libs/mod.py") == []
     assert scanned == []
-    source.write_text("VALUE = 2\n")  # new bytes: scanned again
+    source.write_text("VALUE = 2  # the key\n")  # new bytes: scanned again
     new_process()
     scan(source, "libs/mod.py")
     assert scanned == ["mod.py"]  # scanned under its file name (its rules), named after
@@ -68,7 +72,7 @@ def test_the_file_name_is_part_of_the_key_not_its_directory(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = tmp_path / "settings.yaml"
-    source.write_text("name: demo\n")
+    source.write_text("name: demo  # the key\n")
     scan(source, "servers/a/settings.yaml")
     new_process()
     scanned = no_scanner(monkeypatch)
@@ -107,8 +111,10 @@ def test_an_unusable_cache_only_costs_a_scan(
     blocker.write_text("")
     monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(blocker))
     new_process()
+    # "key" opens the keyword plugin's gate: the engine looks at it (scan_gates clears
+    # contents no gate touches without it)
     source = tmp_path / "mod.py"
-    source.write_text("VALUE = 1\n")
+    source.write_text("VALUE = 1  # the key\n")
     assert scan(source, "mod.py") == []
     new_process()
     scanned = no_scanner(monkeypatch)
@@ -118,8 +124,10 @@ def test_an_unusable_cache_only_costs_a_scan(
 
 
 def test_torn_lines_are_ignored(cache: Path, tmp_path: Path) -> None:
+    # "key" opens the keyword plugin's gate: the engine looks at it (scan_gates clears
+    # contents no gate touches without it)
     source = tmp_path / "mod.py"
-    source.write_text("VALUE = 1\n")
+    source.write_text("VALUE = 1  # the key\n")
     memo = scan_memo.memo_path()
     memo.parent.mkdir(parents=True)
     memo.write_text("0123abc\nnot hex at all\n")

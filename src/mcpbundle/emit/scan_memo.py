@@ -27,7 +27,9 @@ from mcpbundle.base.cache_dir import cache_root, cache_root_path
 from mcpbundle.base.regular_file import open_regular
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_SCANNER_MODULES = ("secret_scan.py", "secret_engine.py", "secret_shapes.py", "scan_memo.py")
+_SCANNER_MODULES = (
+    "secret_scan.py", "secret_engine.py", "secret_shapes.py", "scan_memo.py", "scan_gates.py",
+)  # fmt: skip
 
 
 @cache
@@ -55,6 +57,11 @@ def _scanner_key() -> str:
 
 def memo_path() -> Path:
     return cache_root() / "scans" / f"{_scanner_key()}.clean"
+
+
+def gates_path() -> Path:
+    """The scanner's gates (:mod:`mcpbundle.emit.scan_gates`), beside its memo."""
+    return memo_path().with_suffix(".gates")
 
 
 def content_key(data: bytes, display: str, listed_doc: bool) -> str:

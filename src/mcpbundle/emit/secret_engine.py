@@ -184,6 +184,18 @@ def scan_text(text: str, display: str) -> list[Finding]:
     return found
 
 
+def gates() -> list[tuple[str, int, bool]]:
+    """Every pattern that picks the lines :func:`scan_text` analyses, as ``(source, flags,
+    on the ASCII-lowercased text)``: a text none of them matches has no finding (but a
+    ``.env.example``, whose every line is analysed). :mod:`mcpbundle.emit.scan_gates` keeps
+    them so a later process can say so without importing detect-secrets."""
+    plugins = _plugins()
+    found = {(_AWS_KEY_ID_IN.pattern, _AWS_KEY_ID_IN.flags, False)}  # its "near a key id" lines
+    for plugin in (*plugins.tokens, plugins.aws_secret, plugins.urls, plugins.keywords):
+        found.update((p.pattern, p.flags, lowered) for p, lowered in _gate(type(plugin)))
+    return sorted(found)
+
+
 def _scan_line(
     display: str, lines: list[str], number: int, chosen: Sequence[BasePlugin]
 ) -> list[Finding]:

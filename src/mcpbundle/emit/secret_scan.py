@@ -27,12 +27,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 import pathspec
 
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
-from mcpbundle.emit.scan_memo import clean_memo, content_key
+from mcpbundle.emit import scan_gates
+from mcpbundle.emit.scan_memo import clean_memo, content_key, gates_path
 from mcpbundle.git.worktree import git_root
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ def scan_bytes(
     """Every secret in ``data`` (the content of ``display``), masked, with its severity."""
     from mcpbundle.emit import secret_engine as secretengine  # detect-secrets: only for a scan
 
+    _remember_gates(secretengine)
     if b"\0" in data[:_BINARY_PROBE]:
         findings = secretengine.scan_binary(data)
     else:
@@ -109,6 +112,17 @@ def scan_bytes(
         )
         for f in findings
     ]
+
+
+_GATES_SAVED: set[str] = set()
+
+
+def _remember_gates(engine: ModuleType) -> None:
+    """Once per process and cache: the engine's gates, for processes that follow."""
+    path = gates_path()
+    if str(path) not in _GATES_SAVED:
+        _GATES_SAVED.add(str(path))
+        scan_gates.save(path, engine.gates(), engine.ENV_EXAMPLE_NAMES)
 
 
 def _sha1(value: str) -> str:
@@ -148,6 +162,9 @@ def scan_data(data: bytes, display: str, requirement_file: bool) -> tuple[Secret
         memo = clean_memo()
         if key in memo:
             hits = ()
+        elif scan_gates.untouched(gates_path(), data, name):
+            hits = ()  # no line the engine would look at: clean without importing it
+            memo.add(key)
         else:
             listed = (name,) if requirement_file else ()
             hits = tuple(scan_bytes(data, name, requirement_files=listed))

@@ -241,7 +241,8 @@ _ENTRY_NAMES = {
     ),
     "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
     "plans": re.compile(r"[0-9a-f]{64}(?:\.\d+\.tmp)?"),  # one file per repository root
-    "scans": re.compile(r"[0-9a-f]{16}\.clean"),  # the secret scan's clean contents
+    # the secret scan's clean contents and its gates
+    "scans": re.compile(r"[0-9a-f]{16}\.(?:clean|gates(?:\.\d+\.tmp)?)"),
     # what check read of the distributions next to mcpbundle, one file per environment
     "installed": re.compile(r"[0-9a-f]{64}\.json(?:\.\d+\.tmp)?"),
 }
