@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -21,9 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import UsageError
-from mcpbundle.base.temp_dirs import temp_dir
 from mcpbundle.check import installed_cache
-from mcpbundle.check.built_targets import built_targets
 from mcpbundle.check.engine import run_checks, unknown_codes
 from mcpbundle.check.imports import provision
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile
@@ -53,8 +52,8 @@ from mcpbundle.plan.repo_files import (
     local_spec,
     under,
 )
+from mcpbundle.plan.requirement_lists import requirements_in_text
 from mcpbundle.plan.shipped_files import join
-from mcpbundle.resolve.pinner import requirements_in_text
 
 if TYPE_CHECKING:
     from mcpbundle.incremental.read_cache import ReadCache
@@ -100,21 +99,27 @@ def check_findings(
                 where=name,
                 hint=f"known codes: {', '.join(all_codes())} (a prefix such as MCB00 also works)",
             )
-    with temp_dir("check") as scratch:
-        if built:
-            targets = built_targets(config, output, servers)
-        else:
-            # listed as build lists them (the config never ships), so its plans are shared
-            files = list_repo_files(config.root, skip=[output, config.path])
-            cache = plans(config, files, output) if plans is not None else None
-            memo = cache.compute if cache is not None else None
-            targets = source_targets(config, files, servers, scratch, memo=memo)
-            if cache is not None:
-                cache.save()
-                log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
-        findings = run_checks(targets, select=select, ignore=ignore)
-        installed_cache.save_all()
-        return findings, len(targets)
+    if built:
+        from mcpbundle.check.built_targets import built_targets  # only for --built
+
+        targets = built_targets(config, output, servers)
+    else:
+        # listed as build lists them (the config never ships), so its plans are shared
+        files = list_repo_files(config.root, skip=[output, config.path])
+        cache = plans(config, files, output) if plans is not None else None
+        memo = cache.compute if cache is not None else None
+        targets = source_targets(config, files, servers, GENERATED, memo=memo)
+        if cache is not None:
+            cache.save()
+            log.info("plans: %d from the cache, %d planned", cache.hits, cache.misses)
+    findings = run_checks(targets, select=select, ignore=ignore)
+    installed_cache.save_all()
+    return findings, len(targets)
+
+
+# Where the files the build would generate are named: check reads them from memory and
+# writes nothing, and nothing can exist under the null device (it is no directory).
+GENERATED = Path(os.devnull) / "mcpbundle-generated"
 
 
 # the plan cache for a listing, passed in by the CLI
@@ -176,7 +181,8 @@ def source_targets(
     *,
     memo: PlanMemo | None = None,
 ) -> list[CheckTarget]:
-    """Targets for what ``build`` would produce (generated files go to ``scratch``)."""
+    """Targets for what ``build`` would produce (generated files are named under ``scratch``
+    and read from memory)."""
     for name in servers:
         if name not in config.servers:
             known = ", ".join(config.servers)

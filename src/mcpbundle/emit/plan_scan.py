@@ -100,7 +100,7 @@ def check_plan(config: Config, plan: BuildPlan) -> tuple[str, ...]:
 def _generated_hits(plan: BuildPlan) -> dict[str, list[SecretHit]]:
     """Per server, what the build writes from the plan (requirements.in, scrubbed
     requirement files, shims, metadata) ships too; reported as ``FILE (generated)``."""
-    from mcpbundle.resolve.pinner import requirements_in_text
+    from mcpbundle.plan.requirement_lists import requirements_in_text
 
     hits: dict[str, list[SecretHit]] = {}
     for server in plan.servers:

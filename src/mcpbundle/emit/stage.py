@@ -32,8 +32,9 @@ from mcpbundle.emit.staged_tree import StagedTree, digest_of
 from mcpbundle.git.source_state import Source
 from mcpbundle.plan.pinned_text import parse_pins
 from mcpbundle.plan.planner import BuildPlan, ServerPlan
+from mcpbundle.plan.requirement_lists import requirements_in_text
 from mcpbundle.plan.shipped_files import join
-from mcpbundle.resolve.pinner import Pinned, requirements_in_text
+from mcpbundle.resolve.pinner import Pinned
 
 log = logging.getLogger("mcpbundle")
 
