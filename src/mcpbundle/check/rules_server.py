@@ -11,6 +11,7 @@ from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
 from mcpbundle.check.factory_returns import TUPLE, Function, web_app_returned
 from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.entrypoints import SERVER_CLASSES
 
 EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
@@ -38,7 +39,7 @@ def _creator(
     """The top-level function or class that creates a server, if any."""
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and any(
-            is_server_call(info, n) for n in ast.walk(stmt)
+            is_server_call(info, n) for n in walk(stmt)
         ):
             return stmt
     return None
@@ -155,7 +156,7 @@ def _missing(
         )
     guard = _guard_line(tree)
     if guard is not None and any(
-        is_server_call(info, n) for s in tree.body if isinstance(s, ast.If) for n in ast.walk(s)
+        is_server_call(info, n) for s in tree.body if isinstance(s, ast.If) for n in walk(s)
     ):
         return ctx.finding(
             "MCB001",
@@ -231,7 +232,7 @@ def _runners(info: ModuleInfo, tree: ast.Module, servers: set[str]) -> set[str]:
     runners: set[str] = set()
     for name, func in funcs.items():
         called: set[str] = set()
-        for node in ast.walk(func):
+        for node in walk(func):
             if _is_run_call(node, servers):
                 runners.add(name)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -286,7 +287,7 @@ def _import_time_runs(info: ModuleInfo, configured: str | None) -> list[tuple[as
             continue
         found.append((call, what))
         # asyncio.run(main()) is one finding, not two
-        reported.update(id(n) for n in ast.walk(call))
+        reported.update(id(n) for n in walk(call))
     return found
 
 

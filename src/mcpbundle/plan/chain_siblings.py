@@ -17,6 +17,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 from mcpbundle.plan.repo_files import FileFilter, RepoFiles, is_secret, under
 from mcpbundle.plan.shim_render import CHAIN_DIR
@@ -76,7 +77,7 @@ def _imported(module: str, is_package: bool, data: bytes, python: str | None) ->
     except (SyntaxError, ValueError, TargetUnavailable):
         return set()  # check reports what cannot be parsed
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -14,6 +14,7 @@ import difflib
 from pathlib import Path
 
 from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.python_parse import parse_module
 
 SERVER_NAMES = ("mcp", "server", "app")
@@ -89,7 +90,7 @@ def module_level_names(tree: ast.Module) -> dict[str, int]:
     for node in module_statements(tree.body):
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                for sub in ast.walk(target):
+                for sub in walk(target):
                     if isinstance(sub, ast.Name):
                         bind(sub.id, node)
         elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
@@ -162,7 +163,7 @@ def _has_star_import(tree: ast.Module) -> bool:
 def _server_assignments(tree: ast.AST) -> dict[str, int]:
     """Every ``name = FastMCP(...)``-like assignment anywhere in the file -> its line."""
     found: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
             func = node.value.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from mcpbundle.plan.ast_walk import walk
+
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
 _ENV_LINE = re.compile(r"^\s*(#)?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 _MAX_ROUNDS = 8  # wrappers of wrappers of ...: deep enough for real code
@@ -53,7 +55,7 @@ class _Wrapper:
 
 def import_aliases(tree: ast.AST) -> dict[str, str]:
     """Local name -> what it stands for, from every import in the module."""
-    return _aliases(n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom))
+    return _aliases(n for n in walk(tree) if isinstance(n, ast.Import | ast.ImportFrom))
 
 
 def _aliases(imports: Iterable[ast.Import | ast.ImportFrom]) -> dict[str, str]:
@@ -132,7 +134,7 @@ def _facts(tree: ast.Module) -> _Facts:
         return known[1]
     imports: list[ast.Import | ast.ImportFrom] = []
     reads: list[ast.Subscript | ast.Call] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             imports.append(node)
         elif isinstance(node, ast.Subscript | ast.Call):
@@ -146,7 +148,7 @@ def _facts(tree: ast.Module) -> _Facts:
             subscript = isinstance(node, ast.Subscript)
             direct.append((node, name.value, subscript, not subscript and _has_default(node)))
     bodies: dict[int, tuple[ast.AST, ...]] = {
-        id(func): tuple(n for n in ast.walk(func) if isinstance(n, ast.Subscript | ast.Call))
+        id(func): tuple(n for n in walk(func) if isinstance(n, ast.Subscript | ast.Call))
         for func in _functions(tree)
     }
     own: dict[str, tuple[str, int, str, bool]] = {}

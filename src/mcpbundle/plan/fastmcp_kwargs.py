@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.env_reads import import_aliases, qualname
 
 REMOVED_IN_3 = frozenset({
@@ -43,7 +44,7 @@ def removed_uses_in(tree: ast.Module) -> tuple[tuple[int, str, int], ...]:
     """``(line, name, major version that removed it)`` of every use in ``tree``."""
     aliases = import_aliases(tree)
     hits: set[tuple[int, str, int]] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func

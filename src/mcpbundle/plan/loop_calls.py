@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.entrypoints import module_statements
 from mcpbundle.plan.env_reads import import_aliases, qualname
 
@@ -27,7 +28,7 @@ def import_time_loops(tree: ast.Module) -> tuple[int, ...]:
     for statement in module_statements(tree.body):
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Call) and _runs_a_loop(node.func, aliases):
                 lines.add(node.lineno)
     return tuple(sorted(lines))

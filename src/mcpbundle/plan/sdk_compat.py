@@ -27,6 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.derived_reads import FACTS, note
 from mcpbundle.plan.fastmcp_kwargs import MARKERS, removed_uses_in
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
@@ -89,7 +90,7 @@ def code_facts(path: str, python: str | None = None) -> CodeFacts:
         return (), ()
     lines = {
         node.lineno
-        for node in ast.walk(tree)
+        for node in walk(tree)
         if v1 and isinstance(node, ast.Import | ast.ImportFrom) and _imports_v1(node)
     }
     return tuple(sorted(lines)), removed_uses_in(tree) if removed else ()

@@ -15,6 +15,7 @@ import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, relative_display
 
 
@@ -74,7 +75,7 @@ def _from_script(path: Path, display: str) -> SetupDependencies | None:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
                 bound[target.id] = statement.value
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not (isinstance(node, ast.Call) and _is_setup(node.func)):
             continue
         for keyword in node.keywords:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.backend_packages import declared_packages
 from mcpbundle.plan.loop_calls import import_time_loops
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
@@ -297,7 +298,7 @@ def _declared_tops(bound: Path | None) -> tuple[Path, ...]:
 
 def _names_module(tree: ast.Module, dotted: str) -> bool:
     """``tree`` imports ``dotted`` (or something inside it) absolutely."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ImportFrom) and not node.level and _is_top(node.module, dotted):
             return True
         if isinstance(node, ast.Import) and any(_is_top(a.name, dotted) for a in node.names):
@@ -340,7 +341,7 @@ def _import_reasons(
 ) -> list[str]:
     """Relative imports (when ``relative``) and absolute imports of the package ``top``."""
     reasons: list[str] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level and relative:
                 reasons.append(f"{display}:{node.lineno}: relative import {_show(node)!r}")

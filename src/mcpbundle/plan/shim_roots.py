@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from mcpbundle.plan.ast_walk import walk
+
 # a top-level name a folder of the project shadows only when the code means it
 _STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -93,7 +95,7 @@ def _modules(trees: Iterable[ast.Module]) -> set[str]:
     """Every module imported absolutely (``from a.b import c``: ``a.b``)."""
     names: set[str] = set()
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.ImportFrom) and not node.level and node.module:
                 names.add(node.module)
             elif isinstance(node, ast.Import):
@@ -116,7 +118,7 @@ def _provides(directory: Path, module: str) -> bool:
 def sibling_imports(tree: ast.Module, directory: Path) -> tuple[str, ...]:
     """Top-level names the entry imports that are modules in its own directory."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         names: list[str] = []
         if isinstance(node, ast.ImportFrom) and not node.level and node.module:
             names = [node.module.split(".")[0]]
