@@ -1,18 +1,29 @@
-"""The ``mcpbundle`` console script: replay a no-op build, else run the CLI.
+"""The ``mcpbundle`` console script: replay a no-op build, else run the CLI, then leave.
 
 ``mcpbundle build`` run again on unchanged inputs is answered from its stamp
 (:mod:`mcpbundle.incremental.stamp`) with the standard library alone; importing the CLI and
-the pipeline would cost more than the whole check. Any other command's objects are frozen
-out of the garbage collector's sight before the interpreter exits
-(:func:`_no_final_collection`).
+the pipeline would cost more than the whole check. A command that finished leaves without
+tearing the interpreter down (:func:`_leave`); :func:`run` is the same command for callers
+that stay in the process.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 
-def main() -> None:
+def main() -> NoReturn:
+    """The console script and ``python -m mcpbundle``."""
+    try:
+        run()
+    except SystemExit as exc:
+        _leave(exc.code)
+    _leave(0)
+
+
+def run() -> None:
+    """Run the command ``sys.argv`` names (raises :class:`SystemExit` with its status)."""
     argv = sys.argv[1:]
     if "build" in argv and "--debug" not in argv:
         from mcpbundle.incremental.stamp import replay
@@ -40,6 +51,36 @@ def _no_final_collection() -> None:
     import gc
 
     gc.freeze()
+
+
+def _leave(code: object) -> NoReturn:
+    """Exit with ``code`` as :func:`sys.exit` would, without the interpreter's teardown.
+
+    ``atexit`` handlers run and the standard streams are flushed, as at any exit; what is
+    skipped is freeing every module and object one by one, memory the process gives back
+    at once (~20 ms of a 10-server ``check``). When another thread still runs, the
+    ordinary exit (which waits for it) is taken instead."""
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(code)  # type: ignore[arg-type]
+    import atexit
+    import os
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120  # as Python exits when it cannot flush stdout
+    os._exit(status & 0xFF)
 
 
 if __name__ == "__main__":
