@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 
 _AST = ast.AST
+_EXPR = ast.expr
 
 
 def walk(node: ast.AST) -> list[ast.AST]:
@@ -28,5 +29,29 @@ def walk(node: ast.AST) -> list[ast.AST]:
                     if isinstance(item, _AST):
                         append(item)
             elif isinstance(value, _AST):
+                append(value)
+    return found
+
+
+def statements(node: ast.AST) -> list[ast.AST]:
+    """The nodes of ``walk(node)`` that are no expression and in no expression, in its order.
+
+    An expression holds no statement, so imports, definitions and the like are all here,
+    at a fraction of the walk (most of a module's nodes are expressions). Leaving
+    expression subtrees out changes no other node's depth or place among its level, so
+    the order is ``walk``'s filtered."""
+    found = [node]
+    append = found.append
+    index = 0
+    while index < len(found):
+        current = found[index]
+        index += 1
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, _AST) and not isinstance(item, _EXPR):
+                        append(item)
+            elif isinstance(value, _AST) and not isinstance(value, _EXPR):
                 append(value)
     return found

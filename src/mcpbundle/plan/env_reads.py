@@ -22,12 +22,13 @@ which to use).
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from mcpbundle.plan.ast_walk import walk
+from mcpbundle.plan.ast_walk import statements, walk
 
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
 _ENV_LINE = re.compile(r"^\s*(#)?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
@@ -55,7 +56,7 @@ class _Wrapper:
 
 def import_aliases(tree: ast.AST) -> dict[str, str]:
     """Local name -> what it stands for, from every import in the module."""
-    return _aliases(n for n in walk(tree) if isinstance(n, ast.Import | ast.ImportFrom))
+    return _aliases(n for n in statements(tree) if isinstance(n, ast.Import | ast.ImportFrom))
 
 
 def _aliases(imports: Iterable[ast.Import | ast.ImportFrom]) -> dict[str, str]:
@@ -147,10 +148,7 @@ def _facts(tree: ast.Module) -> _Facts:
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
             subscript = isinstance(node, ast.Subscript)
             direct.append((node, name.value, subscript, not subscript and _has_default(node)))
-    bodies: dict[int, tuple[ast.AST, ...]] = {
-        id(func): tuple(n for n in walk(func) if isinstance(n, ast.Subscript | ast.Call))
-        for func in _functions(tree)
-    }
+    bodies = _function_bodies(tree, reads)
     own: dict[str, tuple[str, int, str, bool]] = {}
     for func in _functions(tree):
         if func.name in own:
@@ -173,6 +171,30 @@ def _facts(tree: ast.Module) -> _Facts:
         _FACTS.clear()
     _FACTS[id(tree)] = (tree, fact)
     return fact
+
+
+def _function_bodies(
+    tree: ast.Module, nodes: Sequence[ast.Subscript | ast.Call]
+) -> dict[int, tuple[ast.AST, ...]]:
+    """Top-level function (by id) -> the ``nodes`` in it, decorators, defaults and
+    annotations included, in ``walk(function)``'s order, without walking it again.
+
+    Top-level statements never share lines with a function (nothing follows a ``def`` on
+    its line but its own body, and a decorator opens its line), so a function's nodes are
+    those between its first decorator's line and its last line; and a breadth-first walk of
+    the module, kept to one subtree, is that subtree's walk, in the same order."""
+    functions = list(_functions(tree))
+    starts = [min((d.lineno for d in f.decorator_list), default=f.lineno) for f in functions]
+    order = sorted(range(len(functions)), key=lambda i: starts[i])
+    firsts = [starts[i] for i in order]
+    found: dict[int, list[ast.AST]] = {id(f): [] for f in functions}
+    for node in nodes:
+        at = bisect.bisect_right(firsts, node.lineno) - 1
+        if at >= 0:
+            func = functions[order[at]]
+            if node.lineno <= (func.end_lineno or func.lineno):
+                found[id(func)].append(node)
+    return {key: tuple(value) for key, value in found.items()}
 
 
 def _read_name(node: ast.AST, aliases: Mapping[str, str]) -> ast.expr | None:
