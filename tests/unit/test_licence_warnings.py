@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcpbundle.plan.adapters import licence_warnings
+from mcpbundle.plan.licences import licence_warnings
 
 TAIL = "has no licence information; add a LICENSE file or [project] license"
 

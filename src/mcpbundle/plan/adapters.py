@@ -125,26 +125,6 @@ def _chain_root(path: Path | None, root: Path) -> str | None:
     return rel if rel != "." else ""
 
 
-_UNLICENSED = "has no licence information; add a LICENSE file or [project] license"
-
-
-def licence_warnings(unlicensed: Sequence[tuple[str, str]]) -> list[str]:
-    """One warning per library without licence information, naming the servers that vendor
-    it (a library twenty servers vendor is one line, not twenty). ``unlicensed``: (server,
-    library as "dist (path)") in plan order."""
-    servers: dict[str, list[str]] = {}
-    for server, lib in unlicensed:
-        servers.setdefault(lib, []).append(server)
-    lines = []
-    for lib, names in servers.items():
-        if len(names) == 1:
-            lines.append(f"servers.{names[0]}: vendored {lib} {_UNLICENSED}")
-            continue
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        lines.append(f"servers {shown}: vendored {lib} {_UNLICENSED}")
-    return lines
-
-
 @dataclass(frozen=True, kw_only=True)
 class Metadata:
     """What a server's bundle carries about the code vendored into it."""
