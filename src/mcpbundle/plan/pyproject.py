@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.config.read import read_toml
 from mcpbundle.plan.extras_names import canonical_extras
+from mcpbundle.plan.locks import workspace_root_of
 from mcpbundle.plan.requirements import (
     ReqLine,
     check_local_path,
@@ -51,7 +52,9 @@ def read_pyproject(path: Path, *, root: Path) -> ProjectInfo:
         data.get("project", {}) if isinstance(data.get("project"), dict) else {}
     )
     tool: dict[str, Any] = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
-    sources = _uv_sources(tool)
+    # uv: a workspace root's [tool.uv.sources] apply to every member, unless the member's
+    # own table names the same package
+    sources = {**_inherited_uv_sources(path, root), **_uv_sources(tool)}
     lines: list[ReqLine] = []
     raw_deps = project.get("dependencies")
     if raw_deps is not None and not isinstance(raw_deps, list):
@@ -176,6 +179,23 @@ def _uv_sources(tool: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     if not isinstance(sources, dict):
         return {}
     return {canonicalize_name(k): v for k, v in sources.items() if isinstance(v, dict)}
+
+
+def _inherited_uv_sources(path: Path, root: Path) -> dict[str, Mapping[str, Any]]:
+    """The ``[tool.uv.sources]`` of the uv workspace root ``path`` is a member of (not
+    ``path`` itself), with ``path`` sources made absolute: they are relative to the root."""
+    ws_root = workspace_root_of(path.parent, root)
+    if ws_root is None or ws_root.resolve() == path.parent.resolve():
+        return {}
+    try:
+        data = read_toml(ws_root / "pyproject.toml", display="pyproject.toml")
+    except ConfigError:
+        return {}
+    inherited = _uv_sources(_subtable(data, "tool"))
+    return {
+        name: {**src, "path": str((ws_root / str(src["path"])).resolve())} if "path" in src else src
+        for name, src in inherited.items()
+    }
 
 
 def _apply_uv_source(
