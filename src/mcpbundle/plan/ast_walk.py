@@ -16,21 +16,7 @@ _EXPR = ast.expr
 
 def walk(node: ast.AST) -> list[ast.AST]:
     """``list(ast.walk(node))``."""
-    found = [node]
-    append = found.append
-    index = 0
-    while index < len(found):
-        current = found[index]
-        index += 1
-        for name in current._fields:
-            value = getattr(current, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, _AST):
-                        append(item)
-            elif isinstance(value, _AST):
-                append(value)
-    return found
+    return _breadth_first(node, ())
 
 
 def statements(node: ast.AST) -> list[ast.AST]:
@@ -40,6 +26,11 @@ def statements(node: ast.AST) -> list[ast.AST]:
     at a fraction of the walk (most of a module's nodes are expressions). Leaving
     expression subtrees out changes no other node's depth or place among its level, so
     the order is ``walk``'s filtered."""
+    return _breadth_first(node, _EXPR)
+
+
+def _breadth_first(node: ast.AST, skip: type[ast.AST] | tuple[()]) -> list[ast.AST]:
+    """``node`` and every node under it, breadth first, leaving out ``skip`` subtrees."""
     found = [node]
     append = found.append
     index = 0
@@ -50,8 +41,8 @@ def statements(node: ast.AST) -> list[ast.AST]:
             value = getattr(current, name, None)
             if isinstance(value, list):
                 for item in value:
-                    if isinstance(item, _AST) and not isinstance(item, _EXPR):
+                    if isinstance(item, _AST) and not isinstance(item, skip):
                         append(item)
-            elif isinstance(value, _AST) and not isinstance(value, _EXPR):
+            elif isinstance(value, _AST) and not isinstance(value, skip):
                 append(value)
     return found
