@@ -16,6 +16,7 @@ from pathlib import Path
 from mcpbundle.check.context import CheckContext
 from mcpbundle.check.model import CheckTarget, Finding, SourceFile
 from mcpbundle.check.registry import rule
+from mcpbundle.emit.secret_hint import mark_advice
 from mcpbundle.emit.secret_scan import Baseline, load_baseline, scan_sources
 from mcpbundle.plan.repo_files import is_secret, is_secret_link
 
@@ -74,6 +75,6 @@ def check_secrets(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
             line=hit.line,
             message=f"{hit.kind} in a shipped file{doc}: {hit.masked}",
             fix="remove it from the file (and rotate it); read it from an environment "
-            "variable instead, or mark the line 'pragma: allowlist secret'",
+            f"variable instead, or {mark_advice(hit.display)}",
             severity=hit.severity,
         )

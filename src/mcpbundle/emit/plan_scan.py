@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from mcpbundle.emit.scan_memo import clean_memo
+from mcpbundle.emit.secret_hint import mark_advice
 from mcpbundle.emit.secret_scan import SecretHit, load_baseline, scan_data, scan_files, secret_error
 from mcpbundle.plan.shipped_files import join
 
@@ -119,5 +120,5 @@ def _generated_hits(plan: BuildPlan) -> dict[str, list[SecretHit]]:
 def doc_warning(hit: SecretHit) -> str:
     return (
         f"{hit.where}: {hit.summary} in documentation; it ships as written: use a "
-        "placeholder, or mark the line 'pragma: allowlist secret'"
+        f"placeholder, or {mark_advice(hit.display)}"
     )

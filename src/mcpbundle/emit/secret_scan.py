@@ -313,6 +313,8 @@ def shipped_pyproject(hits: list[SecretHit], path: Path, display: str) -> list[S
 
 
 def secret_error(hits: Sequence[SecretHit]) -> BuildError:
+    from mcpbundle.emit.secret_hint import secret_hint
+
     first = hits[0]
     message = first.summary
     if len(hits) > 1:
@@ -322,7 +324,5 @@ def secret_error(hits: Sequence[SecretHit]) -> BuildError:
     return BuildError(
         message,
         where=first.where,
-        hint="remove it (and rotate it), or mark the line '# pragma: allowlist secret' "
-        "(or '# mcpbundle: allow-secret'), list it in .secrets.baseline, or add the path to "
-        "[bundle] allow-secrets",
+        hint=secret_hint(first.display),
     )
