@@ -255,10 +255,13 @@ class Provision:
     guessed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def provider(self, top: str) -> str | None:
+        """The distribution that provides ``top``; a guessed one matches whatever the case
+        (the ``pil`` extra of an unseen ``qrcode`` brings ``PIL``)."""
         if top in self.modules:
             return self.modules[top]
+        folded = top.lower()
         for dist, guesses in self.guessed.items():
-            if top in guesses:
+            if any(folded == guess.lower() for guess in guesses):
                 return dist
         return None
 
@@ -298,8 +301,11 @@ def _provision(roots: tuple[tuple[str, tuple[str, ...]], ...]) -> Provision:
         new_extras = extras - seen if seen is not None else extras
         done.setdefault(name, set()).update(extras)
         first_visit = seen is None
+        dist = installed_distribution(name)
         if first_visit:
-            _add_imports(result, name, installed_distribution(name))
+            _add_imports(result, name, dist)
+        if dist is None:
+            _guess_extras(result, name, extras if first_visit else frozenset(new_extras))
         queue.extend(_followed(name, extras if first_visit else frozenset(new_extras), first_visit))
     return result
 
@@ -348,6 +354,14 @@ def _requirement(line: str) -> Requirement | None:
         return Requirement(line)
     except InvalidRequirement:
         return None
+
+
+def _guess_extras(result: Provision, name: str, extras: frozenset[str]) -> None:
+    """An unseen distribution's extras name what they bring, more often than not
+    (``qrcode[pil]``, ``httpx[socks]``): each extra's name is a guessed import name of
+    ``name[extra]``, since check cannot read what the extra requires."""
+    for extra in sorted(extras):
+        result.guessed[f"{name}[{extra}]"] = name_guesses(extra)
 
 
 def _add_imports(result: Provision, name: str, dist: Installed | None) -> None:

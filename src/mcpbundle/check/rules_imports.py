@@ -153,7 +153,7 @@ def _absolute(
                 "to the requirements"
             )
         else:
-            unseen = sorted(provided.guessed)
+            unseen = sorted(n for n in provided.guessed if "[" not in n) or sorted(provided.guessed)
             more = f" and {len(unseen) - 3} more" if len(unseen) > 3 else ""
             said = (
                 "none is named like it, but check cannot see the modules of "
