@@ -19,7 +19,7 @@ from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences
 from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
-from mcpbundle.plan.closure import Classified, LibGraph
+from mcpbundle.plan.closure import Classified, LibGraph, Rewrite
 from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.index_options import merged_index
@@ -49,6 +49,7 @@ from mcpbundle.plan.shipped_files import (
     scrub_requirement_files,
     server_files,
     vendored_files,
+    without_stale_locks,
 )
 
 
@@ -108,6 +109,9 @@ def plan_server(
     vendor_dir = layout.vendor_dir
     reject_clashes(config, vendored, vendor_dir, key, requirements)
     copies, secrets = server_files(config, server, files, filt, vendored=vendored)
+    stale_locks: list[str] = []
+    if project_path is not None:
+        copies, stale_locks = without_stale_locks(copies, server.path)
     lib_copies, lib_secrets = vendored_files(vendored, vendor_dir, files, filt, seen)
     chain = [FileCopy(source=src, dest=dest) for src, dest in layout.chain]
     if layout.chain_root is not None and layout.inside_package:
@@ -157,7 +161,7 @@ def plan_server(
         shared=closure,
         vendored=vendored,
         requirements_in=sort_requirements([*requirements, *constraints, *fix.requirements]),
-        rewrites=(*found.rewrites, *fix.rewrites),
+        rewrites=(*found.rewrites, *fix.rewrites, *map(_stale_lock_note, stale_locks)),
         index=merged_index(found.index, key),
         skipped_secrets=tuple(sorted({*secrets, *lib_secrets})),
         requirements_source=source,
@@ -190,6 +194,15 @@ def _workspace_root(
     extra = graph.classify(third_party, owner_dir=path.parent)
     _absorb(found, extra)
     return extra.pypi
+
+
+def _stale_lock_note(lock: str) -> Rewrite:
+    return Rewrite(
+        origin=lock,
+        original=PurePosixPath(lock).name,
+        replacement="not shipped: it locks the source pyproject.toml, which ships rewritten; "
+        "the pins are in requirements.txt",
+    )
 
 
 def _origin_files(lines: Sequence[ReqLine]) -> tuple[str, ...]:

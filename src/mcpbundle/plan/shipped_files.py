@@ -58,6 +58,33 @@ def scrub_requirement_files(
     return kept, scrubbed
 
 
+_PROJECT_LOCKS = ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml")
+
+
+def is_project_lock(name: str) -> bool:
+    """A lock file of a pyproject.toml (``uv.lock``, ``poetry.lock``, ``pdm.lock``,
+    ``pylock.toml`` or ``pylock.<name>.toml``)."""
+    return name in _PROJECT_LOCKS or (name.startswith("pylock.") and name.endswith(".toml"))
+
+
+def without_stale_locks(
+    copies: list[FileCopy], server_path: str
+) -> tuple[list[FileCopy], list[str]]:
+    """The copies without the locks beside the server's pyproject.toml, and those locks'
+    repo paths. The bundle's pyproject.toml is rewritten (pins, no local sources), so a lock
+    of the source one no longer matches it: ``uv sync --locked`` fails on it and a plain
+    ``uv sync`` or ``poetry install`` installs other versions than requirements.txt pins."""
+    kept: list[FileCopy] = []
+    stale: list[str] = []
+    for copy in copies:
+        folder, _, name = copy.dest.rpartition("/")
+        if is_project_lock(name) and join(folder or ".") == join(server_path):
+            stale.append(copy.source)
+        else:
+            kept.append(copy)
+    return kept, stale
+
+
 def fastmcp_jsons(
     root: Path, copies: list[FileCopy], generated: list[tuple[str, bytes]], facts: EntryFacts
 ) -> tuple[list[FileCopy], list[tuple[str, bytes]], list[str]]:
