@@ -24,6 +24,7 @@ from mcpbundle.check import (  # noqa: F401  (importing registers the rules)
     rules_imports,
     rules_licences,
     rules_paths,
+    rules_registration,
     rules_requirements,
     rules_runtime,
     rules_secrets,
