@@ -108,6 +108,10 @@ def test_mcp_cap_needed(
         (["fastmcp"], None),
         (["fastmcp>=2.10"], None),  # fastmcp 3 and 4 set their own mcp bounds
         (["fastmcp==3.1.0"], None),
+        (["fastmcp==4.0.0b2"], None),  # a pre-release of 4 is no fastmcp 2
+        (["fastmcp==3.0.0rc1"], None),
+        (["fastmcp==3.*"], None),
+        (["fastmcp==2.14.0rc2"], "fastmcp==2.14.0rc2"),
         (["httpx"], None),
         (["fastmcp==2.10.6", "mcp>=2"], None),  # asked for mcp 2: not ours to cap
         (["fastmcp==2.10.6", "mcp<2"], None),  # capped already

@@ -36,6 +36,7 @@ V1_MODULE = "mcp.server.fastmcp"
 MCP_CAP = "mcp<2"
 _MCP2 = Version("2")
 _FASTMCP3_MIN_MCP = Version("1.24")
+_FASTMCP3 = Version("3.0.0.dev0")
 # Versions that stand for "fastmcp 3 or later" (which bound mcp themselves).
 _FASTMCP3_PROBES = tuple(Version(v) for v in ("3.0.0", "3.1.0", "3.5.0", "4.0.0", "4.1.2", "99"))
 # Versions that stand for "mcp 2 or later" when testing whether a specifier allows it.
@@ -192,6 +193,21 @@ def old_fastmcp(requirements: Sequence[str], lock_pins: Mapping[str, str] | None
             return None  # capped below 2 already, or mcp 2 asked for on purpose
         if name != "fastmcp" or req.url or not str(req.specifier):
             continue
-        if not any(req.specifier.contains(v, prereleases=True) for v in _FASTMCP3_PROBES):
+        probes = (*_FASTMCP3_PROBES, *_named_versions(req, at_least=_FASTMCP3))
+        if not any(req.specifier.contains(v, prereleases=True) for v in probes):
             found = str(req)
     return found
+
+
+def _named_versions(req: Requirement, *, at_least: Version) -> list[Version]:
+    """The versions ``req``'s specifier names, from ``at_least`` on: the fixed probes miss
+    a pin to a pre-release (``==4.0.0b2``) or a range between them."""
+    named = []
+    for spec in req.specifier:
+        try:
+            version = Version(spec.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        if version >= at_least:
+            named.append(version)
+    return named
