@@ -248,15 +248,29 @@ def test_missing_entrypoint_fails_that_server(make_out: MakeOut, tmp_path: Path)
     assert "src/app.py does not exist" in server.error
 
 
+# ping and wipe take no arguments but do not say they only read: only status is called
+READ_ONLY = """
+
+@mcp.tool(annotations={"readOnlyHint": True})
+def status() -> str:
+    return "up"
+
+
+@mcp.tool()
+def wipe() -> str:
+    raise RuntimeError("verify called a tool that may delete")
+"""
+
+
 @pytest.mark.slow
 def test_http_round_trip_and_stop(make_out: MakeOut, tmp_path: Path) -> None:
-    out = make_out({"good": {"src/server.py": GOOD}})
+    out = make_out({"good": {"src/server.py": GOOD + READ_ONLY}})
     report = run_verify(out, tmp_path, http=True)
     (server,) = report.servers
     assert server.ok, server.error
     assert server.http is not None
     assert server.http.ok
-    assert server.http.called_tool == "ping"
+    assert server.http.called_tool == "status"
     assert server.http.call_ok
     assert server.http.round_trip_ms is not None
     assert server.http.round_trip_ms > 0
@@ -355,9 +369,12 @@ def test_fresh_venv_without_fastmcp_fails_clearly(tmp_path: Path, make_out: Make
 @pytest.mark.network
 @pytest.mark.slow
 def test_real_venv_from_pypi_with_http(make_out: MakeOut, tmp_path: Path) -> None:
-    out = make_out({"good": {"src/server.py": GOOD}}, requirements={"good": "fastmcp\n"})
+    out = make_out(
+        {"good": {"src/server.py": GOOD + READ_ONLY}}, requirements={"good": "fastmcp\n"}
+    )
+    expected = {"good": ["add", "ping", "status", "wipe"]}
     report = run_verify(
-        out, tmp_path, python=None, http=True, installer=None, expect_tools={"good": ["ping"]}
+        out, tmp_path, python=None, http=True, installer=None, expect_tools=expected
     )
     (server,) = report.servers
     assert server.ok, server.error
@@ -367,6 +384,7 @@ def test_real_venv_from_pypi_with_http(make_out: MakeOut, tmp_path: Path) -> Non
     assert str(tmp_path / "cache" / "venvs") in server.venv
     assert server.http is not None
     assert server.http.ok
+    assert server.http.called_tool == "status"  # the annotations reach the client over HTTP
     assert server.http.call_ok
     assert server.surface is not None  # the surface of a venv installed from PyPI
     assert "ping" in [t["name"] for t in server.surface["tools"]]

@@ -258,3 +258,10 @@ def test_a_long_validation_error_keeps_its_type_and_gets_the_setting_hint() -> N
     assert text.splitlines()[0].endswith("ValidationError: 2 validation errors for Settings")
     assert len(text.splitlines()) == 6
     assert "add env = {...} with a placeholder value to [servers.hub]" in with_hint(text, "hub")
+
+
+def test_text_report_says_why_no_tool_was_called() -> None:
+    check = HttpCheck(ok=True, url="u", initialize_ms=1.0, round_trip_ms=1.0)
+    report = VerifyReport((ServerReport(name="s", ok=True, http=check),))
+    text = format_report(report, json=False)
+    assert "tools/call skipped: no tool without arguments is annotated readOnlyHint" in text

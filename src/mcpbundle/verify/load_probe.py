@@ -16,7 +16,7 @@ library plus the ``fastmcp`` the server's requirements installed.
 
 ``http URL``
     Connect to a running server over streamable HTTP: initialize, list tools, and
-    call one tool that takes no required arguments.
+    call one tool that takes no required arguments and is annotated read-only.
 
 The load's verdict also holds ``surface``: every tool, resource, template and prompt
 as the MCP types dump it (schemas, annotations, arguments), for mcpbundle to normalize.
@@ -267,9 +267,25 @@ def _dump(item: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _no_required_args(tool: Any) -> bool:
+def _safe_to_call(tool: Any) -> bool:
+    """A tool that takes no required argument and says it only reads (``readOnlyHint``,
+    and not ``destructiveHint``). A tool without annotations may delete, send or pay:
+    MCP's defaults take it as destructive, and verify calls none of those."""
     schema = getattr(tool, "inputSchema", None) or {}
-    return not schema.get("required")
+    if schema.get("required"):
+        return False
+    hints = getattr(tool, "annotations", None)
+    read_only = _hint(hints, "readOnlyHint", "read_only_hint")
+    return read_only is True and _hint(hints, "destructiveHint", "destructive_hint") is not True
+
+
+def _hint(hints: Any, *names: str) -> object:
+    """An annotation by its MCP name (SDK 1) or its Python name (SDK 2)."""
+    for name in names:
+        value = getattr(hints, name, None)
+        if value is not None:
+            return value
+    return None
 
 
 async def probe_http(url: str, timeout: float) -> dict[str, Any]:
@@ -290,7 +306,7 @@ async def _http_session(fastmcp: Any, url: str, timeout: float) -> dict[str, Any
         initialized = time.perf_counter()
         tools = await client.list_tools()
         listed = time.perf_counter()
-        callable_tools = sorted((t for t in tools if _no_required_args(t)), key=lambda t: t.name)
+        callable_tools = sorted((t for t in tools if _safe_to_call(t)), key=lambda t: t.name)
         call: dict[str, Any] | None = None
         if callable_tools:
             name = callable_tools[0].name

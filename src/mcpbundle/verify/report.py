@@ -150,6 +150,8 @@ def _http_line(check: HttpCheck) -> str:
     if check.called_tool:
         verdict = "ok" if check.call_ok else f"returned an error: {check.call_error}"
         text += f", tools/call {check.called_tool} {verdict}"
+    else:
+        text += ", tools/call skipped: no tool without arguments is annotated readOnlyHint"
     return text
 
 
