@@ -62,7 +62,12 @@ def no_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     interpreters.find_interpreter.cache_clear()
 
 
-def make_out(tmp_path: Path, servers: dict[str, str | None], source: str = NEWER_ONLY) -> Path:
+def make_out(
+    tmp_path: Path,
+    servers: dict[str, str | None],
+    source: str = NEWER_ONLY,
+    requires_python: str | None = None,
+) -> Path:
     """An output whose servers (name -> manifest ``python`` or None) all hold ``source``."""
     out = tmp_path / "out"
     entries = {}
@@ -76,6 +81,7 @@ def make_out(tmp_path: Path, servers: dict[str, str | None], source: str = NEWER
             "requirements": f"{name}/requirements.txt",
             "files": {},
             **({"python": python} if python else {}),
+            **({"requires-python": requires_python} if requires_python else {}),
         }
     document = {"version": 1, "source": {"commit": None, "dirty": False}, "servers": entries}
     (out / "mcpbundle-manifest.json").write_text(json.dumps(document), encoding="utf-8")
@@ -138,7 +144,10 @@ def test_an_interpreter_of_another_version_is_never_used(tmp_path: Path) -> None
 @pytest.mark.skipif(find_uv() is None, reason="needs uv")
 def test_both_loads_run_under_the_target_python(tmp_path: Path, wheelhouse: Path) -> None:
     """A real 3.12 venv (offline: nothing to install, so no fastmcp in it)."""
-    out = make_out(tmp_path, {"modern": "3.12"})
+    python = real_python("3.12")
+    assert python is not None
+    release = _release(python)
+    out = make_out(tmp_path, {"modern": "3.12"}, requires_python=f">={release}")
     spec = SourceSpec(
         entry=out / "modern" / "server.py", object=None, paths=(), root=out / "modern"
     )
@@ -150,8 +159,7 @@ def test_both_loads_run_under_the_target_python(tmp_path: Path, wheelhouse: Path
         sources={"modern": spec},
     )
     (server,) = report.servers
-    assert server.python is not None
-    assert server.python.startswith("3.12.")
+    assert server.python == release, "the release requires-python allows"
     assert server.error is not None
     assert "fastmcp is not importable" in server.error, "3.12 parsed the 3.12-only syntax"
     assert server.source is not None
@@ -188,3 +196,49 @@ def test_a_server_needing_python_3_12_passes_under_3_12(tmp_path: Path) -> None:
     assert server.python.startswith("3.12.")
     assert server.source is not None
     assert server.source.ok
+
+
+@pytest.fixture
+def pyenv_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's pyenv versions and nothing else: no python3.X on PATH, no uv Pythons."""
+    monkeypatch.setenv("PATH", f"/usr/bin{os.pathsep}/bin")
+    monkeypatch.setenv("PYENV_ROOT", str(PYENV_VERSIONS.parent))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "empty-uv"))
+    interpreters.find_interpreter.cache_clear()
+    yield
+    interpreters.find_interpreter.cache_clear()
+
+
+def _release(python: Path) -> str:
+    return venvs.python_info(python)[0].rpartition("-")[2]
+
+
+@pytest.mark.usefixtures("pyenv_only")
+@pytest.mark.skipif(real_python("3.13") is None, reason="needs a pyenv Python 3.13")
+def test_a_release_below_requires_python_is_never_used(tmp_path: Path) -> None:
+    """A 3.13 fits ">=3.13.5" as a line, but the 3.13.0 installed here does not: the
+    server fails naming what was found and what to install, and no load runs."""
+    python = real_python("3.13")
+    assert python is not None
+    release = _release(python)
+    bound = f">{release}"
+    out = make_out(tmp_path, {"modern": "3.13"}, requires_python=bound)
+    (server,) = run(out, tmp_path).servers
+    assert not server.ok
+    assert server.error is not None
+    assert server.error.startswith(
+        f"requires-python '{bound}', which no Python 3.13 here allows (found {release} ("
+    )
+    assert "\n" not in server.error
+    assert "`uv python install 3.13`" in server.error
+    assert server.python is None, "no interpreter was started for a load"
+
+
+def test_an_interpreter_given_below_requires_python_is_refused(tmp_path: Path) -> None:
+    release = ".".join(map(str, sys.version_info[:3]))
+    out = make_out(tmp_path, {"here": RUNNING}, source="", requires_python=f">{release}")
+    (server,) = run(out, tmp_path, python=PYTHON).servers
+    assert not server.ok
+    assert server.error == (
+        f"requires-python '>{release}', but the interpreter given ({PYTHON}) is Python {release}"
+    )

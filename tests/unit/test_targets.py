@@ -143,3 +143,54 @@ def test_deploy_md_says_when_the_pins_are_for_another_python(
     deploy = (tmp_path / "dist/DEPLOY.md").read_text()
     assert "(the pins are for this version)" not in deploy
     assert f"- Python: 3.99 (the target; the pins are for Python {RUNNING_PYTHON}" in deploy
+
+
+def test_the_plan_keeps_every_requires_python_it_checked(tmp_path: Path) -> None:
+    """A patch-level bound fits the line but not every release of it: verify needs the
+    bound to choose an interpreter the code allows (3.12.0 is not ">=3.12.1")."""
+    write(
+        tmp_path,
+        {
+            "mcpbundle.toml": (
+                '[bundle]\npython = "3.12"\n[shared.core]\npath = "libs/core"\n' + TWO
+            ),
+            "apps/a/server.py": SRV,
+            "apps/b/server.py": SRV,
+            "apps/a/pyproject.toml": '[project]\nname = "a"\nrequires-python = ">=3.12.1"\n',
+            "apps/a/requirements.txt": "core\n",
+            "libs/core/pyproject.toml": (
+                '[project]\nname = "core"\nrequires-python = ">=3.10,<3.14"\n'
+            ),
+            "libs/core/core/__init__.py": "",
+        },
+    )
+    config = load_config(tmp_path)
+    plans = {s.name: s for s in make_plan(config, list_repo_files(config.root)).servers}
+    assert plans["a"].requires_python == ">=3.12.1, >=3.10,<3.14"
+    assert plans["b"].requires_python is None
+
+
+def test_the_manifest_names_the_requires_python(tmp_path: Path, wheelhouse: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "mcpbundle.toml": (
+                f"[bundle]\nno-index = true\nfind-links = [{str(wheelhouse)!r}]\n"
+                '[servers.a]\npath = "a"\nentrypoint = "server.py"\n'
+                '[servers.b]\npath = "b"\nentrypoint = "server.py"\n'
+            ),
+            ".python-version": f"{RUNNING_PYTHON}\n",
+            "a/server.py": SRV,
+            "a/pyproject.toml": (
+                f'[project]\nname = "a"\nrequires-python = ">={RUNNING_PYTHON}"\n'
+                'dependencies = ["fastmcp"]\n'
+            ),
+            "b/server.py": SRV,
+            "b/requirements.txt": "fastmcp\n",
+        },
+    )
+    done = mcpbundle(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    servers = json.loads((tmp_path / "dist/mcpbundle-manifest.json").read_text())["servers"]
+    assert servers["a"]["requires-python"] == f">={RUNNING_PYTHON}"
+    assert "requires-python" not in servers["b"]

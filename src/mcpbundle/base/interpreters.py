@@ -22,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -85,27 +87,56 @@ def _foreign_piptools(target: str) -> tuple[str, str] | str:
     return exe, lib
 
 
-_PROBE = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
+_PROBE = (
+    "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable); "
+    "print('%d.%d.%d' % sys.version_info[:3])"
+)
 
 
 @functools.cache
-def find_interpreter(version: str) -> str | None:
+def find_interpreter(version: str, allowed: str | None = None) -> str | None:
     """The real executable of a working Python ``version`` ("3.12"), or None.
 
-    Candidates, in order: ``python{version}`` on PATH, pyenv's
+    ``allowed``: a ``requires-python`` the release must also satisfy (">=3.12.1" passes
+    over a 3.12.0 for a 3.12.4 found later). Candidates, in order: the running Python
+    when it is ``version``, ``python{version}`` on PATH, pyenv's
     ``versions/{version}.*/bin/python{version}`` (newest first), then ``uv python
     find``. Each is asked for its own ``sys.executable``, which is what is returned:
     a pyenv shim works only where a ``.python-version`` selects that version (so it
     may run here and fail in the resolver's temporary directory), while the
     executable it starts works everywhere.
     """
-    if version == RUNNING_PYTHON:
-        return sys.executable
-    for candidate in _candidates(version):
-        real = _probe(candidate, version)
-        if real is not None:
+    for real, release in _working(version):
+        if allows(allowed, release):
             return real
     return None
+
+
+def releases_of(version: str) -> list[tuple[str, str]]:
+    """``(real executable, X.Y.Z)`` of every working Python ``version`` found, in order."""
+    return list(_working(version))
+
+
+def allows(allowed: str | None, release: str) -> bool:
+    """Whether ``release`` ("3.12.1") satisfies the ``requires-python`` ``allowed``."""
+    if not allowed:
+        return True
+    try:
+        return SpecifierSet(allowed).contains(release, prereleases=True)
+    except InvalidSpecifier:
+        return True  # the project's own tools report it; it decides nothing here
+
+
+def _working(version: str) -> Iterator[tuple[str, str]]:
+    seen: set[str] = set()
+    if version == RUNNING_PYTHON:
+        seen.add(sys.executable)
+        yield sys.executable, ".".join(map(str, sys.version_info[:3]))
+    for candidate in _candidates(version):
+        found = _probe(candidate, version)
+        if found is not None and found[0] not in seen:
+            seen.add(found[0])
+            yield found
 
 
 def _candidates(version: str) -> list[str]:
@@ -129,24 +160,24 @@ def _candidates(version: str) -> list[str]:
     return list(dict.fromkeys(candidates))
 
 
-def _probe(candidate: str, version: str) -> str | None:
-    """``candidate``'s own ``sys.executable`` when it runs and is ``version``, else None."""
+def _probe(candidate: str, version: str) -> tuple[str, str] | None:
+    """``(candidate's own sys.executable, X.Y.Z)`` when it runs and is ``version``."""
     done = _run_quiet([candidate, "-c", _PROBE])
     if done is None or done.returncode != 0:
         if done is not None:
             log.debug("%s does not run here: %s", candidate, done.stderr.strip()[:200])
         return None
     lines = done.stdout.split("\n")
-    if len(lines) < 2 or lines[0].strip() != version:
+    if len(lines) < 3 or lines[0].strip() != version:
         return None
-    real = lines[1].strip()
+    real, release = lines[1].strip(), lines[2].strip()
     if not real or not os.path.isabs(real) or not os.access(real, os.X_OK):
         return None
     # The executable must work on its own, wherever it is started from.
     check = _run_quiet([real, "-c", _PROBE], cwd=tempfile.gettempdir())
     if check is None or check.returncode != 0 or check.stdout.split("\n")[0].strip() != version:
         return None
-    return real
+    return real, release
 
 
 def _run_quiet(

@@ -179,7 +179,9 @@ def stage_server(
     hashes = {rel: digests[rel] for rel in sorted(digests)}
     # pip-tools with no interpreter of the target pins for the running Python (a warning)
     differs = plan.python and pinned.python and pinned.python != plan.python
-    other = {"pins-python": pinned.python} if differs else {}
+    other: dict[str, str] = {"pins-python": pinned.python} if differs else {}
+    if plan.requires_python:  # verify chooses an interpreter of the target that it allows
+        other["requires-python"] = plan.requires_python
     return {
         "path": plan.path,
         "python": plan.python,

@@ -49,6 +49,7 @@ class ServerPlan:
     preferences: tuple[str, ...] = ()  # name==version from that lock
     python: str  # the target Python "3.12" the pins and the code are for
     python_origin: str = ""  # where the target came from ("[bundle] python", a file)
+    requires_python: str | None = None  # every requires-python of its projects, joined
     unresolved_git: tuple[str, ...] = ()  # git requirements not fetched (planned offline)
     warnings: tuple[str, ...] = ()
     # its requirements files' index options, for its resolver ([bundle] key, value)

@@ -81,8 +81,13 @@ def running_python_warning(servers: Iterable[str]) -> str:
     )
 
 
-def check_requires_python(target: Target, pyprojects: Iterable[Path], root: Path) -> None:
-    """ConfigError when ``target`` is outside a project's ``requires-python``."""
+def check_requires_python(target: Target, pyprojects: Iterable[Path], root: Path) -> str | None:
+    """Every ``requires-python`` of ``pyprojects`` joined (``">=3.12.1, <3.14"``; None when
+    none has one); ConfigError when ``target`` is outside one of them.
+
+    The line fits when any of its releases does; which release does is verify's to choose
+    (3.12 fits ">=3.12.1", and verify must not load it under 3.12.0)."""
+    bounds: list[str] = []
     for path in pyprojects:
         if not path.is_file():
             continue
@@ -103,3 +108,5 @@ def check_requires_python(target: Target, pyprojects: Iterable[Path], root: Path
                 where=f"{display}: project.requires-python",
                 hint="set [bundle] python to a version it allows, or change requires-python",
             )
+        bounds.append(spec_text.strip())
+    return ", ".join(dict.fromkeys(bounds)) or None

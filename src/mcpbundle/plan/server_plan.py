@@ -95,7 +95,7 @@ def plan_server(
     vendored = (*(graph.libs[name] for name in closure), *git_libs)
     projects = [root / server.path / "pyproject.toml"]
     projects += [root / lib.path / "pyproject.toml" for lib in vendored if not is_git_checkout(lib)]
-    check_requires_python(target, projects, root)
+    requires_python = check_requires_python(target, projects, root)
     requirements = merge_requirements(
         [found.pypi, own, *(graph.third_party[name] for name in closure), grown.pypi]
     )
@@ -173,6 +173,7 @@ def plan_server(
         constraints=lock.constraints,
         python=target.version,
         python_origin=target.origin,
+        requires_python=requires_python,
         unresolved_git=tuple(unresolved),
         warnings=(*layout.warnings, *fix.warnings, *json_warnings),
         unlicensed=tuple(metadata.unlicensed),

@@ -99,22 +99,23 @@ def minor_version(version: str) -> str:
     return ".".join(version.rpartition("-")[2].split(".")[:2])
 
 
-def target_interpreter(version: str | None) -> Path | None:
-    """The real executable of Python ``version`` ("3.12"; None: this one), or None.
+def target_interpreter(version: str | None, allowed: str | None = None) -> Path | None:
+    """The real executable of Python ``version`` ("3.12"; None: this one) whose release
+    satisfies ``allowed`` (the server's ``requires-python``), or None.
 
     Found by :func:`mcpbundle.base.interpreters.find_interpreter` (PATH, pyenv, ``uv python
     find``; never a shim, never a download) and asked once more for its version.
     """
-    if version is None or version == RUNNING_PYTHON:
-        return Path(sys.executable)
-    found = find_interpreter(version)
+    found = find_interpreter(version or RUNNING_PYTHON, allowed)
     if found is None:
         return None
+    if Path(found) == Path(sys.executable):
+        return Path(sys.executable)
     try:
         actual, _ = python_info(Path(found))
     except BuildError:
         return None
-    return Path(found) if minor_version(actual) == version else None
+    return Path(found) if minor_version(actual) == (version or RUNNING_PYTHON) else None
 
 
 def venv_key(requirements: bytes, version: str, options: Sequence[str]) -> str:

@@ -41,6 +41,11 @@ from mcpbundle.config.verify_settings import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 from mcpbundle.emit.manifest import MANIFEST_NAME, read_manifest
 from mcpbundle.verify import sandbox
 from mcpbundle.verify.bundle_copy import copy_server, server_paths
+from mcpbundle.verify.interpreter_choice import (
+    choose_interpreter,
+    entry_requires_python,
+    entry_target,
+)
 from mcpbundle.verify.probe_runner import (
     Load,
     LoadContext,
@@ -67,9 +72,7 @@ from mcpbundle.verify.venvs import (
     Venv,
     choose_installer,
     ensure_venv,
-    minor_version,
     python_info,
-    target_interpreter,
 )
 
 __all__ = ["ServerReport", "VerifyReport", "format_report", "verify"]
@@ -157,7 +160,8 @@ def verify(
         _Job(
             name=name,
             entry=entries[name],
-            target=_target(entries[name], target_python),
+            target=entry_target(entries[name], target_python),
+            allowed=entry_requires_python(entries[name]),
             env=env.get(name, {}),
             expect=tuple(expect_tools.get(name, ())),
             source=specs.get(name),
@@ -206,35 +210,11 @@ class _Job:
     name: str
     entry: Mapping[str, Any]
     target: str | None
+    allowed: str | None = None  # its requires-python: which releases of the target fit
     env: Mapping[str, str] = field(default_factory=dict)
     expect: tuple[str, ...] = ()
     source: SourceSpec | None = None
     limits: Limits = field(default_factory=Limits)
-
-
-def _target(entry: Mapping[str, Any], default: str | None) -> str | None:
-    value = entry.get("python")
-    return value if isinstance(value, str) and value else default
-
-
-def _interpreter(job: _Job, options: _Options) -> Path:
-    """The base interpreter for this server's loads: the target Python, or an error line."""
-    if options.python is not None:
-        version = minor_version(python_info(options.python)[0])
-        if job.target is not None and version != job.target:
-            raise BuildError(
-                f"needs Python {job.target}, but the interpreter given "
-                f"({options.python}) is Python {version}"
-            )
-        return options.python
-    found = target_interpreter(job.target)
-    if found is None:
-        raise BuildError(
-            f"needs Python {job.target}, which is not installed here; install Python "
-            f"{job.target} (e.g. `uv python install {job.target}` or "
-            f"`pyenv install {job.target}`) and run verify again"
-        )
-    return found
 
 
 def _venv(requirements: Path, options: _Options, base: Path) -> Venv:
@@ -261,7 +241,7 @@ def _verify_server(job: _Job, options: _Options) -> ServerReport:
     name = job.name
     try:
         server_dir, entry_rel, requirements = server_paths(name, job.entry, options.output_dir)
-        base = _interpreter(job, options)
+        base = choose_interpreter(job.target, job.allowed, given=options.python)
         version = python_info(base)[0]  # the venv's too: it is made from this interpreter
         key = surface_key(options.output_dir, job.entry, version, options.python, job.env)
         known = options.surfaces.get(key) if options.surfaces and key else None
