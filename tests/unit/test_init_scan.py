@@ -188,6 +188,34 @@ def test_async_factory_without_annotation(tmp_path: Path) -> None:
     assert servers(config)["svc"] == ("svc", "server.py:make")
 
 
+def test_a_factory_needing_arguments_is_not_an_entrypoint(tmp_path: Path) -> None:
+    """The host calls a factory with no arguments: `build(config)` would fail every deploy.
+    With nothing else to load the project is left out, and init says why and what to add."""
+    code = (
+        "from fastmcp import FastMCP\n\ndef build(config: dict) -> FastMCP:\n"
+        "    return FastMCP(config['name'])\n\nif __name__ == '__main__':\n"
+        "    build({'name': 'x'}).run()\n"
+    )
+    files = {"svc/requirements.txt": "fastmcp\n", "svc/server.py": code, **{
+        "ok/requirements.txt": "fastmcp\n", "ok/server.py": SERVER}}  # fmt: skip
+    config, result = scan(tmp_path, files)
+    assert servers(config) == {"ok": ("ok", "server.py")}
+    assert (
+        "svc/server.py:3: `build` builds a server but needs arguments (config), which the host "
+        "does not pass; not added: bind `mcp = build(...)` at module level"
+    ) in result.warnings
+
+
+def test_an_object_made_by_a_factory_needing_arguments_is_the_entry(tmp_path: Path) -> None:
+    code = (
+        "from fastmcp import FastMCP\n\ndef build(name) -> FastMCP:\n"
+        "    return FastMCP(name)\n\nmcp = build('x')\n"
+    )
+    config, result = scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
+    assert servers(config)["svc"] == ("svc", "server.py")
+    assert "also a factory" not in result.text, "build cannot be the entrypoint"
+
+
 def test_object_assigned_from_a_local_factory(tmp_path: Path) -> None:
     code = (
         "from fastmcp import FastMCP\n\ndef create_server():\n    return FastMCP('c')\n\n"

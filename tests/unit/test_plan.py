@@ -458,6 +458,40 @@ def test_only_an_imported_module_is_no_server(tmp_path: Path) -> None:
         plan(tmp_path, toml, {"srv/server.py": "import mcp.types\n"})
 
 
+@pytest.mark.parametrize(
+    "factory",
+    [
+        "def create_server(config):\n    return FastMCP(config)\n",
+        "async def create_server(*, settings):\n    return FastMCP(settings)\n",
+        "@functools.cache\ndef create_server(name, /):\n    return FastMCP(name)\n",
+    ],
+)
+def test_a_factory_needing_arguments_is_no_entrypoint(tmp_path: Path, factory: str) -> None:
+    """The host calls a factory with no arguments: a TypeError on every deploy."""
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py:create_server"\n'
+    code = "import functools\nfrom fastmcp import FastMCP\n\n" + factory
+    with pytest.raises(BuildError) as caught:
+        plan(tmp_path, toml, {"srv/server.py": code})
+    error = caught.value
+    assert error.message.startswith("factory `create_server` needs arguments (")
+    assert error.where is not None and error.where.startswith("srv/server.py:")
+    assert "`mcp = create_server(...)`" in (error.hint or "")
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        "def create_server(name='x', *args, debug=False, **kw):\n    return FastMCP(name)\n",
+        "@click.command()\ndef create_server(name):\n    return FastMCP(name)\n",  # wrapped
+    ],
+)
+def test_a_factory_the_host_can_call_is_kept(tmp_path: Path, factory: str) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py:create_server"\n'
+    code = "import click\nfrom fastmcp import FastMCP\n\n" + factory
+    server = one(plan(tmp_path, toml, {"srv/server.py": code}))
+    assert server.original_entrypoint == "srv/server.py:create_server"  # a shim calls it
+
+
 def test_fastmcp_2_gets_mcp_below_2(tmp_path: Path) -> None:
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
     files = {"srv/server.py": SRV, "srv/requirements.txt": "fastmcp==2.10.6\n"}

@@ -13,6 +13,7 @@ from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
 from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.entrypoints import SERVER_CLASSES
+from mcpbundle.plan.factory_args import required_arguments
 
 EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 
@@ -84,6 +85,10 @@ def check_server_object(target: CheckTarget, ctx: CheckContext) -> Iterator[Find
             if returned is not None:
                 yield _returns_web_app(ctx, display, found[-1].node, returned)
                 return
+            needed = required_arguments(found[-1].node)
+            if needed:
+                yield _needs_arguments(ctx, display, found[-1].node, needed)
+                return
         if any(not _is_none(b.value) for b in found) or stars is None or name in stars:
             return
         if found:
@@ -113,6 +118,21 @@ def _returns_web_app(ctx: CheckContext, display: str, function: Function, app: s
     )
 
 
+def _needs_arguments(
+    ctx: CheckContext, display: str, function: Function, needed: tuple[str, ...]
+) -> Finding:
+    return ctx.finding(
+        "MCB001",
+        file=display,
+        line=function.lineno,
+        column=function.col_offset + 1,
+        message=f"factory `{function.name}` needs arguments ({', '.join(needed)}), but the "
+        "host calls it with none",
+        fix=f"give them defaults, or bind `mcp = {function.name}(...)` at module level and "
+        "point the entrypoint at `mcp`",
+    )
+
+
 def _names_a_class(ctx: CheckContext, display: str, node: ast.ClassDef) -> Finding:
     return ctx.finding(
         "MCB001",
@@ -137,22 +157,28 @@ def _missing(
     what = f"`{configured}`" if configured else "`mcp`, `server` or `app`"
     creator = _creator(info, tree)
     if creator is not None:
+        needed = required_arguments(creator) if isinstance(creator, Function) else ()
+        call = f"{creator.name}(...)" if needed else f"{creator.name}()"
         if isinstance(creator, ast.ClassDef):
             place = f"only inside class {creator.name}"
             fix = f"add `{name} = {creator.name}().mcp` (or the attribute holding the server)"
         elif isinstance(creator, ast.AsyncFunctionDef):
             place = f"only inside async function {creator.name}()"
-            fix = f"add `{name} = asyncio.run({creator.name}())` at module level"
+            fix = f"add `{name} = asyncio.run({call})` at module level"
         else:
             place = f"only inside function {creator.name}()"
-            fix = f"add `{name} = {creator.name}()` at module level"
+            fix = f"add `{name} = {call}` at module level"
+        if needed:  # the factory as the entrypoint would not load either
+            fix += f", passing what it needs ({', '.join(needed)})"
+        else:
+            fix += " or configure the factory as the entrypoint object"
         return ctx.finding(
             "MCB001",
             file=display,
             line=creator.lineno,
             column=creator.col_offset + 1,
             message=f"no module-level server object {what}: the server is created {place}",
-            fix=fix + " or configure the factory as the entrypoint object",
+            fix=fix,
         )
     guard = _guard_line(tree)
     if guard is not None and any(

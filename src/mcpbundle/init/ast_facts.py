@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from mcpbundle.plan.entrypoints import SERVER_CLASSES, module_level_names, module_statements
 from mcpbundle.plan.env_reads import qualname
+from mcpbundle.plan.factory_args import required_arguments
 
 _CLASS_NAMES = frozenset(name.rsplit(".", 1)[1] for name in SERVER_CLASSES)
 # Class methods that return a server (FastMCP.from_openapi(...), .from_fastapi, .as_proxy).
@@ -44,6 +45,8 @@ class Facts:
 
     created: dict[str, int] = field(default_factory=dict)  # name -> line: a new server
     factories: dict[str, int] = field(default_factory=dict)  # function -> line
+    # factories a call with no arguments (the host's) cannot bind -> those arguments
+    needs_arguments: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calls: dict[str, tuple[str, int]] = field(default_factory=dict)  # name = f(): (f, line)
     imports: dict[str, ImportRef] = field(default_factory=dict)  # local name -> where from
     imported: list[ImportRef] = field(default_factory=list)  # every module-level import
@@ -77,6 +80,9 @@ def analyze(source: bytes) -> Facts | None:
     for name, function in functions.items():
         if _is_factory(function, aliases):
             facts.factories[name] = function.lineno
+            needed = required_arguments(function)
+            if needed:
+                facts.needs_arguments[name] = needed
     _classes(top, aliases, facts)
     seen: set[int] = set()
     for node in top:

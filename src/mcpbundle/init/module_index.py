@@ -18,6 +18,7 @@ from mcpbundle.init.ast_facts import MAX_SOURCE_BYTES, Facts, ImportRef, analyze
 
 _HERE = PurePosixPath(".")
 MAX_DEPTH = 8  # import hops followed from one name
+NEEDS_ARGUMENTS = "factory needing arguments"
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Found:
     """A server a module exposes at module level."""
 
     name: str  # the name in the module that exposes it
-    kind: str  # "object" or "factory"
+    kind: str  # "object", "factory" or NEEDS_ARGUMENTS (a factory only a call can use)
     defined_in: str  # the file that creates it (or defines the factory)
     line: int
 
@@ -204,8 +205,14 @@ class ModuleIndex:
                     return found
         return None
 
-    def servers(self, rel: str, _stack: tuple[str, ...] = ()) -> dict[str, Found]:
-        """Module-level names of ``rel`` that are servers or factories (import cycles cut)."""
+    def servers(self, rel: str) -> dict[str, Found]:
+        """Module-level names of ``rel`` the host can load: servers, and factories it can
+        call with no arguments (import cycles cut)."""
+        return {n: f for n, f in self._exposed(rel).items() if f.kind != NEEDS_ARGUMENTS}
+
+    def _exposed(self, rel: str, _stack: tuple[str, ...] = ()) -> dict[str, Found]:
+        """Every server and factory of ``rel``, factories needing arguments among them
+        (``mcp = build(config)`` makes a server of one)."""
         if rel in self._servers:
             return self._servers[rel]
         facts = self.facts(rel)
@@ -216,14 +223,15 @@ class ModuleIndex:
         for name, line in facts.created.items():
             found[name] = Found(name, "object", rel, line)
         for name, line in facts.factories.items():
-            found.setdefault(name, Found(name, "factory", rel, line))
+            kind = NEEDS_ARGUMENTS if name in facts.needs_arguments else "factory"
+            found.setdefault(name, Found(name, kind, rel, line))
         for name, ref in facts.imports.items():
             if name in found or ref.name is None:
                 continue
             source = self.resolve(rel, ref)
             if source is None:
                 continue
-            hit = self.servers(source, stack).get(ref.name)
+            hit = self._exposed(source, stack).get(ref.name)
             if hit is not None:
                 found[name] = Found(name, hit.kind, hit.defined_in, ref.line)
         classes = self.server_classes(rel) if facts.calls else frozenset()
@@ -231,7 +239,7 @@ class ModuleIndex:
             if name in found:
                 continue
             target = found.get(callee)
-            if (target is not None and target.kind == "factory") or callee in classes:
+            if (target is not None and target.kind != "object") or callee in classes:
                 found[name] = Found(name, "object", rel, line)
         self._servers[rel] = found
         return found

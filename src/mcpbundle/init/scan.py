@@ -119,7 +119,10 @@ def find_servers(repo: Repo) -> list[FoundServer]:
     chosen: list[tuple[str, Entry]] = []
     owners: dict[str, str] = {}  # server directory -> its project, when they differ
     for directory, project in sorted(repo.projects.items()):
-        for server_dir, entry in choose_entries(index, project):
+        entries = choose_entries(index, project)
+        if not entries:
+            repo.warnings.extend(_uncallable_factories(index, project))
+        for server_dir, entry in entries:
             chosen.append((server_dir, entry))
             if server_dir != directory:
                 owners[server_dir] = directory
@@ -146,6 +149,22 @@ def find_servers(repo: Repo) -> list[FoundServer]:
             )
         )  # fmt: skip
     return found
+
+
+def _uncallable_factories(index: ModuleIndex, project: Project) -> list[str]:
+    """Why a project whose only servers come from factories needing arguments is left out."""
+    lines = []
+    for rel in project.py_files:
+        facts = index.facts(rel)
+        if facts is None:
+            continue
+        for name, needed in facts.needs_arguments.items():
+            lines.append(
+                f"{rel}:{facts.factories[name]}: `{name}` builds a server but needs arguments "
+                f"({', '.join(needed)}), which the host does not pass; not added: bind "
+                f"`mcp = {name}(...)` at module level"
+            )
+    return lines
 
 
 def _requirements(repo: Repo, directory: str, project: str | None) -> str | None:

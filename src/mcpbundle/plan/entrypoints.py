@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.plan.ast_walk import walk
+from mcpbundle.plan.factory_args import module_function, required_arguments
 from mcpbundle.plan.python_parse import parse_module
 
 SERVER_NAMES = ("mcp", "server", "app")
@@ -46,7 +47,7 @@ def server_object(
     names = module_level_names(tree)
     if configured is not None:
         if configured in names or _has_star_import(tree):
-            return configured
+            return _callable_bare(tree, display, configured)
         raise ConfigError(
             f"{display}:{_closest_line(tree, configured)} has no module-level {configured!r}",
             where=key,
@@ -56,7 +57,7 @@ def server_object(
     modules = imported_modules(tree)
     for name in SERVER_NAMES:
         if name in names and name not in modules:  # `import mcp` binds the SDK, no server
-            return name
+            return _callable_bare(tree, display, name)
     if _has_star_import(tree):
         return SERVER_NAMES[0]  # `from x import *` may bind it: let the loader decide
     suggestion = _suggestion(tree, names, None)
@@ -66,6 +67,21 @@ def server_object(
         hint=(f"{suggestion}; " if suggestion else "")
         + "assign the server at module level (mcp = FastMCP(...)) or set "
         "entrypoint = 'file.py:object'",
+    )
+
+
+def _callable_bare(tree: ast.Module, display: str, name: str) -> str:
+    """``name``, unless it is a factory the host's call with no arguments cannot bind."""
+    function = module_function(module_statements(tree.body), name)
+    needed = required_arguments(function) if function is not None else ()
+    if function is None or not needed:
+        return name
+    listed = ", ".join(needed)
+    raise BuildError(
+        f"factory `{name}` needs arguments ({listed}), but the host calls it with none",
+        where=f"{display}:{function.lineno}",
+        hint=f"give them defaults, or bind `mcp = {name}(...)` at module level and point "
+        "the entrypoint at `mcp`",
     )
 
 

@@ -289,3 +289,20 @@ def test_the_code_frame_masks_credentials(make_target: TargetFactory) -> None:
         "2 | -i https://***@pypi.example/simple",
         "  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
     ]
+
+
+def test_a_factory_needing_arguments_is_named_with_them(make_target: TargetFactory) -> None:
+    """The host calls a factory with no arguments; `mcp = build()` would fail the same way."""
+    code = "from fastmcp import FastMCP\n\ndef build(config, /, token):\n    return FastMCP('x')\n"
+    configured = make_target({"src/server.py": code}, object_name="build")
+    [found] = run_checks([configured])
+    assert (found.code, found.line) == ("MCB001", 3)
+    assert found.message == (
+        "factory `build` needs arguments (config, token), but the host calls it with none"
+    )
+    assert "`mcp = build(...)` at module level" in found.fix
+    [unset] = run_checks([make_target({"src/server.py": code})])
+    assert "only inside function build()" in unset.message
+    assert unset.fix == (
+        "add `mcp = build(...)` at module level, passing what it needs (config, token)"
+    )
