@@ -67,6 +67,17 @@ def test_no_target_warns_once_naming_every_server(tmp_path: Path) -> None:
     assert {s.python for s in plan.servers} == {RUNNING_PYTHON}
 
 
+def test_the_warning_names_a_few_servers_and_counts_the_rest(tmp_path: Path) -> None:
+    toml = "".join(
+        f'[servers.s{i}]\npath = "apps/s{i}"\nentrypoint = "server.py"\n' for i in range(7)
+    )
+    write(tmp_path, {"mcpbundle.toml": toml, **{f"apps/s{i}/server.py": SRV for i in range(7)}})
+    config = load_config(tmp_path)
+    plan = make_plan(config, list_repo_files(config.root))
+    (warning,) = [w for w in plan.warnings if "pins are for the running Python" in w]
+    assert "for s0, s1, s2, s3, s4 and 2 more:" in warning
+
+
 def test_a_target_outside_requires_python_names_both(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         planned(

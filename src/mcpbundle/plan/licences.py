@@ -22,6 +22,7 @@ from typing import Any
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 
+from mcpbundle.base.listing import first_few
 from mcpbundle.base.redact import mask_urls
 
 NOTICES_NAME = "THIRD_PARTY_NOTICES.md"
@@ -172,6 +173,5 @@ def licence_warnings(unlicensed: Sequence[tuple[str, str]]) -> list[str]:
         if len(names) == 1:
             lines.append(f"servers.{names[0]}: vendored {lib} {_UNLICENSED}")
             continue
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        lines.append(f"servers {shown}: vendored {lib} {_UNLICENSED}")
+        lines.append(f"servers {first_few(names)}: vendored {lib} {_UNLICENSED}")
     return lines

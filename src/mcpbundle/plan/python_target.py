@@ -18,6 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.base.interpreters import RUNNING_PYTHON
+from mcpbundle.base.listing import first_few
 from mcpbundle.config.read import read_toml
 
 VERSION_FILE = ".python-version"
@@ -74,7 +75,7 @@ def parse_version_file(path: Path) -> str | None:
 
 
 def running_python_warning(servers: Iterable[str]) -> str:
-    names = ", ".join(servers)
+    names = first_few(list(servers))
     return (
         f"no [bundle] python and no {VERSION_FILE} for {names}: pins are for the running "
         f'Python {RUNNING_PYTHON}; set [bundle] python = "3.X" to the version the host runs'
