@@ -10,21 +10,17 @@ callers must treat as a guess (a warning, never an error).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from packaging.markers import UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.check import installed_cache
+from mcpbundle.check.dist_info import Installed, read_installed
 from mcpbundle.plan.import_names import KNOWN_IMPORTS
-
-if TYPE_CHECKING:
-    from importlib import metadata
 
 # Well-known distributions whose import name is their name (``-`` -> ``_``).
 KNOWN_SAME_NAME = frozenset(
@@ -107,23 +103,13 @@ KNOWN_REQUIRES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
-class Installed:
-    """One installed distribution's import names and requirements."""
-
-    imports: frozenset[str] | None  # None when the metadata does not list files
-    requires: tuple[str, ...]
-
-
 @lru_cache(maxsize=1024)
 def installed_distribution(name: str) -> Installed | None:
     """The distribution importable next to mcpbundle under this canonical name, if any.
 
     Looked up by name, once per name per process: reading every installed distribution's
-    metadata and file list up front cost more than the rest of MCB004 at 10 servers. The
-    ``METADATA`` headers and the ``RECORD`` are read as text (:func:`_headers`,
-    :func:`_record_tops`): the email parser and one path object per installed file were
-    most of MCB004's time."""
+    metadata and file list up front cost more than the rest of MCB004 at 10 servers; how
+    one is read is :mod:`mcpbundle.check.dist_info`."""
     store = installed_cache.current()
     known = store.get("distributions", name)
     if isinstance(known, dict):
@@ -136,7 +122,7 @@ def installed_distribution(name: str) -> Installed | None:
             if known.get("found")
             else None
         )
-    found = _read_installed(name)
+    found = read_installed(name)
     store.put(
         "distributions",
         name,
@@ -149,86 +135,6 @@ def installed_distribution(name: str) -> Installed | None:
         },
     )
     return found
-
-
-def _read_installed(name: str) -> Installed | None:
-    from importlib import metadata  # only when the installed cache has no answer
-
-    try:
-        dist = metadata.distribution(name)
-    except (metadata.PackageNotFoundError, ValueError):
-        return None
-    headers = _headers(dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "")
-    found = next(iter(headers.get("name", ())), "")
-    if not found or canonicalize_name(found) != name:
-        return None
-    names = _top_level_names(dist)
-    return Installed(
-        imports=None if names is None else frozenset(names),
-        requires=tuple(headers.get("requires-dist", ())),
-    )
-
-
-def _headers(text: str) -> dict[str, list[str]]:
-    """The header fields of a core-metadata file (lower-cased names; folded lines joined),
-    up to the blank line that starts the description."""
-    fields: dict[str, list[str]] = {}
-    last: list[str] | None = None
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
-        if not line:
-            break
-        if line[0] in " \t" and last:
-            last[-1] = f"{last[-1]} {line.strip()}"
-            continue
-        key, colon, value = line.partition(":")
-        if not colon:
-            continue
-        last = fields.setdefault(key.strip().lower(), [])
-        last.append(value.strip())
-    return fields
-
-
-def _top_level_names(dist: metadata.Distribution) -> set[str] | None:
-    text = dist.read_text("top_level.txt")
-    if text:
-        return {line.strip() for line in text.splitlines() if line.strip()}
-    record = dist.read_text("RECORD")
-    tops = _record_tops(record) if record else _file_tops(dist)
-    if tops is None:
-        return None
-    names: set[str] = set()
-    for first, alone in tops:
-        if first in {"..", "__pycache__"} or first.endswith(
-            (".dist-info", ".egg-info", ".data", ".pth")
-        ):
-            continue
-        if alone:
-            if not first.endswith((".py", ".so", ".pyd")):
-                continue
-            first = first.split(".", 1)[0]
-        if first.isidentifier():
-            names.add(first)
-    return names
-
-
-def _record_tops(record: str) -> set[tuple[str, bool]]:
-    """``(first path part, whether it is the whole path)`` of every ``RECORD`` row."""
-    tops: set[tuple[str, bool]] = set()
-    for row in csv.reader(record.splitlines()):
-        if not row:
-            continue
-        parts = [part for part in row[0].split("/") if part not in ("", ".")]
-        if parts:
-            tops.add((parts[0], len(parts) == 1))
-    return tops
-
-
-def _file_tops(dist: metadata.Distribution) -> set[tuple[str, bool]] | None:
-    """The same from importlib's file list (``installed-files.txt``, ``SOURCES.txt``)."""
-    if dist.files is None:
-        return None
-    return {(file.parts[0], len(file.parts) == 1) for file in dist.files if file.parts}
 
 
 def name_guesses(dist: str) -> tuple[str, ...]:

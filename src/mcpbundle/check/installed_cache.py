@@ -30,7 +30,7 @@ from mcpbundle.base.cache_dir import cache_root
 from mcpbundle.base.regular_file import open_regular
 
 _FORMAT = 1
-_READERS = ("imports.py", "installed_cache.py")
+_READERS = ("imports.py", "dist_info.py", "installed_cache.py")
 _READER_TABLES = ("import_names.py",)  # in mcpbundle.plan
 
 
