@@ -115,3 +115,55 @@ def test_a_found_interpreter_pip_tools_cannot_run_under_is_named_with_the_reason
     assert pinned_for == RUNNING_PYTHON
     assert "no working python3.10" not in caplog.text
     assert exe in caplog.text and "tomli" in caplog.text
+
+
+@needs_other
+def test_pip_tools_is_probed_once_per_interpreter_and_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import probe of pip-tools under another Python costs a second per build; a
+    success is remembered (CACHE/interpreters/), keyed by the interpreter and the files."""
+    assert OTHER is not None
+    version, _real = OTHER
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(tmp_path / "cache"))
+    probes: list[list[str]] = []
+    real_run = interpreters.run
+
+    def counting(cmd: list[str], **kwargs: object) -> object:
+        if "piptools.scripts.compile" in " ".join(map(str, cmd)):
+            probes.append(cmd)
+        return real_run(cmd, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(interpreters, "run", counting)
+    for _ in range(2):
+        interpreters._foreign_piptools.cache_clear()
+        found = interpreters._foreign_piptools(version)
+        assert isinstance(found, tuple), found
+    interpreters._foreign_piptools.cache_clear()
+    assert len(probes) == 1, "the second process state found the marker"
+    (marker,) = (tmp_path / "cache" / "interpreters").iterdir()
+    assert marker.name.startswith("piptools-")
+
+
+@needs_other
+def test_uv_is_asked_only_when_nothing_before_it_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python3.X`` on PATH works: ``uv python find`` (a process per build) is not run."""
+    assert OTHER is not None
+    version, real = OTHER
+    asked: list[list[str]] = []
+    quiet = interpreters._run_quiet
+
+    def spy(cmd: list[str], **kwargs: object) -> object:
+        asked.append(cmd)
+        return quiet(cmd, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(interpreters, "_run_quiet", spy)
+    monkeypatch.setattr(interpreters, "find_uv", lambda: "/nonexistent/uv")
+    monkeypatch.setenv("PATH", str(Path(real).parent))
+    find_interpreter.cache_clear()
+    try:
+        assert find_interpreter(version) is not None
+        assert asked, "the PATH candidate was probed"
+        assert not any(cmd[0] == "/nonexistent/uv" for cmd in asked)
+    finally:
+        find_interpreter.cache_clear()

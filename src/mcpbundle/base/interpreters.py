@@ -72,9 +72,13 @@ def _foreign_piptools(target: str) -> tuple[str, str] | str:
     if exe is None:
         return ""
     try:
-        lib = _piptools_lib(target)
+        links = _piptools_links(target)
     except _CannotShare as exc:
         return f"found {exe}, but pip-tools cannot run under it: {exc}"
+    lib = _link_farm(links)
+    marker = _imports_marker(exe, links)
+    if marker is not None and marker.is_file():
+        return exe, lib  # this interpreter imported these very files before
     probe = run(
         [exe, "-c", "import piptools.scripts.compile, pip._internal.cli.main"],
         extra_env={"PYTHONPATH": lib, "PYTHONNOUSERSITE": "1"},
@@ -84,7 +88,35 @@ def _foreign_piptools(target: str) -> tuple[str, str] | str:
         log.debug("pip-tools does not import under %s: %s", exe, probe.stderr[-500:])
         last = (probe.stderr.strip().splitlines() or ["it exits with an error"])[-1]
         return f"found {exe}, but pip-tools does not import under it ({last})"
+    if marker is not None:
+        _remember(marker)
     return exe, lib
+
+
+def _imports_marker(exe: str, links: dict[str, Path]) -> Path | None:
+    """Where a successful import probe of pip-tools under ``exe`` is remembered
+    (``CACHE/interpreters/``): keyed by the interpreter file and every linked path, whose
+    names carry the versions, so an upgrade of either is probed again."""
+    import hashlib
+
+    from mcpbundle.base.cache_dir import cache_root
+
+    try:
+        st = os.stat(exe)
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{exe}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    for top, source in sorted(links.items()):
+        key.update(f"\0{top}\0{source}".encode("utf-8", "surrogateescape"))
+    return cache_root() / "interpreters" / f"piptools-{key.hexdigest()}"
+
+
+def _remember(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # an optimisation only: the next run probes again
 
 
 _PROBE = (
@@ -132,18 +164,22 @@ def _working(version: str) -> Iterator[tuple[str, str]]:
     if version == RUNNING_PYTHON:
         seen.add(sys.executable)
         yield sys.executable, ".".join(map(str, sys.version_info[:3]))
+    tried: set[str] = set()
     for candidate in _candidates(version):
+        if candidate in tried:
+            continue
+        tried.add(candidate)
         found = _probe(candidate, version)
         if found is not None and found[0] not in seen:
             seen.add(found[0])
             yield found
 
 
-def _candidates(version: str) -> list[str]:
-    candidates: list[str] = []
+def _candidates(version: str) -> Iterator[str]:
+    """Lazily, so that ``uv python find`` runs only when nothing before it works."""
     on_path = shutil.which(f"python{version}")
     if on_path:
-        candidates.append(on_path)
+        yield on_path
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     installed = []
     for path in (pyenv_root / "versions").glob(f"{version}.*/bin/python{version}"):
@@ -151,13 +187,12 @@ def _candidates(version: str) -> list[str]:
             installed.append((Version(path.parent.parent.name), str(path)))
         except InvalidVersion:
             continue
-    candidates += [exe for _version, exe in sorted(installed, reverse=True)]
+    yield from (exe for _version, exe in sorted(installed, reverse=True))
     uv = find_uv()
     if uv is not None:
         done = _run_quiet([uv, "python", "find", "--no-project", version])
         if done is not None and done.returncode == 0 and done.stdout.strip():
-            candidates.append(done.stdout.strip().splitlines()[-1])
-    return list(dict.fromkeys(candidates))
+            yield done.stdout.strip().splitlines()[-1]
 
 
 def _probe(candidate: str, version: str) -> tuple[str, str] | None:
@@ -193,12 +228,13 @@ class _CannotShare(Exception):
     """The running environment's pip-tools cannot be lent to another Python (why)."""
 
 
-def _piptools_lib(target: str) -> str:
-    """A directory of symlinks to pip-tools and its pure-Python requirements.
+def _piptools_links(target: str) -> dict[str, Path]:
+    """The top-level files and directories of pip-tools and its pure-Python requirements.
 
-    Only the distributions pip-tools needs for ``target`` are linked (no compiled
+    Only the distributions pip-tools needs for ``target`` are named (no compiled
     extension of the running interpreter can be picked up); :class:`_CannotShare` if
-    one is missing or not pure Python. The directory lives until the process exits.
+    one is missing or not pure Python. :func:`_link_farm` links them into a directory
+    that lives until the process exits.
     """
     from importlib import metadata  # slow to import; only a cross-version pip-tools needs it
 
@@ -232,7 +268,7 @@ def _piptools_lib(target: str) -> str:
                     f"{dist.metadata['Name']} is not pure Python, so it cannot be shared"
                 )
             links.setdefault(parts[0], Path(str(dist.locate_file(parts[0]))))
-    return _link_farm(links)
+    return links
 
 
 def _link_farm(links: dict[str, Path]) -> str:

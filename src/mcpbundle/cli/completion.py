@@ -18,7 +18,7 @@ from mcpbundle.cli.options import State
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_MCPBUNDLE_COMPLETE"
-CACHE_KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans", "installed")
+CACHE_KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans", "installed", "interpreters")
 
 
 def _matching(names: list[str], incomplete: str, taken: object) -> list[CompletionItem]:

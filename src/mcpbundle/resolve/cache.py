@@ -54,7 +54,7 @@ from mcpbundle.resolve.resolver import (
 log = logging.getLogger("mcpbundle")
 
 KEY_VERSION = 1
-KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans", "installed")
+KINDS = ("resolve", "git", "venvs", "stamps", "plans", "scans", "installed", "interpreters")
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 
 
@@ -245,6 +245,8 @@ _ENTRY_NAMES = {
     "scans": re.compile(r"[0-9a-f]{16}\.(?:clean|gates(?:\.\d+\.tmp)?)"),
     # what check read of the distributions next to mcpbundle, one file per environment
     "installed": re.compile(r"[0-9a-f]{64}\.json(?:\.\d+\.tmp)?"),
+    # the target interpreters pip-tools imported under (empty markers)
+    "interpreters": re.compile(r"piptools-[0-9a-f]{64}"),
 }
 _RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")
 
