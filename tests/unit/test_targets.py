@@ -205,3 +205,6 @@ def test_the_manifest_names_the_requires_python(tmp_path: Path, wheelhouse: Path
     servers = json.loads((tmp_path / "dist/mcpbundle-manifest.json").read_text())["servers"]
     assert servers["a"]["requires-python"] == f">={RUNNING_PYTHON}"
     assert "requires-python" not in servers["b"]
+    deploy = (tmp_path / "dist/DEPLOY.md").read_text()
+    line = f"- Python releases its code allows (`requires-python`): `>={RUNNING_PYTHON}`"
+    assert deploy.count(line) == 1, "under a only"

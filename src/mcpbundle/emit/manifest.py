@@ -142,6 +142,11 @@ def render_deploy_md(
             )
         elif entry.get("python"):
             lines.append(f"- Python: {entry['python']} (the pins are for this version)")
+        if entry.get("requires-python"):
+            lines.append(
+                f"- Python releases its code allows (`requires-python`): "
+                f"`{entry['requires-python']}`"
+            )
         if entry.get("shared"):
             lines.append(f"- Vendored shared libraries: {', '.join(entry['shared'])}")
         names = env.get(name, [])
