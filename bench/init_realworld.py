@@ -30,7 +30,7 @@ import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parent.parent.parent / "shared" / "realworld"
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "realworld"  # ../shared of the checkout
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "mcpbundle bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
     "GIT_COMMITTER_NAME": "mcpbundle bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
@@ -80,6 +80,9 @@ def main() -> int:
     parser.add_argument("--corpus-out", type=Path)
     args = parser.parse_args()
     cases = sorted(p.parent for p in args.corpus.glob("*/expected.json"))
+    if not cases:
+        print(f"init_realworld.py: no cases (*/expected.json) in {args.corpus}; pass --corpus DIR")
+        return 2
     if args.corpus_out is not None:
         shutil.copytree(args.corpus, args.corpus_out, dirs_exist_ok=False)
     found = total = extra = built = 0
