@@ -1,9 +1,10 @@
 """One installed distribution's import names and requirements, read from its metadata.
 
-The ``*.dist-info`` directories of ``sys.path`` are listed once per process and a
-distribution's ``METADATA``, ``top_level.txt`` and ``RECORD`` are read as text: no
-``importlib.metadata`` (whose import, with the email parser, cost a cold ``check`` at 10
-servers more than all its rules), no path object per installed file. Anything that
+The ``*.dist-info`` directories of ``sys.path`` are listed once per state of its
+directories (an install changes one) and a distribution's ``METADATA``,
+``top_level.txt`` and ``RECORD`` are read as text: no ``importlib.metadata`` (whose
+import, with the email parser, cost a cold ``check`` at 10 servers more than all its
+rules), no path object per installed file. Anything that
 reading cannot answer (an ``.egg-info``, a zipped egg, a directory named unlike its
 distribution, no file list) goes through ``importlib.metadata``, which finds the same
 first match on ``sys.path``.
@@ -34,7 +35,7 @@ class Installed:
 
 def read_installed(name: str) -> Installed | None:
     """The distribution ``name`` (canonical) importable next to mcpbundle, if any."""
-    layout = site_layout(tuple(sys.path))
+    layout = site_layout(tuple((entry, _mtime(entry)) for entry in sys.path))
     where = layout.dist_info.get(name)
     if where is not None:
         found = _from_dist_info(where, name)
@@ -54,13 +55,21 @@ class Layout:
     opaque: bool  # an entry that is not a directory (a zip): only importlib looks inside
 
 
+def _mtime(entry: str) -> int:
+    try:
+        return os.stat(entry or ".").st_mtime_ns
+    except OSError:
+        return -1
+
+
 @cache
-def site_layout(path: tuple[str, ...]) -> Layout:
-    """The metadata directories along ``path``, listed once per process."""
+def site_layout(path: tuple[tuple[str, int], ...]) -> Layout:
+    """The metadata directories along ``path`` (entries with their modification times: an
+    install adds a directory, which changes its parent's), listed once per state."""
     found: dict[str, str] = {}
     others: set[str] = set()
     opaque = False
-    for entry in path:
+    for entry, _stamp in path:
         try:
             names = sorted(os.listdir(entry or "."))
         except NotADirectoryError:
