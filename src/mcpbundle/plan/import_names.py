@@ -73,6 +73,21 @@ KNOWN_IMPORTS: dict[str, tuple[str, ...]] = {
     "google-auth": ("google",),
     "google-genai": ("google",),
     "google-generativeai": ("google",),
+    "google-cloud-aiplatform": ("google", "vertexai"),
+    "google-search-results": ("serpapi",),
+    "pymongo": ("pymongo", "bson", "gridfs"),
+    "python-telegram-bot": ("telegram",),
+    "pytelegrambotapi": ("telebot",),
+    "py-cord": ("discord",),
+    "newspaper3k": ("newspaper",),
+    "newspaper4k": ("newspaper",),
+    "opensearch-py": ("opensearchpy",),
+    "speechrecognition": ("speech_recognition",),
+    "mem0ai": ("mem0",),
+    "pycairo": ("cairo",),
+    "pygobject": ("gi",),
+    "wxpython": ("wx",),
+    "pybluez": ("bluetooth",),
 }
 
 

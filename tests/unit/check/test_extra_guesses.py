@@ -4,6 +4,7 @@ not."""
 
 from __future__ import annotations
 
+import pytest
 from checkcases import TargetFactory
 
 from mcpbundle.check.engine import run_checks
@@ -44,3 +45,18 @@ def test_the_guess_is_kept_by_requirement_and_extra() -> None:
     assert provided.provider("pil") == "qrcode-unseen[pil]"
     assert provided.provider("qrcode_unseen") == "qrcode-unseen"
     assert provided.provider("numpy") is None
+
+
+@pytest.mark.parametrize(
+    ("requirement", "module"),
+    [
+        ("pymongo", "bson"),
+        ("python-telegram-bot", "telegram"),
+        ("google-cloud-aiplatform", "vertexai"),
+        ("opensearch-py", "opensearchpy"),
+        ("SpeechRecognition", "speech_recognition"),
+    ],
+)
+def test_a_distribution_named_unlike_its_import(requirement: str, module: str) -> None:
+    """Neither installed here nor guessable from the name: the table says what it brings."""
+    assert provision({requirement: frozenset()}).provider(module) is not None
