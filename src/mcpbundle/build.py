@@ -8,6 +8,7 @@ only :mod:`mcpbundle.emit.directory`, :mod:`mcpbundle.emit.branch` and, for the
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -318,6 +319,11 @@ def _unchanged(
     """Servers whose inputs hash as recorded in the previous manifest, with output present."""
     if previous is None:
         return []
+    paths = {
+        n: e["path"]
+        for n, e in previous["servers"].items()
+        if isinstance(e, dict) and isinstance(e.get("path"), str)
+    }
     same = []
     for server in plan.servers:
         entry = previous["servers"].get(server.name)
@@ -325,11 +331,8 @@ def _unchanged(
             continue
         if entry.get("inputs") != hashes[server.name]:
             continue
-        others = [
-            str(e["path"])
-            for n, e in previous["servers"].items()
-            if n != server.name and isinstance(e, dict) and isinstance(e.get("path"), str)
-        ]
+        root = entry.get("path") in ("", ".")  # only a root server's folder holds the others
+        others = [p for n, p in paths.items() if n != server.name] if root else []
         if _intact(output, entry, others):
             same.append(server.name)
     return same
@@ -343,13 +346,25 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
     path = entry.get("path")
     if not isinstance(files, dict) or not isinstance(path, str):
         return False
-    server_dir = output / path
-    present = {p.relative_to(output).as_posix() for p in server_dir.rglob("*") if p.is_file()}
+    present = _files_under(str(output), path)
     if path in ("", "."):
         present = {p for p in present if root_server_file(p, others)}
     if present != set(files):
         return False
     return all(verified_digest(output / rel) == digest for rel, digest in files.items())
+
+
+def _files_under(output: str, path: str) -> set[str]:
+    """Output-relative POSIX paths of everything but directories below ``output/path`` (a
+    link to a directory counts as an entry: it is nothing mcpbundle writes)."""
+    base = output if path in ("", ".") else f"{output}/{path}"
+    found: set[str] = set()
+    for directory, dirs, names in os.walk(base):
+        rel = directory[len(output) + 1 :]
+        prefix = f"{rel}/" if rel else ""
+        found.update(f"{prefix}{name}" for name in names)
+        found.update(f"{prefix}{d}" for d in dirs if os.path.islink(f"{directory}/{d}"))
+    return found
 
 
 def _same(path: Path, data: bytes) -> bool:

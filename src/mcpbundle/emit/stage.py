@@ -66,7 +66,7 @@ class Reuse:
         """Link ``rel`` from the previous output if it holds these bytes with this mode."""
         if self.output is None or self.digests.get(rel) != digest:
             return False
-        return tree.link_previous(self.output / rel, rel, digest, mode)
+        return tree.link_previous(f"{self.output}/{rel}", rel, digest, mode)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class StagedTree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)  # joined as text: a Path per file was a fifth of a rebuild
         self._dirs: set[str] = {""}
         self._by_content: dict[tuple[str, int], str] = {}  # (digest, mode) -> first path
         self._content_of: dict[str, tuple[str, int]] = {}  # path -> what it holds
@@ -91,7 +92,7 @@ class StagedTree:
         self._remember(rel, written, mode)
         return written
 
-    def link_previous(self, previous: Path, rel: str, digest: str, mode: int) -> bool:
+    def link_previous(self, previous: str | Path, rel: str, digest: str, mode: int) -> bool:
         """Hard-link ``previous`` (a file of the old output) to ``rel`` if it holds exactly
         ``digest`` with ``mode``; False (nothing written) otherwise."""
         try:
@@ -101,7 +102,7 @@ class StagedTree:
             if _digest_of_inode(previous, info) != digest:
                 return False
             dest = self._prepare(rel)
-            _link(str(previous), dest)
+            _link(os.fspath(previous), dest)
             _relinked(previous, info, digest)
         except OSError:
             return False
@@ -114,13 +115,13 @@ class StagedTree:
         parent, _, _name = rel.rpartition("/")
         if parent not in self._dirs:
             try:
-                os.makedirs(self.root / parent, exist_ok=True)
+                os.makedirs(f"{self._root}/{parent}", exist_ok=True)
             except OSError as exc:
                 raise io_error(exc, self.root / parent) from exc
             while parent and parent not in self._dirs:
                 self._dirs.add(parent)
                 parent = parent.rpartition("/")[0]
-        dest = str(self.root / rel)
+        dest = f"{self._root}/{rel}"
         held = self._content_of.pop(rel, None)
         if held is not None:  # written before: replaced, never written through
             if self._by_content.get(held) == rel:
@@ -134,7 +135,7 @@ class StagedTree:
         if first is None:
             return False
         try:
-            _link(str(self.root / first), dest)
+            _link(f"{self._root}/{first}", dest)
         except OSError:
             return False
         self._content_of[rel] = (digest, mode)
@@ -151,17 +152,17 @@ def verified_digest(path: Path) -> str:
     return _digest_of_inode(path, os.stat(path))
 
 
-def _digest_of_inode(path: Path, info: os.stat_result) -> str:
+def _digest_of_inode(path: str | Path, info: os.stat_result) -> str:
     key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     digest = _verified.get(key)
     if digest is None:
         if len(_verified) > 100_000:  # a long-lived process: forget, do not grow
             _verified.clear()
-        digest = _verified[key] = sha256_file(path)
+        digest = _verified[key] = sha256_file(Path(path))
     return digest
 
 
-def _relinked(path: Path, before: os.stat_result, digest: str) -> None:
+def _relinked(path: str | Path, before: os.stat_result, digest: str) -> None:
     """A link to ``path`` changed its inode's ctime, not its bytes: its digest stays known
     (else every further path sharing the inode, a file vendored by many servers, would be
     read and hashed again)."""
