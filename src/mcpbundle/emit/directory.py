@@ -263,20 +263,21 @@ def carry_over(old_output: Path, staging: Path, paths: Iterable[str]) -> None:
     ``paths`` are files (a server's folder may hold another server's, so folders are
     never copied whole); the directories made for them keep the old ones' mtimes."""
     made: set[str] = set()
+    old, new = str(old_output), str(staging)  # joined as text: thousands of files
     for rel in paths:
-        source = old_output / rel
-        if not source.is_file():
+        source = f"{old}/{rel}"
+        if not os.path.isfile(source):
             continue
         parent = rel.rpartition("/")[0]
         if parent and parent not in made:
-            (staging / parent).mkdir(parents=True, exist_ok=True)
+            os.makedirs(f"{new}/{parent}", exist_ok=True)
             while parent and parent not in made:
                 made.add(parent)
                 parent = parent.rpartition("/")[0]
-        _link_or_copy(str(source), str(staging / rel))
+        _link_or_copy(source, f"{new}/{rel}")
     for rel in sorted(made, key=lambda p: -p.count("/")):
         with contextlib.suppress(OSError):
-            shutil.copystat(old_output / rel, staging / rel)
+            shutil.copystat(f"{old}/{rel}", f"{new}/{rel}")
 
 
 def _link_or_copy(source: str, target: str) -> str:

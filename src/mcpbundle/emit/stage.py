@@ -91,10 +91,11 @@ class Sources:
         self._known: dict[str, SourceFile] = {}
         self._budget = budget
 
-    def get(self, path: Path) -> SourceFile:
+    def get(self, path: str | Path) -> SourceFile:
+        path = os.fspath(path)
         info = os.stat(path)
         key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        known = self._known.get(str(path))
+        known = self._known.get(path)
         if known is not None and known.key == key:
             return known
         mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
@@ -108,8 +109,8 @@ class Sources:
             digest = digest_of(data)
             self._budget -= len(data)
         else:
-            data, digest = None, sha256_file(path)
-        known = self._known[str(path)] = SourceFile(key, digest, mode, executable, data)
+            data, digest = None, sha256_file(Path(path))
+        known = self._known[path] = SourceFile(key, digest, mode, executable, data)
         return known
 
 
@@ -146,15 +147,16 @@ def stage_server(
     sources = sources or Sources()
     tree = staging if isinstance(staging, StagedTree) else StagedTree(staging)
     digests: dict[str, str] = {}
+    root_text = str(root)
     for copy in plan.files:
-        source = copy.path(root)
+        source = copy.location(root_text)
         read = sources.get(source)
         if reuse.link(tree, copy.dest, read.digest, read.mode):
             digests[copy.dest] = read.digest
         elif read.data is not None:
             digests[copy.dest] = tree.put_bytes(copy.dest, read.data, read.mode, read.digest)
         else:
-            digests[copy.dest] = tree.put_copy(copy.dest, source, read.mode, read.digest)
+            digests[copy.dest] = tree.put_copy(copy.dest, Path(source), read.mode, read.digest)
     writes = [
         (join(plan.path, "requirements.in"), requirements_in_text(pinned.requirements_in).encode()),
         (plan.requirements_txt, pinned.requirements_txt.encode()),
@@ -219,8 +221,9 @@ def input_hash(
     feed(str(plan.lock), *plan.preferences, str(plan.original_entrypoint))
     for rel, data in plan.generated:
         feed(rel, hashlib.sha256(data).hexdigest())
+    root_text = str(config.root)
     for copy in plan.files:
-        read = sources.get(copy.path(config.root))
+        read = sources.get(copy.location(root_text))
         feed(copy.dest, read.digest, "x" if read.executable else "-")
     feed(requirements_in_text(pinned.requirements_in), pinned.requirements_txt, repr(pinned))
     return f"sha256:{digest.hexdigest()}"

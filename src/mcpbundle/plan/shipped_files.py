@@ -31,6 +31,10 @@ class FileCopy:
     def path(self, root: Path) -> Path:
         return root / self.source  # an absolute ``source`` wins over ``root``
 
+    def location(self, root: str) -> str:
+        """:meth:`path` as text, for the loops over every file of every server."""
+        return os.path.join(root, self.source)
+
 
 def join(*parts: str) -> str:
     joined = PurePosixPath(*[p for p in parts if p not in ("", ".")])
