@@ -35,6 +35,7 @@ from mcpbundle.check.pathedits import STDLIB, PathNeeds, edit_finding, shown_dir
 from mcpbundle.check.registry import rule
 from mcpbundle.check.rules_requirements import requirement_entries
 from mcpbundle.check.syspath import sys_path_edits
+from mcpbundle.plan.import_names import distribution_for
 
 
 def _target_provision(target: CheckTarget, ctx: CheckContext) -> Provision:
@@ -161,8 +162,8 @@ def _absolute(
                 + more
             )
             fix = (
-                f"add the distribution that provides `{top}` to the requirements (or check "
-                "that one of those provides it)"
+                f"add {_provider_of(top)} to the requirements (or check that one of those "
+                "provides it)"
             )
         yield ctx.at(
             "MCB004",
@@ -180,10 +181,17 @@ def _absolute(
         node,
         f"import `{module}`: {where}, no stdlib module and no requirement provides `{top}`"
         + _why_soft(scope),
-        f"add the distribution that provides `{top}` to the requirements, or ship the module "
-        "in the bundle",
+        f"add {_provider_of(top)} to the requirements, or ship the module in the bundle",
         severity="warning" if optional else None,
     )
+
+
+def _provider_of(top: str) -> str:
+    """How a fix names what to add: ``pillow`` for ``PIL`` when the table knows it."""
+    known = distribution_for(top)
+    if known is not None:
+        return f"`{known}` (the distribution that provides `{top}`)"
+    return f"the distribution that provides `{top}`"
 
 
 def _soft(scope: Scope) -> bool:

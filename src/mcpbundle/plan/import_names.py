@@ -95,3 +95,10 @@ def import_names(distribution: str) -> tuple[str, ...]:
     """The top-level import names a distribution is known (or named) to provide."""
     canonical = canonicalize_name(distribution)
     return KNOWN_IMPORTS.get(canonical, (canonical.replace("-", "_"),))
+
+
+def distribution_for(module: str) -> str | None:
+    """The one distribution the table says provides ``module`` (``PIL`` -> ``pillow``), or
+    None when it names none or several (``google`` comes from many)."""
+    named = sorted({dist for dist, names in KNOWN_IMPORTS.items() if module in names})
+    return named[0] if len(named) == 1 else None

@@ -60,3 +60,12 @@ def test_the_guess_is_kept_by_requirement_and_extra() -> None:
 def test_a_distribution_named_unlike_its_import(requirement: str, module: str) -> None:
     """Neither installed here nor guessable from the name: the table says what it brings."""
     assert provision({requirement: frozenset()}).provider(module) is not None
+
+
+def test_the_fix_names_the_distribution_the_table_knows(make_target: TargetFactory) -> None:
+    (unseen,) = _mcb004(make_target, "import PIL", "qrcode-unseen\n")
+    assert unseen.fix.startswith("add `pillow` (the distribution that provides `PIL`)")
+    (missing,) = _mcb004(make_target, "import bs4", "")
+    assert missing.fix.startswith("add `beautifulsoup4` (the distribution that provides `bs4`)")
+    (unknown,) = _mcb004(make_target, "import numpy_unknown_here", "")
+    assert unknown.fix.startswith("add the distribution that provides `numpy_unknown_here`")
