@@ -206,6 +206,17 @@ def test_a_factory_needing_arguments_is_not_an_entrypoint(tmp_path: Path) -> Non
     ) in result.warnings
 
 
+def test_only_factories_needing_arguments_is_an_error_saying_so(tmp_path: Path) -> None:
+    code = "from fastmcp import FastMCP\n\ndef build(config) -> FastMCP:\n    return FastMCP('x')\n"
+    write(tmp_path, {"svc/requirements.txt": "fastmcp\n", "svc/server.py": code})
+    with pytest.raises(UsageError) as caught:
+        run_init(tmp_path / "mcpbundle.toml", dry_run=True, force=False, pyproject=False)
+    text = str(caught.value)
+    assert text.startswith(f"no FastMCP server the host can load in this directory ({tmp_path})")
+    assert "svc/server.py:3: `build` builds a server but needs arguments (config)" in text
+    assert "\n" not in text
+
+
 def test_an_object_made_by_a_factory_needing_arguments_is_the_entry(tmp_path: Path) -> None:
     code = (
         "from fastmcp import FastMCP\n\ndef build(name) -> FastMCP:\n"

@@ -59,6 +59,7 @@ class Repo:
     projects: dict[str, Project] = field(default_factory=dict)
     pyprojects: dict[str, dict[str, Any]] = field(default_factory=dict)  # dir -> parsed
     warnings: list[str] = field(default_factory=list)
+    uncallable: list[str] = field(default_factory=list)  # factories needing arguments, why
 
     def has(self, rel: str) -> bool:
         return rel in self._set
@@ -121,7 +122,9 @@ def find_servers(repo: Repo) -> list[FoundServer]:
     for directory, project in sorted(repo.projects.items()):
         entries = choose_entries(index, project)
         if not entries:
-            repo.warnings.extend(_uncallable_factories(index, project))
+            left_out = _uncallable_factories(index, project)
+            repo.warnings.extend(left_out)
+            repo.uncallable.extend(left_out)
         for server_dir, entry in entries:
             chosen.append((server_dir, entry))
             if server_dir != directory:
@@ -317,6 +320,12 @@ def _table(data: object, key: str) -> dict[str, Any]:
 
 def no_servers_error(repo: Repo) -> UsageError:
     where = "the repository" if repo.from_git else "this directory"
+    if repo.uncallable:  # the only servers come from factories the host cannot call
+        more = f" (and {len(repo.uncallable) - 1} more)" if len(repo.uncallable) > 1 else ""
+        return UsageError(
+            f"no FastMCP server the host can load in {where} ({repo.root})",
+            hint=repo.uncallable[0] + more,
+        )
     return UsageError(
         f"no FastMCP server found in {where} ({repo.root})",
         hint="init looks for a module-level FastMCP(...) / MCPServer(...) (or an instance of "
