@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -126,13 +127,10 @@ def test_manifest_deploy_md_and_requirements_name_the_target(
     assert first == f"# Pinned for Python {RUNNING_PYTHON}: the host must run this version."
 
 
-def test_deploy_md_says_when_the_pins_are_for_another_python(
-    tmp_path: Path, wheelhouse: Path
-) -> None:
-    """pip-tools with no interpreter of the target pins for the running Python (a warning):
-    DEPLOY.md must not claim the pins are for the target."""
+def _unpinnable_target(root: Path, wheelhouse: Path) -> None:
+    """A target Python this machine does not have, with the pip-tools resolver."""
     write(
-        tmp_path,
+        root,
         {
             "mcpbundle.toml": (
                 f"[bundle]\npython = '3.99'\nresolver = 'pip-tools'\nno-index = true\n"
@@ -143,9 +141,46 @@ def test_deploy_md_says_when_the_pins_are_for_another_python(
             "a/requirements.txt": "fastmcp\n",
         },
     )
+
+
+def test_with_uv_a_target_pip_tools_cannot_run_for_is_pinned_by_uv(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """Pins for the running Python would install on the host only by chance; uv resolves
+    for any version, so the build uses it for that target (one warning) when it is here."""
+    _unpinnable_target(tmp_path, wheelhouse)
     done = mcpbundle(tmp_path, "build")
     assert done.returncode == 0, done.stderr
-    assert f"pip-tools pins are for the running Python {RUNNING_PYTHON}" in done.stderr
+    assert "pinning for Python 3.99 with uv instead of pip-tools" in done.stderr
+    assert "pins are for the running Python" not in done.stderr
+    first = (tmp_path / "dist/a/requirements.txt").read_text().splitlines()[0]
+    assert first == "# Pinned for Python 3.99: the host must run this version."
+    entry = json.loads((tmp_path / "dist/mcpbundle-manifest.json").read_text())["servers"]["a"]
+    assert entry["python"] == "3.99"
+    assert "pins-python" not in entry
+
+
+def test_without_uv_deploy_md_says_the_pins_are_for_another_python(
+    tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine without uv, pip-tools pins for the running Python (a warning), and
+    DEPLOY.md must not claim the pins are for the target."""
+    from click.testing import CliRunner
+
+    from mcpbundle.base import interpreters
+    from mcpbundle.cli.app import cli
+    from mcpbundle.resolve import pinner
+
+    _unpinnable_target(tmp_path, wheelhouse)
+    monkeypatch.setattr(pinner, "find_uv", lambda: None)
+    log = logging.getLogger("mcpbundle")  # the CLI sets it up: put it back afterwards
+    monkeypatch.setattr(log, "handlers", list(log.handlers))  # the CLI replaces them in place
+    monkeypatch.setattr(log, "propagate", log.propagate)
+    monkeypatch.setattr(log, "level", log.level)
+    monkeypatch.setattr(interpreters, "_warned", set())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["build"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     first = (tmp_path / "dist/a/requirements.txt").read_text().splitlines()[0]
     assert first == f"# Pinned for Python {RUNNING_PYTHON}: the host must run this version."
     manifest = json.loads((tmp_path / "dist/mcpbundle-manifest.json").read_text())

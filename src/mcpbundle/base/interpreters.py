@@ -63,6 +63,18 @@ def piptools_interpreter(target: str | None) -> tuple[str, dict[str, str], str]:
     return sys.executable, {}, RUNNING_PYTHON
 
 
+def piptools_missing(target: str | None) -> str | None:
+    """Why pip-tools cannot pin for ``target`` here (no interpreter of it, or one pip-tools
+    does not run under), or None when it can. Says nothing itself."""
+    if target is None or target == RUNNING_PYTHON:
+        return None
+    with _lock:
+        found = _foreign_piptools(target)
+    if not isinstance(found, str):
+        return None
+    return found or f"no working python{target} found on PATH or under pyenv"
+
+
 @functools.cache
 def _foreign_piptools(target: str) -> tuple[str, str] | str:
     """An interpreter for ``target`` and a PYTHONPATH that lets it run our pip-tools;

@@ -7,12 +7,15 @@ a server's pins lack it (the host runs servers with FastMCP).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError
+from mcpbundle.base.interpreters import piptools_missing
+from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
 from mcpbundle.plan.pinned_text import pinned_versions
@@ -21,6 +24,8 @@ from mcpbundle.plan.requirement_lists import requirements_in_text, sort_requirem
 from mcpbundle.plan.sdk_compat import fastmcp_addition
 from mcpbundle.resolve.resolver import ResolverSettings, pinned_for
 from mcpbundle.resolve.shared_lock import resolve_per_server, resolve_shared
+
+log = logging.getLogger("mcpbundle")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +89,32 @@ def seed(previous: str | None, preferences: Sequence[str]) -> str | None:
     return "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
 
 
+_switched: set[str] = set()
+
+
+def able_resolver(settings: ResolverSettings) -> ResolverSettings:
+    """``settings``, unless pip-tools cannot pin for their Python here and uv can: pins for
+    the running Python instead of the target would install on the host only by chance
+    (a release that needs a newer Python, a marker for another), while uv resolves for any
+    version without an interpreter of it. Without uv, pip-tools falls back and warns."""
+    if settings.resolver != "pip-tools":
+        return settings
+    why = piptools_missing(settings.python)
+    if why is None or find_uv() is None:
+        return settings
+    target = str(settings.python)
+    if target not in _switched:
+        _switched.add(target)
+        log.warning(
+            "%s: pinning for Python %s with uv instead of pip-tools (uv needs no interpreter "
+            'of it); install Python %s to pin with pip-tools, or set resolver = "uv"',
+            why,
+            settings.python,
+            settings.python,
+        )
+    return replace(settings, resolver="uv")
+
+
 def make_pinner(
     config: Config,
     *,
@@ -120,7 +151,7 @@ def make_pinner(
         pinned: dict[str, Pinned] = {}
         for python, index in sorted({(p.python, p.index) for p in plans}):
             group = [p for p in plans if p.python == python and p.index == index]
-            settings = with_index(replace(base, python=python), index)
+            settings = able_resolver(with_index(replace(base, python=python), index))
             pinned.update(pin_group(group, previous, settings))
         return dict(sorted(pinned.items()))
 
