@@ -56,7 +56,7 @@ def piptools_interpreter(target: str | None) -> tuple[str, dict[str, str], str]:
             _warned.add(target)
             log.warning(
                 '%s: pip-tools pins are for the running Python %s; %s or use resolver = "uv"',
-                found or f"no working python{target} found on PATH or under pyenv",
+                _why_not(found, target),
                 RUNNING_PYTHON,
                 "make it run" if found else f"install Python {target}",
             )
@@ -70,8 +70,11 @@ def piptools_missing(target: str | None) -> str | None:
         return None
     with _lock:
         found = _foreign_piptools(target)
-    if not isinstance(found, str):
-        return None
+    return _why_not(found, target) if isinstance(found, str) else None
+
+
+def _why_not(found: str, target: str) -> str:
+    """The reason :func:`_foreign_piptools` gave ("" when it found no interpreter)."""
     return found or f"no working python{target} found on PATH or under pyenv"
 
 

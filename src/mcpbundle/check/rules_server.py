@@ -13,7 +13,11 @@ from mcpbundle.check.model import DEFAULT_OBJECT_NAMES, CheckTarget, Finding
 from mcpbundle.check.registry import rule
 from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.entrypoints import SERVER_CLASSES
-from mcpbundle.plan.factory_args import required_arguments
+from mcpbundle.plan.factory_args import (
+    needs_arguments_fix,
+    needs_arguments_message,
+    required_arguments,
+)
 
 EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 
@@ -126,10 +130,8 @@ def _needs_arguments(
         file=display,
         line=function.lineno,
         column=function.col_offset + 1,
-        message=f"factory `{function.name}` needs arguments ({', '.join(needed)}), but the "
-        "host calls it with none",
-        fix=f"give them defaults, or bind `mcp = {function.name}(...)` at module level and "
-        "point the entrypoint at `mcp`",
+        message=needs_arguments_message(function.name, needed),
+        fix=needs_arguments_fix(function.name),
     )
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 
 from mcpbundle.base.errors import BuildError, ConfigError
 from mcpbundle.plan.ast_walk import walk
-from mcpbundle.plan.factory_args import module_function, required_arguments
+from mcpbundle.plan.factory_args import (
+    module_function,
+    needs_arguments_fix,
+    needs_arguments_message,
+    required_arguments,
+)
 from mcpbundle.plan.python_parse import parse_module
 
 SERVER_NAMES = ("mcp", "server", "app")
@@ -76,12 +81,10 @@ def _callable_bare(tree: ast.Module, display: str, name: str) -> str:
     needed = required_arguments(function) if function is not None else ()
     if function is None or not needed:
         return name
-    listed = ", ".join(needed)
     raise BuildError(
-        f"factory `{name}` needs arguments ({listed}), but the host calls it with none",
+        needs_arguments_message(name, needed),
         where=f"{display}:{function.lineno}",
-        hint=f"give them defaults, or bind `mcp = {name}(...)` at module level and point "
-        "the entrypoint at `mcp`",
+        hint=needs_arguments_fix(name),
     )
 
 

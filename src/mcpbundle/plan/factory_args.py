@@ -29,6 +29,20 @@ def required_arguments(function: Function) -> tuple[str, ...]:
     return tuple(names)
 
 
+def needs_arguments_message(name: str, needed: tuple[str, ...]) -> str:
+    """What build (an error) and check (MCB001) say of such a factory: the same words."""
+    return (
+        f"factory `{name}` needs arguments ({', '.join(needed)}), but the host calls it with none"
+    )
+
+
+def needs_arguments_fix(name: str) -> str:
+    return (
+        f"give them defaults, or bind `mcp = {name}(...)` at module level and point the "
+        "entrypoint at `mcp`"
+    )
+
+
 def module_function(body: list[ast.stmt], name: str) -> Function | None:
     """The module-level ``def name`` that binds ``name`` last, when a def does."""
     found: Function | None = None
