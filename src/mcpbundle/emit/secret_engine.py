@@ -56,6 +56,10 @@ from mcpbundle.emit.secret_shapes import (
 
 ENV_EXAMPLE_NAMES = frozenset({".env.example"})
 
+# Every plugin module, imported with this module: mcpbundle.emit.secret_scan imports it
+# through mcpbundle.emit.offline_import, which keeps the real requests out only meanwhile.
+_PLUGIN_TYPES: Mapping[str, type[BasePlugin]] = get_mapping_from_secret_type_to_class()
+
 # Formats with a checksum or a fixed structure: a finding in documentation still fails.
 STRUCTURED = frozenset({"private key", "AWS access key id", "GitHub token"})
 
@@ -139,9 +143,8 @@ def _plugins() -> _Plugins:
         AnthropicKeyDetector, GoogleApiKeyDetector, GitHubFineGrainedDetector,
         KubeconfigKeyDetector,
     )  # fmt: skip
-    mapping: Mapping[str, type[BasePlugin]] = get_mapping_from_secret_type_to_class()
     builtin = sorted(
-        (c for c in mapping.values() if not issubclass(c, excluded)), key=lambda c: c.__name__
+        (c for c in _PLUGIN_TYPES.values() if not issubclass(c, excluded)), key=lambda c: c.__name__
     )
     return _Plugins(
         tokens=(*(c() for c in builtin), *(c() for c in ours)),

@@ -21,8 +21,10 @@ Reported values are masked: enough to find the line, not enough to use the key.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -92,8 +94,7 @@ def scan_bytes(
     data: bytes, display: str, *, requirement_files: Iterable[str] = ()
 ) -> list[SecretHit]:
     """Every secret in ``data`` (the content of ``display``), masked, with its severity."""
-    from mcpbundle.emit import secret_engine as secretengine  # detect-secrets: only for a scan
-
+    secretengine = _engine()
     _remember_gates(secretengine)
     if b"\0" in data[:_BINARY_PROBE]:
         findings = secretengine.scan_binary(data)
@@ -114,6 +115,21 @@ def scan_bytes(
     ]
 
 
+def _engine() -> ModuleType:
+    """:mod:`mcpbundle.emit.secret_engine`, imported only for a scan, with detect-secrets
+    imported offline (see :mod:`mcpbundle.emit.offline_import`)."""
+    loaded = sys.modules.get(_ENGINE)
+    if loaded is not None:
+        return loaded
+    from mcpbundle.emit.offline_import import load_offline
+
+    return load_offline(
+        lambda: importlib.import_module(_ENGINE),
+        ("detect_secrets", _ENGINE, "mcpbundle.emit.secret_shapes"),
+    )
+
+
+_ENGINE = "mcpbundle.emit.secret_engine"
 _GATES_SAVED: set[str] = set()
 
 
