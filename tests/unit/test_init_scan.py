@@ -321,6 +321,63 @@ def test_main_uses_a_module_that_imports_the_package_server(tmp_path: Path) -> N
     assert servers(config)["shell"] == ("src/shell", "src/shell/server.py")
 
 
+_PART = (
+    "from fastmcp import FastMCP\n{0} = FastMCP('{0}')\n\n"
+    "@{0}.tool\ndef {0}_tool() -> str:\n    return ''\n"
+)
+
+
+def test_a_server_mounted_into_another_is_a_part_not_the_entrypoint(tmp_path: Path) -> None:
+    # The composing server is deeper than the one it mounts: depth alone picked the part.
+    config, result = scan(tmp_path, {
+        "court/requirements.txt": "fastmcp\n",
+        "court/server.py": _PART.format("status"),
+        "court/app/main.py": (
+            "from fastmcp import FastMCP\nfrom server import status\n"
+            "from app.tools.search import search\n\n"
+            "mcp = FastMCP('court')\nmcp.mount(status, prefix='status')\n"
+            "mcp.mount(search, prefix='search')\n"
+        ),
+        "court/app/__init__.py": "", "court/app/tools/__init__.py": "",
+        "court/app/tools/search.py": _PART.format("search"),
+    })  # fmt: skip
+    assert servers(config) == {"court": ("court", "app/main.py")}
+    assert "mounts the servers of app/tools/search.py, server.py" in result.text
+
+
+def test_servers_imported_into_one_in_a_sibling_directory_are_its_parts(tmp_path: Path) -> None:
+    # Without the composition these were three servers, one per directory; the one that
+    # composes them imports them from the project root, so it ships the whole project.
+    config, _ = scan(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'law'\ndependencies = ['fastmcp']\n",
+        "servers/opinions/server.py": _PART.format("opinions"),
+        "servers/dockets/server.py": _PART.format("dockets"),
+        "servers/all/server.py": (
+            "from fastmcp import FastMCP\nfrom servers.opinions.server import opinions\n"
+            "from servers.dockets.server import dockets\n\nmcp = FastMCP('law')\n\n"
+            "async def setup():\n    await mcp.import_server(opinions)\n"
+            "    await mcp.import_server(dockets, prefix='d')\n"
+        ),
+    })  # fmt: skip
+    assert servers(config) == {"law": (".", "servers/all/server.py")}
+
+
+def test_a_web_app_mount_is_no_composition(tmp_path: Path) -> None:
+    config, _ = scan(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'two'\ndependencies = ['fastmcp']\n",
+        "servers/a/server.py": _PART.format("alpha"),
+        "servers/b/server.py": (
+            "from fastmcp import FastMCP\nfrom starlette.applications import Starlette\n"
+            "from servers.a.server import alpha\n\nmcp = FastMCP('b')\n"
+            "web = Starlette()\nweb.mount('/a', alpha.http_app())\n"
+        ),
+    })  # fmt: skip
+    assert servers(config) == {
+        "a": ("servers/a", "server.py:alpha"),
+        "b": ("servers/b", "server.py"),
+    }
+
+
 def test_script_module_that_imports_the_object_points_at_its_definition(tmp_path: Path) -> None:
     config, _ = scan(tmp_path, {
         "p/pyproject.toml": "[project]\nname='p'\n[project.scripts]\np = 'pkg.cli:main'\n",

@@ -27,6 +27,7 @@ _REGISTERS = frozenset({
     "tool", "resource", "prompt", "add_tool", "add_resource", "add_prompt", "add_template",
     "mount", "import_server", "add_provider",
 })  # fmt: skip
+_COMPOSES = frozenset({"mount", "import_server"})  # server.mount(other): other is a part
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Facts:
     # names whose tools, resources or prompts this file registers (``@mcp.tool``,
     # ``mcp.add_tool(...)``, ``mcp.mount(...)``), anywhere in it
     registers: set[str] = field(default_factory=set)
+    # names this file mounts or imports into a server (``mcp.mount(search)``,
+    # ``await mcp.import_server(build())``: ``search``, ``build``)
+    composes: set[str] = field(default_factory=set)
 
     @property
     def mentions_server(self) -> bool:
@@ -115,8 +119,29 @@ def analyze(source: bytes) -> Facts | None:
             and isinstance(sub.value, ast.Name)
         ):
             facts.registers.add(sub.value.id)
+        if isinstance(sub, ast.Call):
+            facts.composes.update(_composed(sub))
     facts.inside_functions = max(0, facts.inside_functions - len(facts.created))
     return facts
+
+
+def _composed(call: ast.Call) -> list[str]:
+    """What ``call`` mounts into a server: the names (or factories called) it passes to
+    ``NAME.mount`` / ``NAME.import_server``, positionally (``mount("p", sub)`` in fastmcp
+    2's first form) or as ``server=``."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in _COMPOSES):
+        return []
+    if not isinstance(func.value, ast.Name):
+        return []
+    passed = [*call.args, *(k.value for k in call.keywords if k.arg == "server")]
+    names = []
+    for value in passed:
+        if isinstance(value, ast.Call) and not value.args and not value.keywords:
+            value = value.func
+        if isinstance(value, ast.Name):
+            names.append(value.id)
+    return names
 
 
 def _classes(top: list[ast.stmt], aliases: dict[str, str], facts: Facts) -> None:

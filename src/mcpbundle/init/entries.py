@@ -53,17 +53,65 @@ def choose_entries(index: ModuleIndex, project: Project) -> list[tuple[str, Entr
     with_servers = {rel: found for rel, found in with_servers.items() if found}
     if not with_servers:
         return []
+    with_servers, composers = _without_parts(index, project, with_servers)
     for directed in (_from_scripts, _from_main, _from_fastmcp_json):
         entry = directed(index, project, with_servers)
         if entry is not None:
-            return [(project.directory, _with_others(entry, with_servers, index))]
+            entry = _with_others(entry, with_servers, index)
+            return [(project.directory, _noting(entry, composers))]
     units = _units(list(with_servers))
     if units is None:
-        return [(project.directory, _best_file(index, with_servers))]
+        return [(project.directory, _noting(_best_file(index, with_servers), composers))]
     return [
-        (unit, _best_file(index, {rel: with_servers[rel] for rel in files}))
+        (unit, _noting(_best_file(index, {rel: with_servers[rel] for rel in files}), composers))
         for unit, files in sorted(units.items())
     ]
+
+
+def _without_parts(
+    index: ModuleIndex, project: Project, with_servers: Mapping[str, dict[str, Found]]
+) -> tuple[dict[str, dict[str, Found]], dict[str, str]]:
+    """``with_servers`` less the servers another server mounts or imports
+    (``hub.mount(search)``, ``await hub.import_server(opinions)``): those are its parts,
+    loaded with it, not entrypoints (a part deeper in the tree or in a directory of its
+    own looked like one). Also a note for each file that composes others. Left as is
+    when nothing would remain (servers mounting each other)."""
+    parts: set[tuple[str, str]] = set()
+    mounted: dict[str, set[str]] = {}
+    for rel in with_servers:
+        facts = index.facts(rel)
+        exposed = index.servers(rel) if facts is not None and facts.composes else {}
+        for name in sorted(facts.composes if facts is not None else ()):
+            hit = exposed.get(name)
+            if hit is None:
+                continue
+            parts.add((hit.defined_in, _definer_name(index, rel, name) or name))
+            if hit.defined_in != rel:
+                mounted.setdefault(rel, set()).add(hit.defined_in)
+    if not parts:
+        return dict(with_servers), {}
+    kept: dict[str, dict[str, Found]] = {}
+    for rel, found in with_servers.items():
+        whole = {
+            name: hit
+            for name, hit in found.items()
+            if (hit.defined_in, _definer_name(index, rel, name) or name) not in parts
+        }
+        if whole:
+            kept[rel] = whole
+    if not kept:
+        return dict(with_servers), {}
+    notes = {
+        rel: "mounts the servers of " + ", ".join(sorted(_short(f, project) for f in files))
+        for rel, files in mounted.items()
+        if rel in kept
+    }
+    return kept, notes
+
+
+def _noting(entry: Entry, composers: Mapping[str, str]) -> Entry:
+    note = composers.get(entry.file)
+    return entry if note is None else replace(entry, notes=(*entry.notes, note))
 
 
 def _with_others(
