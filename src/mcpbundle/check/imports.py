@@ -149,6 +149,10 @@ def name_guesses(dist: str) -> tuple[str, ...]:
         guesses.append(base.removesuffix("_python"))
     if "-" in canonical:
         guesses.append(canonical.split("-", 1)[0])  # namespace packages: google-auth -> google
+    for guess in list(guesses):
+        unnumbered = guess.rstrip("0123456789").rstrip("_")
+        if unnumbered != guess and len(unnumbered) > 1:
+            guesses.append(unnumbered)  # a fork or successor: phue2 -> phue
     return tuple(dict.fromkeys(guesses))
 
 

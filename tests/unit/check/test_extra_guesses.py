@@ -69,3 +69,15 @@ def test_the_fix_names_the_distribution_the_table_knows(make_target: TargetFacto
     assert missing.fix.startswith("add `beautifulsoup4` (the distribution that provides `bs4`)")
     (unknown,) = _mcb004(make_target, "import numpy_unknown_here", "")
     assert unknown.fix.startswith("add the distribution that provides `numpy_unknown_here`")
+
+
+def test_a_version_number_at_the_end_of_a_name_is_dropped_for_the_guess(
+    make_target: TargetFactory,
+) -> None:
+    """Forks and successors carry a number the import leaves out (``phue2`` brings
+    ``phue``); the number stays a guess of its own (``jinja2`` brings ``jinja2``)."""
+    assert _mcb004(make_target, "from phue import Bridge", "phue2\n") == []
+    assert _mcb004(make_target, "import unseenlib", "unseenlib3\n") == []
+    assert _mcb004(make_target, "import unseenlib3", "unseenlib3\n") == []
+    (finding,) = _mcb004(make_target, "import xunseen", "unseenlib3\n")
+    assert "`xunseen`" in finding.message
