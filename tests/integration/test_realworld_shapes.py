@@ -526,6 +526,63 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
         assert "MCB004" not in checked.stdout
 
 
+def _linked_shared(root: Path, wheelhouse: Path) -> None:
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.notes]\npath = 'servers/notes'\nentrypoint = 'server.py'\n",
+            "shared/common/__init__.py": "from .words import WORD\n",
+            "shared/common/words.py": "WORD = 'linked'\n",
+            "shared/common/.env": "TOKEN=do-not-ship\n",
+            "shared/common/tests/test_words.py": "",
+            "shared/kube/.kube/config": "client-key-data: x\n",
+            "servers/notes/server.py": server_py(
+                "notes", "from common import WORD\n", {"notes_word": "WORD"}
+            ),
+            "servers/notes/requirements.txt": "fastmcp\n",
+        },
+    )
+    (root / "servers/notes/common").symlink_to("../../shared/common")
+    (root / "servers/notes/home").symlink_to("../../shared/kube")
+
+
+def test_a_linked_directory_of_the_repository_ships_its_files(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """Servers that link a shared directory in (``common -> ../../shared/common``) work
+    from the source tree; the bundle holds the directory's files, not a link that would
+    dangle without ``shared/``, and leaves out what the directory itself would not ship."""
+    root = tmp_path / "repo"
+    _linked_shared(root, wheelhouse)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    shipped = tree(root / "dist/servers/notes")
+    assert shipped["common/words.py"][0] == b"WORD = 'linked'\n"
+    assert not (root / "dist/servers/notes/common").is_symlink()
+    assert not [p for p in shipped if ".env" in p or "tests/" in p or ".kube" in p]
+    assert loaded_tools(root, "notes", tmp_path) == ["notes_word"]
+    checked = mcpbundle(root, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_link_to_a_directory_outside_or_around_itself_is_refused(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "mod.py").write_text("X = 1\n")
+    for target, what in ((outside, "outside the repository"), ("..", "holds it")):
+        root = tmp_path / f"repo-{what.split()[-1]}"
+        _linked_shared(root, wheelhouse)
+        (root / "servers/notes/loop").symlink_to(target)
+        done = mcpbundle(root, "build")
+        assert done.returncode == 1, done.stderr
+        (line,) = error_lines(done.stderr)
+        assert "servers/notes/loop" in line and what in line, line
+        assert not (root / "dist").exists()
+
+
 def test_a_link_out_of_the_repository_in_an_imported_part_is_refused(
     tmp_path: Path, wheelhouse: Path
 ) -> None:

@@ -9,6 +9,7 @@ secret-file rules, which no setting can turn off.
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
@@ -109,7 +110,8 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
     from_git = listed is not None
     special: dict[str, str] = {}
     paths = listed if listed is not None else _walk(root, special)
-    kept = []
+    kept: list[str] = []
+    links: list[str] = []
     base = str(root)
     # Plain strings, not Path objects: this runs once per file of the repository.
     skip_dirs = [(str(s), str(s).rstrip(os.sep) + os.sep) for s in skipped]
@@ -138,12 +140,62 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
             special["/".join(rel.split("/")[:MAX_DEPTH])] = TOO_DEEP
         elif stat.S_ISREG(mode) or stat.S_ISLNK(mode):
             kept.append(rel)
+            if stat.S_ISLNK(mode):
+                links.append(rel)
         else:
             special[rel] = SUBMODULE if stat.S_ISDIR(mode) else kind_of(mode)
+    if links:
+        kept = through_directory_links(root, sorted(set(kept)), links)
     return RepoFiles(
         root=root, paths=tuple(sorted(set(kept))), from_git=from_git,
         special=dict(sorted(special.items())),
     )  # fmt: skip
+
+
+def through_directory_links(root: Path, paths: list[str], links: list[str]) -> list[str]:
+    """``paths`` (sorted) with each symlink to a directory of the repository replaced by
+    that directory's files under the link's path: a server that links shared code in
+    (``common -> ../../shared/common``) ships the files, not a link that dangles without
+    ``shared/``. Links inside a linked directory are followed the same way.
+
+    A link to a directory outside the repository, or to one that holds the link, stays a
+    link (:func:`mcpbundle.plan.shipped_files.check_link` refuses it), and so does one
+    into ``.git``. A file whose own path is a secret's is left out whatever the link is
+    called (``home -> ../.kube`` would ship ``home/config``)."""
+    base = os.path.realpath(root)
+    found = set(paths)
+    pending = sorted(links)
+    while pending:
+        link = pending.pop()
+        target = _linked_directory(base, link)
+        if target is None or link.count("/") >= MAX_DEPTH:
+            continue
+        found.discard(link)
+        prefix = f"{target}/" if target else ""
+        start = bisect.bisect_left(paths, prefix)
+        for rel in paths[start:]:
+            if not rel.startswith(prefix):
+                break
+            if _secret_name(rel):
+                continue
+            virtual = f"{link}/{rel[len(prefix) :]}"
+            found.add(virtual)
+            if rel in links:
+                pending.append(virtual)
+    return sorted(found)
+
+
+def _linked_directory(base: str, link: str) -> str | None:
+    """The repository-relative directory ``link`` points at, when it may stand for it."""
+    absolute = os.path.join(base, link)
+    real = os.path.realpath(absolute)
+    if not os.path.isdir(real) or not (real == base or real.startswith(base + os.sep)):
+        return None
+    holder = os.path.realpath(os.path.dirname(absolute))
+    if holder == real or holder.startswith(real + os.sep):
+        return None  # it holds the link: following it never ends
+    target = os.path.relpath(real, base).replace(os.sep, "/")
+    return None if ".git" in target.split("/") else ("" if target == "." else target)
 
 
 def _beside(path: str, beside: list[tuple[str, str]]) -> bool:

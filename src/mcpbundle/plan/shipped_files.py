@@ -254,9 +254,13 @@ def check_link(root: Path, repo_path: str) -> None:
         return
     target = Path(os.path.realpath(path))
     if not target.is_relative_to(root.resolve()) or not target.is_file():
+        directory = target.is_dir()
+        if directory and target.is_relative_to(root.resolve()):
+            what = "symlink points at a directory that holds it, or into .git"
+        else:
+            what = "symlink points outside the repository or not at a file"
         raise BuildError(
-            f"symlink points outside the repository or not at a file: {repo_path} -> "
-            f"{os.readlink(path)}",
+            f"{what}: {repo_path} -> {os.readlink(path)}",
             where=repo_path,
-            hint="replace the link with the file, or exclude it",
+            hint=f"replace the link with the {'directory' if directory else 'file'} or exclude it",
         )
