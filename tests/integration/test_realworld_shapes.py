@@ -526,6 +526,36 @@ def test_a_subpackage_server_ships_the_parts_of_its_package_it_imports(
         assert "MCB004" not in checked.stdout
 
 
+@pytest.mark.parametrize("requirements", ["-e .\nfastmcp\n", None])
+def test_an_entry_beside_its_own_src_layout_project_loads(
+    tmp_path: Path, wheelhouse: Path, requirements: str | None
+) -> None:
+    """``server.py`` at a project's root importing the project's own package from
+    ``src/``: ``pip install -e .`` (or ``uv sync``) made it importable at home; the host
+    installs no project, so the bundle puts ``src`` on the path."""
+    root = tmp_path / "repo"
+    files = {
+        "mcpbundle.toml": bundle_table(wheelhouse)
+        + "[servers.notes]\npath = 'servers/notes'\nentrypoint = 'server.py'\n",
+        "servers/notes/pyproject.toml": (
+            "[project]\nname = 'notes-kit'\nversion = '0.1'\ndependencies = ['fastmcp']\n"
+            "[build-system]\nrequires = ['hatchling']\nbuild-backend = 'hatchling.build'\n"
+            "[tool.hatch.build.targets.wheel]\npackages = ['src/notes_kit']\n"
+        ),
+        "servers/notes/src/notes_kit/__init__.py": "from notes_kit.words import WORD\n",
+        "servers/notes/src/notes_kit/words.py": "WORD = 'own'\n",
+        "servers/notes/server.py": server_py(
+            "notes", "from notes_kit import WORD\n", {"notes_word": "WORD"}
+        ),
+    }
+    if requirements is not None:
+        files["servers/notes/requirements.txt"] = requirements
+    write(root, files)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    assert loaded_tools(root, "notes", tmp_path) == ["notes_word"]
+
+
 def _linked_shared(root: Path, wheelhouse: Path) -> None:
     write(
         root,

@@ -1,4 +1,4 @@
-"""Folders above the entry that its absolute imports need on ``sys.path``.
+"""Folders above the entry (or its project's ``src/``) its absolute imports need on ``sys.path``.
 
 FastMCP's file loader puts only the entry's own folder (or, for a package, the folder
 above its top package) on ``sys.path``. A server developed with a source root above
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mcpbundle.plan.ast_walk import walk
+from mcpbundle.plan.backend_packages import declared_packages
 
 # a top-level name a folder of the project shadows only when the code means it
 _STDLIB = frozenset(sys.stdlib_module_names)
@@ -64,7 +65,9 @@ def ancestor_imports(
     dotted path is there (``config/settings.py`` for ``config.settings``), so a folder
     merely named like an installed package does not."""
     here = entry_file.parent
-    candidates = _above(here, bound)[1:]
+    above = _above(here, bound)
+    candidates = above[1:]
+    candidates += [r for r in project_roots(bound) if r not in above]
     if not candidates:
         return {}
     modules = _modules([tree])
@@ -79,6 +82,25 @@ def ancestor_imports(
                 found.setdefault(directory, set()).add(module)
                 break
     return {d: tuple(sorted(names)) for d, names in found.items()}
+
+
+def project_roots(bound: Path) -> list[Path]:
+    """The folders of the server's own project its packages install from, when that is
+    not the server directory: what its build backend takes them from (``packages =
+    ["src/notes_kit"]``: ``src``), else the ``src/`` of a project that has one.
+    ``pip install -e .`` or ``uv sync`` puts it on ``sys.path`` at home; the host
+    installs no project."""
+    found = declared_packages(bound / "pyproject.toml", bound)
+    if found is not None:
+        roots = [found[0]]
+    elif (bound / "src").is_dir() and any(
+        (bound / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg")
+    ):
+        roots = [bound / "src"]
+    else:
+        return []
+    resolved = [root.resolve() for root in roots]
+    return [root for root in resolved if root != bound and root.is_relative_to(bound)]
 
 
 def _above(start: Path, bound: Path) -> list[Path]:
