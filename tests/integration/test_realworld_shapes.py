@@ -556,6 +556,47 @@ def test_an_entry_beside_its_own_src_layout_project_loads(
     assert loaded_tools(root, "notes", tmp_path) == ["notes_word"]
 
 
+def test_dependencies_only_a_fastmcp_json_declares_are_pinned(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A server run with ``fastmcp run fastmcp.json`` may declare its dependencies only
+    there; the bundle's fastmcp.json points at requirements.txt, which must hold them.
+    A fastmcp.json for another entry of the directory adds nothing."""
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.notes]\npath = 'servers/notes'\nentrypoint = 'server.py'\n",
+            "servers/notes/fastmcp.json": json.dumps(
+                {
+                    "source": {"path": "server.py", "entrypoint": "mcp"},
+                    "environment": {
+                        "dependencies": ["fastmcp", "alpha<2"],
+                        "requirements": "extra.txt",
+                    },
+                }
+            ),
+            "servers/notes/extra.txt": "theta\n",
+            "servers/notes/other.fastmcp.json": json.dumps(
+                {"source": {"path": "other.py"}, "environment": {"dependencies": ["iota"]}}
+            ),
+            "servers/notes/server.py": server_py(
+                "notes", "import alpha\nimport theta\n", {"notes_word": "'x'"}
+            ),
+        },
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    pins = (root / "dist/servers/notes/requirements.txt").read_text()
+    assert "alpha==1.1" in pins and "theta==1.0" in pins and "iota" not in pins
+    shipped = json.loads((root / "dist/servers/notes/fastmcp.json").read_text())
+    assert shipped["environment"]["requirements"] == "requirements.txt"
+    assert "dependencies" not in shipped["environment"]
+    checked = mcpbundle(root, "check", "--select", "MCB004")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def _linked_shared(root: Path, wheelhouse: Path) -> None:
     write(
         root,

@@ -50,7 +50,7 @@ def rewrite(
     if not isinstance(document, dict):
         return None, _skipped(dest, "it is not a JSON object")
     here = PurePosixPath(dest).parent.as_posix()
-    entry, obj = _source_of(document)
+    entry, obj = source_of(document)
     entry_rel = facts.original_entry if entry is None else _normal(here, entry)
     if entry_rel is None or (entry_rel not in shipped and entry_rel != facts.original_entry):
         return None, _skipped(dest, f"its source {entry!r} is not a file of the bundle")
@@ -81,7 +81,7 @@ def rewrite(
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(), None
 
 
-def _source_of(document: dict[str, Any]) -> tuple[str | None, str | None]:
+def source_of(document: dict[str, Any]) -> tuple[str | None, str | None]:
     """The file and object a ``fastmcp.json`` names (v1 ``source``, or legacy ``entrypoint``)."""
     source = document.get("source")
     if isinstance(source, dict) and isinstance(source.get("path"), str):

@@ -21,6 +21,7 @@ from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
 from mcpbundle.plan.closure import Classified, LibGraph, Rewrite
 from mcpbundle.plan.entrypoints import server_object
+from mcpbundle.plan.fastmcp_env import environment_requirements
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.index_options import merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
@@ -241,6 +242,9 @@ def _server_requirements(
             hint="replace it with a requirements file (or remove it to use pyproject.toml)",
         )
     found = default_source(root, server.path)
+    declared = environment_requirements(root, server.path, server.entrypoint)
     if found is None:
+        if declared:
+            return declared[0].origin.split(":", 1)[0], declared, project_path
         return None, [], project_path
-    return found[0], found[1], project_path
+    return found[0], [*found[1], *declared], project_path

@@ -46,7 +46,7 @@ def scrub_requirement_files(
 ) -> tuple[list[FileCopy], list[tuple[str, bytes]]]:
     """Requirement files that ship (``-r``/``-c`` includes) lose their index options, and
     the credentials of any other URL in them are masked."""
-    sources = {rel for rel in requirement_files if not rel.endswith((".toml", "Pipfile"))}
+    sources = {rel for rel in requirement_files if not rel.endswith((".toml", "Pipfile", ".json"))}
     kept: list[FileCopy] = []
     scrubbed: list[tuple[str, bytes]] = []
     for copy in copies:

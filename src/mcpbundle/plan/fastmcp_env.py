@@ -1,0 +1,101 @@
+"""The requirements a server's ``fastmcp.json`` declares for its environment.
+
+fastmcp's project file builds the server's environment from ``environment.dependencies``
+(PEP 508 lines), ``environment.requirements`` (a requirements file) and
+``environment.project`` (a project whose dependencies to install), and a server
+developed with ``fastmcp run fastmcp.json`` may declare its dependencies nowhere else.
+The bundle's ``fastmcp.json`` points at the pinned ``requirements.txt`` instead, so
+those entries join the server's requirements; a requirement read twice is harmless.
+
+Only files in the server's directory that name its entrypoint (``source.path``, or
+the legacy ``entrypoint``) count: another one configures another server. A file that is
+not readable JSON is left to :mod:`mcpbundle.plan.fastmcp_json`, which does not ship it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mcpbundle.base.errors import BuildError
+from mcpbundle.plan.fastmcp_json import is_fastmcp_json, source_of
+from mcpbundle.plan.pyproject import read_pyproject
+from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, read_requirements_file
+from mcpbundle.plan.shipped_files import join
+
+
+def environment_requirements(root: Path, server_path: str, entry_file: str) -> list[ReqLine]:
+    """The entries of every ``fastmcp.json`` of ``server_path`` naming ``entry_file``
+    (both repository-relative POSIX: ``servers/a``, ``server.py`` inside it)."""
+    directory = root / server_path
+    try:
+        names = sorted(n for n in os.listdir(directory) if is_fastmcp_json(n))
+    except OSError:
+        return []
+    entry = PurePosixPath(os.path.normpath(entry_file)).as_posix()
+    lines: list[ReqLine] = []
+    for name in names:
+        rel = join(server_path, name)
+        document = _document(root / rel)
+        if document is None or _names(document) != entry:
+            continue
+        environment = document.get("environment")
+        if isinstance(environment, dict):
+            lines += _entries(root, rel, environment)
+    return lines
+
+
+def _document(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _names(document: dict[str, Any]) -> str | None:
+    path, _obj = source_of(document)
+    if path is None or os.path.isabs(path) or "\\" in path:
+        return None
+    return PurePosixPath(os.path.normpath(path)).as_posix()
+
+
+def _entries(root: Path, rel: str, environment: dict[str, Any]) -> list[ReqLine]:
+    base = (root / rel).parent
+    lines: list[ReqLine] = []
+    dependencies = environment.get("dependencies")
+    if isinstance(dependencies, list):
+        for index, text in enumerate(dependencies):
+            if not isinstance(text, str) or not text.strip():
+                raise BuildError(
+                    f"environment.dependencies[{index}] is not a requirement: {text!r}",
+                    where=rel,
+                    hint='write each dependency as a PEP 508 string, e.g. "httpx>=0.27"',
+                )
+            origin = f"{rel}: environment.dependencies[{index}]"
+            lines.append(parse_requirement_text(text, origin=origin, base=base))
+    requirements = environment.get("requirements")
+    if isinstance(requirements, str) and requirements:
+        path = base / requirements
+        display = os.path.relpath(path, root).replace(os.sep, "/")
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise BuildError(
+                f"environment.requirements names {requirements!r}, outside the repository",
+                where=rel,
+                hint="point it at a requirements file inside the repository",
+            )
+        if not path.is_file():
+            raise BuildError(
+                f"environment.requirements names {requirements!r}, which is not a file",
+                where=rel,
+                hint="fix the path (relative to the fastmcp.json) or remove the key",
+            )
+        lines += read_requirements_file(path, root=root, display=display)
+    project = environment.get("project")
+    if isinstance(project, str) and project:
+        pyproject = base / project / "pyproject.toml"
+        if pyproject.is_file():
+            lines += read_pyproject(pyproject, root=root).dependencies
+    return lines

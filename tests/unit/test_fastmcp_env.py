@@ -1,0 +1,76 @@
+"""A server's fastmcp.json environment as requirement entries (no resolver, no network)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from mcpbundle.base.errors import BuildError
+from mcpbundle.plan.fastmcp_env import environment_requirements
+
+
+def _server(root: Path, documents: dict[str, object], **files: str) -> None:
+    (root / "srv").mkdir(parents=True)
+    for name, document in documents.items():
+        (root / "srv" / name).write_text(json.dumps(document))
+    for name, text in files.items():
+        (root / "srv" / name).write_text(text)
+
+
+def _names(root: Path, entry: str = "server.py") -> list[str | None]:
+    return [line.name for line in environment_requirements(root, "srv", entry)]
+
+
+def test_dependencies_requirements_and_project_of_the_entrys_file(tmp_path: Path) -> None:
+    _server(
+        tmp_path,
+        {
+            "fastmcp.json": {
+                "source": {"path": "./server.py"},
+                "environment": {
+                    "dependencies": ["httpx>=0.27"],
+                    "requirements": "reqs.txt",
+                    "project": ".",
+                },
+            }
+        },
+        **{"reqs.txt": "rich\n", "pyproject.toml": "[project]\nname='s'\ndependencies=['anyio']\n"},
+    )
+    assert _names(tmp_path) == ["httpx", "rich", "anyio"]
+    (line,) = [
+        x for x in environment_requirements(tmp_path, "srv", "server.py") if x.name == "httpx"
+    ]
+    assert line.origin == "srv/fastmcp.json: environment.dependencies[0]"
+
+
+def test_a_file_for_another_entry_or_without_a_source_adds_nothing(tmp_path: Path) -> None:
+    _server(tmp_path, {
+        "a.fastmcp.json": {"source": {"path": "other.py"}, "environment": {"dependencies": ["x"]}},
+        "b.fastmcp.json": {"environment": {"dependencies": ["y"]}},
+        "legacy.fastmcp.json": {"entrypoint": "server.py:mcp",
+                                "environment": {"dependencies": ["z"]}},
+    })  # fmt: skip
+    (tmp_path / "srv" / "broken.fastmcp.json").write_text("{not json")
+    assert _names(tmp_path) == ["z"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"dependencies": ["ok", 3]}, "environment.dependencies[1] is not a requirement"),
+        ({"requirements": "missing.txt"}, "which is not a file"),
+        ({"requirements": "../../outside.txt"}, "outside the repository"),
+    ],
+)
+def test_a_broken_environment_fails_naming_the_file(
+    tmp_path: Path, environment: dict[str, object], message: str
+) -> None:
+    (tmp_path / "outside.txt").write_text("x\n")
+    root = tmp_path / "repo"
+    _server(root, {"fastmcp.json": {"source": {"path": "server.py"}, "environment": environment}})
+    with pytest.raises(BuildError, match=re.escape(message)) as caught:
+        environment_requirements(root, "srv", "server.py")
+    assert caught.value.where == "srv/fastmcp.json"
