@@ -597,6 +597,48 @@ def test_dependencies_only_a_fastmcp_json_declares_are_pinned(
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_an_import_of_a_package_elsewhere_in_the_repository_says_how_to_vendor_it(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """``sys.path.insert(0, <repo root>)`` then ``from shared import hi`` loads at home;
+    the bundle ships the server's folder only. check's fix names the table that vendors
+    the package, and with it the import is satisfied."""
+    root = tmp_path / "repo"
+    server = (
+        "import sys\nfrom pathlib import Path\n"
+        "sys.path.insert(0, str(Path(__file__).resolve().parents[2]))\n"
+        "from fastmcp import FastMCP\nfrom shared import hi\nfrom tooling import ok\n"
+        "mcp = FastMCP('a')\n"
+    )
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.notes]\npath = 'servers/notes'\nentrypoint = 'server.py'\n",
+            "shared/__init__.py": "def hi() -> int:\n    return 1\n",
+            "packages/tooling/src/tooling/__init__.py": "ok = 1\n",
+            "servers/notes/server.py": server,
+            "servers/notes/requirements.txt": "fastmcp\n",
+        },
+    )
+    checked = mcpbundle(root, "check", "--select", "MCB004", "--json")
+    found = {f["message"].split("`")[1]: f["fix"] for f in json.loads(checked.stdout)["findings"]}
+    assert found["shared"].startswith(
+        "`shared` is the repository's `shared/`, which the bundle does not ship: declare it, "
+        "`[shared.shared] path = \"shared\"`, and add \"shared\" to `[servers.notes] shared`"
+    ), found
+    assert '`[shared.tooling] path = "packages/tooling"`' in found["tooling"], found
+    config = (root / "mcpbundle.toml").read_text().replace(
+        "entrypoint = 'server.py'\n", "entrypoint = 'server.py'\nshared = ['shared', 'tooling']\n"
+    )
+    (root / "mcpbundle.toml").write_text(
+        config + "[shared.shared]\npath = 'shared'\n[shared.tooling]\npath = 'packages/tooling'\n"
+    )
+    checked = mcpbundle(root, "check", "--select", "MCB004", "--json")
+    messages = [f["message"] for f in json.loads(checked.stdout)["findings"]]
+    assert not [m for m in messages if "import `" in m], messages
+
+
 def _linked_shared(root: Path, wheelhouse: Path) -> None:
     write(
         root,

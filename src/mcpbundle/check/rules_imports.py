@@ -33,6 +33,7 @@ from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.modules import BundleModules
 from mcpbundle.check.pathedits import STDLIB, PathNeeds, edit_finding, shown_dirs
 from mcpbundle.check.registry import rule
+from mcpbundle.check.repo_packages import repo_package_fix
 from mcpbundle.check.rules_requirements import requirement_entries
 from mcpbundle.check.syspath import sys_path_edits
 from mcpbundle.plan.import_names import distribution_for
@@ -77,7 +78,16 @@ def check_imports(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
                     tops.add(alias.name.split(".")[0])
                     found.extend(
                         _absolute(
-                            ctx, info, node, scope, alias.name, bundle, provided, seen, full=True
+                            ctx,
+                            info,
+                            node,
+                            scope,
+                            alias.name,
+                            bundle,
+                            provided,
+                            seen,
+                            full=True,
+                            target=target,
                         )
                     )
             elif isinstance(node, ast.ImportFrom):
@@ -87,7 +97,16 @@ def check_imports(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
                     tops.add(node.module.split(".")[0])
                     found.extend(
                         _absolute(
-                            ctx, info, node, scope, node.module, bundle, provided, seen, full=False
+                            ctx,
+                            info,
+                            node,
+                            scope,
+                            node.module,
+                            bundle,
+                            provided,
+                            seen,
+                            full=False,
+                            target=target,
                         )
                     )
     if base is not None:
@@ -109,6 +128,7 @@ def _absolute(
     seen: set[tuple[int, str]],
     *,
     full: bool,
+    target: CheckTarget,
 ) -> Iterator[Finding]:
     key = (node.lineno, module)
     if key in seen:
@@ -181,7 +201,8 @@ def _absolute(
         node,
         f"import `{module}`: {where}, no stdlib module and no requirement provides `{top}`"
         + _why_soft(scope),
-        f"add {_provider_of(top)} to the requirements, or ship the module in the bundle",
+        repo_package_fix(target, top)
+        or f"add {_provider_of(top)} to the requirements, or ship the module in the bundle",
         severity="warning" if optional else None,
     )
 
