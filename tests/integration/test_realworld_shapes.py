@@ -625,11 +625,16 @@ def test_an_import_of_a_package_elsewhere_in_the_repository_says_how_to_vendor_i
     found = {f["message"].split("`")[1]: f["fix"] for f in json.loads(checked.stdout)["findings"]}
     assert found["shared"].startswith(
         "`shared` is the repository's `shared/`, which the bundle does not ship: declare it, "
-        "`[shared.shared] path = \"shared\"`, and add \"shared\" to `[servers.notes] shared`"
+        '`[shared.shared] path = "shared"`, and add "shared" to `[servers.notes] shared`'
     ), found
     assert '`[shared.tooling] path = "packages/tooling"`' in found["tooling"], found
-    config = (root / "mcpbundle.toml").read_text().replace(
-        "entrypoint = 'server.py'\n", "entrypoint = 'server.py'\nshared = ['shared', 'tooling']\n"
+    config = (
+        (root / "mcpbundle.toml")
+        .read_text()
+        .replace(
+            "entrypoint = 'server.py'\n",
+            "entrypoint = 'server.py'\nshared = ['shared', 'tooling']\n",
+        )
     )
     (root / "mcpbundle.toml").write_text(
         config + "[shared.shared]\npath = 'shared'\n[shared.tooling]\npath = 'packages/tooling'\n"

@@ -429,6 +429,27 @@ def test_default_object(tmp_path: Path) -> None:
     assert objects == ["app", "server", "custom"]
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "for _ in range(1):\n    mcp = FastMCP('a')\n",
+        "while True:\n    mcp = FastMCP('a')\n    break\n",
+        "match 1:\n    case 1:\n        mcp = FastMCP('a')\n",
+        "(mcp := FastMCP('a'))\n",
+        "try:\n    mcp = FastMCP('a')\nexcept* ValueError:\n    raise\n",
+    ],
+)
+def test_a_server_bound_in_any_block_of_the_module_is_module_level(
+    tmp_path: Path, source: str
+) -> None:
+    """Loops, match cases, ``except*`` and the walrus all bind in the module's scope: the
+    object is there once the module is imported (FastMCP's loader finds it)."""
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": f"from fastmcp import FastMCP\n{source}"}
+    (server,) = plan(tmp_path, toml, files).servers
+    assert server.object == "mcp"
+
+
 def test_no_server_object(tmp_path: Path) -> None:
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
     with pytest.raises(BuildError, match="no module-level server object"):

@@ -40,6 +40,10 @@ def module_bindings(tree: ast.Module) -> dict[str, list[Binding]]:
         elif isinstance(expr, ast.Starred):
             yield from targets(expr.value)
 
+    def add_walrus(stmt: ast.stmt, named: ast.NamedExpr) -> None:  # `(mcp := FastMCP())`
+        if isinstance(named.target, ast.Name):
+            add(named.target.id, stmt, named.value)
+
     def visit(stmts: list[ast.stmt]) -> None:
         for stmt in stmts:
             if isinstance(stmt, ast.Assign):
@@ -69,6 +73,11 @@ def module_bindings(tree: ast.Module) -> dict[str, list[Binding]]:
                 visit(stmt.body)
                 if isinstance(stmt, ast.For | ast.While):
                     visit(stmt.orelse)
+            elif isinstance(stmt, ast.Match):
+                for case in stmt.cases:
+                    visit(case.body)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.NamedExpr):
+                add_walrus(stmt, stmt.value)
 
     visit(tree.body)
     return out

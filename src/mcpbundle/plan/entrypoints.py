@@ -120,6 +120,9 @@ def module_level_names(tree: ast.Module) -> dict[str, int]:
                     bind((alias.asname or alias.name).split(".")[0], node)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             bind(node.name, node)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.NamedExpr):
+            if isinstance(node.value.target, ast.Name):  # `(mcp := FastMCP(...))`
+                bind(node.value.target.id, node)
         elif type(node).__name__ == "TypeAlias":  # `type X = ...` (3.12+)
             name = getattr(node, "name", None)
             if isinstance(name, ast.Name):
@@ -141,13 +144,19 @@ def imported_modules(tree: ast.Module) -> set[str]:
     return by_import - set(module_level_names(ast.Module(body=rest, type_ignores=[])))
 
 
+_BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.With, ast.For, ast.While, ast.Match)
+_Block = ast.If | ast.Try | ast.TryStar | ast.With | ast.For | ast.While | ast.Match
+
+
 def module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Statements that run at import, with if/try/with blocks flattened, __main__ guards out."""
+    """Statements that run at import, with the blocks of if/try/with/for/while/match
+    flattened (the module's own scope: a server bound in any of them is a module-level
+    name), __main__ guards out."""
     flat: list[ast.stmt] = []
     for node in body:
         if isinstance(node, ast.If) and is_main_guard(node.test):
             flat.extend(module_statements(node.orelse))
-        elif isinstance(node, ast.If | ast.Try | ast.With):
+        elif isinstance(node, _BLOCKS):
             for block in _blocks(node):
                 flat.extend(module_statements(block))
         else:
@@ -155,11 +164,13 @@ def module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     return flat
 
 
-def _blocks(node: ast.If | ast.Try | ast.With) -> list[list[ast.stmt]]:
-    if isinstance(node, ast.If):
+def _blocks(node: _Block) -> list[list[ast.stmt]]:
+    if isinstance(node, ast.If | ast.For | ast.While):
         return [node.body, node.orelse]
     if isinstance(node, ast.With):
         return [node.body]
+    if isinstance(node, ast.Match):
+        return [case.body for case in node.cases]
     return [node.body, node.orelse, node.finalbody, *[h.body for h in node.handlers]]
 
 

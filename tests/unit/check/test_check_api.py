@@ -242,3 +242,18 @@ def test_packaging_and_test_scripts_are_not_checked_for_imports(
         requirements={"requirements.txt": "fastmcp\n"},
     )
     assert run_checks([target], select=frozenset({"MCB004"})) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "for _ in range(1):\n    mcp = FastMCP('a')\n",
+        "match 1:\n    case 1:\n        mcp = FastMCP('a')\n",
+        "(mcp := FastMCP('a'))\n",
+    ],
+)
+def test_a_server_bound_in_a_loop_a_match_or_a_walrus_is_found(
+    make_target: TargetFactory, source: str
+) -> None:
+    target = make_target({"src/server.py": f"from fastmcp import FastMCP\n{source}"})
+    assert run_checks([target], select=frozenset({"MCB001"})) == []
