@@ -251,6 +251,21 @@ def test_fastmcp_json_names_the_entrypoint(tmp_path: Path) -> None:
     assert "named by svc/fastmcp.json" in result.text
 
 
+def test_a_fastmcp_json_listing_dependencies_makes_its_directory_a_server(
+    tmp_path: Path,
+) -> None:
+    # build reads the dependencies of the server directory's fastmcp.json: with the
+    # repository root as the path, they would not be read
+    config, _ = scan(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'tools'\n",
+        "servers/notes/server.py": SERVER,
+        "servers/notes/fastmcp.json": (
+            '{"source": {"path": "server.py"}, "environment": {"dependencies": ["httpx"]}}'
+        ),
+    })  # fmt: skip
+    assert servers(config) == {"notes": ("servers/notes", "server.py")}
+
+
 def test_legacy_fastmcp_json_entrypoint(tmp_path: Path) -> None:
     config, _ = scan(tmp_path, {
         "svc/requirements.txt": "",

@@ -3,7 +3,8 @@
 Nothing is imported or run but ``git ls-files``: Python files are read with ``ast``
 (:mod:`mcpbundle.init.ast_facts`, :mod:`mcpbundle.init.entries`), ``pyproject.toml`` with
 ``tomllib``, ``fastmcp.json`` with ``json``. A *project* is a directory holding a
-``pyproject.toml`` with a ``[project]`` (or Poetry) table or a ``requirements.txt``;
+``pyproject.toml`` with a ``[project]`` (or Poetry) table, a ``requirements.txt``, a
+``Pipfile`` or a ``fastmcp.json`` that lists dependencies;
 each Python file belongs to the nearest one, and each project with a server becomes
 one ``[servers.NAME]`` whose ``path`` is the project directory, so the build reads
 the project's requirements. Libraries, the target Python, the resolver, the git
@@ -26,6 +27,7 @@ from mcpbundle.base.regular_file import read_regular
 from mcpbundle.init.entries import Entry, Project, choose_entries
 from mcpbundle.init.module_index import ModuleIndex
 from mcpbundle.plan.entrypoints import SERVER_NAMES
+from mcpbundle.plan.fastmcp_json import is_fastmcp_json
 from mcpbundle.plan.pipfile import PIPFILE
 from mcpbundle.plan.repo_files import OUTPUT_MARKER, list_repo_files
 
@@ -91,6 +93,8 @@ def read_repo(root: Path) -> Repo:
         directory = path.parent.as_posix()
         if path.name in ("requirements.txt", PIPFILE):
             markers.add(directory)
+        elif is_fastmcp_json(path.name) and _declares_environment(root / rel):
+            markers.add(directory)  # build reads its dependencies (plan.fastmcp_env)
         elif path.name == "pyproject.toml":
             data = _read_toml(root / rel, repo.warnings, rel)
             repo.pyprojects[directory] = data
@@ -270,6 +274,19 @@ def _is_test(rel: str) -> bool:
         return True
     name = path.name
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def _declares_environment(path: Path) -> bool:
+    """A ``fastmcp.json`` that lists the server's dependencies (``environment``'s
+    ``dependencies``, ``requirements`` or ``project``): its directory is a project."""
+    try:
+        document = json.loads(read_regular(path, MAX_META_BYTES))
+    except (OSError, ValueError):
+        return False
+    environment = document.get("environment") if isinstance(document, dict) else None
+    return isinstance(environment, dict) and any(
+        environment.get(key) for key in ("dependencies", "requirements", "project")
+    )
 
 
 def _fastmcp_source(root: Path, rel: str, warnings: list[str]) -> tuple[str, str | None] | None:
