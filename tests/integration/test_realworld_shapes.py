@@ -644,6 +644,36 @@ def test_an_import_of_a_package_elsewhere_in_the_repository_says_how_to_vendor_i
     assert not [m for m in messages if "import `" in m], messages
 
 
+def test_a_file_read_from_outside_the_server_by_its_own_path_is_flagged(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """``Path(__file__).parents[2] / "data" / "x.json"`` reads the monorepo's ``data/``,
+    which the host does not have; a path that stays in the bundle is fine."""
+    root = tmp_path / "repo"
+    write(
+        root,
+        {
+            "mcpbundle.toml": bundle_table(wheelhouse)
+            + "[servers.notes]\npath = 'servers/notes'\nentrypoint = 'server.py'\n",
+            "data/x.json": "{}\n",
+            "servers/notes/prompts/p.md": "hi\n",
+            "servers/notes/server.py": (
+                "import json\nfrom pathlib import Path\nfrom fastmcp import FastMCP\n"
+                "HERE = Path(__file__).parent\n"
+                "PROMPT = (Path(__file__).parent / 'prompts' / 'p.md').read_text()\n"
+                "DATA = json.loads((Path(__file__).resolve().parents[2] / 'data' / 'x.json')"
+                ".read_text())\nGONE = Path(__file__).parents[2] / 'nothing-here'\n"
+                "mcp = FastMCP('notes')\n"
+            ),
+            "servers/notes/requirements.txt": "fastmcp\n",
+        },
+    )
+    checked = mcpbundle(root, "check", "--select", "MCB013", "--json")
+    findings = json.loads(checked.stdout)["findings"]
+    assert [(f["line"], f["severity"]) for f in findings] == [(6, "warning")], findings
+    assert "reads data/x.json of the repository" in findings[0]["message"]
+
+
 def _linked_shared(root: Path, wheelhouse: Path) -> None:
     write(
         root,

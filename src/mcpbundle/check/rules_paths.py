@@ -1,4 +1,5 @@
-"""Files opened relative to the working directory (MCB013).
+"""Files opened by a path the host does not have (MCB013): relative to the working
+directory, or built from ``__file__`` out of the bundle.
 
 In development a server usually runs from its own folder, so ``open("data/prompts.md")``
 finds ``server-ops/data/prompts.md``. The host runs it from the root of the deploy
@@ -7,6 +8,10 @@ The rule flags a relative path literal given to ``open()`` or ``Path()`` that na
 (or folder) the bundle ships relative to the server's folder or its entry's folder, for a
 server that is not at the root of what the host checks out. It stays quiet for paths
 built from ``__file__`` (not a literal), absolute paths and names the bundle lacks.
+
+A path built from ``__file__`` (:mod:`mcpbundle.check.file_paths`) that climbs out of the
+server's folder to a file or folder of the repository (``Path(__file__).parents[2] /
+"data" / "x.json"``) works in the monorepo and fails on the host, which has the bundle.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import posixpath
 from collections.abc import Iterator
 
 from mcpbundle.check.context import CheckContext
+from mcpbundle.check.file_paths import from_file
 from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.registry import rule
 
@@ -26,6 +32,7 @@ _OPENERS = frozenset(
 
 @rule("MCB013", "warning", "a file opened relative to the working directory")
 def check_cwd_paths(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    yield from _out_of_the_bundle(target, ctx)
     entry = target.files.get(target.entrypoint)
     if entry is None or entry.display == target.entrypoint:
         return  # a server at the root of the checkout: its working directory is its folder
@@ -55,6 +62,43 @@ def check_cwd_paths(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]
                     "server on a branch of its own (build --split)",
                 )
                 break
+
+
+def _out_of_the_bundle(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    """A path the server's own code builds from ``__file__`` that leaves its folder for a
+    file or folder of the repository: the host has the bundle only."""
+    root = target.repo_root
+    entry = target.files.get(target.entrypoint)
+    if root is None or entry is None:
+        return
+    folder = entry.display[: -len(target.entrypoint)].rstrip("/")
+    for info in ctx.modules():
+        source = target.files.get(info.bundle_path)
+        if source is None or source.display != posixpath.join(folder, info.bundle_path):
+            continue  # vendored code: its place in the repository is not its place here
+        covered: set[int] = set()
+        for node, _scope in info.of(ast.BinOp, ast.Call):
+            if id(node) in covered or not isinstance(node, ast.BinOp | ast.Call):
+                continue
+            rel = from_file(node, info.qualname)
+            if rel is None:
+                continue
+            covered.update(id(sub) for sub in ast.walk(node))
+            here = posixpath.dirname(info.bundle_path)
+            if not posixpath.normpath(posixpath.join(here, rel)).startswith("../"):
+                continue  # inside the bundle
+            repo_rel = posixpath.normpath(posixpath.join(posixpath.dirname(source.display), rel))
+            if repo_rel.startswith("../") or not (root / repo_rel).exists():
+                continue
+            yield ctx.at(
+                "MCB013",
+                info,
+                node,
+                f"reads {repo_rel} of the repository through a path built from __file__, but "
+                f"the bundle holds {folder or 'the server'}/ only: the host has no {repo_rel}",
+                "move it into the server's folder (or into a shared library it vendors) and "
+                "build the path from there",
+            )
 
 
 def _relative_literal(node: ast.expr) -> str | None:
