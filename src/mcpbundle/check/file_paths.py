@@ -31,8 +31,7 @@ def from_file(node: ast.expr, qualname: Qualname) -> str | None:
     up, parts = steps
     if not parts or up < 1:
         return None  # the file itself or one of its folders: no file is read by name
-    path = posixpath.normpath(posixpath.join(*([".."] * (up - 1)), *parts))
-    return path
+    return posixpath.normpath(posixpath.join(*([".."] * (up - 1)), *parts))
 
 
 def _steps(node: ast.expr, qualname: Qualname) -> _Steps | None:
@@ -102,7 +101,7 @@ def _literal(node: ast.expr) -> str | None:
     return text
 
 
-def _up(steps: _Steps, levels: int) -> _Steps | None:
+def _up(steps: _Steps, levels: int) -> _Steps:
     up, parts = steps
     while levels and parts:
         parts, levels = parts[:-1], levels - 1

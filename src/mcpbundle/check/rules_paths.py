@@ -24,6 +24,7 @@ from mcpbundle.check.context import CheckContext
 from mcpbundle.check.file_paths import from_file
 from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.registry import rule
+from mcpbundle.plan.ast_walk import walk
 
 _OPENERS = frozenset(
     {"open", "builtins.open", "io.open", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}
@@ -76,6 +77,8 @@ def _out_of_the_bundle(target: CheckTarget, ctx: CheckContext) -> Iterator[Findi
         source = target.files.get(info.bundle_path)
         if source is None or source.display != posixpath.join(folder, info.bundle_path):
             continue  # vendored code: its place in the repository is not its place here
+        if not any(isinstance(n, ast.Name) and n.id == "__file__" for n, _ in info.of(ast.Name)):
+            continue  # nothing here is built from the file's location
         covered: set[int] = set()
         for node, _scope in info.of(ast.BinOp, ast.Call):
             if id(node) in covered or not isinstance(node, ast.BinOp | ast.Call):
@@ -83,7 +86,7 @@ def _out_of_the_bundle(target: CheckTarget, ctx: CheckContext) -> Iterator[Findi
             rel = from_file(node, info.qualname)
             if rel is None:
                 continue
-            covered.update(id(sub) for sub in ast.walk(node))
+            covered.update(id(sub) for sub in walk(node))
             here = posixpath.dirname(info.bundle_path)
             if not posixpath.normpath(posixpath.join(here, rel)).startswith("../"):
                 continue  # inside the bundle

@@ -80,8 +80,10 @@ def _without_parts(
     mounted: dict[str, set[str]] = {}
     for rel in with_servers:
         facts = index.facts(rel)
-        exposed = index.servers(rel) if facts is not None and facts.composes else {}
-        for name in sorted(facts.composes if facts is not None else ()):
+        if facts is None or not facts.composes:
+            continue
+        exposed = index.servers(rel)
+        for name in sorted(facts.composes):
             hit = exposed.get(name)
             if hit is None:
                 continue

@@ -88,13 +88,16 @@ def read_repo(root: Path) -> Repo:
     repo = Repo(root=root, files=files, from_git=listing.from_git)
     repo.index = ModuleIndex(root, [f for f in files if f.endswith(".py")])
     markers: set[str] = {"."}
+    documents: dict[str, dict[str, Any] | None] = {}  # fastmcp.json files, read once
     for rel in files:
         path = PurePosixPath(rel)
         directory = path.parent.as_posix()
         if path.name in ("requirements.txt", PIPFILE):
             markers.add(directory)
-        elif is_fastmcp_json(path.name) and _declares_environment(root / rel):
-            markers.add(directory)  # build reads its dependencies (plan.fastmcp_env)
+        elif is_fastmcp_json(path.name):
+            documents[rel] = _fastmcp_document(root, rel, repo.warnings)
+            if _declares_environment(documents[rel]):
+                markers.add(directory)  # build reads its dependencies (plan.fastmcp_env)
         elif path.name == "pyproject.toml":
             data = _read_toml(root / rel, repo.warnings, rel)
             repo.pyprojects[directory] = data
@@ -112,7 +115,10 @@ def read_repo(root: Path) -> Repo:
         if rel.endswith(".py") and not _is_test(rel):
             repo.projects[_owner(rel, markers)].py_files.append(rel)
         elif rel.endswith("fastmcp.json"):
-            source = _fastmcp_source(root, rel, repo.warnings)
+            document = (
+                documents[rel] if rel in documents else _fastmcp_document(root, rel, repo.warnings)
+            )
+            source = _fastmcp_source(rel, document)
             if source is not None:
                 repo.projects[_owner(rel, markers)].fastmcp_json.append((rel, *source))
     return repo
@@ -276,27 +282,28 @@ def _is_test(rel: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
-def _declares_environment(path: Path) -> bool:
-    """A ``fastmcp.json`` that lists the server's dependencies (``environment``'s
-    ``dependencies``, ``requirements`` or ``project``): its directory is a project."""
-    try:
-        document = json.loads(read_regular(path, MAX_META_BYTES))
-    except (OSError, ValueError):
-        return False
-    environment = document.get("environment") if isinstance(document, dict) else None
-    return isinstance(environment, dict) and any(
-        environment.get(key) for key in ("dependencies", "requirements", "project")
-    )
-
-
-def _fastmcp_source(root: Path, rel: str, warnings: list[str]) -> tuple[str, str | None] | None:
-    """The file (repo-relative) and object a ``fastmcp.json`` names."""
+def _fastmcp_document(root: Path, rel: str, warnings: list[str]) -> dict[str, Any] | None:
+    """A ``fastmcp.json`` as a JSON object; None (with a warning when it is no JSON)."""
     try:
         document = json.loads(read_regular(root / rel, MAX_META_BYTES))
     except (OSError, ValueError):
         warnings.append(f"{rel}: not readable JSON; ignored")
         return None
-    if not isinstance(document, dict):
+    return document if isinstance(document, dict) else None
+
+
+def _declares_environment(document: dict[str, Any] | None) -> bool:
+    """A ``fastmcp.json`` that lists the server's dependencies (``environment``'s
+    ``dependencies``, ``requirements`` or ``project``): its directory is a project."""
+    environment = document.get("environment") if document is not None else None
+    return isinstance(environment, dict) and any(
+        environment.get(key) for key in ("dependencies", "requirements", "project")
+    )
+
+
+def _fastmcp_source(rel: str, document: dict[str, Any] | None) -> tuple[str, str | None] | None:
+    """The file (repo-relative) and object the ``fastmcp.json`` ``rel`` names."""
+    if document is None:
         return None
     source = document.get("source")
     path: object = None

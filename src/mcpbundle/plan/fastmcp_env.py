@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from mcpbundle.base.errors import BuildError
-from mcpbundle.plan.fastmcp_json import is_fastmcp_json, source_of
+from mcpbundle.plan.fastmcp_json import is_fastmcp_json, normal_path, source_of
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, read_requirements_file
 from mcpbundle.plan.shipped_files import join
@@ -34,12 +34,15 @@ def environment_requirements(root: Path, server_path: str, entry_file: str) -> l
         names = sorted(n for n in os.listdir(directory) if is_fastmcp_json(n))
     except OSError:
         return []
-    entry = PurePosixPath(os.path.normpath(entry_file)).as_posix()
+    entry = normal_path(server_path, entry_file)
     lines: list[ReqLine] = []
     for name in names:
         rel = join(server_path, name)
         document = _document(root / rel)
-        if document is None or _names(document) != entry:
+        if document is None or entry is None:
+            continue
+        named = source_of(document)[0]
+        if named is None or normal_path(server_path, named) != entry:
             continue
         environment = document.get("environment")
         if isinstance(environment, dict):
@@ -53,13 +56,6 @@ def _document(path: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     return document if isinstance(document, dict) else None
-
-
-def _names(document: dict[str, Any]) -> str | None:
-    path, _obj = source_of(document)
-    if path is None or os.path.isabs(path) or "\\" in path:
-        return None
-    return PurePosixPath(os.path.normpath(path)).as_posix()
 
 
 def _entries(root: Path, rel: str, environment: dict[str, Any]) -> list[ReqLine]:

@@ -51,7 +51,7 @@ def rewrite(
         return None, _skipped(dest, "it is not a JSON object")
     here = PurePosixPath(dest).parent.as_posix()
     entry, obj = source_of(document)
-    entry_rel = facts.original_entry if entry is None else _normal(here, entry)
+    entry_rel = facts.original_entry if entry is None else normal_path(here, entry)
     if entry_rel is None or (entry_rel not in shipped and entry_rel != facts.original_entry):
         return None, _skipped(dest, f"its source {entry!r} is not a file of the bundle")
     if entry_rel == facts.original_entry:
@@ -75,7 +75,7 @@ def rewrite(
     document["environment"] = kept
     deployment = document.get("deployment")
     if isinstance(deployment, dict) and isinstance(deployment.get("cwd"), str):
-        cwd = _normal(here, deployment["cwd"])
+        cwd = normal_path(here, deployment["cwd"])
         if cwd is None or not _inside(cwd, facts.server_path):
             return None, _skipped(dest, f"its deployment.cwd {deployment['cwd']!r} leaves it")
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(), None
@@ -96,8 +96,9 @@ def source_of(document: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _normal(here: str, path: str) -> str | None:
-    """``here/path`` normalised, or None when it is absolute or climbs out of the output."""
+def normal_path(here: str, path: str) -> str | None:
+    """``here/path`` normalised, or None when it is absolute or climbs out of ``here``'s
+    tree (the output, or the repository)."""
     if os.path.isabs(path) or "\\" in path:
         return None
     joined = os.path.normpath(PurePosixPath(here, path).as_posix())

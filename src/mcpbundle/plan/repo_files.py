@@ -164,6 +164,7 @@ def through_directory_links(root: Path, paths: list[str], links: list[str]) -> l
     called (``home -> ../.kube`` would ship ``home/config``)."""
     base = os.path.realpath(root)
     found = set(paths)
+    is_link = set(links)
     pending = sorted(links)
     while pending:
         link = pending.pop()
@@ -180,7 +181,7 @@ def through_directory_links(root: Path, paths: list[str], links: list[str]) -> l
                 continue
             virtual = f"{link}/{rel[len(prefix) :]}"
             found.add(virtual)
-            if rel in links:
+            if rel in is_link:
                 pending.append(virtual)
     return sorted(found)
 

@@ -66,17 +66,18 @@ def ancestor_imports(
     merely named like an installed package does not."""
     here = entry_file.parent
     above = _above(here, bound)
-    candidates = above[1:]
-    candidates += [r for r in project_roots(bound) if r not in above]
-    if not candidates:
+    if not above:
         return {}
     modules = _modules([tree])
     siblings = {here / f"{module.split('.')[0]}.py" for module in modules} - {entry_file}
     others = [t for s in sorted(siblings) if s.is_file() and (t := parse(s)) is not None]
     found: dict[Path, set[str]] = {}
+    candidates: list[Path] | None = None  # the project's roots are read at the first miss
     for module in sorted(modules | _modules(others)):
         if module.split(".")[0] in _STDLIB or _provides(here, module):
             continue
+        if candidates is None:
+            candidates = [*above[1:], *(r for r in project_roots(bound) if r not in above)]
         for directory in candidates:
             if _provides(directory, module):
                 found.setdefault(directory, set()).add(module)
