@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.plan.extras_names import canonical_extras, path_extras
+from mcpbundle.plan.root_templates import expand_root_references
 
 Kind = Literal["pypi", "path", "git", "url", "option"]
 
@@ -45,8 +46,9 @@ class ReqLine:
 def parse_requirement_text(
     text: str, *, origin: str, base: Path, editable: bool = False, constraint: bool = False
 ) -> ReqLine:
-    """Classify one requirement entry; paths are resolved against ``base``."""
-    entry = text.strip()
+    """Classify one requirement entry; paths are resolved against ``base``, the directory
+    of the file that declares it (also the project root its placeholders name)."""
+    entry = expand_root_references(text.strip(), base)
     if entry.startswith("-"):
         return ReqLine(text=text, origin=origin, kind="option", constraint=constraint)
     lowered = entry.lower()
