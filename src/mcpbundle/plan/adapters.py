@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import ConfigError
@@ -20,6 +19,7 @@ from mcpbundle.plan.dist_info import dist_info_dir, render_dist_info
 from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.licences import NOTICES_NAME, Notice, render_notices
 from mcpbundle.plan.locks import find_lock, preferences_for, read_lock_pins
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import read_requirements_file
 from mcpbundle.plan.shim import needs_shim
@@ -232,7 +232,7 @@ def constraint_pins(path: Path, display: str) -> dict[str, str]:
     for line in read_requirements_file(path, root=path.parent.resolve(), display=display):
         if line.kind != "pypi" or line.requirement is None or line.name is None:
             continue
-        specs = list(Requirement(line.requirement).specifier)
+        specs = list(parsed(line.requirement).specifier)
         if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
             found[line.name] = specs[0].version
     return found
@@ -254,7 +254,7 @@ def _lock_use(config: Config, server: Server, skip: set[str]) -> LockUse:
 
 
 def requirement_names(requirements: Iterable[str]) -> set[str]:
-    return {canonicalize_name(Requirement(r).name) for r in requirements}
+    return {canonicalize_name(parsed(r).name) for r in requirements}
 
 
 def _parent(path: str) -> str:

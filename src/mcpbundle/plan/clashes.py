@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import ConfigError
@@ -21,6 +20,7 @@ from mcpbundle.plan.lib_discovery import (
     import_path,
     regular_package,
 )
+from mcpbundle.plan.parsed_requirement import parsed
 
 
 def _provided(root: Path, lib: LibInfo) -> list[str]:
@@ -62,7 +62,7 @@ def reject_clashes(
                 )
             providers[name] = lib.name
     for requirement in requirements:
-        name = canonicalize_name(Requirement(requirement).name)
+        name = canonicalize_name(parsed(requirement).name)
         for top in import_names(name):
             lib_name = providers.get(top)
             owner = next((v for v in vendored if v.name == lib_name), None)

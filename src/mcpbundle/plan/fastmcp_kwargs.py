@@ -17,12 +17,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import InvalidRequirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.env_reads import import_aliases, qualname
+from mcpbundle.plan.parsed_requirement import parsed
 
 REMOVED_IN_3 = frozenset({
     "host", "port", "sse_path", "message_path", "streamable_http_path", "json_response",
@@ -78,7 +79,7 @@ def allows_fastmcp(
             pass
     for text in requirements:
         try:
-            req = Requirement(text)
+            req = parsed(text)
         except InvalidRequirement:
             continue
         admits = any(req.specifier.contains(v, prereleases=True) for v in _PROBES[major])

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import InvalidRequirement
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import ConfigError
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.pinned_text import logical_lines
 
 # Nearest-first search order inside one directory.
@@ -286,7 +287,7 @@ def _pinned_requirements(path: Path) -> dict[str, str] | None:
             return None  # -e, -r, -c, ...: not a self-contained pin list
         requirement = line.split(" --", 1)[0].strip()
         try:
-            req = Requirement(requirement)
+            req = parsed(requirement)
         except InvalidRequirement:
             return None
         specs = list(req.specifier)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.requirements import ReqLine
 
 REQUIREMENTS_IN_HEADER = (
@@ -18,7 +18,7 @@ REQUIREMENTS_IN_HEADER = (
 
 def canonical_requirement(text: str) -> tuple[str, str, str]:
     """``(canonical name, comparable form, text)``; spellings of one requirement compare equal."""
-    req = Requirement(text)
+    req = parsed(text)
     name = canonicalize_name(req.name)
     extras = f"[{','.join(sorted(canonicalize_name(e) for e in req.extras))}]" if req.extras else ""
     specifier = ",".join(sorted(str(s) for s in req.specifier))

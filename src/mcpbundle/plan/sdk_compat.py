@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.derived_reads import FACTS, note
 from mcpbundle.plan.fastmcp_kwargs import MARKERS, removed_uses_in
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
 V1_MODULE = "mcp.server.fastmcp"
@@ -149,7 +150,7 @@ def mcp_cap_needed(requirements: Sequence[str], lock_pins: Mapping[str, str] | N
             return False
     for text in requirements:
         try:
-            req = Requirement(text)
+            req = parsed(text)
         except InvalidRequirement:
             continue
         if canonicalize_name(req.name) != "mcp" or req.url:
@@ -185,7 +186,7 @@ def old_fastmcp(requirements: Sequence[str], lock_pins: Mapping[str, str] | None
     found: str | None = None
     for text in requirements:
         try:
-            req = Requirement(text)
+            req = parsed(text)
         except InvalidRequirement:
             continue
         name = canonicalize_name(req.name)

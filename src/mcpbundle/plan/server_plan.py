@@ -11,8 +11,6 @@ import os
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from packaging.requirements import Requirement
-
 from mcpbundle.base.errors import BuildError
 from mcpbundle.base.regular_file import kind_of
 from mcpbundle.config.settings import Config, Server
@@ -28,6 +26,7 @@ from mcpbundle.plan.lib_discovery import LibInfo
 from mcpbundle.plan.lib_extras import with_extras
 from mcpbundle.plan.locks import workspace_root_dependencies
 from mcpbundle.plan.own_extras import own_extras
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.planner import ServerPlan
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.python_target import check_requires_python, server_target
@@ -100,7 +99,7 @@ def plan_server(
     requirements = merge_requirements(
         [found.pypi, own, *(graph.third_party[name] for name in closure), grown.pypi]
     )
-    required = {Requirement(r).name.lower().replace("_", "-"): r for r in requirements}
+    required = {parsed(r).name.lower().replace("_", "-"): r for r in requirements}
     constraints = constraints_for(lines, required)
     entry_rel = join(server.path, server.entrypoint)
     obj = server_object(

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import InvalidRequirement
 
 from mcpbundle.base.errors import BuildError, ResolverUnavailable
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.pinned_text import verify_pins
 from mcpbundle.resolve.annotated import (
     SHARED_NAME,
@@ -59,7 +60,7 @@ def _unshareable(lines: Sequence[str]) -> str | None:
         if line.startswith("-"):
             return f"option line {line.split()[0]!r} cannot be merged into a shared lock"
         try:
-            Requirement(line)
+            parsed(line)
         except InvalidRequirement:
             return f"requirement {line!r} is not PEP 508"
     return None
