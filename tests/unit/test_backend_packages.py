@@ -36,6 +36,11 @@ def _lib(root: Path, toml: str, files: list[str]) -> Path:
         ("[tool.uv.build-backend]\nmodule-name = 'acme.tools'\nmodule-root = ''\n",
          ["acme/tools/__init__.py"], ".", ("acme.tools",)),
         ("[tool.flit.module]\nname = 'flat'\n", ["flat.py"], ".", ("flat",)),
+        ("[tool.pdm.build]\nincludes = ['lib/acme']\n",
+         ["lib/acme/__init__.py", "lib/other/__init__.py"], "lib", ("acme",)),
+        ("[tool.pdm.build]\npackage-dir = 'code'\n",
+         ["code/tidy/__init__.py", "src/decoy/__init__.py"], "code", ("tidy",)),
+        ("[tool.pdm.build]\nincludes = ['helpers.py']\n", ["helpers.py"], ".", ("helpers",)),
     ],
 )  # fmt: skip
 def test_backends(

@@ -5,7 +5,8 @@ that answer beats guessing from the directory layout, above all for namespace pa
 (``src/acme/common/`` with no ``acme/__init__.py``), which layout discovery cannot
 tell from a folder of scripts. Read, never built: hatch's wheel ``packages``,
 setuptools' ``packages`` / ``package-dir`` / ``packages.find``, Poetry's ``packages``,
-uv's build backend ``module-name`` / ``module-root``, flit's ``module``.
+uv's build backend ``module-name`` / ``module-root``, flit's ``module``, PDM's
+``includes`` / ``package-dir``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def backend_packages(data: Mapping[str, Any], directory: Path) -> Found | None:
     """What the backend configured in ``data`` (a parsed pyproject.toml of the library in
     ``directory``) ships; None when it names nothing that exists."""
     tool = _table(data.get("tool"))
-    for reader in (_hatch, _setuptools, _poetry, _uv, _flit):
+    for reader in (_hatch, _setuptools, _poetry, _uv, _flit, _pdm):
         found = reader(tool, data, directory)
         if found is not None and found[1]:
             return found[0], tuple(sorted(set(found[1])))
@@ -122,6 +123,27 @@ def _flit(tool: Mapping[str, Any], _data: Mapping[str, Any], directory: Path) ->
         if found is not None:
             return found
     return None
+
+
+def _pdm(tool: Mapping[str, Any], _data: Mapping[str, Any], directory: Path) -> Found | None:
+    """pdm-backend: ``includes`` lists the packages or modules by path; without it the
+    packages under ``package-dir`` ship (pdm's own default, ``src`` or the project
+    folder, is what layout discovery finds anyway)."""
+    build = _table(_table(tool.get("pdm")).get("build"))
+    includes = build.get("includes")
+    if isinstance(includes, list) and includes and all(isinstance(p, str) for p in includes):
+        paths = [str(p).rstrip("/") for p in includes]
+        if any(ch in p for p in paths for ch in "*?["):
+            return None
+        return _from_paths(directory, [p.removesuffix(".py") for p in paths])
+    package_dir = build.get("package-dir")
+    if not isinstance(package_dir, str):
+        return None
+    from mcpbundle.plan.lib_discovery import namespace_packages, top_packages
+
+    root = directory / package_dir
+    names = top_packages(root) or namespace_packages(root)
+    return (root, names) if names else None
 
 
 def _from_paths(directory: Path, paths: list[str]) -> Found | None:
