@@ -212,7 +212,7 @@ def _read_file(
                     "-e needs a path or URL", where=where, hint="write '-e ../path/to/lib'"
                 )
             line = _editable(entry, value, where, resolved.parent, constraint)
-            lines.append(check_local_path(line, root=root))
+            lines.append(check_local_path(_from_root(line, resolved.parent, root), root=root))
             continue
         if option:  # path: the file's directory (a relative --find-links is read from it)
             option_line = ReqLine(
@@ -225,7 +225,21 @@ def _read_file(
         line = parse_requirement_text(
             entry, origin=where, base=resolved.parent, constraint=constraint
         )
-        lines.append(check_local_path(line, root=root))
+        lines.append(check_local_path(_from_root(line, resolved.parent, root), root=root))
+
+
+def _from_root(line: ReqLine, base: Path, root: Path) -> ReqLine:
+    """A relative path that is not there from the file's folder, read from the repository
+    root instead, when it is there: pip reads such paths from the directory it runs in,
+    and files written at the root (``uv export --package x -o servers/x/requirements.txt``,
+    ``pip freeze``) name them from there."""
+    if line.kind != "path" or line.path is None or line.path.exists():
+        return line
+    relative = os.path.relpath(line.path, base)
+    if os.path.isabs(relative) or relative.startswith(".."):
+        return line  # written absolute, or leaving the file's folder: meant from there
+    candidate = root / relative
+    return replace(line, path=candidate) if candidate.exists() else line
 
 
 def _editable(entry: str, value: str, where: str, base: Path, constraint: bool) -> ReqLine:
