@@ -63,6 +63,7 @@ class WorkflowSettings:
     working_directory: str = "."  # where mcpbundle.toml is, relative to the repository
     split: bool = False  # build --split: one branch per server (push-to keys imply it)
     fail_on: str | None = None  # [ci] fail-on: `diff --fail-on` in pull requests (None: no gate)
+    submodules: bool = False  # the repository has a .gitmodules: check them out too
 
 
 def _check(settings: WorkflowSettings) -> None:
@@ -94,6 +95,8 @@ def _setup(s: WorkflowSettings, *, credentials: bool) -> list[str]:
         "        with:",
         "          fetch-depth: 0",
     ]
+    if s.submodules:  # shared code kept in a submodule ships only when it is checked out
+        lines.append("          submodules: recursive")
     if not credentials:
         lines.append("          persist-credentials: false")
     lines += [

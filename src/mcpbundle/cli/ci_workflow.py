@@ -37,6 +37,7 @@ def settings_for(
         "fail_on": ci.fail_on,
     }
     return WorkflowSettings(
+        submodules=(workflow_root(config) / ".gitmodules").is_file(),
         branch=config.bundle.branch,
         default_branch=ci.default_branch,
         resolver=config.bundle.resolver,

@@ -11,8 +11,11 @@
   fetched. The server would read pointer text where it expects a model or data
   file and fail at run time on the host, so it fails the build here (a warning
   scrolls past in CI);
-* a git submodule, an unreadable directory, or directories nested deeper than
-  :data:`mcpbundle.plan.repo_files.MAX_DEPTH`, inside a server or a vendored package.
+* a git submodule inside a server (unless it holds or lies in a vendored library,
+  whose files ship: :mod:`mcpbundle.plan.submodules`), a submodule that is not checked
+  out where a server or library ships from, an unreadable directory, or directories
+  nested deeper than :data:`mcpbundle.plan.repo_files.MAX_DEPTH`, inside a server or
+  a vendored package.
 
 FIFOs, devices and sockets inside a server or package are skipped, and returned as
 warnings. Entries outside every server and package are not this build's business.
@@ -32,6 +35,7 @@ from mcpbundle.base.regular_file import kind_of
 from mcpbundle.plan.repo_files import (
     MAX_DEPTH,
     SUBMODULE,
+    SUBMODULE_MISSING,
     TOO_DEEP,
     UNREADABLE,
     UNREADABLE_DIR,
@@ -54,6 +58,11 @@ _FATAL = {
     SUBMODULE: (
         "is a git submodule, which a bundle cannot carry",
         "exclude it, or declare its package as a [shared.NAME] library",
+    ),
+    SUBMODULE_MISSING: (
+        "is a git submodule that is not checked out, so its files cannot ship",
+        "run `git submodule update --init --recursive` (in CI: actions/checkout with"
+        " `submodules: recursive`)",
     ),
     UNREADABLE_DIR: (
         "cannot be read (permission denied)",
@@ -115,10 +124,21 @@ def _special_entries(config: Config, plan: BuildPlan, files: RepoFiles) -> list[
         return []
     filt = FileFilter(config.bundle.exclude)
     scopes = list(_scopes(config, plan))
+    libs = {
+        lib.source_root
+        for server in plan.servers
+        for lib in server.vendored
+        if not Path(lib.source_root).is_absolute()
+    }
     warnings: list[str] = []
     for rel, kind in files.special.items():
-        is_dir = kind in (SUBMODULE, UNREADABLE_DIR, TOO_DEEP)
-        if not any(_ships(rel, scope, filt, is_dir=is_dir) for scope in scopes):
+        is_dir = kind in (SUBMODULE, SUBMODULE_MISSING, UNREADABLE_DIR, TOO_DEEP)
+        if kind == SUBMODULE and any(_inside(rel, r) or _inside(r, rel) for r in libs):
+            continue  # a library kept in a submodule, or one inside a library: its files ship
+        ships = any(_ships(rel, scope, filt, is_dir=is_dir) for scope in scopes)
+        if kind == SUBMODULE_MISSING:
+            ships = ships or any(_inside(scope[0], rel) for scope in scopes)
+        if not ships:
             continue
         shown = printable(rel)
         if kind in _FATAL:

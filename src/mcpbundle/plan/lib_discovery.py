@@ -22,6 +22,7 @@ from mcpbundle.plan.pipfile import PIPFILE, read_pipfile
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 from mcpbundle.plan.setup_scripts import setup_dependencies
+from mcpbundle.plan.submodules import unchecked_submodule
 
 # Top-level names a flat layout never vendors (setuptools' own exclusions, roughly).
 _NOT_PACKAGES = frozenset(
@@ -90,6 +91,13 @@ def discover_lib(lib: SharedLib, root: Path, *, key_path: str, display: str) -> 
                 f"{lib.path!r} is itself a package at the top of the repository",
                 where=f"{display}: {key_path}.path",
                 hint="move the package into a subdirectory of the repository",
+            )
+        if not packages and unchecked_submodule(root, directory):
+            raise ConfigError(
+                f"{lib.path!r} is a git submodule that is not checked out",
+                where=f"{display}: {key_path}.path",
+                hint="run `git submodule update --init --recursive` (in CI: actions/checkout"
+                " with `submodules: recursive`)",
             )
         if not packages:
             raise ConfigError(

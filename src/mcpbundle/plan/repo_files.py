@@ -22,6 +22,7 @@ import pathspec
 from mcpbundle.base.errors import BuildError
 from mcpbundle.base.regular_file import NotRegular, TooLarge, kind_of, read_regular
 from mcpbundle.git.worktree import git_root
+from mcpbundle.plan.submodules import list_submodules
 
 BUILTIN_EXCLUDES = (
     ".git/", "__pycache__/", "*.py[cod]", ".venv/", "venv/", ".mypy_cache/",
@@ -96,6 +97,7 @@ UNREADABLE_DIR = "unreadable directory"
 UNREADABLE = "file that cannot be read"
 TOO_DEEP = f"directory nested more than {MAX_DEPTH} levels deep"
 SUBMODULE = "git submodule"
+SUBMODULE_MISSING = "git submodule that is not checked out"
 
 
 OUTPUT_MARKER = ".mcpbundle-output"  # written into every output directory mcpbundle owns
@@ -109,6 +111,11 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
     listed = _git_files(root)
     from_git = listed is not None
     special: dict[str, str] = {}
+    missing: list[str] = []
+    if listed is not None:
+        submodules = list_submodules(root)
+        listed += submodules.files
+        missing = submodules.missing
     paths = listed if listed is not None else _walk(root, special)
     kept: list[str] = []
     links: list[str] = []
@@ -144,6 +151,7 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
                 links.append(rel)
         else:
             special[rel] = SUBMODULE if stat.S_ISDIR(mode) else kind_of(mode)
+    special.update(dict.fromkeys(missing, SUBMODULE_MISSING))
     if links:
         kept = through_directory_links(root, sorted(set(kept)), links)
     return RepoFiles(
