@@ -66,3 +66,33 @@ def test_init_finds_the_library_a_placeholder_names(tmp_path: Path, form: str) -
     config = (root / "mcpbundle.toml").read_text()
     assert "[shared.units]" in config
     assert 'path = "libs/units"' in config
+
+
+# -- requirement files that name the library from elsewhere ------------------------------
+
+ELSEWHERE = {
+    # uv export --package ruler -o servers/ruler/requirements.txt, run at the root
+    "root": "-e ./libs/units\n    # via ruler\nfastmcp==4.0\n",
+    # pip-compile's rendering of -e ../../libs/units on the developer's machine
+    "absolute": "-e file:///home/dev/work/repo/libs/units\n    # via -r requirements.in\nfastmcp\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(ELSEWHERE))
+def test_a_library_named_from_elsewhere_is_vendored_and_loads(
+    tmp_path: Path, wheelhouse: Path, form: str
+) -> None:
+    root = tmp_path / "repo"
+    make_repo(root, FORMS["pdm"])
+    (root / "servers/ruler/requirements.txt").write_text(ELSEWHERE[form])
+    (root / "mcpbundle.toml").write_text(
+        bundle_table(wheelhouse)
+        + "[shared.units]\npath = 'libs/units'\n"
+        + "[servers.ruler]\npath = 'servers/ruler'\nentrypoint = 'server.py'\n"
+    )
+    done = mcpbundle(root, "build")
+    assert done.returncode == 0, done.stderr
+    assert manifest(root)["ruler"]["shared"] == ["units"]
+    warned = "'-e file:../../libs/units', which every machine reads" in done.stderr
+    assert warned == (form == "absolute"), done.stderr
+    assert loaded_tools(root, "ruler", tmp_path) == ["measure"]

@@ -454,3 +454,33 @@ def test_a_path_leaving_the_files_folder_is_not_looked_up_at_the_root(tmp_path: 
     (tmp_path / "servers/notes/requirements.txt").write_text("-e ../common\n")
     with pytest.raises(ConfigError, match="which does not exist"):
         read(tmp_path, "servers/notes/requirements.txt")
+
+
+def test_an_absolute_path_of_another_machine_is_read_from_its_tail(tmp_path: Path) -> None:
+    """pip-compile writes ``-e ../../libs/common`` as the developer's absolute path."""
+    (tmp_path / "libs/common").mkdir(parents=True)
+    (tmp_path / "libs/common/pyproject.toml").write_text("[project]\nname = 'common'\n")
+    (tmp_path / "servers/notes").mkdir(parents=True)
+    (tmp_path / "servers/notes/requirements.txt").write_text(
+        "-e file:///home/dev/work/repo/libs/common\n    # via -r requirements.in\n"
+    )
+    (line,) = read(tmp_path, "servers/notes/requirements.txt")
+    assert line.path is not None
+    assert line.path.resolve() == (tmp_path / "libs/common").resolve()
+    assert line.found_at == (
+        "is an absolute path of another machine; read as 'libs/common'"
+        " (write '-e file:../../libs/common', which every machine reads)"
+    )
+
+
+def test_an_absolute_path_the_repo_does_not_hold_still_fails(tmp_path: Path) -> None:
+    (tmp_path / "libs/common").mkdir(parents=True)  # no project file: not an installable tail
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv/requirements.txt").write_text("-e /home/dev/repo/libs/common\n")
+    with pytest.raises(ConfigError, match="which does not exist"):
+        read(tmp_path)
+
+
+def test_a_relative_path_after_file_double_slash_is_relative(tmp_path: Path) -> None:
+    line = parse("common @ file://../libs/common", tmp_path / "srv")
+    assert line.kind == "path" and line.path == tmp_path / "libs/common"

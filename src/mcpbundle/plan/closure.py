@@ -212,6 +212,8 @@ class LibGraph:
         self._classify_path(line, owner_dir, result)
 
     def _classify_path(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
+        if line.found_at is not None:  # read from elsewhere than written: say how to fix it
+            self.warnings.append(f"{line.origin}: {line.text.strip()!r} {line.found_at}")
         if line.path is None:  # uv workspace member, known by name only
             lib = self._by_dist.get(line.name or "") or self._server_by_dist(line.name)
             if lib is None:

@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.plan.extras_names import canonical_extras, path_extras
+from mcpbundle.plan.path_lookup import located
 from mcpbundle.plan.root_templates import expand_root_references
 
 Kind = Literal["pypi", "path", "git", "url", "option"]
@@ -41,6 +42,7 @@ class ReqLine:
     editable: bool = False
     constraint: bool = False  # came from a ``-c`` file
     extras: tuple[str, ...] = ()  # canonical, sorted: ``core[table]`` -> ("table",)
+    found_at: str | None = None  # a path not where written: why it is read from ``path``
 
 
 def parse_requirement_text(
@@ -212,7 +214,7 @@ def _read_file(
                     "-e needs a path or URL", where=where, hint="write '-e ../path/to/lib'"
                 )
             line = _editable(entry, value, where, resolved.parent, constraint)
-            lines.append(check_local_path(_from_root(line, resolved.parent, root), root=root))
+            lines.append(check_local_path(located(line, resolved.parent, root), root=root))
             continue
         if option:  # path: the file's directory (a relative --find-links is read from it)
             option_line = ReqLine(
@@ -225,21 +227,7 @@ def _read_file(
         line = parse_requirement_text(
             entry, origin=where, base=resolved.parent, constraint=constraint
         )
-        lines.append(check_local_path(_from_root(line, resolved.parent, root), root=root))
-
-
-def _from_root(line: ReqLine, base: Path, root: Path) -> ReqLine:
-    """A relative path that is not there from the file's folder, read from the repository
-    root instead, when it is there: pip reads such paths from the directory it runs in,
-    and files written at the root (``uv export --package x -o servers/x/requirements.txt``,
-    ``pip freeze``) name them from there."""
-    if line.kind != "path" or line.path is None or line.path.exists():
-        return line
-    relative = os.path.relpath(line.path, base)
-    if os.path.isabs(relative) or relative.startswith(".."):
-        return line  # written absolute, or leaving the file's folder: meant from there
-    candidate = root / relative
-    return replace(line, path=candidate) if candidate.exists() else line
+        lines.append(check_local_path(located(line, resolved.parent, root), root=root))
 
 
 def _editable(entry: str, value: str, where: str, base: Path, constraint: bool) -> ReqLine:
@@ -331,6 +319,8 @@ def _looks_like_path(entry: str, base: Path) -> bool:
 def _file_url_path(url: str, base: Path) -> Path:
     # ``file:../x`` (relative, what real repos write), ``file:///abs/x``, ``file://localhost/x``.
     without = url[len("file:") :]
+    if without.startswith(("//./", "//../")):  # ``file://../x``: relative, as uv reads it
+        return base / unquote(without[2:])
     if without.startswith("//"):
         parsed = urlsplit(url)
         return Path(unquote(parsed.path))
