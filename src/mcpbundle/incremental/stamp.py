@@ -58,6 +58,7 @@ ENV_NAMES = frozenset(
 )
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+MCPBUNDLE_DIR = os.path.dirname(PACKAGE_DIR)
 
 
 # -- what identifies a command and a machine --------------------------------------
@@ -97,12 +98,18 @@ def stamp_path(key: str) -> str:
 
 
 def code_state() -> str:
-    """mcpbundle's own files and every site-packages directory (an install changes its mtime)."""
+    """mcpbundle's own modules, its subpackages' too (an edit to an editable install
+    changes what a build writes and warns), and every site-packages directory (an
+    install changes its mtime)."""
     parts = []
-    for name in sorted(os.listdir(PACKAGE_DIR)):
-        if name.endswith(".py"):
-            st = os.stat(os.path.join(PACKAGE_DIR, name))
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    for directory, dirs, names in os.walk(MCPBUNDLE_DIR):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(directory, name))
+                parts.append(
+                    f"{directory[len(MCPBUNDLE_DIR) :]}/{name}:{st.st_size}:{st.st_mtime_ns}"
+                )
     parts += site_packages_state()
     return _digest("\n".join(parts).encode())
 
