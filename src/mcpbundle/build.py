@@ -7,13 +7,15 @@ only :mod:`mcpbundle.emit.directory`, :mod:`mcpbundle.emit.branch` and, for the
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mcpbundle.base.background import Background
 from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.base.regular_file import read_regular
 from mcpbundle.config.settings import Config
@@ -25,10 +27,10 @@ from mcpbundle.emit.manifest import (
     MCPB,
     MCPB_INPUTS,
     output_files,
-    root_server_file,
     same_content,
 )
 from mcpbundle.emit.mcpb_manifest import Surface
+from mcpbundle.emit.previous_output import unchanged_servers
 from mcpbundle.emit.stage import (
     Reuse,
     ServerResult,
@@ -37,14 +39,15 @@ from mcpbundle.emit.stage import (
     input_hash,
     merge_entries,
     stage_all,
+    stage_copies,
     write_index_files,
 )
-from mcpbundle.emit.staged_tree import verified_digest
+from mcpbundle.emit.staged_tree import StagedTree
 from mcpbundle.git.source_state import Source
 from mcpbundle.incremental.plan_store import plan_cache
 from mcpbundle.plan.derived_reads import FACTS
 from mcpbundle.plan.file_checks import check_shippable
-from mcpbundle.plan.planner import BuildPlan, make_plan
+from mcpbundle.plan.planner import BuildPlan, ServerPlan, make_plan
 from mcpbundle.plan.repo_files import list_repo_files
 from mcpbundle.resolve.pinner import Pinned, Pinner
 
@@ -144,8 +147,8 @@ def build(
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
     plan = plan_build(config, options, cached=True)
-    plan = plan_scan.scanned(config, plan, keep_going=options.keep_going and not options.dry_run)
     if options.dry_run:
+        plan = plan_scan.scanned(config, plan, keep_going=False)
         return BuildResult(
             output=output,
             plan=plan,
@@ -155,60 +158,102 @@ def build(
         )
     emit.clean_leftovers(output)  # also when the build turns out to be a no-op
     owned = ownership.claim(output, repo_root=config.root, force=options.force)
-    previous = owned.previous
-    failures = dict(plan.failures)
-    pins = pin_servers(
-        config,
-        plan,
-        options,
-        pin,
-        lambda rel: _read_text(output / rel),
-        failures=failures if options.keep_going else None,
-    )
-    if failures:  # --keep-going: the failed servers keep their previous output
-        plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
-    sources = Sources()  # each source file read and hashed once, for the hashes and the copies
-    hashes = {p.name: input_hash(config, p, pins[p.name], sources) for p in plan.servers}
-    unchanged = _unchanged(plan, hashes, previous, output)
-    bundles = _bundle_hashes(config, plan, options, hashes)
-    fresh: set[str] = set()
-    if bundles:
-        from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+    pin_failures: dict[str, MCPBundleError] = {}
+    # The resolver runs while the plan is scanned for secrets and new servers are copied.
+    pinning = Background(
+        partial(
+            pin_servers, config, plan, options, pin, lambda rel: _read_text(output / rel),
+            failures=pin_failures if options.keep_going else None,
+        ),
+        name="mcpbundle-pin",
+    )  # fmt: skip
+    try:
+        return _scan_stage_swap(
+            config, options, plan, output=output, owned=owned, pinning=pinning,
+            pin_failures=pin_failures, source=source,
+        )  # fmt: skip
+    finally:
+        pinning.wait()  # its resolver is this build's child: never left running behind
 
-        fresh = mcpb.fresh(bundles, unchanged, previous, output)
-    if (
-        previous is not None
-        and not owned.foreign
-        and len(unchanged) == len(plan.servers)
-        and len(fresh) == len(bundles)
-    ):
-        entries = merge_entries(config, previous, [])
-        current = index_bytes(config, entries)
-        current[ownership.MARKER_NAME] = ownership.render_marker(entries)
-        if all(_same(output / name, data) for name, data in current.items()):
-            results = [ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers]
-            return BuildResult(
-                output=output,
-                plan=plan,
-                servers=tuple(results),
-                source=source,
-                written=False,
-                up_to_date=True,
-                failures=failures,
-            )
-    with emit.staged(output) as staging:
+
+def _scan_stage_swap(
+    config: Config,
+    options: BuildOptions,
+    plan: BuildPlan,
+    *,
+    output: Path,
+    owned: ownership.Claim,
+    pinning: Background[dict[str, Pinned]],
+    pin_failures: Mapping[str, MCPBundleError],
+    source: Source,
+) -> BuildResult:
+    """The build once its resolver runs: scan, copy what is new, stage the rest with the
+    pins, swap in (or find the output up to date)."""
+    previous = owned.previous
+    plan = plan_scan.scanned(config, plan, keep_going=options.keep_going)
+    failures = dict(plan.failures)
+    sources = Sources()  # each source file read and hashed once, for the hashes and the copies
+    with contextlib.ExitStack() as stack:
+        tree, copied = None, {}
+        reuse = Reuse.of(output, previous)
+        # --keep-going may drop a server whose pins fail: copy only what surely ships
+        fresh = _fresh(plan, previous) if not options.keep_going else []
+        if fresh:  # no previous output to keep or compare: copy them while the resolver runs
+            tree = StagedTree(stack.enter_context(emit.staged(output)))
+            copied = {p.name: stage_copies(config, p, tree, reuse, sources) for p in fresh}
+        pins = pinning.result()
+        for name, exc in pin_failures.items():
+            failures.setdefault(name, exc)  # a server the scan failed keeps the scan's error
+        if failures:  # --keep-going: the failed servers keep their previous output
+            plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
+        hashes = {p.name: input_hash(config, p, pins[p.name], sources) for p in plan.servers}
+        unchanged = unchanged_servers(plan, hashes, previous, output)
+        bundles = _bundle_hashes(config, plan, options, hashes)
+        fresh_bundles: set[str] = set()
+        if bundles:
+            from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
+
+            fresh_bundles = mcpb.fresh(bundles, unchanged, previous, output)
+        if (
+            tree is None
+            and previous is not None
+            and not owned.foreign
+            and len(unchanged) == len(plan.servers)
+            and len(fresh_bundles) == len(bundles)
+        ):
+            entries = merge_entries(config, previous, [])
+            current = index_bytes(config, entries)
+            current[ownership.MARKER_NAME] = ownership.render_marker(entries)
+            if all(_same(output / name, data) for name, data in current.items()):
+                results = [
+                    ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers
+                ]
+                return BuildResult(
+                    output=output,
+                    plan=plan,
+                    servers=tuple(results),
+                    source=source,
+                    written=False,
+                    up_to_date=True,
+                    failures=failures,
+                )
+        if tree is None:
+            tree = StagedTree(stack.enter_context(emit.staged(output)))
+        staging = tree.root
         results, entries = stage_all(
             config, plan, staging, source=source, pins=pins, previous=previous,
             unchanged=unchanged,
             hashes=hashes,
-            reuse=Reuse.of(output, previous),
+            reuse=reuse,
             index=False,
             sources=sources,
+            tree=tree,
+            copied=copied,
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
         results, written = _write_bundles(
             config, results, entries, staging=staging, output=output, pins=pins,
-            bundles={n: h for n, h in bundles.items() if n not in fresh},
+            bundles={n: h for n, h in bundles.items() if n not in fresh_bundles},
             surfaces=options.surfaces or {}, unchanged=unchanged, source=source,
             previous=previous,
         )  # fmt: skip
@@ -229,9 +274,16 @@ def build(
         servers=tuple(results),
         source=source,
         written=True,
-        unchanged=tuple(n for n in unchanged if n in fresh or n not in bundles),
+        unchanged=tuple(n for n in unchanged if n in fresh_bundles or n not in bundles),
         failures=failures,
     )
+
+
+def _fresh(plan: BuildPlan, previous: Mapping[str, Any] | None) -> list[ServerPlan]:
+    """The planned servers the previous manifest does not list: none can be unchanged."""
+    known = previous.get("servers") if previous is not None else None
+    listed = known if isinstance(known, dict) else {}
+    return [p for p in plan.servers if p.name not in listed]
 
 
 def _dry_run_bundles(config: Config, plan: BuildPlan, options: BuildOptions) -> list[ServerResult]:
@@ -308,63 +360,6 @@ def _write_bundles(
         entries[name] = entry
         updated.append(result)
     return updated, written
-
-
-def _unchanged(
-    plan: BuildPlan,
-    hashes: Mapping[str, str],
-    previous: Mapping[str, Any] | None,
-    output: Path,
-) -> list[str]:
-    """Servers whose inputs hash as recorded in the previous manifest, with output present."""
-    if previous is None:
-        return []
-    paths = {
-        n: e["path"]
-        for n, e in previous["servers"].items()
-        if isinstance(e, dict) and isinstance(e.get("path"), str)
-    }
-    same = []
-    for server in plan.servers:
-        entry = previous["servers"].get(server.name)
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("inputs") != hashes[server.name]:
-            continue
-        root = entry.get("path") in ("", ".")  # only a root server's folder holds the others
-        others = [p for n, p in paths.items() if n != server.name] if root else []
-        if _intact(output, entry, others):
-            same.append(server.name)
-    return same
-
-
-def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) -> bool:
-    """The server's output holds exactly the files its manifest entry lists, unmodified.
-
-    ``others``: the other servers' folders, which a server at the root contains."""
-    files = entry.get("files")
-    path = entry.get("path")
-    if not isinstance(files, dict) or not isinstance(path, str):
-        return False
-    present = _files_under(str(output), path)
-    if path in ("", "."):
-        present = {p for p in present if root_server_file(p, others)}
-    if present != set(files):
-        return False
-    return all(verified_digest(output / rel) == digest for rel, digest in files.items())
-
-
-def _files_under(output: str, path: str) -> set[str]:
-    """Output-relative POSIX paths of everything but directories below ``output/path`` (a
-    link to a directory counts as an entry: it is nothing mcpbundle writes)."""
-    base = output if path in ("", ".") else f"{output}/{path}"
-    found: set[str] = set()
-    for directory, dirs, names in os.walk(base):
-        rel = directory[len(output) + 1 :]
-        prefix = f"{rel}/" if rel else ""
-        found.update(f"{prefix}{name}" for name in names)
-        found.update(f"{prefix}{d}" for d in dirs if os.path.islink(f"{directory}/{d}"))
-    return found
 
 
 def _same(path: Path, data: bytes) -> bool:

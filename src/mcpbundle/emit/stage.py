@@ -130,24 +130,19 @@ def _rewrites_pyproject(root: Path, plan: ServerPlan) -> bool:
     return plan.pyproject is not None and (root / plan.pyproject).is_file()
 
 
-def stage_server(
+def stage_copies(
     config: Config,
     plan: ServerPlan,
-    staging: Path | StagedTree,
-    pinned: Pinned,
+    tree: StagedTree,
     reuse: Reuse | None = None,
     sources: Sources | None = None,
-) -> dict[str, Any]:
-    """Write one server into ``staging``; return its manifest entry.
-
-    ``reuse``: the previous output, whose files with the same content are linked.
-    ``sources``: the build's source files as read already (see :class:`Sources`)."""
-    root = config.root
+) -> dict[str, str]:
+    """Copy (or link) the files one server ships into ``tree``; their digests by output
+    path. Nothing here depends on the pins: a build copies while its resolver runs."""
     reuse = reuse or Reuse()
     sources = sources or Sources()
-    tree = staging if isinstance(staging, StagedTree) else StagedTree(staging)
     digests: dict[str, str] = {}
-    root_text = str(root)
+    root_text = str(config.root)
     for copy in plan.files:
         source = copy.location(root_text)
         read = sources.get(source)
@@ -157,6 +152,30 @@ def stage_server(
             digests[copy.dest] = tree.put_bytes(copy.dest, read.data, read.mode, read.digest)
         else:
             digests[copy.dest] = tree.put_copy(copy.dest, Path(source), read.mode, read.digest)
+    return digests
+
+
+def stage_server(
+    config: Config,
+    plan: ServerPlan,
+    staging: Path | StagedTree,
+    pinned: Pinned,
+    reuse: Reuse | None = None,
+    sources: Sources | None = None,
+    copied: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Write one server into ``staging``; return its manifest entry.
+
+    ``reuse``: the previous output, whose files with the same content are linked.
+    ``sources``: the build's source files as read already (see :class:`Sources`).
+    ``copied``: what :func:`stage_copies` wrote of this server into ``staging`` already."""
+    root = config.root
+    reuse = reuse or Reuse()
+    sources = sources or Sources()
+    tree = staging if isinstance(staging, StagedTree) else StagedTree(staging)
+    digests = dict(copied) if copied is not None else stage_copies(
+        config, plan, tree, reuse, sources
+    )  # fmt: skip
     writes = [
         (join(plan.path, "requirements.in"), requirements_in_text(pinned.requirements_in).encode()),
         (plan.requirements_txt, pinned.requirements_txt.encode()),
@@ -243,6 +262,8 @@ def stage_all(
     index: bool = True,
     inputs: bool = True,
     sources: Sources | None = None,
+    tree: StagedTree | None = None,
+    copied: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[list[ServerResult], dict[str, Mapping[str, Any]]]:
     """Stage the planned servers (except ``unchanged`` ones) and the index files.
 
@@ -251,16 +272,21 @@ def stage_all(
     ``index``: write the manifest and DEPLOY.md; ``inputs``: record the input hashes
     (a deploy branch does not: its tree depends only on what the servers ship).
     A server that ships what it shipped before keeps its ``changed-by``.
-    ``sources``: the source files the caller read already (:class:`Sources`)."""
+    ``sources``: the source files the caller read already (:class:`Sources`).
+    ``tree``: ``staging`` as the caller wrote into it already; ``copied``: per server, the
+    files :func:`stage_copies` wrote there."""
     sources = sources or Sources()
-    tree = StagedTree(staging)
+    tree = tree or StagedTree(staging)
+    copied = copied or {}
     results = []
     for server in plan.servers:
         before = (previous or {}).get("servers", {}).get(server.name)
         if server.name in unchanged and previous is not None:
             results.append(ServerResult(plan=server, manifest_entry=before, changed=False))
             continue
-        entry = stage_server(config, server, tree, pins[server.name], reuse, sources)
+        entry = stage_server(
+            config, server, tree, pins[server.name], reuse, sources, copied.get(server.name)
+        )
         if inputs:
             known = hashes.get(server.name) if hashes is not None else None
             entry[INPUTS] = known or input_hash(config, server, pins[server.name], sources)
