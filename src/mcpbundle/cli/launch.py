@@ -10,7 +10,11 @@ that stay in the process.
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+
+# typing (and the re, collections and functools it imports) is a quarter of a no-op
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def main() -> NoReturn:

@@ -28,7 +28,6 @@ ran, or that asked the network (``git ls-remote``), writes no stamp.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
@@ -44,6 +43,17 @@ if TYPE_CHECKING:
     from typing import Any
 
     from mcpbundle.incremental.read_recorder import Reads
+
+if TYPE_CHECKING:
+    from hashlib import sha256 as _sha256
+else:  # CPython's own SHA-256: hashlib's OpenSSL binding alone is a tenth of a no-op
+    try:
+        from _sha256 import sha256 as _sha256  # Python 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256 as _sha256  # its name from 3.12
+        except ImportError:
+            from hashlib import sha256 as _sha256
 
 FORMAT = 3
 MAGIC = b"mcpbundle-stamp 3\n"
@@ -403,7 +413,7 @@ def file_sha256(path: str) -> str:
     # Not manifest.sha256_file: importing manifest pulls in json and pathlib (see above).
     from mcpbundle.base.regular_file import open_regular  # a recorded file now a FIFO must not hang
 
-    digest = hashlib.sha256()
+    digest = _sha256()
     with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
@@ -411,4 +421,4 @@ def file_sha256(path: str) -> str:
 
 
 def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return _sha256(data).hexdigest()
