@@ -74,3 +74,30 @@ def test_a_broken_environment_fails_naming_the_file(
     with pytest.raises(BuildError, match=re.escape(message)) as caught:
         environment_requirements(root, "srv", "server.py")
     assert caught.value.where == "srv/fastmcp.json"
+
+
+def test_editable_directories_are_local_path_entries(tmp_path: Path) -> None:
+    (tmp_path / "libs/common").mkdir(parents=True)
+    (tmp_path / "libs/common/pyproject.toml").write_text("[project]\nname = 'common'\n")
+    _server(
+        tmp_path,
+        {
+            "fastmcp.json": {
+                "source": {"path": "server.py"},
+                "environment": {"editable": ["../libs/common"]},
+            }
+        },
+    )
+    (line,) = environment_requirements(tmp_path, "srv", "server.py")
+    assert (line.kind, line.editable) == ("path", True)
+    assert line.path is not None and line.path.resolve() == (tmp_path / "libs/common").resolve()
+    assert line.origin == "srv/fastmcp.json: environment.editable[0]"
+
+
+def test_an_editable_entry_that_is_no_path_is_one_line(tmp_path: Path) -> None:
+    _server(
+        tmp_path,
+        {"fastmcp.json": {"source": {"path": "server.py"}, "environment": {"editable": [3]}}},
+    )
+    with pytest.raises(BuildError, match=r"environment.editable\[0\] is not a path"):
+        environment_requirements(tmp_path, "srv", "server.py")

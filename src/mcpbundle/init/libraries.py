@@ -14,13 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.errors import ConfigError, MCPBundleError
 from mcpbundle.init.scan import FoundServer, Repo, lib_name, unique_names
+from mcpbundle.plan.fastmcp_env import environment_requirements
 from mcpbundle.plan.lib_discovery import discover_packages
 from mcpbundle.plan.locks import workspace_members, workspace_root_of
 from mcpbundle.plan.pyproject import project_name
 from mcpbundle.plan.requirement_sources import default_source, read_source
 from mcpbundle.plan.requirements import ReqLine
+from mcpbundle.plan.script_metadata import script_requirements
+from mcpbundle.plan.shipped_files import join
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +61,19 @@ def requirement_lines(
     return []
 
 
+def declared_lines(root: Path, directory: str, entry: str, warnings: list[str]) -> list[ReqLine]:
+    """What a server declares where its development tool reads it, as the build adds it:
+    its fastmcp.json environment and its entrypoint's ``# /// script`` block."""
+    try:
+        return [
+            *environment_requirements(root, directory, entry),
+            *script_requirements(root, join(directory, entry)),
+        ]
+    except MCPBundleError as exc:
+        warnings.append(f"{exc}; its shared libraries were not looked for")
+        return []
+
+
 def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
     root = repo.root.resolve()
     server_dirs = {s.path for s in servers}
@@ -66,6 +82,7 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
     pending: list[tuple[str, str, str | None]] = [
         (s.path, f"server {s.name}", s.requirements) for s in servers
     ]
+    entries = {s.path: s.entrypoint.split(":", 1)[0] for s in servers if s.requirements is None}
     seen: set[str] = set()
     while pending:
         directory, who, explicit = pending.pop(0)
@@ -76,7 +93,10 @@ def find_libs(repo: Repo, servers: list[FoundServer]) -> Reach:
         if explicit is not None:  # its project's requires-python is the one that applies
             project = (root / directory / explicit).resolve().parent
             reach.projects.append(project.relative_to(root).as_posix() or ".")
-        for line in requirement_lines(root, directory, repo.warnings, explicit):
+        lines = requirement_lines(root, directory, repo.warnings, explicit)
+        if directory in entries and explicit is None:
+            lines += declared_lines(root, directory, entries[directory], repo.warnings)
+        for line in lines:
             if line.kind == "git":
                 reach.git.append(line)
                 continue

@@ -4,7 +4,8 @@ Nothing is imported or run but ``git ls-files``: Python files are read with ``as
 (:mod:`mcpbundle.init.ast_facts`, :mod:`mcpbundle.init.entries`), ``pyproject.toml`` with
 ``tomllib``, ``fastmcp.json`` with ``json``. A *project* is a directory holding a
 ``pyproject.toml`` with a ``[project]`` (or Poetry) table, a ``requirements.txt``, a
-``Pipfile`` or a ``fastmcp.json`` that lists dependencies;
+``Pipfile``, a ``fastmcp.json`` that lists dependencies or a Python file whose PEP 723
+``# /// script`` block does;
 each Python file belongs to the nearest one, and each project with a server becomes
 one ``[servers.NAME]`` whose ``path`` is the project directory, so the build reads
 the project's requirements. Libraries, the target Python, the resolver, the git
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mcpbundle.base.errors import UsageError
+from mcpbundle.base.errors import MCPBundleError, UsageError
 from mcpbundle.base.regular_file import read_regular
 from mcpbundle.init.entries import Entry, Project, choose_entries
 from mcpbundle.init.module_index import ModuleIndex
@@ -30,6 +31,7 @@ from mcpbundle.plan.entrypoints import SERVER_NAMES
 from mcpbundle.plan.fastmcp_json import is_fastmcp_json
 from mcpbundle.plan.pipfile import PIPFILE
 from mcpbundle.plan.repo_files import OUTPUT_MARKER, list_repo_files
+from mcpbundle.plan.script_metadata import script_block
 
 MAX_META_BYTES = 4 * 1024 * 1024
 _SKIP_PARTS = frozenset({"__pycache__", "node_modules", "site-packages", "venv"})
@@ -94,6 +96,8 @@ def read_repo(root: Path) -> Repo:
         directory = path.parent.as_posix()
         if path.name in ("requirements.txt", PIPFILE):
             markers.add(directory)
+        elif path.suffix == ".py" and _declares_script(root, rel):
+            markers.add(directory)  # build reads its block (plan.script_metadata)
         elif is_fastmcp_json(path.name):
             documents[rel] = _fastmcp_document(root, rel, repo.warnings)
             if _declares_environment(documents[rel]):
@@ -297,8 +301,18 @@ def _declares_environment(document: dict[str, Any] | None) -> bool:
     ``dependencies``, ``requirements`` or ``project``): its directory is a project."""
     environment = document.get("environment") if document is not None else None
     return isinstance(environment, dict) and any(
-        environment.get(key) for key in ("dependencies", "requirements", "project")
+        environment.get(key) for key in ("dependencies", "requirements", "project", "editable")
     )
+
+
+def _declares_script(root: Path, rel: str) -> bool:
+    """A Python file whose PEP 723 ``# /// script`` block lists dependencies (a server run
+    with ``uv run server.py``): its directory is a project."""
+    try:
+        block = script_block(read_regular(root / rel, MAX_META_BYTES), rel)
+    except (OSError, MCPBundleError):
+        return False  # the build reports a broken block
+    return block is not None and bool(block.get("dependencies"))
 
 
 def _fastmcp_source(rel: str, document: dict[str, Any] | None) -> tuple[str, str | None] | None:

@@ -1,8 +1,10 @@
 """The requirements a server's ``fastmcp.json`` declares for its environment.
 
 fastmcp's project file builds the server's environment from ``environment.dependencies``
-(PEP 508 lines), ``environment.requirements`` (a requirements file) and
-``environment.project`` (a project whose dependencies to install), and a server
+(PEP 508 lines), ``environment.requirements`` (a requirements file),
+``environment.project`` (a project whose dependencies to install) and
+``environment.editable`` (directories installed with ``--with-editable``: the shared
+libraries of a monorepo, vendored like ``-e ../shared``), and a server
 developed with ``fastmcp run fastmcp.json`` may declare its dependencies nowhere else.
 The bundle's ``fastmcp.json`` points at the pinned ``requirements.txt`` instead, so
 those entries join the server's requirements; a requirement read twice is harmless.
@@ -22,7 +24,12 @@ from typing import Any
 from mcpbundle.base.errors import BuildError
 from mcpbundle.plan.fastmcp_json import is_fastmcp_json, normal_path, source_of
 from mcpbundle.plan.pyproject import read_pyproject
-from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, read_requirements_file
+from mcpbundle.plan.requirements import (
+    ReqLine,
+    parse_requirement_text,
+    path_line,
+    read_requirements_file,
+)
 from mcpbundle.plan.shipped_files import join
 
 
@@ -89,6 +96,17 @@ def _entries(root: Path, rel: str, environment: dict[str, Any]) -> list[ReqLine]
                 hint="fix the path (relative to the fastmcp.json) or remove the key",
             )
         lines += read_requirements_file(path, root=root, display=display)
+    editable = environment.get("editable")
+    for index, entry in enumerate(editable if isinstance(editable, list) else []):
+        if not isinstance(entry, str) or not entry.strip():
+            raise BuildError(
+                f"environment.editable[{index}] is not a path: {entry!r}",
+                where=rel,
+                hint='list directories relative to the fastmcp.json, e.g. "../shared"',
+            )
+        origin = f"{rel}: environment.editable[{index}]"
+        path = base / entry  # fastmcp installs each with --with-editable: always a directory
+        lines.append(path_line(f"-e {entry}", origin, path, True, False, None))
     project = environment.get("project")
     if isinstance(project, str) and project:
         pyproject = base / project / "pyproject.toml"

@@ -38,6 +38,7 @@ from mcpbundle.plan.requirement_lists import (
 )
 from mcpbundle.plan.requirement_sources import default_source, read_source
 from mcpbundle.plan.requirements import ReqLine
+from mcpbundle.plan.script_metadata import script_requirements
 from mcpbundle.plan.sdk_fixes import sdk_fix
 from mcpbundle.plan.shipped_files import (
     FileCopy,
@@ -242,6 +243,7 @@ def _server_requirements(
         )
     found = default_source(root, server.path)
     declared = environment_requirements(root, server.path, server.entrypoint)
+    declared += script_requirements(root, join(server.path, server.entrypoint))
     if found is None:
         if declared:
             return declared[0].origin.split(":", 1)[0], declared, project_path
