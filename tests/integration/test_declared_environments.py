@@ -71,7 +71,10 @@ def test_fastmcp_json_editable_directories_are_vendored(tmp_path: Path, wheelhou
 
 
 def test_init_reads_both_declarations(tmp_path: Path) -> None:
-    script = "# /// script\n# dependencies = ['fastmcp', 'units @ file:../../libs/units']\n# ///\n"
+    script = (
+        "# /// script\n# requires-python = '>=3.12'\n"
+        "# dependencies = ['fastmcp', 'units @ file:../../libs/units']\n# ///\n"
+    )
     document = {"source": {"path": "server.py"}, "environment": {"editable": ["../../libs/units"]}}
     for name, files in {
         "script": {"servers/ruler/server.py": script + TOOL},
@@ -87,3 +90,5 @@ def test_init_reads_both_declarations(tmp_path: Path) -> None:
         config = (root / "mcpbundle.toml").read_text()
         assert '[servers.ruler]\npath = "servers/ruler"' in config, config
         assert "[shared.units]" in config and 'path = "libs/units"' in config, config
+        # the block's requires-python is the target's lower bound, as a pyproject's is
+        assert ('python = "3.12"' in config) == (name == "script"), config

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ from pathlib import Path, PurePosixPath
 import pathspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.errors import ConfigError, MCPBundleError
+from mcpbundle.base.regular_file import read_regular
 from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.read import read_toml
 from mcpbundle.init.scan import Repo
@@ -29,6 +31,7 @@ from mcpbundle.plan.pyproject import poetry_specifier
 from mcpbundle.plan.python_target import VERSION_FILE, parse_version_file
 from mcpbundle.plan.repo_files import OUTPUT_MARKER
 from mcpbundle.plan.requirements import ReqLine
+from mcpbundle.plan.script_metadata import script_block
 
 _MINORS = range(8, 16)
 # (pattern, what it is): added to [bundle] exclude when a file in a server matches.
@@ -68,10 +71,17 @@ class BundleGuess:
 
 
 def guess_bundle(
-    repo: Repo, server_dirs: Sequence[str], project_dirs: Sequence[str], git: Iterable[ReqLine]
+    repo: Repo,
+    server_dirs: Sequence[str],
+    project_dirs: Sequence[str],
+    git: Iterable[ReqLine],
+    *,
+    entries: Sequence[str] = (),
 ) -> BundleGuess:
+    """``entries``: the servers' entrypoint files (repo-relative), whose ``# /// script``
+    blocks may name a ``requires-python``."""
     guess = BundleGuess()
-    guess.python, guess.python_note = _python(repo, server_dirs, project_dirs)
+    guess.python, guess.python_note = _python(repo, server_dirs, project_dirs, entries)
     locks = sorted(f for f in repo.files if PurePosixPath(f).name == "uv.lock")
     if locks:
         shown = ", ".join(locks[:3]) + (f" and {len(locks) - 3} more" if len(locks) > 3 else "")
@@ -93,7 +103,7 @@ def guess_bundle(
 
 
 def _python(
-    repo: Repo, server_dirs: Sequence[str], project_dirs: Sequence[str]
+    repo: Repo, server_dirs: Sequence[str], project_dirs: Sequence[str], entries: Sequence[str]
 ) -> tuple[str | None, str]:
     root = repo.root
     if repo.has(VERSION_FILE):
@@ -108,7 +118,12 @@ def _python(
     }
     if found and len(set(found.values())) == 1 and len(found) == len(server_dirs):
         return next(iter(found.values())), "from the servers' .python-version files"
-    specs: list[tuple[str, SpecifierSet]] = []
+    specs: list[tuple[str, SpecifierSet]] = []  # (where it is written, the specifier)
+    for rel in entries:
+        text = _script_python(root, rel)
+        if text is not None:
+            with contextlib.suppress(InvalidSpecifier):
+                specs.append((f"{rel}'s # /// script block", SpecifierSet(text)))
     for directory in project_dirs:
         data = repo.pyprojects.get(directory, {})
         project = data.get("project")
@@ -120,8 +135,9 @@ def _python(
             python = deps.get("python") if isinstance(deps, dict) else None
             text = poetry_specifier(python) if isinstance(python, str) else None
         if isinstance(text, str) and text.strip():
+            where = "pyproject.toml" if directory == "." else f"{directory}/pyproject.toml"
             try:
-                specs.append((directory, SpecifierSet(text)))
+                specs.append((where, SpecifierSet(text)))
             except InvalidSpecifier:
                 continue
     if not specs:
@@ -136,12 +152,22 @@ def _python(
         version = f"3.{minor}"
         if all(any(s.contains(f"{version}.{p}") for p in (0, 99)) for _, s in specs):
             strictest = max(specs, key=lambda item: _lower_bound(item[1]))
-            where = "pyproject.toml" if strictest[0] == "." else f"{strictest[0]}/pyproject.toml"
             return version, (
-                f"the lowest Python every requires-python allows ({strictest[1]} in {where}); "
+                f"the lowest Python every requires-python allows ({strictest[1]} in "
+                f"{strictest[0]}); "
                 "set the version the host runs"
             )
     return None, "the servers' requires-python have no Python 3 in common: set python by hand"
+
+
+def _script_python(root: Path, rel: str) -> str | None:
+    """The ``requires-python`` of the entrypoint's ``# /// script`` block, if any."""
+    try:
+        block = script_block(read_regular(root / rel, 4 * 1024 * 1024), rel)
+    except (OSError, MCPBundleError):
+        return None
+    text = block.get("requires-python") if block is not None else None
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def _lower_bound(spec: SpecifierSet) -> tuple[int, ...]:
