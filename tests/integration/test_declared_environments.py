@@ -92,3 +92,19 @@ def test_init_reads_both_declarations(tmp_path: Path) -> None:
         assert "[shared.units]" in config and 'path = "libs/units"' in config, config
         # the block's requires-python is the target's lower bound, as a pyproject's is
         assert ('python = "3.12"' in config) == (name == "script"), config
+
+
+def test_the_script_blocks_requires_python_binds_the_target(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = tmp_path / "repo"
+    script = "# /// script\n# requires-python = '>=3.99'\n# dependencies = ['fastmcp']\n# ///\n"
+    write(
+        root, {"servers/ruler/server.py": script + TOOL.replace("from units import metres\n", "")}
+    )
+    (root / "mcpbundle.toml").write_text(bundle_table(wheelhouse) + CONFIG)
+    done = mcpbundle(root, "build")
+    assert done.returncode == 2, done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith("error: servers/ruler/server.py: # /// script requires-python:")
+    assert "is outside requires-python '>=3.99'" in line

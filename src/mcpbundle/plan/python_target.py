@@ -82,21 +82,30 @@ def running_python_warning(servers: Iterable[str]) -> str:
     )
 
 
-def check_requires_python(target: Target, pyprojects: Iterable[Path], root: Path) -> str | None:
-    """Every ``requires-python`` of ``pyprojects`` joined (``">=3.12.1, <3.14"``; None when
-    none has one); ConfigError when ``target`` is outside one of them.
+def check_requires_python(
+    target: Target,
+    pyprojects: Iterable[Path],
+    root: Path,
+    declared: Iterable[tuple[str, str]] = (),
+) -> str | None:
+    """Every ``requires-python`` of ``pyprojects`` and of ``declared`` (``(where, text)``:
+    an entrypoint's ``# /// script`` block) joined (``">=3.12.1, <3.14"``; None when none
+    has one); ConfigError when ``target`` is outside one of them.
 
     The line fits when any of its releases does; which release does is verify's to choose
     (3.12 fits ">=3.12.1", and verify must not load it under 3.12.0)."""
-    bounds: list[str] = []
+    found: list[tuple[str, str]] = []
     for path in pyprojects:
         if not path.is_file():
             continue
         display = path.resolve().relative_to(root.resolve()).as_posix()
         project = read_toml(path, display=display).get("project")
         spec_text = project.get("requires-python") if isinstance(project, dict) else None
-        if not isinstance(spec_text, str) or not spec_text.strip():
-            continue
+        if isinstance(spec_text, str) and spec_text.strip():
+            found.append((f"{display}: project.requires-python", spec_text))
+    found += declared
+    bounds: list[str] = []
+    for where, spec_text in found:
         try:
             spec = SpecifierSet(spec_text)
         except InvalidSpecifier:
@@ -106,7 +115,7 @@ def check_requires_python(target: Target, pyprojects: Iterable[Path], root: Path
             raise ConfigError(
                 f"the target Python {target.version} (from {target.origin}) is outside "
                 f"requires-python {spec_text!r}",
-                where=f"{display}: project.requires-python",
+                where=where,
                 hint="set [bundle] python to a version it allows, or change requires-python",
             )
         bounds.append(spec_text.strip())

@@ -58,6 +58,17 @@ def script_requirements(root: Path, rel: str) -> list[ReqLine]:
     return lines
 
 
+def script_python(root: Path, rel: str) -> str | None:
+    """The ``requires-python`` of the ``script`` block of ``rel``, if it names one."""
+    try:
+        data = (root / rel).read_bytes()
+    except OSError:
+        return None
+    block = script_block(data, rel)
+    text = block.get("requires-python") if block is not None else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
 def script_block(data: bytes, rel: str) -> dict[str, Any] | None:
     """The parsed ``script`` block of a Python file's bytes; None without one."""
     if _MARKER not in data:

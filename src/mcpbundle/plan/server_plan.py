@@ -38,7 +38,7 @@ from mcpbundle.plan.requirement_lists import (
 )
 from mcpbundle.plan.requirement_sources import default_source, read_source
 from mcpbundle.plan.requirements import ReqLine
-from mcpbundle.plan.script_metadata import script_requirements
+from mcpbundle.plan.script_metadata import script_python, script_requirements
 from mcpbundle.plan.sdk_fixes import sdk_fix
 from mcpbundle.plan.shipped_files import (
     FileCopy,
@@ -96,13 +96,15 @@ def plan_server(
     vendored = (*(graph.libs[name] for name in closure), *git_libs)
     projects = [root / server.path / "pyproject.toml"]
     projects += [root / lib.path / "pyproject.toml" for lib in vendored if not is_git_checkout(lib)]
-    requires_python = check_requires_python(target, projects, root)
+    entry_rel = join(server.path, server.entrypoint)
+    script = script_python(root, entry_rel)
+    declared = [(f"{entry_rel}: # /// script requires-python", script)] if script else []
+    requires_python = check_requires_python(target, projects, root, declared)
     requirements = merge_requirements(
         [found.pypi, own, *(graph.third_party[name] for name in closure), grown.pypi]
     )
     required = {parsed(r).name.lower().replace("_", "-"): r for r in requirements}
     constraints = constraints_for(lines, required)
-    entry_rel = join(server.path, server.entrypoint)
     obj = server_object(
         root / entry_rel, entry_rel, server.object, f"{key}.entrypoint", target.version
     )
