@@ -1,4 +1,4 @@
-"""Tools registered only where the host never runs (MCB014).
+"""Tools registered only where the host never runs, or on a server it does not serve (MCB014).
 
 The host imports the entrypoint and takes its server object; it never runs the file's
 ``if __name__ == "__main__":`` block, nor a ``main()`` that only that block calls. A
@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from mcpbundle.check.context import CheckContext, ModuleInfo, is_main_guard
+from mcpbundle.check.entry_copies import entry_reimports
 from mcpbundle.check.model import CheckTarget, Finding
 from mcpbundle.check.registry import rule
 from mcpbundle.check.rules_server import is_server_call
@@ -43,6 +44,19 @@ class Registration:
 
 @rule("MCB014", "warning", "tools registered only in code the host never runs")
 def check_registration(target: CheckTarget, ctx: CheckContext) -> Iterator[Finding]:
+    for module, node, name in entry_reimports(target, ctx):
+        shown = target.entrypoint.rsplit("/", 1)[-1]
+        yield ctx.at(
+            "MCB014",
+            module,
+            node,
+            f"imports the entrypoint `{shown}` by its name `{name}` while it loads: fastmcp "
+            f"loads {shown} as another module, so this runs it a second time, and what "
+            f"registers on that copy's server is not on the one the host serves",
+            f"create the server in a module of its own (`app.py`: `mcp = FastMCP(...)`) "
+            f"that {shown} and this module import, or make the entrypoint a file that "
+            f"imports `{name}`",
+        )
     info = ctx.module(target.entrypoint)
     if info is None or info.tree is None:
         return
