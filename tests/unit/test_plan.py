@@ -563,6 +563,36 @@ def test_no_fastmcp_cap_without_a_removed_argument_or_with_fastmcp_3_excluded(
     assert "fastmcp<3" not in server.requirements_in
 
 
+DEPENDENCIES_SERVER = (
+    "from fastmcp import FastMCP\nmcp = FastMCP('x', dependencies=['httpx>=0.27', 'pandas'])\n"
+)
+
+
+def test_constructor_dependencies_are_requirements_and_keep_fastmcp_below_2_14(
+    tmp_path: Path,
+) -> None:
+    # fastmcp 2.14 raises TypeError for FastMCP(dependencies=...), which fastmcp dev
+    # installed: the list joins the requirements, the bundle keeps a fastmcp that takes it
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": DEPENDENCIES_SERVER, "srv/requirements.txt": "fastmcp>=2.10\n"}
+    result = plan(tmp_path, toml, files)
+    server = one(result)
+    assert server.requirements_in == (
+        "fastmcp<2.14", "fastmcp>=2.10", "httpx>=0.27", "mcp<2", "pandas"
+    )  # fmt: skip
+    assert [r.replacement for r in server.rewrites] == ["added fastmcp<2.14", "added mcp<2"]
+    assert any("srv/server.py:2" in w and "fastmcp 2.14 removed" in w for w in result.warnings)
+
+
+def test_the_sdks_fastmcp_keeps_its_dependencies_argument(tmp_path: Path) -> None:
+    code = "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('x', dependencies=['rich'])\n"
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": code, "srv/requirements.txt": "mcp<2\n"}
+    server = one(plan(tmp_path, toml, files))
+    assert "rich" in server.requirements_in
+    assert not any(r.startswith("fastmcp<") for r in server.requirements_in)
+
+
 def test_fastmcp_2_constructor_arguments_without_auto_fix_are_an_error(tmp_path: Path) -> None:
     toml = '[bundle]\nauto-fix = false\n[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
     files = {"srv/server.py": FASTMCP2_SERVER, "srv/requirements.txt": "fastmcp\n"}

@@ -1,6 +1,8 @@
-"""What fastmcp 3 and 4 removed that code written for an earlier one uses, and whether
-the bundle gets the later major version.
+"""What fastmcp 2.14, 3 and 4 removed that code written for an earlier one uses, and
+whether the bundle gets the later version.
 
+- fastmcp 2.14 dropped the constructor's ``dependencies=`` (deprecated since 2.11.4 for
+  fastmcp.json's ``environment.dependencies``): ``TypeError`` on import from then on.
 - fastmcp 2 took the transport settings in its constructor (``FastMCP("x",
   host="0.0.0.0", port=8000)``); fastmcp 3 and 4 raise ``TypeError: FastMCP() no longer
   accepts `host``` (the ``_REMOVED_KWARGS`` of fastmcp 3.4.11 and 4.2.3). The MCP SDK's
@@ -32,10 +34,15 @@ REMOVED_IN_3 = frozenset({
     "tool_transformations",
 })  # fmt: skip
 REMOVED_IN_4 = frozenset({"sampling_handler", "sampling_handler_behavior"})
+# fastmcp 2.14 dropped ``dependencies=`` (deprecated in 2.11.4 for fastmcp.json): "major" 2
+REMOVED_IN_2_14 = frozenset({"dependencies"})
+SINCE = {2: Version("2.14"), 3: Version("3"), 4: Version("4")}  # what each "major" means
+CAPS = {2: "2.14", 3: "3", 4: "4"}  # fastmcp<CAP keeps what it removed
 METHODS_REMOVED_IN_4 = frozenset({"import_server", "as_proxy"})
 _CLASSES = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
 # Versions that stand for "this major version or later" when testing a specifier.
 _PROBES = {
+    2: tuple(Version(v) for v in ("2.14.0", "2.14.5", "3.0.0", "4.2.3", "99")),
     3: tuple(Version(v) for v in ("3.0.0", "3.1.0", "3.5.0", "4.0.0", "4.2.3", "99")),
     4: tuple(Version(v) for v in ("4.0.0", "4.1.0", "4.2.3", "5.0.0", "99")),
 }
@@ -53,7 +60,9 @@ def removed_uses_in(tree: ast.Module) -> tuple[tuple[int, str, int], ...]:
             hits.add((node.lineno, func.attr, 4))
         if qualname(func, aliases) in _CLASSES:
             for keyword in node.keywords:
-                if keyword.arg in REMOVED_IN_3:
+                if keyword.arg in REMOVED_IN_2_14:
+                    hits.add((node.lineno, keyword.arg, 2))
+                elif keyword.arg in REMOVED_IN_3:
                     hits.add((node.lineno, keyword.arg, 3))
                 elif keyword.arg in REMOVED_IN_4:
                     hits.add((node.lineno, keyword.arg, 4))
@@ -73,7 +82,7 @@ def allows_fastmcp(
     if lock_pins is not None:
         locked = {str(canonicalize_name(k)): v for k, v in lock_pins.items()}.get("fastmcp")
         try:
-            if locked is not None and Version(locked).major < major:
+            if locked is not None and Version(locked) < SINCE[major]:
                 return False
         except InvalidVersion:
             pass

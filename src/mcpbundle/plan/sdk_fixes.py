@@ -14,7 +14,7 @@ from pathlib import Path
 from mcpbundle.base.errors import BuildError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
-from mcpbundle.plan.fastmcp_kwargs import allows_fastmcp
+from mcpbundle.plan.fastmcp_kwargs import CAPS, allows_fastmcp
 from mcpbundle.plan.sdk_compat import CodeFacts, mcp_cap_needed, noted_code_facts, old_fastmcp
 
 
@@ -38,7 +38,9 @@ def sdk_fix(
     whose grammar reads it; ``source``: where the requirements come from):
 
     - ``mcp<2`` when code imports ``mcp.server.fastmcp`` (gone in MCP SDK 2);
-    - ``fastmcp<3`` (and ``mcp<2``) when code passes ``FastMCP(...)`` an argument
+    - ``fastmcp<2.14`` (and ``mcp<2``) when code passes ``FastMCP(...)`` the
+      ``dependencies=`` fastmcp 2.14 removed while the requirements allow it;
+    - else ``fastmcp<3`` (and ``mcp<2``) when code passes ``FastMCP(...)`` an argument
       fastmcp 3 removed (``host=``, ``port=``) while the requirements allow fastmcp 3;
     - else ``fastmcp<4`` when code calls what fastmcp 4 removed (``import_server``,
       ``as_proxy``) while the requirements allow fastmcp 4;
@@ -46,12 +48,12 @@ def sdk_fix(
     """
     by_path = dict(python_files)
     facts = noted_code_facts(by_path, python)  # every file read and parsed once for all
-    fixes = [
-        _v1_fix(config, by_path, facts, requirements, lock_pins),
-        _removed_fix(config, by_path, facts, requirements, lock_pins, 3),
-    ]
-    if not fixes[1].requirements:  # fastmcp<3 covers what fastmcp 4 removed too
-        fixes.append(_removed_fix(config, by_path, facts, requirements, lock_pins, 4))
+    fixes = [_v1_fix(config, by_path, facts, requirements, lock_pins)]
+    for major in (2, 3, 4):  # fastmcp<2.14 covers what 3 and 4 removed too, <3 what 4 did
+        removed = _removed_fix(config, by_path, facts, requirements, lock_pins, major)
+        fixes.append(removed)
+        if removed.requirements:
+            break
     if not any(fix.requirements for fix in fixes):
         fixes.append(_old_fastmcp_fix(config, requirements, lock_pins, source))
     return SdkFix(
@@ -128,9 +130,10 @@ def _removed_fix(
     lock_pins: dict[str, str],
     major: int,
 ) -> SdkFix:
-    """``fastmcp<major`` for code that uses what fastmcp ``major`` removed: 3, the
-    ``FastMCP(...)`` transport arguments (plus the ``mcp<2`` fastmcp 2 needs, as it does
-    not cap mcp itself); 4, ``import_server`` and ``as_proxy`` (fastmcp 3 caps mcp)."""
+    """``fastmcp<CAPS[major]`` for code that uses what that fastmcp removed: 2 (2.14), the
+    constructor's ``dependencies=``; 3, the ``FastMCP(...)`` transport arguments (both
+    plus the ``mcp<2`` fastmcp 2 needs, as it does not cap mcp itself); 4,
+    ``import_server`` and ``as_proxy`` (fastmcp 3 caps mcp)."""
     if not allows_fastmcp(requirements, lock_pins or None, major):
         return _NONE
     hits = [
@@ -142,11 +145,17 @@ def _removed_fix(
     if not hits:
         return _NONE
     path, line, name = hits[0]
-    cap = f"fastmcp<{major}"
+    cap = f"fastmcp<{CAPS[major]}"
     added = [cap]
-    if major == 3 and old_fastmcp([*requirements, cap], lock_pins or None) is not None:
+    if major <= 3 and old_fastmcp([*requirements, cap], lock_pins or None) is not None:
         added.append("mcp<2")
-    if major == 3:
+    if major == 2:
+        problem = (
+            f"FastMCP(..., {name}=...) is fastmcp 2.13's: fastmcp 2.14 removed the argument "
+            "and raises TypeError, while the requirements allow fastmcp>=2.14"
+        )
+        instead = f"drop {name}= (the build reads it into the requirements)"
+    elif major == 3:
         problem = (
             f"FastMCP(..., {name}=...) is fastmcp 2's: fastmcp 3 removed the argument and "
             "raises TypeError, while the requirements allow fastmcp>=3"

@@ -18,6 +18,7 @@ from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences
 from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
 from mcpbundle.plan.closure import Classified, LibGraph, Rewrite
+from mcpbundle.plan.constructor_deps import constructor_requirements
 from mcpbundle.plan.entrypoints import server_object
 from mcpbundle.plan.fastmcp_env import environment_requirements
 from mcpbundle.plan.fastmcp_json import EntryFacts
@@ -245,7 +246,9 @@ def _server_requirements(
         )
     found = default_source(root, server.path)
     declared = environment_requirements(root, server.path, server.entrypoint)
-    declared += script_requirements(root, join(server.path, server.entrypoint))
+    entry = join(server.path, server.entrypoint)
+    declared += script_requirements(root, entry)
+    declared += constructor_requirements(root, entry, config.bundle.python)
     if found is None:
         if declared:
             return declared[0].origin.split(":", 1)[0], declared, project_path
