@@ -584,6 +584,23 @@ def test_constructor_dependencies_are_requirements_and_keep_fastmcp_below_2_14(
     assert any("srv/server.py:2" in w and "fastmcp 2.14 removed" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize(
+    ("code", "requirement", "gone"),
+    [
+        (DEPENDENCIES_SERVER, "fastmcp>=3", "dependencies is gone from fastmcp 2.14 on"),
+        (FASTMCP2_SERVER, "fastmcp>=3.1", "host is gone from fastmcp 3 on"),
+    ],
+)
+def test_a_removed_argument_no_allowed_fastmcp_takes_is_one_error(
+    tmp_path: Path, code: str, requirement: str, gone: str
+) -> None:
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {"srv/server.py": code, "srv/requirements.txt": f"{requirement}\n"}
+    with pytest.raises(BuildError, match=gone) as info:
+        plan(tmp_path, toml, files)
+    assert info.value.where == "srv/server.py:2"
+
+
 def test_the_sdks_fastmcp_keeps_its_dependencies_argument(tmp_path: Path) -> None:
     code = "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('x', dependencies=['rich'])\n"
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'

@@ -73,6 +73,28 @@ def removed_uses_in(tree: ast.Module) -> tuple[tuple[int, str, int], ...]:
 MARKERS = (b"FastMCP", b"import_server", b"as_proxy")
 
 
+_BELOW = {
+    2: tuple(Version(v) for v in ("2.13.3", "2.12.5", "2.10.6", "2.0.0")),
+    3: tuple(Version(v) for v in ("2.14.5", "2.14.0", "2.13.3", "2.10.6")),
+    4: tuple(Version(v) for v in ("3.4.11", "3.2.0", "3.0.0")),
+}
+
+
+def admits_below(requirements: Sequence[str], major: int) -> bool:
+    """Whether the requirements admit a fastmcp below ``CAPS[major]``: what keeps an
+    argument or method that version removed (``fastmcp>=3`` admits none below 2.14)."""
+    for text in requirements:
+        try:
+            req = parsed(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) != "fastmcp" or req.url:
+            continue
+        if not any(req.specifier.contains(v, prereleases=True) for v in _BELOW[major]):
+            return False
+    return True
+
+
 def allows_fastmcp(
     requirements: Sequence[str], lock_pins: Mapping[str, str] | None, major: int
 ) -> bool:

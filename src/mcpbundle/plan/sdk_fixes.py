@@ -14,7 +14,7 @@ from pathlib import Path
 from mcpbundle.base.errors import BuildError
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
-from mcpbundle.plan.fastmcp_kwargs import CAPS, allows_fastmcp
+from mcpbundle.plan.fastmcp_kwargs import CAPS, admits_below, allows_fastmcp
 from mcpbundle.plan.sdk_compat import CodeFacts, mcp_cap_needed, noted_code_facts, old_fastmcp
 
 
@@ -146,6 +146,14 @@ def _removed_fix(
         return _NONE
     path, line, name = hits[0]
     cap = f"fastmcp<{CAPS[major]}"
+    if not admits_below(requirements, major):  # no fastmcp the requirements allow takes it
+        gone = "argument" if major < 4 else "method"
+        raise BuildError(
+            f"{name} is gone from fastmcp {CAPS[major]} on, and the requirements allow no "
+            f"earlier fastmcp, so the server raises on import",
+            where=f"{by_path[path]}:{line}",
+            hint=f"stop using the {gone} {name} (see fastmcp's upgrade notes), or allow {cap}",
+        )
     added = [cap]
     if major <= 3 and old_fastmcp([*requirements, cap], lock_pins or None) is not None:
         added.append("mcp<2")
