@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mcpbundle.base.errors import BuildError
-from mcpbundle.plan.fastmcp_env import environment_requirements
+from mcpbundle.plan.fastmcp_env import environment_python, environment_requirements
 
 
 def _server(root: Path, documents: dict[str, object], **files: str) -> None:
@@ -101,3 +101,29 @@ def test_an_editable_entry_that_is_no_path_is_one_line(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildError, match=r"environment.editable\[0\] is not a path"):
         environment_requirements(tmp_path, "srv", "server.py")
+
+
+@pytest.mark.parametrize(
+    ("python", "expected"),
+    [("3.12", "3.12"), ("3.13.1", "3.13"), ("==3.12", "3.12"), (">=3.11", None), (12, None)],
+)
+def test_environment_python_names_the_target(
+    tmp_path: Path, python: object, expected: str | None
+) -> None:
+    _server(
+        tmp_path,
+        {"fastmcp.json": {"source": {"path": "server.py"}, "environment": {"python": python}}},
+    )
+    found = environment_python(tmp_path, "srv", "server.py")
+    if expected is None:
+        assert found is None
+    else:
+        assert found == (expected, "srv/fastmcp.json: environment.python")
+
+
+def test_environment_python_of_another_entry_is_not_this_servers(tmp_path: Path) -> None:
+    _server(
+        tmp_path,
+        {"fastmcp.json": {"source": {"path": "other.py"}, "environment": {"python": "3.12"}}},
+    )
+    assert environment_python(tmp_path, "srv", "server.py") is None

@@ -557,6 +557,17 @@ def test_python_version_file_wins(tmp_path: Path) -> None:
     assert "# from .python-version" in result.text
 
 
+def test_the_servers_fastmcp_json_python_is_the_target(tmp_path: Path) -> None:
+    document = '{"source": {"path": "server.py"}, "environment": {"python": "3.13"}}'
+    config, result = scan(tmp_path, {
+        "svc/pyproject.toml": "[project]\nname='s'\nrequires-python = '>=3.10'\n",
+        "svc/server.py": SERVER,
+        "svc/fastmcp.json": document,
+    })  # fmt: skip
+    assert config["bundle"]["python"] == "3.13"
+    assert "# from the servers' fastmcp.json environment.python" in result.text
+
+
 def test_requires_python_gives_the_lowest_version_all_allow(tmp_path: Path) -> None:
     config, result = scan(tmp_path, {
         "a/pyproject.toml": "[project]\nname='a'\nrequires-python = '>=3.10'\n",

@@ -601,6 +601,21 @@ def test_a_removed_argument_no_allowed_fastmcp_takes_is_one_error(
     assert info.value.where == "srv/server.py:2"
 
 
+def test_fastmcp_json_python_beats_a_python_version_file(tmp_path: Path) -> None:
+    # fastmcp run fastmcp.json runs the server on environment.python (uv run --python)
+    other = "3.12" if RUNNING != "3.12" else "3.13"
+    document = f'{{"source": {{"path": "server.py"}}, "environment": {{"python": "{other}"}}}}'
+    toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'
+    files = {
+        "srv/server.py": SRV,
+        "srv/requirements.txt": "fastmcp\n",
+        "srv/fastmcp.json": document,
+    }
+    result = plan(tmp_path, toml, files)
+    assert one(result).python == other
+    assert not any("pins are for the running Python" in w for w in result.warnings)
+
+
 def test_the_sdks_fastmcp_keeps_its_dependencies_argument(tmp_path: Path) -> None:
     code = "from mcp.server.fastmcp import FastMCP\nmcp = FastMCP('x', dependencies=['rich'])\n"
     toml = '[servers.a]\npath = "srv"\nentrypoint = "server.py"\n'

@@ -20,6 +20,7 @@ from mcpbundle.base.errors import MCPBundleError
 from mcpbundle.check.model import Finding
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.entrypoints import parse_entry, server_object
+from mcpbundle.plan.fastmcp_env import environment_python
 from mcpbundle.plan.planner import PlanMemo, ServerPlan, make_plan
 from mcpbundle.plan.python_parse import TargetUnavailable
 from mcpbundle.plan.python_target import server_target
@@ -71,7 +72,10 @@ def plan_servers(
 
 def target_python(config: Config, server: Server) -> str:
     """The server's target Python, as the plan chooses it."""
-    return server_target(config.root, server.path, config.bundle.python, config.display).version
+    declared = environment_python(config.root, server.path, server.entrypoint)
+    return server_target(
+        config.root, server.path, config.bundle.python, config.display, declared
+    ).version
 
 
 def _lacks_object(config: Config, server: Server) -> bool:

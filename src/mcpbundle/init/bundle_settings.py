@@ -25,6 +25,7 @@ from mcpbundle.base.regular_file import read_regular
 from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.read import read_toml
 from mcpbundle.init.scan import Repo
+from mcpbundle.plan.fastmcp_env import environment_python
 from mcpbundle.plan.git_requirements import parse_git_url
 from mcpbundle.plan.pipfile import PIPFILE
 from mcpbundle.plan.pyproject import poetry_specifier
@@ -118,6 +119,13 @@ def _python(
     }
     if found and len(set(found.values())) == 1 and len(found) == len(server_dirs):
         return next(iter(found.values())), "from the servers' .python-version files"
+    declared = {
+        d: python[0]
+        for d, rel in zip(server_dirs, entries, strict=False)
+        if (python := environment_python(root, d, rel if d == "." else rel[len(d) + 1 :]))
+    }
+    if declared and len(set(declared.values())) == 1 and len(declared) == len(server_dirs):
+        return next(iter(declared.values())), "from the servers' fastmcp.json environment.python"
     specs: list[tuple[str, SpecifierSet]] = []  # (where it is written, the specifier)
     for rel in entries:
         text = _script_python(root, rel)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,35 @@ def environment_requirements(root: Path, server_path: str, entry_file: str) -> l
         if isinstance(environment, dict):
             lines += _entries(root, rel, environment)
     return lines
+
+
+def environment_python(root: Path, server_path: str, entry_file: str) -> tuple[str, str] | None:
+    """``(3.Y, where)`` of the ``environment.python`` (``"3.12"``, ``"3.12.4"``) of a
+    ``fastmcp.json`` of ``server_path`` naming ``entry_file``: ``fastmcp run fastmcp.json``
+    runs the server on it (``uv run --python``). None when none names one."""
+    directory = root / server_path
+    try:
+        names = sorted(n for n in os.listdir(directory) if is_fastmcp_json(n))
+    except OSError:
+        return None
+    entry = normal_path(server_path, entry_file)
+    for name in names:
+        rel = join(server_path, name)
+        document = _document(root / rel)
+        if document is None or entry is None:
+            continue
+        named = source_of(document)[0]
+        if named is None or normal_path(server_path, named) != entry:
+            continue
+        environment = document.get("environment")
+        python = environment.get("python") if isinstance(environment, dict) else None
+        match = _PYTHON.match(python.strip()) if isinstance(python, str) else None
+        if match:
+            return f"3.{match.group(1)}", f"{rel}: environment.python"
+    return None
+
+
+_PYTHON = re.compile(r"^(?:==)?3\.(\d{1,2})(?:\.\d+)?$")
 
 
 def _document(path: Path) -> dict[str, Any] | None:

@@ -1,8 +1,10 @@
 """Which Python each server is built for, and whether its code allows it.
 
-The target is ``[bundle] python`` when set, else the nearest ``.python-version``
-from the server's directory up to the repository root (the server's, else the
-repository's, as pyenv and uv read it), else the Python running mcpbundle, with
+The target is ``[bundle] python`` when set, else the ``environment.python`` of the
+server's ``fastmcp.json`` (what ``fastmcp run fastmcp.json`` runs it on), else the
+nearest ``.python-version`` from the server's directory up to the repository root (the
+server's, else the repository's, as pyenv and uv read it), else the Python running
+mcpbundle, with
 one warning that the pins are for it. A target outside the ``requires-python``
 of the server's project (or of a library vendored into it) is an error naming both.
 """
@@ -32,10 +34,20 @@ class Target:
     configured: bool  # False: nothing chose it, the running Python was taken
 
 
-def server_target(root: Path, server_dir: str, configured: str | None, display: str) -> Target:
-    """The target Python of the server in ``root / server_dir``."""
+def server_target(
+    root: Path,
+    server_dir: str,
+    configured: str | None,
+    display: str,
+    declared: tuple[str, str] | None = None,
+) -> Target:
+    """The target Python of the server in ``root / server_dir``; ``declared``: ``(3.Y,
+    where)`` its fastmcp.json's ``environment.python`` names, which beats a
+    ``.python-version`` as ``fastmcp run fastmcp.json`` does."""
     if configured is not None:
         return Target(version=configured, origin=f"[bundle] python in {display}", configured=True)
+    if declared is not None:
+        return Target(version=declared[0], origin=declared[1], configured=True)
     found = version_file(root / server_dir, root)
     if found is not None:
         version, path = found

@@ -20,7 +20,7 @@ from mcpbundle.plan.clashes import reject_clashes
 from mcpbundle.plan.closure import Classified, LibGraph, Rewrite
 from mcpbundle.plan.constructor_deps import constructor_requirements
 from mcpbundle.plan.entrypoints import server_object
-from mcpbundle.plan.fastmcp_env import environment_requirements
+from mcpbundle.plan.fastmcp_env import environment_python, environment_requirements
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.index_options import merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
@@ -70,7 +70,8 @@ def plan_server(
     (their plan depends on ``fetch_git``)."""
     root = config.root
     key = config.where(f"servers.{server.name}")
-    target = server_target(root, server.path, config.bundle.python, config.display)
+    declared_python = environment_python(root, server.path, server.entrypoint)
+    target = server_target(root, server.path, config.bundle.python, config.display, declared_python)
     source, lines, project_path = _server_requirements(config, server)
     lines = [*lines, *own_extras(config, server, source, project_path)]
     server_dir = root / server.path
