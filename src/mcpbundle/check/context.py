@@ -9,19 +9,16 @@ the :class:`Scope` it runs in (module level or inside a function, under a
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mcpbundle.check.import_guards import imports_stdlib_only
 from mcpbundle.check.model import CheckTarget, Finding, Severity, SourceFile
 from mcpbundle.check.static_tests import static_outcome
 from mcpbundle.plan.env_reads import import_aliases, qualname
-from mcpbundle.plan.lib_discovery import STDLIB_NAMES
 from mcpbundle.plan.python_parse import TargetUnavailable, parse_module
 
-RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -73,30 +70,6 @@ def _catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
     return False
 
 
-def _imports_stdlib_only(body: list[ast.stmt], python: str | None) -> bool:
-    """``body`` is ``import`` statements of modules this Python's stdlib has, and the
-    target is this Python (another one's stdlib may lack them: ``tomllib`` before 3.11)."""
-    if python not in (None, RUNNING) or not body:
-        return False
-    for statement in body:
-        if not isinstance(statement, ast.Import):
-            return False
-        for alias in statement.names:
-            if alias.name.split(".", 1)[0] not in STDLIB_NAMES:
-                return False
-            if "." in alias.name and _no_spec(alias.name):
-                return False
-    return True
-
-
-def _no_spec(module: str) -> bool:
-    """A dotted stdlib module this Python lacks (finding it imports only its stdlib parents)."""
-    try:
-        return importlib.util.find_spec(module) is None
-    except (ImportError, ValueError):
-        return True
-
-
 _SKIP = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
 _SPECIAL = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.If, ast.Try, ast.TryStar)
 
@@ -140,7 +113,7 @@ def _special_children(
         children.extend((c, opt) for c in current.body)
         # A handler runs when the body fails: never, when it imports the stdlib alone
         # (``import tomllib`` / ``except ImportError: import tomli as tomllib``).
-        handler = replace(sc, dead=True) if _imports_stdlib_only(current.body, python) else sc
+        handler = replace(sc, dead=True) if imports_stdlib_only(current.body, python) else sc
         children.extend((c, handler) for c in current.handlers)
         children.extend((c, sc) for c in (*current.orelse, *current.finalbody))
     else:
