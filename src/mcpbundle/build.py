@@ -147,8 +147,8 @@ def build(
     """Build the directory output (or only plan it, with ``dry_run``)."""
     output = output_dir(config, options.output)
     plan = plan_build(config, options, cached=True)
+    plan = plan_scan.scanned(config, plan, keep_going=options.keep_going and not options.dry_run)
     if options.dry_run:
-        plan = plan_scan.scanned(config, plan, keep_going=False)
         return BuildResult(
             output=output,
             plan=plan,
@@ -159,7 +159,9 @@ def build(
     emit.clean_leftovers(output)  # also when the build turns out to be a no-op
     owned = ownership.claim(output, repo_root=config.root, force=options.force)
     pin_failures: dict[str, MCPBundleError] = {}
-    # The resolver runs while the plan is scanned for secrets and new servers are copied.
+    # The resolver runs while the files of new servers are copied (they need no pins). It
+    # starts only once the plan passed the secret scan, so a build refused for a secret
+    # prints what it did before, and nothing else writes to stderr while it runs.
     pinning = Background(
         partial(
             pin_servers, config, plan, options, pin, lambda rel: _read_text(output / rel),
@@ -168,7 +170,7 @@ def build(
         name="mcpbundle-pin",
     )  # fmt: skip
     try:
-        return _scan_stage_swap(
+        return _stage_swap(
             config, options, plan, output=output, owned=owned, pinning=pinning,
             pin_failures=pin_failures, source=source,
         )  # fmt: skip
@@ -176,7 +178,7 @@ def build(
         pinning.wait()  # its resolver is this build's child: never left running behind
 
 
-def _scan_stage_swap(
+def _stage_swap(
     config: Config,
     options: BuildOptions,
     plan: BuildPlan,
@@ -187,10 +189,9 @@ def _scan_stage_swap(
     pin_failures: Mapping[str, MCPBundleError],
     source: Source,
 ) -> BuildResult:
-    """The build once its resolver runs: scan, copy what is new, stage the rest with the
-    pins, swap in (or find the output up to date)."""
+    """The build once its resolver runs: copy what is new, stage the rest with the pins,
+    swap in (or find the output up to date)."""
     previous = owned.previous
-    plan = plan_scan.scanned(config, plan, keep_going=options.keep_going)
     failures = dict(plan.failures)
     sources = Sources()  # each source file read and hashed once, for the hashes and the copies
     with contextlib.ExitStack() as stack:
@@ -202,8 +203,7 @@ def _scan_stage_swap(
             tree = StagedTree(stack.enter_context(emit.staged(output)))
             copied = {p.name: stage_copies(config, p, tree, reuse, sources) for p in fresh}
         pins = pinning.result()
-        for name, exc in pin_failures.items():
-            failures.setdefault(name, exc)  # a server the scan failed keeps the scan's error
+        failures.update(pin_failures)
         if failures:  # --keep-going: the failed servers keep their previous output
             plan = replace(plan, servers=tuple(p for p in plan.servers if p.name not in failures))
         hashes = {p.name: input_hash(config, p, pins[p.name], sources) for p in plan.servers}
