@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
@@ -257,8 +258,37 @@ def _stop(process: subprocess.Popen[Any]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=GRACE_SECONDS)
+        _await_group(process.pid)
     finally:
         _forget(process)
+
+
+def _await_group(pgid: int, timeout: float = GRACE_SECONDS) -> None:
+    """Wait until no member of the group ``pgid`` is alive (a zombie is dead): SIGKILL
+    takes effect asynchronously, and a leader that died first (the resolver another
+    thread waited on) leaves its grandchildren dying as mcpbundle exits. Linux's /proc
+    only; elsewhere there is nothing to wait on."""
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return False
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
 
 
 def _forget(process: subprocess.Popen[Any]) -> None:
