@@ -221,22 +221,9 @@ def _stage_swap(
             and len(unchanged) == len(plan.servers)
             and len(fresh_bundles) == len(bundles)
         ):
-            entries = merge_entries(config, previous, [])
-            current = index_bytes(config, entries)
-            current[ownership.MARKER_NAME] = ownership.render_marker(entries)
-            if all(_same(output / name, data) for name, data in current.items()):
-                results = [
-                    ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers
-                ]
-                return BuildResult(
-                    output=output,
-                    plan=plan,
-                    servers=tuple(results),
-                    source=source,
-                    written=False,
-                    up_to_date=True,
-                    failures=failures,
-                )
+            done = _up_to_date(config, plan, previous, output=output, source=source)
+            if done is not None:
+                return replace(done, failures=failures)
         if tree is None:
             tree = StagedTree(stack.enter_context(emit.staged(output)))
         staging = tree.root
@@ -276,6 +263,27 @@ def _stage_swap(
         written=True,
         unchanged=tuple(n for n in unchanged if n in fresh_bundles or n not in bundles),
         failures=failures,
+    )
+
+
+def _up_to_date(
+    config: Config, plan: BuildPlan, previous: Mapping[str, Any], *, output: Path, source: Source
+) -> BuildResult | None:
+    """The no-op result when every server is unchanged and the output's index files
+    (manifest, DEPLOY.md, ownership marker) are as this build would write them."""
+    entries = merge_entries(config, previous, [])
+    current = index_bytes(config, entries)
+    current[ownership.MARKER_NAME] = ownership.render_marker(entries)
+    if not all(_same(output / name, data) for name, data in current.items()):
+        return None
+    results = [ServerResult(plan=p, manifest_entry=entries[p.name]) for p in plan.servers]
+    return BuildResult(
+        output=output,
+        plan=plan,
+        servers=tuple(results),
+        source=source,
+        written=False,
+        up_to_date=True,
     )
 
 

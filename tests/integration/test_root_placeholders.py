@@ -36,17 +36,21 @@ def make_repo(root: Path, dependency: str) -> None:
     )
 
 
+def write_config(root: Path, wheelhouse: Path) -> None:
+    (root / "mcpbundle.toml").write_text(
+        bundle_table(wheelhouse)
+        + "[shared.units]\npath = 'libs/units'\n"
+        + "[servers.ruler]\npath = 'servers/ruler'\nentrypoint = 'server.py'\n"
+    )
+
+
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_a_placeholder_dependency_is_vendored_and_loads(
     tmp_path: Path, wheelhouse: Path, form: str
 ) -> None:
     root = tmp_path / "repo"
     make_repo(root, FORMS[form])
-    (root / "mcpbundle.toml").write_text(
-        bundle_table(wheelhouse)
-        + "[shared.units]\npath = 'libs/units'\n"
-        + "[servers.ruler]\npath = 'servers/ruler'\nentrypoint = 'server.py'\n"
-    )
+    write_config(root, wheelhouse)
     done = mcpbundle(root, "build")
     assert done.returncode == 0, done.stderr
     entry = manifest(root)["ruler"]
@@ -85,11 +89,7 @@ def test_a_library_named_from_elsewhere_is_vendored_and_loads(
     root = tmp_path / "repo"
     make_repo(root, FORMS["pdm"])
     (root / "servers/ruler/requirements.txt").write_text(ELSEWHERE[form])
-    (root / "mcpbundle.toml").write_text(
-        bundle_table(wheelhouse)
-        + "[shared.units]\npath = 'libs/units'\n"
-        + "[servers.ruler]\npath = 'servers/ruler'\nentrypoint = 'server.py'\n"
-    )
+    write_config(root, wheelhouse)
     done = mcpbundle(root, "build")
     assert done.returncode == 0, done.stderr
     assert manifest(root)["ruler"]["shared"] == ["units"]

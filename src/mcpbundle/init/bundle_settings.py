@@ -21,7 +21,6 @@ import pathspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mcpbundle.base.errors import ConfigError, MCPBundleError
-from mcpbundle.base.regular_file import read_regular
 from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.read import read_toml
 from mcpbundle.init.scan import Repo
@@ -32,7 +31,8 @@ from mcpbundle.plan.pyproject import poetry_specifier
 from mcpbundle.plan.python_target import VERSION_FILE, parse_version_file
 from mcpbundle.plan.repo_files import OUTPUT_MARKER
 from mcpbundle.plan.requirements import ReqLine
-from mcpbundle.plan.script_metadata import script_block
+from mcpbundle.plan.script_metadata import script_python
+from mcpbundle.plan.shipped_files import join
 
 _MINORS = range(8, 16)
 # (pattern, what it is): added to [bundle] exclude when a file in a server matches.
@@ -77,10 +77,10 @@ def guess_bundle(
     project_dirs: Sequence[str],
     git: Iterable[ReqLine],
     *,
-    entries: Sequence[str] = (),
+    entries: Sequence[tuple[str, str]] = (),
 ) -> BundleGuess:
-    """``entries``: the servers' entrypoint files (repo-relative), whose ``# /// script``
-    blocks may name a ``requires-python``."""
+    """``entries``: each server's directory and entrypoint file (relative to it), whose
+    fastmcp.json or ``# /// script`` block may name its Python."""
     guess = BundleGuess()
     guess.python, guess.python_note = _python(repo, server_dirs, project_dirs, entries)
     locks = sorted(f for f in repo.files if PurePosixPath(f).name == "uv.lock")
@@ -104,7 +104,10 @@ def guess_bundle(
 
 
 def _python(
-    repo: Repo, server_dirs: Sequence[str], project_dirs: Sequence[str], entries: Sequence[str]
+    repo: Repo,
+    server_dirs: Sequence[str],
+    project_dirs: Sequence[str],
+    entries: Sequence[tuple[str, str]],
 ) -> tuple[str | None, str]:
     root = repo.root
     if repo.has(VERSION_FILE):
@@ -120,17 +123,18 @@ def _python(
     if found and len(set(found.values())) == 1 and len(found) == len(server_dirs):
         return next(iter(found.values())), "from the servers' .python-version files"
     declared = {
-        d: python[0]
-        for d, rel in zip(server_dirs, entries, strict=False)
-        if (python := environment_python(root, d, rel if d == "." else rel[len(d) + 1 :]))
+        directory: python[0]
+        for directory, entry in entries
+        if (python := environment_python(root, directory, entry))
     }
     if declared and len(set(declared.values())) == 1 and len(declared) == len(server_dirs):
         return next(iter(declared.values())), "from the servers' fastmcp.json environment.python"
     specs: list[tuple[str, SpecifierSet]] = []  # (where it is written, the specifier)
-    for rel in entries:
-        text = _script_python(root, rel)
-        if text is not None:
-            with contextlib.suppress(InvalidSpecifier):
+    for directory, entry in entries:
+        rel = join(directory, entry)
+        with contextlib.suppress(MCPBundleError, InvalidSpecifier):  # build reports either
+            text = script_python(root, rel)
+            if text is not None:
                 specs.append((f"{rel}'s # /// script block", SpecifierSet(text)))
     for directory in project_dirs:
         data = repo.pyprojects.get(directory, {})
@@ -166,16 +170,6 @@ def _python(
                 "set the version the host runs"
             )
     return None, "the servers' requires-python have no Python 3 in common: set python by hand"
-
-
-def _script_python(root: Path, rel: str) -> str | None:
-    """The ``requires-python`` of the entrypoint's ``# /// script`` block, if any."""
-    try:
-        block = script_block(read_regular(root / rel, 4 * 1024 * 1024), rel)
-    except (OSError, MCPBundleError):
-        return None
-    text = block.get("requires-python") if block is not None else None
-    return text if isinstance(text, str) and text.strip() else None
 
 
 def _lower_bound(spec: SpecifierSet) -> tuple[int, ...]:

@@ -16,15 +16,11 @@ from pathlib import Path, PurePosixPath
 
 from mcpbundle.base.errors import ConfigError, MCPBundleError
 from mcpbundle.init.scan import FoundServer, Repo, lib_name, unique_names
-from mcpbundle.plan.constructor_deps import constructor_requirements
-from mcpbundle.plan.fastmcp_env import environment_requirements
 from mcpbundle.plan.lib_discovery import discover_packages
 from mcpbundle.plan.locks import workspace_members, workspace_root_of
 from mcpbundle.plan.pyproject import project_name
-from mcpbundle.plan.requirement_sources import default_source, read_source
+from mcpbundle.plan.requirement_sources import declared_requirements, default_source, read_source
 from mcpbundle.plan.requirements import ReqLine
-from mcpbundle.plan.script_metadata import script_requirements
-from mcpbundle.plan.shipped_files import join
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,15 +59,10 @@ def requirement_lines(
 
 
 def declared_lines(root: Path, directory: str, entry: str, warnings: list[str]) -> list[ReqLine]:
-    """What a server declares where its development tool reads it, as the build adds it:
-    its fastmcp.json environment, its entrypoint's ``# /// script`` block and its
-    constructor's ``dependencies=``."""
+    """What a server declares where its development tool reads it, as the build adds it
+    (:func:`mcpbundle.plan.requirement_sources.declared_requirements`)."""
     try:
-        return [
-            *environment_requirements(root, directory, entry),
-            *script_requirements(root, join(directory, entry)),
-            *constructor_requirements(root, join(directory, entry)),
-        ]
+        return declared_requirements(root, directory, entry)
     except MCPBundleError as exc:
         warnings.append(f"{exc}; its shared libraries were not looked for")
         return []

@@ -30,7 +30,6 @@ from mcpbundle.git.ignore import ensure_ignored
 from mcpbundle.init.bundle_settings import BundleGuess, guess_bundle
 from mcpbundle.init.libraries import FoundLib, find_libs
 from mcpbundle.init.scan import FoundServer, find_servers, no_servers_error, read_repo
-from mcpbundle.plan.shipped_files import join
 
 HEADER = (
     "Written by `mcpbundle init` from what this repository declares. A comment above a key",
@@ -61,7 +60,7 @@ def run_init(target: Path, *, dry_run: bool, force: bool, pyproject: bool) -> In
         raise no_servers_error(repo)
     reach = find_libs(repo, servers)
     server_dirs = [s.path for s in reach.servers]
-    entries = [join(s.path, s.entrypoint.split(":", 1)[0]) for s in reach.servers]
+    entries = [(s.path, s.entrypoint.split(":", 1)[0]) for s in reach.servers]
     bundle = guess_bundle(repo, server_dirs, reach.projects, reach.git, entries=entries)
     document = render(bundle, reach.libs, reach.servers)
     # mcpbundle.toml names its JSON Schema first, as the example does, for editors

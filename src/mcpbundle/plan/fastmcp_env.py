@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,24 +38,9 @@ from mcpbundle.plan.shipped_files import join
 def environment_requirements(root: Path, server_path: str, entry_file: str) -> list[ReqLine]:
     """The entries of every ``fastmcp.json`` of ``server_path`` naming ``entry_file``
     (both repository-relative POSIX: ``servers/a``, ``server.py`` inside it)."""
-    directory = root / server_path
-    try:
-        names = sorted(n for n in os.listdir(directory) if is_fastmcp_json(n))
-    except OSError:
-        return []
-    entry = normal_path(server_path, entry_file)
     lines: list[ReqLine] = []
-    for name in names:
-        rel = join(server_path, name)
-        document = _document(root / rel)
-        if document is None or entry is None:
-            continue
-        named = source_of(document)[0]
-        if named is None or normal_path(server_path, named) != entry:
-            continue
-        environment = document.get("environment")
-        if isinstance(environment, dict):
-            lines += _entries(root, rel, environment)
+    for rel, environment in _environments(root, server_path, entry_file):
+        lines += _entries(root, rel, environment)
     return lines
 
 
@@ -62,26 +48,37 @@ def environment_python(root: Path, server_path: str, entry_file: str) -> tuple[s
     """``(3.Y, where)`` of the ``environment.python`` (``"3.12"``, ``"3.12.4"``) of a
     ``fastmcp.json`` of ``server_path`` naming ``entry_file``: ``fastmcp run fastmcp.json``
     runs the server on it (``uv run --python``). None when none names one."""
-    directory = root / server_path
-    try:
-        names = sorted(n for n in os.listdir(directory) if is_fastmcp_json(n))
-    except OSError:
-        return None
+    for rel, environment in _environments(root, server_path, entry_file):
+        python = environment.get("python")
+        match = _PYTHON.match(python.strip()) if isinstance(python, str) else None
+        if match:
+            return f"3.{match.group(1)}", f"{rel}: environment.python"
+    return None
+
+
+def _environments(
+    root: Path, server_path: str, entry_file: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(repo-relative file, its environment table)`` of each ``fastmcp.json`` of
+    ``server_path`` that names ``entry_file``, in file-name order."""
     entry = normal_path(server_path, entry_file)
+    if entry is None:
+        return
+    try:
+        names = sorted(n for n in os.listdir(root / server_path) if is_fastmcp_json(n))
+    except OSError:
+        return
     for name in names:
         rel = join(server_path, name)
         document = _document(root / rel)
-        if document is None or entry is None:
+        if document is None:
             continue
         named = source_of(document)[0]
         if named is None or normal_path(server_path, named) != entry:
             continue
         environment = document.get("environment")
-        python = environment.get("python") if isinstance(environment, dict) else None
-        match = _PYTHON.match(python.strip()) if isinstance(python, str) else None
-        if match:
-            return f"3.{match.group(1)}", f"{rel}: environment.python"
-    return None
+        if isinstance(environment, dict):
+            yield rel, environment
 
 
 _PYTHON = re.compile(r"^(?:==)?3\.(\d{1,2})(?:\.\d+)?$")

@@ -30,12 +30,7 @@ _MARKER = b"# /// script"
 def script_requirements(root: Path, rel: str) -> list[ReqLine]:
     """The ``dependencies`` of the ``script`` block of the Python file ``rel``
     (repository-relative); none without a block or when the file cannot be read."""
-    path = root / rel
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return []
-    metadata = script_block(data, rel)
+    metadata = _file_block(root, rel)
     if metadata is None:
         return []
     dependencies = metadata.get("dependencies", [])
@@ -54,19 +49,23 @@ def script_requirements(root: Path, rel: str) -> list[ReqLine]:
                 where=rel,
                 hint='write each dependency as a PEP 508 string, e.g. "httpx>=0.27"',
             )
-        lines.append(parse_requirement_text(entry, origin=origin, base=path.parent))
+        lines.append(parse_requirement_text(entry, origin=origin, base=(root / rel).parent))
     return lines
 
 
 def script_python(root: Path, rel: str) -> str | None:
     """The ``requires-python`` of the ``script`` block of ``rel``, if it names one."""
+    block = _file_block(root, rel)
+    text = block.get("requires-python") if block is not None else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _file_block(root: Path, rel: str) -> dict[str, Any] | None:
     try:
         data = (root / rel).read_bytes()
     except OSError:
         return None
-    block = script_block(data, rel)
-    text = block.get("requires-python") if block is not None else None
-    return text if isinstance(text, str) and text.strip() else None
+    return script_block(data, rel)
 
 
 def script_block(data: bytes, rel: str) -> dict[str, Any] | None:

@@ -18,9 +18,8 @@ from mcpbundle.plan.adapters import dist_infos, entry_layout, lock_preferences
 from mcpbundle.plan.chain_siblings import sibling_copies
 from mcpbundle.plan.clashes import reject_clashes
 from mcpbundle.plan.closure import Classified, LibGraph, Rewrite
-from mcpbundle.plan.constructor_deps import constructor_requirements
 from mcpbundle.plan.entrypoints import server_object
-from mcpbundle.plan.fastmcp_env import environment_python, environment_requirements
+from mcpbundle.plan.fastmcp_env import environment_python
 from mcpbundle.plan.fastmcp_json import EntryFacts
 from mcpbundle.plan.index_options import merged_index
 from mcpbundle.plan.lib_discovery import LibInfo
@@ -37,9 +36,9 @@ from mcpbundle.plan.requirement_lists import (
     merge_requirements,
     sort_requirements,
 )
-from mcpbundle.plan.requirement_sources import default_source, read_source
+from mcpbundle.plan.requirement_sources import declared_requirements, default_source, read_source
 from mcpbundle.plan.requirements import ReqLine
-from mcpbundle.plan.script_metadata import script_python, script_requirements
+from mcpbundle.plan.script_metadata import script_python
 from mcpbundle.plan.sdk_fixes import sdk_fix
 from mcpbundle.plan.shipped_files import (
     FileCopy,
@@ -246,10 +245,7 @@ def _server_requirements(
             hint="replace it with a requirements file (or remove it to use pyproject.toml)",
         )
     found = default_source(root, server.path)
-    declared = environment_requirements(root, server.path, server.entrypoint)
-    entry = join(server.path, server.entrypoint)
-    declared += script_requirements(root, entry)
-    declared += constructor_requirements(root, entry, config.bundle.python)
+    declared = declared_requirements(root, server.path, server.entrypoint, config.bundle.python)
     if found is None:
         if declared:
             return declared[0].origin.split(":", 1)[0], declared, project_path

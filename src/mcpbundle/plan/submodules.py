@@ -24,7 +24,6 @@ class Submodules:
     """What the submodules below a repository hold, as paths relative to it."""
 
     files: list[str] = field(default_factory=list)
-    checked_out: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # gitlinks with nothing checked out
 
 
@@ -52,7 +51,6 @@ def list_submodules(root: Path, found: Submodules | None = None, prefix: str = "
         if not listed.ok:
             found.missing.append(shown)
             continue
-        found.checked_out.append(shown)
         found.files.extend(f"{shown}/{path}" for path in split_z(listed.stdout))
         list_submodules(sub, found, f"{shown}/")
     return found
