@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from mcpbundle.base.real_paths import resolved
 from mcpbundle.config.paths import (
     find_cycle,
 )
@@ -33,14 +34,14 @@ def reject_same_directory(
     """Two entries of ``table`` may not name one directory, however it is spelled."""
     seen: dict[Path, str] = {}
     for name, path in paths.items():
-        resolved = (root / path).resolve()
-        if resolved in seen:
+        real = resolved(root / path)
+        if real in seen:
             raise reader.fail(
                 join(join(table, name), "path"),
-                f"same directory {path!r} as {what} {seen[resolved]!r}",
+                f"same directory {path!r} as {what} {seen[real]!r}",
                 hint,
             )
-        seen[resolved] = name
+        seen[real] = name
 
 
 def reject_shared_duplicates(reader: Reader, shared: Mapping[str, SharedLib], root: Path) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.real_paths import resolved
 from mcpbundle.config.schema import Reader
 
 
@@ -33,8 +34,8 @@ def output_problem(
     lexical = Path(os.path.normpath(output))
     if lexical.is_symlink():
         return "is a symlink, and a build would replace what it points at"
-    out = output.resolve()
-    root = root.resolve()
+    out = resolved(output)
+    root = resolved(root)
     if out == root:
         return "is the repository root itself"
     if root.is_relative_to(out):
@@ -44,12 +45,12 @@ def output_problem(
     if inside_root and not out.is_relative_to(root):
         return "is outside the repository (use -o for a directory elsewhere)"
     for source in protected:
-        resolved = source.resolve()
-        inside = resolved.is_relative_to(root)
-        shown = resolved.relative_to(root).as_posix() if inside else str(resolved)
-        if resolved.is_relative_to(out):
+        real = resolved(source)
+        inside = real.is_relative_to(root)
+        shown = real.relative_to(root).as_posix() if inside else str(real)
+        if real.is_relative_to(out):
             return f"is or contains the source directory {shown!r}, which a build would replace"
-        if resolved != root and out.is_relative_to(resolved):
+        if real != root and out.is_relative_to(real):
             return (
                 f"is inside the source directory {shown!r}, whose files would ship the "
                 "output's lock and staging directories"
@@ -138,7 +139,7 @@ def inside_path(
         if missing is None or "\0" in text:
             raise
         lexical = os.path.normpath(base / text)
-        target = Path(lexical).resolve()
+        target = resolved(Path(lexical))
         if os.path.lexists(lexical) or not target.is_relative_to(root):
             raise
         if within_base and not Path(lexical).is_relative_to(base):
@@ -173,7 +174,7 @@ def _inside_path(
 def _exists_as(
     reader: Reader, key_path: str, text: str, lexical: Path, root: Path, kind: str
 ) -> None:
-    target = lexical.resolve()
+    target = resolved(lexical)
     if not target.is_relative_to(root):
         raise reader.fail(
             key_path,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.real_paths import memoized
 from mcpbundle.config.ci_settings import read_ci
 from mcpbundle.config.cross_checks import (
     reject_cycles,
@@ -69,6 +70,14 @@ def load_config(cwd: Path, explicit: Path | None = None, *, defer_missing: bool 
 
 def validate(
     data: Mapping[str, Any], path: Path, *, key_prefix: str = "", defer_missing: bool = False
+) -> Config:
+    """``data`` (the config file at ``path``) checked into a :class:`Config`."""
+    with memoized():  # each server's and library's directory resolved once
+        return _validate(data, path, key_prefix=key_prefix, defer_missing=defer_missing)
+
+
+def _validate(
+    data: Mapping[str, Any], path: Path, *, key_prefix: str, defer_missing: bool
 ) -> Config:
     root = path.parent.resolve()
     reader = _TableReader(path.name, key_prefix) if key_prefix else Reader(path.name)

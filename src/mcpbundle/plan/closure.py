@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from mcpbundle.base.errors import BuildError, ConfigError, MCPBundleError
+from mcpbundle.base.real_paths import resolved
 from mcpbundle.config.paths import find_cycle
 from mcpbundle.config.settings import Config, SharedLib
 from mcpbundle.plan.index_options import IndexOption, index_option
@@ -69,13 +70,13 @@ class LibGraph:
             self.libs[name] = discover_lib(
                 lib, self.root, key_path=config.key(f"shared.{name}"), display=config.display
             )
-        self._by_path = {(self.root / lib.path).resolve(): name for name, lib in self.libs.items()}
+        self._by_path = {resolved(self.root / lib.path): name for name, lib in self.libs.items()}
         self._by_dist = {lib.distribution: name for name, lib in self.libs.items()}
         self._server_dirs: dict[Path, str] = {}
         self._server_dists: dict[str, str] = {}
         for name, server in config.servers.items():
-            directory = (self.root / server.path).resolve()
-            if directory in self._by_path or directory == self.root.resolve():
+            directory = resolved(self.root / server.path)
+            if directory in self._by_path or directory == resolved(self.root):
                 continue  # declared as a library too, or the repository root itself
             self._server_dirs[directory] = name
             dist = project_name(directory / "pyproject.toml")
@@ -166,7 +167,7 @@ class LibGraph:
         """Sort ``lines`` into PyPI requirements, shared libs and rewrites."""
         result = Classified()
         for line in lines:
-            self._classify_one(line, owner_dir.resolve(), result)
+            self._classify_one(line, resolved(owner_dir), result)
         return result
 
     def _classify_one(self, line: ReqLine, owner_dir: Path, result: Classified) -> None:
@@ -302,7 +303,7 @@ class LibGraph:
     def _server_lib(self, server: str) -> str:
         """Another server, vendored like a shared library (its table is the declaration)."""
         directory = self.config.servers[server].path
-        existing = self._by_path.get((self.root / directory).resolve())
+        existing = self._by_path.get(resolved(self.root / directory))
         if existing is not None:
             return existing
         name = server if server not in self.libs else f"{server}-server"
@@ -313,7 +314,7 @@ class LibGraph:
             key_path=self.config.key(f"servers.{server}"),
             display=self.config.display,
         )
-        self._by_path[(self.root / directory).resolve()] = name
+        self._by_path[resolved(self.root / directory)] = name
         self._by_dist[self.libs[name].distribution] = name
         self._settle(name)
         return name

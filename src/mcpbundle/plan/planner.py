@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mcpbundle.base.errors import ConfigError, MCPBundleError, UsageError
+from mcpbundle.base.real_paths import memoized
 from mcpbundle.config.settings import Config, Server
 from mcpbundle.plan.closure import LibGraph, Rewrite
 from mcpbundle.plan.derived_reads import Noted, noting
@@ -105,6 +106,19 @@ def make_plan(
         if name not in config.servers:
             known = ", ".join(config.servers)
             raise UsageError(f"unknown server {name!r}", hint=f"known servers: {known}")
+    with memoized():  # each directory resolved once
+        return _make_plan(config, files, only, strict, keep_going, fetch_git, memo)
+
+
+def _make_plan(
+    config: Config,
+    files: RepoFiles,
+    only: Sequence[str],
+    strict: bool,
+    keep_going: bool,
+    fetch_git: bool,
+    memo: PlanMemo | None,
+) -> BuildPlan:
     graph = LibGraph(config, strict=strict)
     chosen = [s for n, s in config.servers.items() if not only or n in only]
     filt = FileFilter(config.bundle.exclude)
