@@ -246,3 +246,35 @@ def test_a_link_replaced_by_another_file_goes_down_the_full_path(
     os.replace(new, tree / "dist" / "c.py")  # same names in dist/, another inode for c.py
     assert _replay(tree) is None
     assert "c.py" in checked
+
+
+def test_a_new_stamp_reads_only_what_changed_since_the_last(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing a stamp over one of the same command hashes a file (lists a directory) only
+    when its stat moved or its entry was racy: a rebuild after a one-file change does not
+    read the whole output again."""
+    later = time.time_ns() + 10 * stamp.RACY_NS
+    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    reads = Reads(files={str(tree / "src" / "a.py")})
+    assert _write(tree, reads) is not None
+    hashed, listed = _counting(monkeypatch, "file_sha256"), _counting(monkeypatch, "_listing")
+    (tree / "dist" / "b.py").write_text("B = 2\n")  # a new output file: dist is listed again
+    assert _write(tree, reads) is not None
+    assert hashed == [str(tree / "dist" / "b.py")]
+    assert listed == [str(tree / "dist")]
+    assert _replay(tree) is not None
+    (tree / "src" / "a.py").write_text("A = 3\n")  # same size, new bytes: hashed, not replayed
+    assert _replay(tree) is None
+
+
+def test_a_racy_entry_is_hashed_again_when_the_next_stamp_is_written(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(files={str(tree / "src" / "a.py")})
+    assert _write(tree, reads) is not None  # just written: every entry racy
+    hashed = _counting(monkeypatch, "file_sha256")
+    later = time.time_ns() + 10 * stamp.RACY_NS
+    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    assert _write(tree, reads) is not None
+    assert sorted(hashed) == sorted([str(tree / "src" / "a.py"), str(tree / "dist" / "a.py")])

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +44,17 @@ _MARKER_NOTE = (
 )
 
 
-def render_marker(entries: Mapping[str, Mapping[str, Any]]) -> bytes:
-    """The marker for an output holding ``entries`` (manifest server entries) + index files."""
+def listed_files(entries: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Every file of an output holding ``entries`` (manifest server entries), index files too."""
     files = set(INDEX_NAMES)
     for entry in entries.values():
         files.update(output_files(entry))
-    lines = [SIGNATURE, *sorted(files)]
+    return files
+
+
+def render_marker(entries: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """The marker for an output holding ``entries`` (manifest server entries) + index files."""
+    lines = [SIGNATURE, *sorted(listed_files(entries))]
     return (lines[0] + "\n" + _MARKER_NOTE + "".join(f"{rel}\n" for rel in lines[1:])).encode()
 
 
@@ -157,18 +161,13 @@ def output_entries(output: Path) -> set[str]:
     while pending:
         rel_dir = pending.pop()
         try:
-            entries = list(os.scandir(output / rel_dir if rel_dir else output))
+            entries = list(os.scandir(f"{output}/{rel_dir}" if rel_dir else output))
         except OSError:
             found.add(rel_dir or ".")  # unreadable: it cannot be proven to be ours
             continue
-        for entry in entries:
+        for entry in entries:  # the kind from the listing (d_type): no stat per file
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError:
-                found.add(rel)
-                continue
-            if stat.S_ISDIR(mode):
+            if entry.is_dir(follow_symlinks=False):
                 pending.append(rel)
             elif not _bytecode(rel):
                 found.add(rel)

@@ -58,7 +58,8 @@ def _intact(output: Path, entry: Mapping[str, Any], others: Sequence[str] = ()) 
         present = {p for p in present if root_server_file(p, others)}
     if present != set(files):
         return False
-    return all(verified_digest(output / rel) == digest for rel, digest in files.items())
+    base = str(output)  # joined as text: a Path per file of every unchanged server
+    return all(verified_digest(f"{base}/{rel}") == digest for rel, digest in files.items())
 
 
 def _files_under(output: str, path: str) -> set[str]:

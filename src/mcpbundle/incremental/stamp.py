@@ -68,6 +68,7 @@ ENV_NAMES = frozenset(
 )
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_LOADED: dict[str, dict[str, Any]] = {}  # stamps replay read, by path
 MCPBUNDLE_DIR = os.path.dirname(PACKAGE_DIR)
 
 
@@ -167,6 +168,8 @@ def _replay(
 ) -> tuple[str, str] | None:
     path = stamp_path(stamp_key(argv, cwd, environ))
     document = _load(path)
+    if document is not None:
+        _LOADED[path] = document  # what it verified, or at least recorded, helps write()
     if document is None or document["code"] != code_state():
         return None
     if git_root(document["root"]) != document["git_root"]:
@@ -260,6 +263,7 @@ def write(
     from mcpbundle.base.cache_dir import cache_root
 
     key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
+    known = _known(stamp_path(key))
     skip: tuple[str, ...] = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix)
     skip = (*skip, sys.exec_prefix, *PSEUDO_ROOTS)
     files: dict[str, list[Any]] = {}
@@ -269,7 +273,7 @@ def write(
     for path in sorted(reads.files):
         if _inside_any(path, skip) or _in_git_dir(path) or not os.path.isfile(path):
             continue  # covered elsewhere, or a temporary file that is gone
-        entry = _file_entry(path, hashed, devices)
+        entry = _file_entry(path, hashed, devices, known)
         if entry[2] >= started_ns:
             return None  # changed while the build ran: the output may not match it
         files[path] = entry
@@ -279,7 +283,7 @@ def write(
         dirs.add(dirpath)
         for name in filenames:
             path = os.path.join(dirpath, name)
-            files[path] = _file_entry(path, hashed, devices)
+            files[path] = _file_entry(path, hashed, devices, known)
     repo = git_root(root)
     follows = _hard_links(files, devices)
     document: dict[str, Any] = {
@@ -289,7 +293,7 @@ def write(
         "root": root,
         "git_root": repo,
         "git": git_status(repo) if repo is not None else None,
-        "dirs": {d: _dir_entry(d) for d in sorted(dirs) if os.path.isdir(d)},
+        "dirs": {d: _dir_entry(d, known) for d in sorted(dirs) if os.path.isdir(d)},
         "files": files,
         "follows": follows,
         "programs": {p: _stat(p) for p in sorted(reads.programs) if os.path.isfile(p)},
@@ -300,11 +304,39 @@ def write(
     return key
 
 
+def _known(path: str) -> Mapping[str, Mapping[str, Sequence[Any]]]:
+    """The entries of the stamp this build replaces (as replay read it, else from disk):
+    a file or directory whose stat is as recorded there, and settled, is not read again."""
+    document = _LOADED.pop(path, None)
+    if document is None:
+        try:
+            document = _load(path)
+        except (OSError, ValueError, EOFError, TypeError):
+            document = None
+    if document is None:
+        return {"files": {}, "dirs": {}}
+    return {"files": document.get("files") or {}, "dirs": document.get("dirs") or {}}
+
+
+def _settled(recorded: Sequence[Any] | None, stat: Sequence[int], at_ns: int) -> bool:
+    """``recorded`` (stat..., digest, racy) holds for ``stat``: same stat, neither racy."""
+    return (
+        recorded is not None
+        and list(recorded[:5]) == list(stat)
+        and not recorded[6]
+        and not _racy(stat[2], at_ns)
+    )
+
+
 def _file_entry(
-    path: str, hashed: dict[tuple[int, ...], str], devices: dict[str, int]
+    path: str,
+    hashed: dict[tuple[int, ...], str],
+    devices: dict[str, int],
+    known: Mapping[str, Mapping[str, Sequence[Any]]],
 ) -> list[Any]:
-    """Stat, sha256 and raciness (against the time of the stat), hashing each inode once;
-    the file's device goes to ``devices``."""
+    """Stat, sha256 and raciness (against the time of the stat), hashing each inode once
+    (and not at all when the replaced stamp holds it settled); the file's device goes to
+    ``devices``."""
     at_ns = _now_ns()
     st = os.stat(path)
     devices[path] = st.st_dev
@@ -312,7 +344,12 @@ def _file_entry(
     key = (st.st_dev, *stat)
     digest = hashed.get(key)
     if digest is None:
-        digest = hashed[key] = file_sha256(path)
+        recorded = known["files"].get(path)
+        if recorded is not None and _settled(recorded, stat, at_ns):
+            digest = str(recorded[5])
+        else:
+            digest = file_sha256(path)
+        hashed[key] = digest
     return [*stat, digest, _racy(stat[2], at_ns)]
 
 
@@ -333,10 +370,13 @@ def _hard_links(files: Mapping[str, Sequence[Any]], devices: Mapping[str, int]) 
     return follows
 
 
-def _dir_entry(path: str) -> list[Any]:
+def _dir_entry(path: str, known: Mapping[str, Mapping[str, Sequence[Any]]]) -> list[Any]:
     at_ns = _now_ns()
     stat = _stat(path)
-    return [*stat, _listing(path), _racy(stat[2], at_ns)]
+    recorded = known["dirs"].get(path)
+    settled = recorded is not None and _settled(recorded, stat, at_ns)
+    listing = str(recorded[5]) if settled and recorded is not None else _listing(path)
+    return [*stat, listing, _racy(stat[2], at_ns)]
 
 
 def _parents(path: str, root: str) -> Iterable[str]:
