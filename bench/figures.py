@@ -98,7 +98,8 @@ def bench_env(cache: Path) -> dict[str, str]:
 
 
 def build_round(template: Path, work: Path, step: int, online: bool) -> dict[str, Sample]:
-    """Cold build, no-op, one-lib touch, ``check``, one requirement added: a fresh copy and cache.
+    """Cold build, no-op, one-lib touch (twice), ``check``, one requirement added: a fresh copy
+    and cache.
 
     The floors that need this round's output (``cp -r`` of ``dist/``) are taken here too."""
     repo = work / f"repo-{step}"
@@ -114,6 +115,10 @@ def build_round(template: Path, work: Path, step: int, online: bool) -> dict[str
     times["relink_dist"] = _relink(repo, work / f"dist-links-{step}", env)
     synth.touch_module(repo, step)
     times["touch_lib"] = timed(build, cwd=repo, env=env, what="rebuild after a lib touch")
+    # the first rebuild after a cold build has no spare (the output before the previous
+    # one) to start from; every later one does: the edit-rebuild loop
+    synth.touch_module(repo, step + 1000)
+    times["touch_lib_again"] = timed(build, cwd=repo, env=env, what="rebuild after a 2nd touch")
     # findings are fine: exit 1 is a finding, not a failure of the benchmark
     times["check"] = timed([MCPBUNDLE, "-q", "check"], cwd=repo, env=env, what="check", ok=False)
     synth.add_requirement(repo, step, online)

@@ -21,7 +21,7 @@ from mcpbundle.base.regular_file import read_regular
 from mcpbundle.config.settings import Config
 from mcpbundle.config.validate import output_dir
 from mcpbundle.emit import directory as emit
-from mcpbundle.emit import ownership, plan_scan
+from mcpbundle.emit import ownership, plan_scan, spare
 from mcpbundle.emit.manifest import (
     CHANGED_BY,
     MCPB,
@@ -200,7 +200,7 @@ def _stage_swap(
         # --keep-going may drop a server whose pins fail: copy only what surely ships
         fresh = _fresh(plan, previous) if not options.keep_going else []
         if fresh:  # no previous output to keep or compare: copy them while the resolver runs
-            tree = StagedTree(stack.enter_context(emit.staged(output)))
+            tree = stack.enter_context(spare.staged(output))
             copied = {p.name: stage_copies(config, p, tree, reuse, sources) for p in fresh}
         pins = pinning.result()
         failures.update(pin_failures)
@@ -225,7 +225,7 @@ def _stage_swap(
             if done is not None:
                 return replace(done, failures=failures)
         if tree is None:
-            tree = StagedTree(stack.enter_context(emit.staged(output)))
+            tree = stack.enter_context(spare.staged(output))
         staging = tree.root
         results, entries = stage_all(
             config, plan, staging, source=source, pins=pins, previous=previous,
@@ -239,11 +239,13 @@ def _stage_swap(
         )  # fmt: skip
         rebuilt = {r.plan.name for r in results if r.plan.name not in unchanged}
         results, written = _write_bundles(
-            config, results, entries, staging=staging, output=output, pins=pins,
+            config, results, entries, tree=tree, output=output, pins=pins,
             bundles={n: h for n, h in bundles.items() if n not in fresh_bundles},
             surfaces=options.surfaces or {}, unchanged=unchanged, source=source,
             previous=previous,
         )  # fmt: skip
+        for name in ownership.INDEX_NAMES:
+            tree.release(name)
         write_index_files(config, staging, entries)
         kept = [
             rel
@@ -252,9 +254,10 @@ def _stage_swap(
             for rel in _files_of(e)
             if rel not in written
         ]
-        emit.carry_over(output, staging, kept)
+        tree.carry_over(output, kept)
+        tree.finish(ownership.listed_files(entries))
         emit.write_bytes(staging / ownership.MARKER_NAME, ownership.render_marker(entries))
-        emit.swap_in(staging, output)
+        emit.swap_in(staging, output, partial(spare.keep, output=output))
     return BuildResult(
         output=output,
         plan=plan,
@@ -330,7 +333,7 @@ def _write_bundles(
     results: list[ServerResult],
     entries: dict[str, Mapping[str, Any]],
     *,
-    staging: Path,
+    tree: StagedTree,
     output: Path,
     pins: Mapping[str, Pinned],
     bundles: Mapping[str, str],
@@ -340,7 +343,7 @@ def _write_bundles(
     previous: Mapping[str, Any] | None,
 ) -> tuple[list[ServerResult], set[str]]:
     """Write the .mcpb of each server in ``bundles`` (name -> its inputs hash) into
-    ``staging``, updating ``entries`` (and the results' entries) in place; return the
+    ``tree``, updating ``entries`` (and the results' entries) in place; return the
     results and the output files written. A server whose folder is unchanged is zipped
     from the previous output, where its files are as its entry lists them."""
     from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
@@ -354,11 +357,11 @@ def _write_bundles(
             continue
         entry = dict(result.manifest_entry)
         before = (previous or {}).get("servers", {}).get(name)
-        tree = output if name in unchanged else staging
         files = [rel for rel in entry.get("files", {}) if isinstance(rel, str)]
         entry[MCPB] = mcpb.write(
-            config, result.plan, pins[name], source=tree, files=files, staging=staging,
-            previous=output, surface=surfaces.get(name),
+            config, result.plan, pins[name], source=output if name in unchanged else tree.root,
+            files=files, staging=tree.root, previous=output, surface=surfaces.get(name),
+            release=tree.release,
         )  # fmt: skip
         entry[MCPB_INPUTS] = bundles[name]
         written.add(entry[MCPB]["file"])

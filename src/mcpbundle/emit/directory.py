@@ -23,7 +23,7 @@ import os
 import shutil
 import signal
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mcpbundle.base.errors import BuildError
@@ -257,54 +257,24 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
 
 
-def carry_over(old_output: Path, staging: Path, paths: Iterable[str]) -> None:
-    """Bring unchanged files of the previous output into the staging tree (hard links).
-
-    ``paths`` are files (a server's folder may hold another server's, so folders are
-    never copied whole); the directories made for them keep the old ones' mtimes."""
-    made: set[str] = set()
-    old, new = str(old_output), str(staging)  # joined as text: thousands of files
-    for rel in paths:
-        source = f"{old}/{rel}"
-        if not os.path.isfile(source):
-            continue
-        parent = rel.rpartition("/")[0]
-        if parent and parent not in made:
-            os.makedirs(f"{new}/{parent}", exist_ok=True)
-            while parent and parent not in made:
-                made.add(parent)
-                parent = parent.rpartition("/")[0]
-        _link_or_copy(source, f"{new}/{rel}")
-    for rel in sorted(made, key=lambda p: -p.count("/")):
-        with contextlib.suppress(OSError):
-            shutil.copystat(f"{old}/{rel}", f"{new}/{rel}")
-
-
-def _link_or_copy(source: str, target: str) -> str:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-    checkpoint()
-    return target
-
-
-def swap_in(staging: Path, output: Path) -> None:
-    """Make ``staging`` the output; the previous output is removed afterwards."""
+def swap_in(staging: Path, output: Path, keep_old: Callable[[Path], bool] | None = None) -> None:
+    """Make ``staging`` the output; the previous output is then given to ``keep_old``
+    (:func:`mcpbundle.emit.spare.keep`), or removed when it is not kept."""
     checkpoint()
     if not output.exists():
         staging.rename(output)
         return
     if _exchange(staging, output):
         checkpoint()
-        remove_tree(staging)
-        return
-    old = output.parent / f".{output.name}{_OLD_MARK}{os.getpid()}-{next(_counter)}"
-    output.rename(old)
-    checkpoint()
-    staging.rename(output)
-    checkpoint()
-    remove_tree(old)
+        old = staging
+    else:
+        old = output.parent / f".{output.name}{_OLD_MARK}{os.getpid()}-{next(_counter)}"
+        output.rename(old)
+        checkpoint()
+        staging.rename(output)
+        checkpoint()
+    if keep_old is None or not keep_old(old):
+        remove_tree(old)
 
 
 def discard(staging: Path) -> None:

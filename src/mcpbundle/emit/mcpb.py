@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,15 @@ def write(
     staging: Path,
     previous: Path | None,
     surface: Surface | None,
+    release: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Write the server's .mcpb into ``staging``; return its manifest entry (``mcpb``).
 
     ``source``: the output tree holding ``files`` (output-relative, the server's folder:
     the staging tree, or the previous output for a server whose folder is unchanged).
-    ``previous``: the previous output, whose identical .mcpb is linked, not rewritten."""
+    ``previous``: the previous output, whose identical .mcpb is linked, not rewritten.
+    ``release``: frees a path of a staging tree that started from an older output
+    (:meth:`~mcpbundle.emit.staged_tree.StagedTree.release`)."""
     server = config.servers[plan.name]
     shipped = {bundle_path(plan, rel): source / rel for rel in files}
     _reject_reserved(plan, shipped)
@@ -143,6 +146,8 @@ def write(
         data = zip_bytes(members)
     digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
     target = staging / rel
+    if release is not None:
+        release(rel)
     if target.exists():
         raise written_twice(plan, rel)
     if previous is None or not emit.link_previous(previous / rel, target, digest, 0o644):

@@ -10,7 +10,12 @@ library vendored again and again, so a :class:`StagedTree`:
 - links a file of the previous output instead when it holds those bytes (its mtime is
   kept), verifying that file by content once per inode;
 - creates files with their final mode, calling ``chmod`` only when the umask would
-  strip a bit of it.
+  strip a bit of it;
+- may start from a *base*: the output of the build before the previous one (the spare,
+  :mod:`mcpbundle.emit.spare`). A base path that holds the wanted bytes with the wanted
+  mode (checked by content, once per inode) stays as it is, any other is replaced, and
+  :meth:`StagedTree.finish` removes what the new output does not list. A one-file change
+  then costs a few writes, not a link per file of the whole output.
 
 Nothing is ever written through a link: a path written twice is replaced, never
 rewritten in place, so the previous output (and other paths of one inode) never change.
@@ -21,9 +26,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import stat
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcpbundle.base.errors import BuildError
+from mcpbundle.base.temp_dirs import remove_tree
 from mcpbundle.emit.directory import checkpoint, copy_file, io_error
 from mcpbundle.emit.manifest import sha256_file
 
@@ -54,14 +64,43 @@ def _needs_chmod(mode: int) -> bool:
     return _UMASK is None or bool(_UMASK & mode)
 
 
+@dataclass
+class Base:
+    """What a staging directory held when a build took it over: its files (with their
+    ``lstat``) and directories, relative to its root."""
+
+    files: dict[str, os.stat_result] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
+
+
+def walk_base(root: Path) -> Base:
+    """Everything under ``root`` (iteratively: a deep tree costs no recursion)."""
+    base = Base()
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        with os.scandir(f"{root}/{rel_dir}" if rel_dir else root) as entries:
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    base.dirs.add(rel)
+                    pending.append(rel)
+                else:
+                    base.files[rel] = entry.stat(follow_symlinks=False)
+    return base
+
+
 class StagedTree:
     """The files of one staging directory, written through :meth:`put_bytes`,
-    :meth:`put_copy` and :meth:`link_previous`; paths are relative to ``root``."""
+    :meth:`put_copy`, :meth:`link_previous` and :meth:`carry_over`; paths are relative
+    to ``root``. ``base``: what ``root`` holds already (see the module docstring)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: Base | None = None) -> None:
         self.root = root
         self._root = str(root)  # joined as text: a Path per file was a fifth of a rebuild
-        self._dirs: set[str] = {""}
+        self._base = base or Base()
+        self._base_dirs = set(self._base.dirs)
+        self._dirs: set[str] = {"", *self._base.dirs}
         self._by_content: dict[tuple[str, int], str] = {}  # (digest, mode) -> first path
         self._content_of: dict[str, tuple[str, int]] = {}  # path -> what it holds
 
@@ -71,6 +110,8 @@ class StagedTree:
     def put_bytes(self, rel: str, data: bytes, mode: int = 0o644, digest: str | None = None) -> str:
         """``rel`` holds ``data``: linked to a path holding it already, else written. Its digest."""
         digest = digest or digest_of(data)
+        if self._keep(rel, digest, mode):
+            return digest
         dest = self._prepare(rel)
         if not self._link_same(rel, dest, digest, mode):
             try:
@@ -84,6 +125,8 @@ class StagedTree:
     def put_copy(self, rel: str, source: Path, mode: int, digest: str | None = None) -> str:
         """``rel`` is a copy of ``source`` (large or sparse: streamed). ``digest``: its content's,
         when known (then a path holding it already is linked instead). The copy's digest."""
+        if digest is not None and self._keep(rel, digest, mode):
+            return digest
         dest = self._prepare(rel)
         if digest is not None and self._link_same(rel, dest, digest, mode):
             return digest
@@ -94,7 +137,10 @@ class StagedTree:
 
     def link_previous(self, previous: str | Path, rel: str, digest: str, mode: int) -> bool:
         """Hard-link ``previous`` (a file of the old output) to ``rel`` if it holds exactly
-        ``digest`` with ``mode``; False (nothing written) otherwise."""
+        ``digest`` with ``mode``; False (nothing written) otherwise. A base path holding
+        them already stays."""
+        if self._keep(rel, digest, mode):
+            return True
         try:
             info = os.lstat(previous)
             if not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) != mode:
@@ -110,8 +156,93 @@ class StagedTree:
         checkpoint()
         return True
 
+    def carry_over(self, old_output: Path, paths: Iterable[str]) -> None:
+        """Bring unchanged files of the previous output in (hard links); a base path that
+        is that very file stays. ``paths`` are files (a server's folder may hold another
+        server's, so folders are never carried whole); the directories made for them keep
+        the old ones' mtimes."""
+        old = str(old_output)
+        made = set(self._dirs)
+        for rel in paths:
+            source = f"{old}/{rel}"
+            try:
+                info = os.stat(source)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            held = self._base.files.get(rel)
+            if held is not None and os.path.samestat(held, info):
+                del self._base.files[rel]
+                continue
+            _link_or_copy(source, self._prepare(rel))
+            checkpoint()
+        for rel in sorted(self._dirs - made, key=lambda p: -p.count("/")):
+            with contextlib.suppress(OSError):
+                shutil.copystat(f"{old}/{rel}", f"{self._root}/{rel}")
+
+    def release(self, rel: str) -> None:
+        """Another writer writes ``rel`` (the index files, a .mcpb): a base file there goes."""
+        if self._base.files.pop(rel, None) is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self._root}/{rel}")
+
+    def finish(self, listed: Collection[str]) -> None:
+        """Remove the base files the new output does not list (``listed``: every file it
+        holds), then the base directories left empty. A listed base file that nothing
+        wrote, kept or released would ship stale bytes: that is an error."""
+        for rel in sorted(self._base.files):
+            if rel in listed:
+                raise BuildError(
+                    "internal error: the staged output would keep a file of an older build",
+                    where=rel,
+                    hint="report it; `mcpbundle cache clear stamps` and build again",
+                )
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self._root}/{rel}")
+        self._base.files.clear()
+        for rel in sorted(self._base_dirs, key=lambda p: -p.count("/")):
+            with contextlib.suppress(OSError):
+                os.rmdir(f"{self._root}/{rel}")  # only when empty
+        self._base_dirs.clear()
+
+    def _keep(self, rel: str, digest: str, mode: int) -> bool:
+        """Whether the base file at ``rel`` holds ``digest`` with ``mode`` (then it stays)."""
+        info = self._base.files.get(rel)
+        if info is None or not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) != mode:
+            return False
+        try:
+            if _digest_of_inode(f"{self._root}/{rel}", info) != digest:
+                return False
+        except OSError:
+            return False
+        del self._base.files[rel]
+        self._remember(rel, digest, mode)
+        return True
+
+    def _clear_base(self, rel: str) -> None:
+        """Nothing of the base is in the way of writing ``rel``: a base file at one of its
+        parents goes, and so does a base directory at ``rel`` itself."""
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            above = "/".join(parts[:depth])
+            if self._base.files.pop(above, None) is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{self._root}/{above}")
+        if rel in self._base_dirs:
+            remove_tree(Path(f"{self._root}/{rel}"))
+            inside = f"{rel}/"
+            for gone in [p for p in self._base.files if p.startswith(inside)]:
+                del self._base.files[gone]
+            for gone in [d for d in self._dirs if d == rel or d.startswith(inside)]:
+                self._dirs.discard(gone)
+                self._base_dirs.discard(gone)
+        self._base.files.pop(rel, None)  # replaced below, never written through
+
     def _prepare(self, rel: str) -> str:
         """The absolute path of ``rel``, its directory made (once), nothing there any more."""
+        if self._base_dirs or self._base.files:
+            self._clear_base(rel)
         parent, _, _name = rel.rpartition("/")
         if parent not in self._dirs:
             try:
@@ -147,7 +278,7 @@ class StagedTree:
         self._by_content.setdefault((digest, mode), rel)
 
 
-def verified_digest(path: Path) -> str:
+def verified_digest(path: str | Path) -> str:
     """The digest of a file of an output, read once per inode (hard links share it)."""
     return _digest_of_inode(path, os.stat(path))
 
@@ -188,6 +319,13 @@ def _create(path: str, data: bytes, mode: int) -> None:
         os.close(fd)
     if _needs_chmod(mode):
         os.chmod(path, mode)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        _link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _link(source: str, dest: str) -> None:

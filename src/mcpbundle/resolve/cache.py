@@ -239,7 +239,7 @@ _ENTRY_NAMES = {
             [r"[0-9a-f]{64}", r"\.tmp-[0-9a-f]{12}-[A-Za-z0-9_]+", *map(re.escape, _SIDE_CACHES)]
         )
     ),
-    "stamps": re.compile(r"[0-9a-f]{64}\.stamp(?:\.\d+\.tmp)?"),
+    "stamps": re.compile(r"[0-9a-f]{64}\.(?:stamp(?:\.\d+\.tmp)?|spare)"),  # and outputs kept
     "plans": re.compile(r"[0-9a-f]{64}(?:\.\d+\.tmp)?"),  # one file per repository root
     # the secret scan's clean contents and its gates
     "scans": re.compile(r"[0-9a-f]{16}\.(?:clean|gates(?:\.\d+\.tmp)?)"),
