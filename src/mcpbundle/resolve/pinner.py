@@ -12,12 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement
+
 from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError
 from mcpbundle.base.interpreters import piptools_missing
 from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
+from mcpbundle.plan.parsed_requirement import parsed
 from mcpbundle.plan.pinned_text import pinned_versions
 from mcpbundle.plan.planner import ServerPlan
 from mcpbundle.plan.requirement_lists import requirements_in_text, sort_requirements
@@ -132,8 +135,10 @@ def make_pinner(
         lines: Mapping[str, tuple[str, ...]],
         previous: Mapping[str, str | None],
         settings: ResolverSettings,
+        alone: Mapping[str, str],
     ) -> dict[str, str]:
-        label = "one shared resolution" if config.bundle.lock == "shared" else "per server"
+        shared = config.bundle.lock == "shared"
+        label = "one shared resolution" if shared else "per server"
         names = ", ".join(p.name for p in plans)
         with progress.step(names, f"resolving with {settings.resolver} ({label})"):
             result = run(
@@ -144,6 +149,7 @@ def make_pinner(
                 upgrade_packages=tuple(upgrade_packages),
                 use_cache=use_cache,
                 vendored={p.name: p.vendored_names for p in plans},
+                alone=alone,
             )
         return result.outputs
 
@@ -161,7 +167,10 @@ def make_pinner(
         settings: ResolverSettings,
     ) -> dict[str, Pinned]:
         lines = {p.name: p.requirements_in for p in plans}
-        outputs = resolve_batch(plans, lines, previous, settings)
+        alone = _capped(plans) if config.bundle.lock == "shared" and len(plans) > 1 else {}
+        for name, why in sorted(alone.items()):
+            log.warning("server '%s' is pinned on its own: %s", name, why)
+        outputs = resolve_batch(plans, lines, previous, settings, alone)
         additions: dict[str, str] = {}
         if config.bundle.add_fastmcp:
             seen: dict[str, str | None] = {}  # servers of a shared lock often pin the same
@@ -183,7 +192,7 @@ def make_pinner(
         if additions:
             for name, addition in additions.items():
                 lines[name] = sort_requirements([*lines[name], addition])
-            outputs = resolve_batch(plans, lines, previous, settings)
+            outputs = resolve_batch(plans, lines, previous, settings, alone)
         python = pinned_for(settings)
         header = target_header(python)
         pinned = {}
@@ -203,6 +212,34 @@ def make_pinner(
         return pinned
 
     return pin
+
+
+def _capped(plans: Sequence[ServerPlan]) -> dict[str, str]:
+    """Servers whose code made the plan add an upper bound (``fastmcp<4`` for
+    ``import_server``, ``mcp<2``...), with why they are pinned alone: in the shared lock
+    the bound would hold back every other server too, which asked for nothing of the kind."""
+    capped: dict[str, str] = {}
+    for plan in plans:
+        caps = [
+            added
+            for r in plan.rewrites
+            if not r.original and r.replacement.startswith("added ")
+            and _upper_bound(added := r.replacement.removeprefix("added "))
+        ]  # fmt: skip
+        if caps:
+            capped[plan.name] = (
+                f"{', '.join(caps)}, added for its code, would hold every server of the "
+                "shared lock to it"
+            )
+    return capped
+
+
+def _upper_bound(requirement: str) -> bool:
+    try:
+        spec = parsed(requirement).specifier
+    except InvalidRequirement:
+        return False
+    return any(s.operator in ("<", "<=", "==", "~=") for s in spec)
 
 
 def target_header(python: str) -> str:

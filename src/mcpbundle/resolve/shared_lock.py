@@ -75,17 +75,22 @@ def resolve_shared(
     upgrade_packages: Sequence[str] = (),
     use_cache: bool = True,
     vendored: Mapping[str, frozenset[str]] | None = None,
+    alone: Mapping[str, str] | None = None,
 ) -> SharedResult:
     """Pin every server from one union resolution (see the module docstring).
 
     ``server_inputs`` maps server -> ``requirements.in`` text; ``previous`` maps
-    server -> its previous ``requirements.txt`` (or None). Raises the
-    :class:`ResolveError` of a server that does not resolve even on its own.
+    server -> its previous ``requirements.txt`` (or None); ``alone``: servers to pin on
+    their own, with why (the caller says so). Raises the :class:`ResolveError` of a
+    server that does not resolve even on its own.
     """
     vendored = vendored or {}
     counter = _Counter()
     lines = {name: requirement_lines(server_inputs[name]) for name in sorted(server_inputs)}
     fallback = {name: why for name, ls in lines.items() if (why := _unshareable(ls)) is not None}
+    for name, why in sorted((alone or {}).items()):
+        if name in lines and name not in fallback:
+            fallback[name] = why
     attempts: dict[tuple[str, ...], str | BuildError] = {}
 
     def attempt(group: Sequence[str]) -> str | BuildError:
@@ -247,6 +252,7 @@ def resolve_per_server(
     upgrade_packages: Sequence[str] = (),
     use_cache: bool = True,
     vendored: Mapping[str, frozenset[str]] | None = None,
+    alone: Mapping[str, str] | None = None,
 ) -> SharedResult:
     """One resolution per server (``lock = "per-server"``), run in parallel."""
     counter = _Counter()
