@@ -42,9 +42,9 @@ from mcpbundle.incremental.read_recorder import note_programs, recording
 from mcpbundle.incremental.stamp import (
     PSEUDO_ROOTS,
     build_environment,
-    file_sha256,
     site_packages_state,
 )
+from mcpbundle.incremental.stamp_file import file_sha256
 
 FORMAT = 2
 MAGIC = b"mcpbundle-read-cache 2\n"

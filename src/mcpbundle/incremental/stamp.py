@@ -28,7 +28,6 @@ ran, or that asked the network (``git ls-remote``), writes no stamp.
 
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 import time
@@ -36,6 +35,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from mcpbundle import __version__
 from mcpbundle.git.worktree import git_root
+from mcpbundle.incremental.stamp_file import (
+    FORMAT,
+    _digest,
+    _listing,
+    _load,
+    _stat,
+    _store,
+    file_sha256,
+)
 
 # Not imported at run time: json, re, typing and pathlib together cost more than the check.
 TYPE_CHECKING = False
@@ -44,24 +52,10 @@ if TYPE_CHECKING:
 
     from mcpbundle.incremental.read_recorder import Reads
 
-if TYPE_CHECKING:
-    from hashlib import sha256 as _sha256
-else:  # CPython's own SHA-256: hashlib's OpenSSL binding alone is a tenth of a no-op
-    try:
-        from _sha256 import sha256 as _sha256  # Python 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256 as _sha256  # its name from 3.12
-        except ImportError:
-            from hashlib import sha256 as _sha256
-
-FORMAT = 3
-MAGIC = b"mcpbundle-stamp 3\n"
 RACY_NS = 2_000_000_000  # file systems with whole-second (or 2 s) times
 FINE_RACY_NS = 100_000_000  # the rest: 10x the coarsest kernel tick (HZ=100)
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")  # what is read there is no input
 _now_ns = time.time_ns  # (tests move the clock)
-MAX_STAMP_BYTES = 256 * 1024 * 1024
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"}
     | {"NO_COLOR", "FORCE_COLOR"}
@@ -399,66 +393,3 @@ def _inside_any(path: str, parents: Iterable[str]) -> bool:
 
 def _in_git_dir(path: str) -> bool:
     return f"{os.sep}.git{os.sep}" in path or path.endswith(f"{os.sep}.git")
-
-
-def _store(path: str, document: dict[str, Any]) -> None:
-    """Write atomically: ``MAGIC``, the payload's sha256, then the payload (marshal)."""
-    payload = marshal.dumps(document)
-    data = MAGIC + _digest(payload).encode() + b"\n" + payload
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _load(path: str) -> dict[str, Any] | None:
-    """The stamp at ``path``; None if absent, of another format, or not matching its checksum.
-
-    Opened only as a regular file of sane size (a FIFO there must not hang the shortcut)."""
-    from mcpbundle.base.regular_file import read_regular
-
-    data = read_regular(path, MAX_STAMP_BYTES, follow=False)
-    if not data.startswith(MAGIC):
-        return None
-    checksum, _, payload = data[len(MAGIC) :].partition(b"\n")
-    if _digest(payload).encode() != checksum:
-        return None
-    document = marshal.loads(payload)
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        return None
-    return document
-
-
-# -- small pieces -----------------------------------------------------------------
-
-
-def _stat(path: str) -> list[int]:
-    st = os.stat(path)
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
-
-
-def _listing(path: str) -> str:
-    return _digest("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape"))
-
-
-def file_sha256(path: str) -> str:
-    """The sha256 of a regular file (a FIFO or a device: :class:`NotRegular`, never a wait)."""
-    # Not manifest.sha256_file: importing manifest pulls in json and pathlib (see above).
-    from mcpbundle.base.regular_file import open_regular  # a recorded file now a FIFO must not hang
-
-    digest = _sha256()
-    with open_regular(path) as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _digest(data: bytes) -> str:
-    return _sha256(data).hexdigest()
