@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpbundle.base.background import Background
 from mcpbundle.base.errors import MCPBundleError
@@ -29,7 +29,6 @@ from mcpbundle.emit.manifest import (
     output_files,
     same_content,
 )
-from mcpbundle.emit.mcpb_manifest import Surface
 from mcpbundle.emit.previous_output import unchanged_servers
 from mcpbundle.emit.stage import (
     Reuse,
@@ -50,6 +49,9 @@ from mcpbundle.plan.file_checks import check_shippable
 from mcpbundle.plan.planner import BuildPlan, ServerPlan, make_plan
 from mcpbundle.plan.repo_files import list_repo_files
 from mcpbundle.resolve.pinner import Pinned, Pinner
+
+if TYPE_CHECKING:  # the .mcpb writer and its imports load only for the mcpb format
+    from mcpbundle.emit.mcpb_manifest import Surface
 
 log = logging.getLogger("mcpbundle")
 
@@ -346,6 +348,8 @@ def _write_bundles(
     ``tree``, updating ``entries`` (and the results' entries) in place; return the
     results and the output files written. A server whose folder is unchanged is zipped
     from the previous output, where its files are as its entry lists them."""
+    if not bundles:
+        return results, set()
     from mcpbundle.emit import mcpb  # zipfile and the manifest writer: only for .mcpb
 
     written: set[str] = set()
