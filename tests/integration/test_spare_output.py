@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,51 @@ def test_sigkill_at_every_step_of_a_rebuild_from_the_spare(
     shutil.rmtree(spare_path(twin.repo / "dist"), ignore_errors=True)
     run_cli(twin.repo, "build", "ops", env=twin_env)
     assert after == tree(twin.repo / "dist")
+
+
+def _other_device(path: Path) -> Path | None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        return None
+    return shm if os.stat(shm).st_dev != os.stat(path).st_dev else None
+
+
+def test_a_cache_on_another_file_system_keeps_no_spare(tmp_path: Path, wheelhouse: Path) -> None:
+    other = _other_device(tmp_path)
+    if other is None:
+        pytest.skip("no writable directory on another file system")
+    cache = Path(tempfile.mkdtemp(prefix="mcpbundle-cache-", dir=other))
+    try:
+        repo = make_repo(tmp_path / "repo", wheelhouse)
+        out = repo / "dist"
+        env = cli_env(MCPBUNDLE_CACHE_DIR=str(cache))
+        run_cli(repo, "build", env=env)
+        _edit(repo, 1)
+        run_cli(repo, "build", env=env)  # the old output cannot be moved there: removed
+        assert not spare_path_in(cache, out).exists()
+        assert leftovers(out) == []
+        assert "edit 1" in (out / "ops/src/server.py").read_text()
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def test_a_cache_that_cannot_hold_it_keeps_no_spare(tmp_path: Path, wheelhouse: Path) -> None:
+    """``stamps`` is a file there (a read-only cache is refused the same way): the build
+    removes the old output as before, and still succeeds."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    repo = make_repo(tmp_path / "repo", wheelhouse)
+    out = repo / "dist"
+    env = cli_env(MCPBUNDLE_CACHE_DIR=str(cache))
+    (cache / "stamps").write_text("not a directory\n")
+    run_cli(repo, "build", env=env)
+    _edit(repo, 1)
+    run_cli(repo, "build", env=env)
+    assert leftovers(out) == []
+    assert "edit 1" in (out / "ops/src/server.py").read_text()
+    assert (cache / "stamps").read_text() == "not a directory\n"
+
+
+def spare_path_in(cache: Path, output: Path) -> Path:
+    """:func:`spare_path` of ``output`` with ``cache`` as the cache directory."""
+    return cache / "stamps" / spare_path(output).name
