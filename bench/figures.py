@@ -109,10 +109,6 @@ def build_round(template: Path, work: Path, step: int, online: bool) -> dict[str
     build = [MCPBUNDLE, "-q", "build"]
     times = {"cold": timed(build, cwd=repo, env=env, what="cold build")}
     times["noop"] = timed(build, cwd=repo, env=env, what="no-op rebuild")
-    copy = work / f"dist-copy-{step}"
-    times["copy_dist"] = timed(["cp", "-r", "dist", str(copy)], cwd=repo, env=env, what="cp -r")
-    shutil.rmtree(copy, ignore_errors=True)
-    times["relink_dist"] = _relink(repo, work / f"dist-links-{step}", env)
     synth.touch_module(repo, step)
     times["touch_lib"] = timed(build, cwd=repo, env=env, what="rebuild after a lib touch")
     # the first rebuild after a cold build has no spare (the output before the previous
@@ -123,6 +119,14 @@ def build_round(template: Path, work: Path, step: int, online: bool) -> dict[str
     times["check"] = timed([MCPBUNDLE, "-q", "check"], cwd=repo, env=env, what="check", ok=False)
     synth.add_requirement(repo, step, online)
     times["add_requirement"] = timed(build, cwd=repo, env=env, what="rebuild after a new req")
+    # The floors that copy and link dist/ run last (dist/ is as large as the cold build
+    # left it): a tree of links changes the ctimes of the output's inodes, so the next
+    # build hashes them again as after any change, and removing the copies keeps this
+    # VM's disk (ext4 with discard) busy for whatever runs next.
+    copy = work / f"dist-copy-{step}"
+    times["copy_dist"] = timed(["cp", "-r", "dist", str(copy)], cwd=repo, env=env, what="cp -r")
+    shutil.rmtree(copy, ignore_errors=True)
+    times["relink_dist"] = _relink(repo, work / f"dist-links-{step}", env)
     shutil.rmtree(repo, ignore_errors=True)
     shutil.rmtree(work / f"cache-{step}", ignore_errors=True)
     return times
