@@ -39,6 +39,18 @@ def _edit(repo: Path, step: int, twin: Twin | None = None) -> None:
         (where / "ops/src/server.py").write_text(SERVER_OPS + f"# edit {step}\n")
 
 
+def _built_twice(tmp_path: Path, wheelhouse: Path) -> tuple[Path, Twin]:
+    """A repository and its twin, each built twice (two edits): the repository's spare then
+    holds its first output."""
+    repo = make_repo(tmp_path / "repo", wheelhouse)
+    twin = Twin(repo, tmp_path / "twin")
+    for step in (0, 1):
+        _edit(repo, step, twin)
+        run_cli(repo, "build")
+        twin.build()
+    return repo, twin
+
+
 def test_rebuilds_reuse_the_spare_and_match_a_fresh_build(tmp_path: Path, wheelhouse: Path) -> None:
     repo = make_repo(tmp_path / "repo", wheelhouse)
     twin = Twin(repo, tmp_path / "twin")
@@ -59,13 +71,8 @@ def test_rebuilds_reuse_the_spare_and_match_a_fresh_build(tmp_path: Path, wheelh
 
 
 def test_a_tampered_spare_costs_writes_not_wrong_bytes(tmp_path: Path, wheelhouse: Path) -> None:
-    repo = make_repo(tmp_path / "repo", wheelhouse)
-    twin = Twin(repo, tmp_path / "twin")
+    repo, twin = _built_twice(tmp_path, wheelhouse)
     out = repo / "dist"
-    for step in (0, 1):
-        _edit(repo, step, twin)
-        run_cli(repo, "build")
-        twin.build()
     spare = spare_path(out)
     files = sorted(p for p in spare.rglob("*") if p.is_file())
     victim = next(p for p in files if p.name == "server.py")
@@ -80,13 +87,8 @@ def test_a_tampered_spare_costs_writes_not_wrong_bytes(tmp_path: Path, wheelhous
 
 def test_an_output_file_edited_in_place_is_repaired(tmp_path: Path, wheelhouse: Path) -> None:
     """The spare shares inodes with the live output: an in-place edit changes both."""
-    repo = make_repo(tmp_path / "repo", wheelhouse)
-    twin = Twin(repo, tmp_path / "twin")
+    repo, twin = _built_twice(tmp_path, wheelhouse)
     out = repo / "dist"
-    for step in (0, 1):
-        _edit(repo, step, twin)
-        run_cli(repo, "build")
-        twin.build()
     shared = [
         p
         for p in out.rglob("*.py")
@@ -105,13 +107,8 @@ def test_an_output_file_edited_in_place_is_repaired(tmp_path: Path, wheelhouse: 
 def test_sigkill_at_every_step_of_a_rebuild_from_the_spare(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
-    repo = make_repo(tmp_path / "repo", wheelhouse)
-    twin = Twin(repo, tmp_path / "twin")
+    repo, twin = _built_twice(tmp_path, wheelhouse)
     out = repo / "dist"
-    for step in (0, 1):  # the spare then holds the first output
-        _edit(repo, step, twin)
-        run_cli(repo, "build")
-        twin.build()
     before = tree(out)
     _edit(repo, 2, twin)
     seen: list[dict[str, tuple[int, bytes]]] = []
