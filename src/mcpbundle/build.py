@@ -246,9 +246,7 @@ def _stage_swap(
             surfaces=options.surfaces or {}, unchanged=unchanged, source=source,
             previous=previous,
         )  # fmt: skip
-        for name in ownership.INDEX_NAMES:
-            tree.release(name)
-        write_index_files(config, staging, entries)
+        write_index_files(config, tree, entries)
         kept = [
             rel
             for n, e in entries.items()
@@ -257,8 +255,8 @@ def _stage_swap(
             if rel not in written
         ]
         tree.carry_over(output, kept)
+        tree.put_bytes(ownership.MARKER_NAME, ownership.render_marker(entries))
         tree.finish(ownership.listed_files(entries))
-        emit.write_bytes(staging / ownership.MARKER_NAME, ownership.render_marker(entries))
         emit.swap_in(staging, output, partial(spare.keep, output=output))
     return BuildResult(
         output=output,

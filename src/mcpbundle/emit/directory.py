@@ -23,7 +23,7 @@ import os
 import shutil
 import signal
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from mcpbundle.base.errors import BuildError
@@ -298,14 +298,3 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise BuildError(f"cannot swap in the new output: {os.strerror(code)}", where=str(b))
-
-
-@contextlib.contextmanager
-def staged(output: Path) -> Iterator[Path]:
-    """A staging directory that is discarded unless the caller swaps it in."""
-    path = staging_dir(output)
-    try:
-        yield path
-    finally:
-        if path.exists():
-            discard(path)

@@ -315,10 +315,9 @@ def merge_entries(
 
 
 def write_index_files(
-    config: Config, staging: Path, entries: Mapping[str, Mapping[str, Any]]
+    config: Config, tree: StagedTree, entries: Mapping[str, Mapping[str, Any]]
 ) -> None:
     """The manifest and DEPLOY.md at the output root (after ``stage_all(index=False)``)."""
-    tree = StagedTree(staging)
     for name, data in index_bytes(config, entries).items():
         tree.put_bytes(name, data)
 

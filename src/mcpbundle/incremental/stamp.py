@@ -35,15 +35,12 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from mcpbundle import __version__
 from mcpbundle.git.worktree import git_root
-from mcpbundle.incremental.stamp_file import (
-    FORMAT,
-    _digest,
-    _listing,
-    _load,
-    _stat,
-    _store,
-    file_sha256,
-)
+from mcpbundle.incremental.stamp_file import FORMAT, file_sha256
+from mcpbundle.incremental.stamp_file import digest as _digest
+from mcpbundle.incremental.stamp_file import listing as _listing  # (tests count the calls)
+from mcpbundle.incremental.stamp_file import load as _load
+from mcpbundle.incremental.stamp_file import stat_of as _stat
+from mcpbundle.incremental.stamp_file import store as _store
 
 # Not imported at run time: json, re, typing and pathlib together cost more than the check.
 TYPE_CHECKING = False
@@ -312,14 +309,12 @@ def _known(path: str) -> Mapping[str, Mapping[str, Sequence[Any]]]:
     return {"files": document.get("files") or {}, "dirs": document.get("dirs") or {}}
 
 
-def _settled(recorded: Sequence[Any] | None, stat: Sequence[int], at_ns: int) -> bool:
-    """``recorded`` (stat..., digest, racy) holds for ``stat``: same stat, neither racy."""
-    return (
-        recorded is not None
-        and list(recorded[:5]) == list(stat)
-        and not recorded[6]
-        and not _racy(stat[2], at_ns)
-    )
+def _still(recorded: Sequence[Any] | None, stat: Sequence[int], at_ns: int) -> str | None:
+    """The digest (or listing) of ``recorded`` (stat..., digest, racy) if it holds for
+    ``stat``: the same stat, and neither racy; else None."""
+    if recorded is None or list(recorded[:5]) != list(stat) or recorded[6]:
+        return None
+    return None if _racy(stat[2], at_ns) else str(recorded[5])
 
 
 def _file_entry(
@@ -338,12 +333,7 @@ def _file_entry(
     key = (st.st_dev, *stat)
     digest = hashed.get(key)
     if digest is None:
-        recorded = known["files"].get(path)
-        if recorded is not None and _settled(recorded, stat, at_ns):
-            digest = str(recorded[5])
-        else:
-            digest = file_sha256(path)
-        hashed[key] = digest
+        digest = hashed[key] = _still(known["files"].get(path), stat, at_ns) or file_sha256(path)
     return [*stat, digest, _racy(stat[2], at_ns)]
 
 
@@ -367,9 +357,7 @@ def _hard_links(files: Mapping[str, Sequence[Any]], devices: Mapping[str, int]) 
 def _dir_entry(path: str, known: Mapping[str, Mapping[str, Sequence[Any]]]) -> list[Any]:
     at_ns = _now_ns()
     stat = _stat(path)
-    recorded = known["dirs"].get(path)
-    settled = recorded is not None and _settled(recorded, stat, at_ns)
-    listing = str(recorded[5]) if settled and recorded is not None else _listing(path)
+    listing = _still(known["dirs"].get(path), stat, at_ns) or _listing(path)
     return [*stat, listing, _racy(stat[2], at_ns)]
 
 

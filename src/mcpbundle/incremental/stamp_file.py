@@ -28,10 +28,10 @@ MAGIC = b"mcpbundle-stamp 3\n"
 MAX_STAMP_BYTES = 256 * 1024 * 1024
 
 
-def _store(path: str, document: dict[str, Any]) -> None:
+def store(path: str, document: dict[str, Any]) -> None:
     """Write atomically: ``MAGIC``, the payload's sha256, then the payload (marshal)."""
     payload = marshal.dumps(document)
-    data = MAGIC + _digest(payload).encode() + b"\n" + payload
+    data = MAGIC + digest(payload).encode() + b"\n" + payload
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
@@ -45,7 +45,7 @@ def _store(path: str, document: dict[str, Any]) -> None:
         raise
 
 
-def _load(path: str) -> dict[str, Any] | None:
+def load(path: str) -> dict[str, Any] | None:
     """The stamp at ``path``; None if absent, of another format, or not matching its checksum.
 
     Opened only as a regular file of sane size (a FIFO there must not hang the shortcut)."""
@@ -55,7 +55,7 @@ def _load(path: str) -> dict[str, Any] | None:
     if not data.startswith(MAGIC):
         return None
     checksum, _, payload = data[len(MAGIC) :].partition(b"\n")
-    if _digest(payload).encode() != checksum:
+    if digest(payload).encode() != checksum:
         return None
     document = marshal.loads(payload)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -63,13 +63,13 @@ def _load(path: str) -> dict[str, Any] | None:
     return document
 
 
-def _stat(path: str) -> list[int]:
+def stat_of(path: str) -> list[int]:
     st = os.stat(path)
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
 
 
-def _listing(path: str) -> str:
-    return _digest("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape"))
+def listing(path: str) -> str:
+    return digest("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape"))
 
 
 def file_sha256(path: str) -> str:
@@ -84,5 +84,5 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
     return _sha256(data).hexdigest()

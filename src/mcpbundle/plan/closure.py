@@ -35,6 +35,21 @@ class Rewrite:
     original: str
     replacement: str
 
+    @classmethod
+    def addition(cls, origin: str, requirement: str) -> Rewrite:
+        """A requirement mcpbundle added (no original entry): ``added REQUIREMENT``."""
+        return cls(origin=origin, original="", replacement=f"{_ADDED}{requirement}")
+
+    @property
+    def added(self) -> str | None:
+        """The requirement an :meth:`addition` added, else None."""
+        if self.original or not self.replacement.startswith(_ADDED):
+            return None
+        return self.replacement.removeprefix(_ADDED)
+
+
+_ADDED = "added "  # the manifest's "to" of an addition (check reads it back)
+
 
 @dataclass(kw_only=True)
 class Classified:

@@ -92,20 +92,31 @@ def _document(path: Path) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
+def _strings(
+    environment: dict[str, Any], key: str, rel: str, what: str, hint: str
+) -> list[tuple[int, str]]:
+    """``environment[key]``'s items with their indexes when it is a list (else none); an
+    item that is not a non-empty string fails as ``not WHAT``."""
+    items = environment.get(key)
+    found = []
+    for index, text in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(text, str) or not text.strip():
+            raise BuildError(
+                f"environment.{key}[{index}] is not {what}: {text!r}", where=rel, hint=hint
+            )
+        found.append((index, text))
+    return found
+
+
 def _entries(root: Path, rel: str, environment: dict[str, Any]) -> list[ReqLine]:
     base = (root / rel).parent
     lines: list[ReqLine] = []
-    dependencies = environment.get("dependencies")
-    if isinstance(dependencies, list):
-        for index, text in enumerate(dependencies):
-            if not isinstance(text, str) or not text.strip():
-                raise BuildError(
-                    f"environment.dependencies[{index}] is not a requirement: {text!r}",
-                    where=rel,
-                    hint='write each dependency as a PEP 508 string, e.g. "httpx>=0.27"',
-                )
-            origin = f"{rel}: environment.dependencies[{index}]"
-            lines.append(parse_requirement_text(text, origin=origin, base=base))
+    for index, text in _strings(
+        environment, "dependencies", rel, "a requirement",
+        'write each dependency as a PEP 508 string, e.g. "httpx>=0.27"',
+    ):  # fmt: skip
+        origin = f"{rel}: environment.dependencies[{index}]"
+        lines.append(parse_requirement_text(text, origin=origin, base=base))
     requirements = environment.get("requirements")
     if isinstance(requirements, str) and requirements:
         path = base / requirements
@@ -123,14 +134,10 @@ def _entries(root: Path, rel: str, environment: dict[str, Any]) -> list[ReqLine]
                 hint="fix the path (relative to the fastmcp.json) or remove the key",
             )
         lines += read_requirements_file(path, root=root, display=display)
-    editable = environment.get("editable")
-    for index, entry in enumerate(editable if isinstance(editable, list) else []):
-        if not isinstance(entry, str) or not entry.strip():
-            raise BuildError(
-                f"environment.editable[{index}] is not a path: {entry!r}",
-                where=rel,
-                hint='list directories relative to the fastmcp.json, e.g. "../shared"',
-            )
+    for index, entry in _strings(
+        environment, "editable", rel, "a path",
+        'list directories relative to the fastmcp.json, e.g. "../shared"',
+    ):  # fmt: skip
         origin = f"{rel}: environment.editable[{index}]"
         path = base / entry  # fastmcp installs each with --with-editable: always a directory
         lines.append(path_line(f"-e {entry}", origin, path, True, False, None))

@@ -82,7 +82,7 @@ def _added(
     shown = " and ".join(repr(r) for r in added)
     return SdkFix(
         requirements=tuple(added),
-        rewrites=tuple(Rewrite(origin=where, original="", replacement=f"added {r}") for r in added),
+        rewrites=tuple(Rewrite.addition(where, r) for r in added),
         warnings=(f"{where}: {problem}: added {shown}; {lift}",),
     )
 

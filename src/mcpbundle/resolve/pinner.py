@@ -198,11 +198,7 @@ def make_pinner(
         pinned = {}
         for plan in plans:
             added = additions.get(plan.name)
-            rewrites = (
-                (Rewrite(origin="mcpbundle", original="", replacement=f"added {added}"),)
-                if added
-                else ()
-            )
+            rewrites = (Rewrite.addition("mcpbundle", added),) if added else ()
             pinned[plan.name] = Pinned(
                 requirements_in=lines[plan.name],
                 requirements_txt=header + outputs[plan.name].removeprefix(header),
@@ -220,12 +216,7 @@ def _capped(plans: Sequence[ServerPlan]) -> dict[str, str]:
     the bound would hold back every other server too, which asked for nothing of the kind."""
     capped: dict[str, str] = {}
     for plan in plans:
-        caps = [
-            added
-            for r in plan.rewrites
-            if not r.original and r.replacement.startswith("added ")
-            and _upper_bound(added := r.replacement.removeprefix("added "))
-        ]  # fmt: skip
+        caps = [r.added for r in plan.rewrites if r.added and _upper_bound(r.added)]
         if caps:
             capped[plan.name] = (
                 f"{', '.join(caps)}, added for its code, would hold every server of the "
