@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpbundle.incremental import stamp
+from mcpbundle.incremental import stamp, stamp_write
 from mcpbundle.incremental.read_recorder import Reads
 
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
@@ -26,7 +26,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _write(root: Path, reads: Reads, *, started_ns: int | None = None) -> str | None:
-    return stamp.write(
+    return stamp_write.write(
         ["build"],
         reads=reads,
         root=str(root),
@@ -157,14 +157,15 @@ def test_pseudo_files_read_by_the_build_are_not_inputs(tree: Path) -> None:
 
 def test_racy_means_changed_just_before_the_stamp_on_this_file_system() -> None:
     fine = 1_700_000_000_123_456_789  # sub-millisecond digits: a fine-grained file system
-    assert stamp._racy(fine, fine + stamp.FINE_RACY_NS // 2)
-    assert not stamp._racy(fine, fine + 2 * stamp.FINE_RACY_NS)
+    assert stamp.racy(fine, fine + stamp.FINE_RACY_NS // 2)
+    assert not stamp.racy(fine, fine + 2 * stamp.FINE_RACY_NS)
     coarse = 1_700_000_000_000_000_000  # whole seconds (FAT, ext3, HFS+)
-    assert stamp._racy(coarse, coarse + 2 * stamp.FINE_RACY_NS)
-    assert not stamp._racy(coarse, coarse + 2 * stamp.RACY_NS)
+    assert stamp.racy(coarse, coarse + 2 * stamp.FINE_RACY_NS)
+    assert not stamp.racy(coarse, coarse + 2 * stamp.RACY_NS)
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """Calls of ``name`` by replay and by the writer (each imports it)."""
     calls: list[str] = []
     real = getattr(stamp, name)
 
@@ -173,6 +174,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
         return real(path)
 
     monkeypatch.setattr(stamp, name, counted)
+    monkeypatch.setattr(stamp_write, name, counted)
     return calls
 
 
@@ -180,7 +182,7 @@ def test_settled_entries_are_only_stat_ed(tree: Path, monkeypatch: pytest.Monkey
     """Entries stamped well after their last change are checked by stat alone: no file is
     read and no directory listed when nothing changed."""
     later = time.time_ns() + 10 * stamp.RACY_NS
-    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    monkeypatch.setattr(stamp_write, "_now_ns", lambda: later)
     assert _write(tree, Reads(files={str(tree / "src" / "a.py")})) is not None
     hashed, listed = _counting(monkeypatch, "file_sha256"), _counting(monkeypatch, "_listing")
     assert _replay(tree) is not None
@@ -207,7 +209,7 @@ def _settled_links(tree: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for name in ("b.py", "c.py"):
         os.link(tree / "dist" / "a.py", tree / "dist" / name)
     later = time.time_ns() + 10 * stamp.RACY_NS
-    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    monkeypatch.setattr(stamp_write, "_now_ns", lambda: later)
     assert _write(tree, Reads()) is not None
     checked: list[str] = []
     real = stamp._same_file
@@ -255,15 +257,17 @@ def test_a_new_stamp_reads_only_what_changed_since_the_last(
     when its stat moved or its entry was racy: a rebuild after a one-file change does not
     read the whole output again."""
     later = time.time_ns() + 10 * stamp.RACY_NS
-    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    monkeypatch.setattr(stamp_write, "_now_ns", lambda: later)
     reads = Reads(files={str(tree / "src" / "a.py")})
     assert _write(tree, reads) is not None
     hashed, listed = _counting(monkeypatch, "file_sha256"), _counting(monkeypatch, "_listing")
-    (tree / "dist" / "b.py").write_text("B = 2\n")  # a new output file: dist is listed again
+    (tree / "dist" / "b.py").write_text("B = 2\n")  # a new output file
     assert _write(tree, reads) is not None
     assert hashed == [str(tree / "dist" / "b.py")]
-    assert listed == [str(tree / "dist")]
+    assert listed == []  # the walk of the output lists each directory once, and only then
     assert _replay(tree) is not None
+    (tree / "dist" / "c.py").write_text("C = 2\n")  # a file the stamp does not know
+    assert _replay(tree) is None
     (tree / "src" / "a.py").write_text("A = 3\n")  # same size, new bytes: hashed, not replayed
     assert _replay(tree) is None
 
@@ -275,6 +279,6 @@ def test_a_racy_entry_is_hashed_again_when_the_next_stamp_is_written(
     assert _write(tree, reads) is not None  # just written: every entry racy
     hashed = _counting(monkeypatch, "file_sha256")
     later = time.time_ns() + 10 * stamp.RACY_NS
-    monkeypatch.setattr(stamp, "_now_ns", lambda: later)
+    monkeypatch.setattr(stamp_write, "_now_ns", lambda: later)
     assert _write(tree, reads) is not None
     assert sorted(hashed) == sorted([str(tree / "src" / "a.py"), str(tree / "dist" / "a.py")])

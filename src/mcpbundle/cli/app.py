@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,7 +192,7 @@ def build_cmd(
         with lock:
             result = build(config, options, source=current_source(config.root), pin=pinner)
     warn_all(result.plan.warnings)
-    report = build_report(config, result)
+    report = partial(build_report, config, result)
     emit_document(report, as_json, format_build_report, report=True, coloured=True)
     if created and not state.quiet:  # a hint, not a warning: -q leaves it out
         _output_hint(config, output_dir(config, output))
@@ -253,15 +254,14 @@ def _stamp_noop(
 ) -> None:
     """Stamp this build so the same command on the same inputs replays its no-op report."""
     from mcpbundle.cli.reports import build_report, format_build_report
-    from mcpbundle.incremental import stamp
+    from mcpbundle.incremental import stamp_write
 
     noop = replace(result, written=False, up_to_date=True, unchanged=())
-    text = document_text(
-        build_report(config, noop), as_json, format_build_report, report=True, coloured=True
-    )
+    report = partial(build_report, config, noop)
+    text = document_text(report, as_json, format_build_report, report=True, coloured=True)
     stdout = "" if text is None else text + "\n"  # exactly what emit_document printed
     try:
-        written = stamp.write(
+        written = stamp_write.write(
             argv,
             reads=reads,
             root=str(config.root),

@@ -30,6 +30,8 @@ from mcpbundle.config.validate import load_config
 log = logging.getLogger("mcpbundle")
 F = TypeVar("F", bound=Callable[..., Any])
 Painter = Callable[[str, str], str]
+# a command's result as a document, or the call that makes it (made only when printed)
+Document = dict[str, Any] | Callable[[], dict[str, Any]]
 COLOR_CHOICES = ("auto", "always", "never")
 
 
@@ -282,7 +284,7 @@ def render_document(
 
 
 def document_text(
-    document: dict[str, Any],
+    document: Document,
     as_json: bool,
     formatter: Callable[..., str],
     *,
@@ -294,11 +296,12 @@ def document_text(
     if report and state.quiet and not as_json:
         return None
     paint = state.painter() if coloured and not as_json else plain
-    return render_document(document, as_json, formatter, paint)
+    made = document() if callable(document) else document
+    return render_document(made, as_json, formatter, paint)
 
 
 def emit_document(
-    document: dict[str, Any],
+    document: Document,
     as_json: bool,
     formatter: Callable[..., str],
     *,
@@ -307,6 +310,8 @@ def emit_document(
 ) -> None:
     """Print ``document`` as JSON or as ``formatter``'s text. ``report``: the text is a
     report of what a command did, which ``-q`` leaves out (JSON is always printed).
+    ``document`` may be the call that makes it: made only when it is printed (a build's
+    report at 200 servers costs more than some of its stages).
     ``coloured``: ``formatter`` takes ``paint=``, called with colour on a terminal."""
     text = document_text(document, as_json, formatter, report=report, coloured=coloured)
     if text is not None:

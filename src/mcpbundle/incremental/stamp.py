@@ -23,7 +23,8 @@ else, including a missing or corrupt stamp, sends the command down the normal
 path, which decides for itself. A file whose stat changed is hashed again, so
 ``touch`` alone still replays. Files changed within two seconds of being stamped
 are always hashed (file times are coarse). A build whose inputs changed while it
-ran, or that asked the network (``git ls-remote``), writes no stamp.
+ran, or that asked the network (``git ls-remote``), writes no stamp. Writing one is
+:mod:`mcpbundle.incremental.stamp_write`'s.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from mcpbundle import __version__
 from mcpbundle.git.worktree import git_root
@@ -47,19 +48,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from mcpbundle.incremental.read_recorder import Reads
 
 RACY_NS = 2_000_000_000  # file systems with whole-second (or 2 s) times
 FINE_RACY_NS = 100_000_000  # the rest: 10x the coarsest kernel tick (HZ=100)
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")  # what is read there is no input
-_now_ns = time.time_ns  # (tests move the clock)
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "VIRTUAL_ENV", "PYENV_VERSION", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"}
     | {"NO_COLOR", "FORCE_COLOR"}
 )
 ENV_PREFIXES = ("MCPBUNDLE_", "PIP_", "UV_", "GIT_", "PYTHON", "XDG_")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_LOADED: dict[str, dict[str, Any]] = {}  # stamps replay read, by path
+LOADED: dict[str, dict[str, Any]] = {}  # stamps replay read, by path
 MCPBUNDLE_DIR = os.path.dirname(PACKAGE_DIR)
 
 
@@ -160,7 +159,7 @@ def _replay(
     path = stamp_path(stamp_key(argv, cwd, environ))
     document = _load(path)
     if document is not None:
-        _LOADED[path] = document  # what it verified, or at least recorded, helps write()
+        LOADED[path] = document  # what it verified, or at least recorded, helps write()
     if document is None or document["code"] != code_state():
         return None
     if git_root(document["root"]) != document["git_root"]:
@@ -173,7 +172,7 @@ def _replay(
             return None
         if now is recorded:
             settled.add(name)
-        elif not _racy(now[2], now_ns):  # listed again, now settled
+        elif not racy(now[2], now_ns):  # listed again, now settled
             document["dirs"][name] = [*now, recorded[5], False]
             refreshed = True
     if any(_stat(name) != stat for name, stat in document["programs"].items()):
@@ -186,7 +185,7 @@ def _replay(
         now = _same_file(name, recorded, hashed)
         if now is None:
             return None
-        if now is not recorded and not _racy(now[2], now_ns):  # verified by content, settled
+        if now is not recorded and not racy(now[2], now_ns):  # verified by content, settled
             document["files"][name] = [*now, recorded[5], False]
             refreshed = True
     if document["git_root"] is not None and git_status(document["git_root"]) != document["git"]:
@@ -199,7 +198,7 @@ def _replay(
     return str(document["stdout"]), str(document["stderr"])
 
 
-def _racy(ctime_ns: int, at_ns: int) -> bool:
+def racy(ctime_ns: int, at_ns: int) -> bool:
     """Changed so shortly before ``at_ns`` that a later change could keep the same times."""
     coarse = ctime_ns % 1_000_000 == 0  # no sub-millisecond digits: times are coarse here
     return ctime_ns >= at_ns - (RACY_NS if coarse else FINE_RACY_NS)
@@ -231,153 +230,3 @@ def _same_dir(path: str, recorded: Sequence[Any]) -> Sequence[Any] | None:
     if now == stat and not racy:
         return recorded
     return now if _listing(path) == listing else None
-
-
-# -- writing ------------------------------------------------------------------------
-
-
-def write(
-    argv: Sequence[str],
-    *,
-    reads: Reads,
-    root: str,
-    output: str,
-    stdout: str,
-    stderr: str,
-    started_ns: int,
-    cwd: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> str | None:
-    """Stamp a finished build; None when it cannot be replayed (why: logged by the caller)."""
-    if reads.volatile is not None:
-        return None
-    from mcpbundle.base.cache_dir import cache_root
-
-    key = stamp_key(argv, cwd or os.getcwd(), os.environ if environ is None else environ)
-    known = _known(stamp_path(key))
-    skip: tuple[str, ...] = (str(cache_root()), output, PACKAGE_DIR, sys.prefix, sys.base_prefix)
-    skip = (*skip, sys.exec_prefix, *PSEUDO_ROOTS)
-    files: dict[str, list[Any]] = {}
-    hashed: dict[tuple[int, ...], str] = {}
-    devices: dict[str, int] = {}  # path -> st_dev, for the hard links
-    dirs: set[str] = {os.path.dirname(output)}
-    for path in sorted(reads.files):
-        if _inside_any(path, skip) or _in_git_dir(path) or not os.path.isfile(path):
-            continue  # covered elsewhere, or a temporary file that is gone
-        entry = _file_entry(path, hashed, devices, known)
-        if entry[2] >= started_ns:
-            return None  # changed while the build ran: the output may not match it
-        files[path] = entry
-        dirs.update(_parents(path, root))
-    dirs.update(d for d in reads.dirs if not _inside_any(d, skip) and not _in_git_dir(d))
-    for dirpath, _dirnames, filenames in os.walk(output):
-        dirs.add(dirpath)
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            files[path] = _file_entry(path, hashed, devices, known)
-    repo = git_root(root)
-    follows = _hard_links(files, devices)
-    document: dict[str, Any] = {
-        "format": FORMAT,
-        "key": key,
-        "code": code_state(),
-        "root": root,
-        "git_root": repo,
-        "git": git_status(repo) if repo is not None else None,
-        "dirs": {d: _dir_entry(d, known) for d in sorted(dirs) if os.path.isdir(d)},
-        "files": files,
-        "follows": follows,
-        "programs": {p: _stat(p) for p in sorted(reads.programs) if os.path.isfile(p)},
-        "stdout": stdout,
-        "stderr": stderr,
-    }
-    _store(stamp_path(key), document)
-    return key
-
-
-def _known(path: str) -> Mapping[str, Mapping[str, Sequence[Any]]]:
-    """The entries of the stamp this build replaces (as replay read it, else from disk):
-    a file or directory whose stat is as recorded there, and settled, is not read again."""
-    document = _LOADED.pop(path, None)
-    if document is None:
-        try:
-            document = _load(path)
-        except (OSError, ValueError, EOFError, TypeError):
-            document = None
-    if document is None:
-        return {"files": {}, "dirs": {}}
-    return {"files": document.get("files") or {}, "dirs": document.get("dirs") or {}}
-
-
-def _still(recorded: Sequence[Any] | None, stat: Sequence[int], at_ns: int) -> str | None:
-    """The digest (or listing) of ``recorded`` (stat..., digest, racy) if it holds for
-    ``stat``: the same stat, and neither racy; else None."""
-    if recorded is None or list(recorded[:5]) != list(stat) or recorded[6]:
-        return None
-    return None if _racy(stat[2], at_ns) else str(recorded[5])
-
-
-def _file_entry(
-    path: str,
-    hashed: dict[tuple[int, ...], str],
-    devices: dict[str, int],
-    known: Mapping[str, Mapping[str, Sequence[Any]]],
-) -> list[Any]:
-    """Stat, sha256 and raciness (against the time of the stat), hashing each inode once
-    (and not at all when the replaced stamp holds it settled); the file's device goes to
-    ``devices``."""
-    at_ns = _now_ns()
-    st = os.stat(path)
-    devices[path] = st.st_dev
-    stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
-    key = (st.st_dev, *stat)
-    digest = hashed.get(key)
-    if digest is None:
-        digest = hashed[key] = _still(known["files"].get(path), stat, at_ns) or file_sha256(path)
-    return [*stat, digest, _racy(stat[2], at_ns)]
-
-
-def _hard_links(files: Mapping[str, Sequence[Any]], devices: Mapping[str, int]) -> dict[str, str]:
-    """Each further name of a file (a hard link: the build links identical vendored files)
-    -> the first name, which replay checks for all of them.
-
-    One stat of any name shows a change made through any other: they share the inode,
-    its times and its bytes. Replacing a name (an editor's rename, ``rm``) changes its
-    directory, and replay checks every file of a changed directory itself."""
-    first: dict[tuple[int, ...], str] = {}
-    follows: dict[str, str] = {}
-    for path, entry in files.items():
-        inode = (devices[path], entry[3], entry[0], entry[1], entry[2], entry[4])
-        leader = first.setdefault(inode, path)
-        if leader != path:
-            follows[path] = leader
-    return follows
-
-
-def _dir_entry(path: str, known: Mapping[str, Mapping[str, Sequence[Any]]]) -> list[Any]:
-    at_ns = _now_ns()
-    stat = _stat(path)
-    listing = _still(known["dirs"].get(path), stat, at_ns) or _listing(path)
-    return [*stat, listing, _racy(stat[2], at_ns)]
-
-
-def _parents(path: str, root: str) -> Iterable[str]:
-    """The directories from ``path``'s parent up to ``root`` (none when outside it)."""
-    if not _inside_any(path, (root,)):
-        return []
-    found = []
-    current = os.path.dirname(path)
-    while _inside_any(current, (root,)):
-        found.append(current)
-        if current == root:
-            break
-        current = os.path.dirname(current)
-    return found
-
-
-def _inside_any(path: str, parents: Iterable[str]) -> bool:
-    return any(path == p or path.startswith(p.rstrip(os.sep) + os.sep) for p in parents)
-
-
-def _in_git_dir(path: str) -> bool:
-    return f"{os.sep}.git{os.sep}" in path or path.endswith(f"{os.sep}.git")
