@@ -28,6 +28,7 @@ def main() -> NoReturn:
 
 def run() -> None:
     """Run the command ``sys.argv`` names (raises :class:`SystemExit` with its status)."""
+    _few_collections()
     argv = sys.argv[1:]
     if "build" in argv and "--debug" not in argv:
         from mcpbundle.incremental.stamp import replay
@@ -43,6 +44,17 @@ def run() -> None:
         cli_main()
     finally:
         _no_final_collection()
+
+
+def _few_collections() -> None:
+    """Run the cyclic collector rarely: a command is short, and its objects are freed by
+    reference counting, but at the default threshold (a collection every 700 new
+    container objects) a build at 200 servers ran it 139 times, 20 ms of a 0.4 s rebuild,
+    to find next to nothing. A collection runs once 100,000 new objects outlive their
+    frees, which bounds the garbage a long command (``verify``) can hold, as mypy does."""
+    import gc
+
+    gc.set_threshold(100_000, 50, 50)
 
 
 def _no_final_collection() -> None:
