@@ -196,3 +196,30 @@ def test_listing_keeps_only_files_and_never_the_outputs_lock_or_staging(tmp_path
     assert listed.special["srv/pipe"] == "FIFO"
     assert [kind for rel, kind in listed.special.items() if rel.startswith("srv/d/")] == [TOO_DEEP]
     assert SUBMODULE not in listed.special.values()
+
+
+def test_listing_outside_git_never_reads_the_output_or_its_staging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output (thousands of files at 200 servers) is left out unread, not walked and
+    then filtered; a deep tree in it is not even reported."""
+    from mcpbundle.plan.repo_files import list_repo_files
+
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv/server.py").write_text("mcp = None\n")
+    for where in ("dist/servers/srv", ".dist.mcpbundle-stage-1/servers/srv"):
+        (tmp_path / where).mkdir(parents=True)
+        (tmp_path / where / "server.py").write_text("mcp = None\n")
+    (tmp_path / "dist" / "/".join(["d"] * 120)).mkdir(parents=True)
+    listed_dirs: list[str] = []
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        listed_dirs.append(os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    listed = list_repo_files(tmp_path, skip=[tmp_path / "dist"])
+    assert listed.paths == ("srv/server.py",)
+    assert listed.special == {}
+    assert sorted(os.path.relpath(d, tmp_path) for d in listed_dirs) == [".", "srv"]

@@ -92,10 +92,15 @@ class Sources:
         self._budget = budget
 
     def get(self, path: str | Path) -> SourceFile:
+        """The file as read, once: a file kept in memory is not looked at again (every use
+        hashes and writes those bytes); a larger one is stat-ed again, and read again if
+        it changed, since its copies are made from the file itself."""
         path = os.fspath(path)
+        known = self._known.get(path)
+        if known is not None and known.data is not None:
+            return known
         info = os.stat(path)
         key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        known = self._known.get(path)
         if known is not None and known.key == key:
             return known
         mode = 0o755 if info.st_mode & stat.S_IXUSR else 0o644
@@ -227,10 +232,8 @@ def input_hash(
     sources = sources or Sources()
     digest = hashlib.sha256()
 
-    def feed(*parts: str) -> None:
-        for part in parts:
-            digest.update(part.encode())
-            digest.update(b"\0")
+    def feed(*parts: str) -> None:  # each part, then a NUL
+        digest.update("".join(f"{part}\0" for part in parts).encode())
 
     # Only repository-relative facts: the hash lands in the manifest, which must be the
     # same wherever the repository is checked out.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import os
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -116,13 +116,16 @@ def list_repo_files(root: Path, *, skip: Sequence[Path] = ()) -> RepoFiles:
         submodules = list_submodules(root)
         listed += submodules.files
         missing = submodules.missing
-    paths = listed if listed is not None else _walk(root, special)
-    kept: list[str] = []
-    links: list[str] = []
     base = str(root)
     # Plain strings, not Path objects: this runs once per file of the repository.
     skip_dirs = [(str(s), str(s).rstrip(os.sep) + os.sep) for s in skipped]
     beside_dirs = [(str(parent).rstrip(os.sep) + os.sep, prefix) for parent, prefix in beside]
+    if listed is None:  # the output (thousands of files) and its staging are not walked
+        pruned = frozenset(str(s) for s in skipped)
+        listed = _walk(root, special, lambda path: path in pruned or _beside(path, beside_dirs))
+    paths = listed
+    kept: list[str] = []
+    links: list[str] = []
     # Another output mcpbundle wrote (another config's, an earlier output setting): the
     # directory holding its marker is never a source.
     outputs = tuple(
@@ -232,11 +235,16 @@ def _git_files(root: Path) -> list[str] | None:
     return split_z(out.stdout)
 
 
-def _walk(root: Path, special: dict[str, str] | None = None) -> list[str]:
+def _walk(
+    root: Path,
+    special: dict[str, str] | None = None,
+    pruned: Callable[[str], bool] | None = None,
+) -> list[str]:
     """Every entry under ``root`` but directories (and ``.git``), without recursion.
 
     Symlinks are listed, never followed. Directories that cannot be read, or lie
-    deeper than :data:`MAX_DEPTH`, go to ``special`` instead of being descended.
+    deeper than :data:`MAX_DEPTH`, go to ``special`` instead of being descended; nor is
+    a directory whose absolute path ``pruned`` accepts (it is not listed either).
     """
     found: list[str] = []
     special = {} if special is None else special
@@ -257,7 +265,7 @@ def _walk(root: Path, special: dict[str, str] | None = None) -> list[str]:
                 is_dir = False
             if not is_dir:
                 found.append(rel)
-            elif entry.name == ".git":
+            elif entry.name == ".git" or (pruned is not None and pruned(entry.path)):
                 continue
             elif rel.count("/") + 1 >= MAX_DEPTH:
                 special[rel] = TOO_DEEP
