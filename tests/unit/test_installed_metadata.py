@@ -131,3 +131,31 @@ def test_an_unreadable_or_foreign_cache_file_is_read_again(
         assert found is not None and found.imports == {"fake_pkg", "single_module", "_native"}
     installed_cache.save_all()
     assert json.loads(path.read_text())["format"] == 1
+
+
+def test_the_closure_is_walked_only_as_far_as_a_question_needs(
+    site: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module of a requirement itself is answered from that requirement alone; a module
+    no requirement names walks what they require, and gives what the whole walk gives."""
+    monkeypatch.setenv("MCPBUNDLE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    _fresh_process(monkeypatch)
+    looked_up: list[str] = []
+    real = imports.read_installed
+
+    def counted(name: str) -> object:
+        looked_up.append(name)
+        return real(name)
+
+    monkeypatch.setattr(imports, "read_installed", counted)
+    provided = imports.provision({"fake-dist": frozenset({"async"})})
+    assert provided.provider("fake_pkg") == "fake-dist"
+    assert looked_up == ["fake-dist"]  # not idna, anyio: nothing asked needs them
+    assert provided.provider("anyio") == "anyio"  # (a name the tables know)
+    assert "idna" not in looked_up
+    assert provided.provider("numpy") is None  # named by nothing: the whole walk
+    assert {"idna", "anyio"} <= set(looked_up)
+    _fresh_process(monkeypatch)
+    monkeypatch.setattr(imports, "read_installed", real)
+    whole = imports.provision({"fake-dist": frozenset({"async"})})
+    assert (whole.modules, whole.guessed) == (provided.modules, provided.guessed)

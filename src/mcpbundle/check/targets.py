@@ -165,7 +165,7 @@ def _added(config: Config) -> frozenset[str]:
 def _fastmcp_fix(config: Config, names: frozenset[str]) -> tuple[str | None, tuple[str, ...]]:
     """What the build adds when the requirements ``names`` (and what they require, as far as
     check can see) lack fastmcp, and the requirements whose own requirements it cannot see."""
-    if not config.bundle.add_fastmcp:
+    if not config.bundle.add_fastmcp or "fastmcp" in names:  # named: nothing to walk
         return None, ()
     closure = provision({name: frozenset() for name in names})
     if "fastmcp" in {*closure.modules.values(), *closure.guessed}:
