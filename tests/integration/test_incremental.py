@@ -84,6 +84,23 @@ def test_progress_lines_and_quiet(repo: Path) -> None:
     assert mcpbundle(repo, "-q", "build").stderr == ""
 
 
+def test_a_progress_line_names_a_few_servers_not_all(repo: Path) -> None:
+    """At 200 servers the resolver's progress line named all 200: one line, a few names."""
+    config = repo / "mcpbundle.toml"
+    extra = ""
+    for index in range(5):
+        folder = repo / f"extra{index}"
+        folder.mkdir()
+        (folder / "server.py").write_text("mcp = None\n")
+        (folder / "requirements.txt").write_text("fastmcp\n")
+        extra += f'\n[servers.extra{index}]\npath = "extra{index}"\nentrypoint = "server.py"\n'
+    config.write_text(config.read_text() + extra)
+    done = mcpbundle(repo, "build", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "resolving with" in line]
+    assert lines and all(line.split(":")[0].endswith(" and 2 more") for line in lines), lines
+
+
 @pytest.mark.parametrize("damage", ["edit", "delete", "extra"])
 def test_rebuild_repairs_a_damaged_output(repo: Path, tmp_path: Path, damage: str) -> None:
     expected = tree(repo / "dist")

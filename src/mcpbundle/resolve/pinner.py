@@ -17,6 +17,7 @@ from packaging.requirements import InvalidRequirement
 from mcpbundle.base import progress
 from mcpbundle.base.errors import BuildError
 from mcpbundle.base.interpreters import piptools_missing
+from mcpbundle.base.listing import first_few
 from mcpbundle.base.uv_binary import find_uv
 from mcpbundle.config.settings import Config
 from mcpbundle.plan.closure import Rewrite
@@ -139,7 +140,7 @@ def make_pinner(
     ) -> dict[str, str]:
         shared = config.bundle.lock == "shared"
         label = "one shared resolution" if shared else "per server"
-        names = ", ".join(p.name for p in plans)
+        names = first_few([p.name for p in plans])
         with progress.step(names, f"resolving with {settings.resolver} ({label})"):
             result = run(
                 {p.name: requirements_in_text(lines[p.name]) for p in plans},
