@@ -179,7 +179,16 @@ def _replay(
         return None
     hashed: dict[tuple[int, ...], str] = {}
     follows = document["follows"]
-    for name, recorded in document["files"].items():
+    files = document["files"]
+    for name, leader in follows.items():  # names with no entry: their first name's holds
+        if name in files:
+            continue
+        recorded = files[leader]
+        if not recorded[6] and os.path.dirname(name) in settled:
+            continue  # its directory entry is unchanged: the first name's check covers it
+        if _same_file(name, recorded, hashed) is None:
+            return None
+    for name, recorded in files.items():
         if name in follows and not recorded[6] and os.path.dirname(name) in settled:
             continue  # a hard link of a file checked here: its directory entry is unchanged
         now = _same_file(name, recorded, hashed)

@@ -23,8 +23,8 @@ else:  # CPython's own SHA-256: hashlib's OpenSSL binding alone is a tenth of a 
         except ImportError:
             from hashlib import sha256 as _sha256
 
-FORMAT = 3
-MAGIC = b"mcpbundle-stamp 3\n"
+FORMAT = 4
+MAGIC = b"mcpbundle-stamp 4\n"
 MAX_STAMP_BYTES = 256 * 1024 * 1024
 
 

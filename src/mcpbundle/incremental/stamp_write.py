@@ -80,9 +80,10 @@ def write(
     dirs = {os.path.dirname(output), *parents}
     dirs.update(d for d in reads.dirs if not skipped(d) and not _in_git_dir(d))
     listed = {d: _dir_entry(d, known) for d in sorted(dirs) if os.path.isdir(d)}
-    listed.update(_output_tree(output, files, hashed, devices, known["files"]))
+    linked: dict[str, str] = {}  # further names of the output's inodes -> the first
+    listed.update(_output_tree(output, files, linked, hashed, devices, known["files"]))
     repo = git_root(root)
-    follows = _hard_links(files, devices)
+    follows = {**_hard_links(files, devices), **linked}
     document: dict[str, Any] = {
         "format": FORMAT,
         "key": key,
@@ -146,11 +147,13 @@ def _file_entry(
 def _output_tree(
     output: str,
     files: dict[str, list[Any]],
+    follows: dict[str, str],
     hashed: dict[tuple[int, ...], str],
     devices: dict[str, int],
     known: Mapping[str, Sequence[Any]],
 ) -> dict[str, list[Any]]:
-    """The entries of every file (into ``files``) and directory (returned) of the output.
+    """The entries of every file (into ``files``, a further name of an inode into
+    ``follows`` instead) and directory (returned) of the output.
 
     One ``scandir`` per directory serves both its listing and its files' stats: at 200
     servers the output is 5,000 files in 1,000 directories, and walking it, then stat-ing
@@ -158,10 +161,11 @@ def _output_tree(
     before it is read, as :func:`_dir_entry` does; raciness is judged against the time
     before each directory is read (earlier than each file's stat, so never less strict).
     A further name of an inode already stat-ed here (the build hard-links identical
-    files: one inode may have hundreds of names) takes that entry: one stat shows them all,
-    and replay checks each name's directory."""
+    files: one inode may have hundreds of names) is recorded as following that first name,
+    with no entry of its own: one stat shows them all, and replay checks each name's
+    directory (a name whose directory changed is checked against the first name's entry)."""
     dirs: dict[str, list[Any]] = {}
-    linked: dict[tuple[int, int], str] = {}  # (device, inode) -> its first name here
+    first: dict[tuple[int, int], str] = {}  # (device, inode) -> its first name here
     pending = [output]
     while pending:
         directory = pending.pop()
@@ -182,14 +186,13 @@ def _output_tree(
                 if not entry.is_symlink():
                     pending.append(entry.path)
                 continue
-            link = linked.get((dir_dev, entry.inode()))
-            if link is not None and not entry.is_symlink():  # a further name of an inode
-                devices[entry.path] = devices[link]
-                files[entry.path] = list(files[link])
+            leader = first.get((dir_dev, entry.inode()))
+            if leader is not None and not entry.is_symlink():  # a further name of an inode
+                follows[entry.path] = leader
                 continue
             st = entry.stat()
             if st.st_ino == entry.inode() and not entry.is_symlink():  # (not on overlayfs)
-                linked[(dir_dev, st.st_ino)] = entry.path
+                first[(dir_dev, st.st_ino)] = entry.path
             devices[entry.path] = st.st_dev
             stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
             key = (st.st_dev, *stat)
