@@ -74,19 +74,31 @@ class Base:
 
 
 def walk_base(root: Path) -> Base:
-    """Everything under ``root`` (iteratively: a deep tree costs no recursion)."""
+    """Everything under ``root`` (iteratively: a deep tree costs no recursion).
+
+    A further name of an inode seen already takes that name's ``lstat`` (an output's
+    identical files are one inode: 5,000 names, 650 inodes at 200 servers), where the
+    listing's inode number is the file's own (not on overlayfs)."""
     base = Base()
+    seen: dict[tuple[int, int], os.stat_result] = {}  # (device, inode) -> its lstat
     pending = [""]
     while pending:
         rel_dir = pending.pop()
-        with os.scandir(f"{root}/{rel_dir}" if rel_dir else root) as entries:
+        directory = f"{root}/{rel_dir}" if rel_dir else str(root)
+        device = os.stat(directory).st_dev
+        with os.scandir(directory) as entries:
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                 if entry.is_dir(follow_symlinks=False):
                     base.dirs.add(rel)
                     pending.append(rel)
-                else:
-                    base.files[rel] = entry.stat(follow_symlinks=False)
+                    continue
+                info = seen.get((device, entry.inode()))
+                if info is None:
+                    info = entry.stat(follow_symlinks=False)
+                    if info.st_ino == entry.inode() and info.st_dev == device:
+                        seen[(device, info.st_ino)] = info
+                base.files[rel] = info
     return base
 
 
@@ -103,6 +115,8 @@ class StagedTree:
         self._dirs: set[str] = {"", *self._base.dirs}
         self._by_content: dict[tuple[str, int], str] = {}  # (digest, mode) -> first path
         self._content_of: dict[str, tuple[str, int]] = {}  # path -> what it holds
+        # contents whose first path here was linked from the previous output
+        self._from_previous: set[tuple[str, int]] = set()
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -138,9 +152,16 @@ class StagedTree:
     def link_previous(self, previous: str | Path, rel: str, digest: str, mode: int) -> bool:
         """Hard-link ``previous`` (a file of the old output) to ``rel`` if it holds exactly
         ``digest`` with ``mode``; False (nothing written) otherwise. A base path holding
-        them already stays."""
+        them already stays. Once one path here is such a link, a further path of the same
+        content links to it without checking its old file again (in an output mcpbundle
+        wrote, identical files are one inode already): a rebuild without a spare links
+        ~3,000 vendored files."""
         if self._keep(rel, digest, mode):
             return True
+        if (digest, mode) in self._from_previous:  # its first name here is a link of it:
+            dest = self._prepare(rel)  # the old output's identical files are one inode
+            if self._link_same(rel, dest, digest, mode):
+                return True
         try:
             info = os.lstat(previous)
             if not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) != mode:
@@ -153,6 +174,8 @@ class StagedTree:
         except OSError:
             return False
         self._remember(rel, digest, mode)
+        if self._by_content[(digest, mode)] == rel:
+            self._from_previous.add((digest, mode))
         checkpoint()
         return True
 
@@ -257,6 +280,7 @@ class StagedTree:
         if held is not None:  # written before: replaced, never written through
             if self._by_content.get(held) == rel:
                 del self._by_content[held]
+                self._from_previous.discard(held)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(dest)
         return dest
