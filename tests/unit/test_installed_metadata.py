@@ -159,3 +159,34 @@ def test_the_closure_is_walked_only_as_far_as_a_question_needs(
     monkeypatch.setattr(imports, "read_installed", real)
     whole = imports.provision({"fake-dist": frozenset({"async"})})
     assert (whole.modules, whole.guessed) == (provided.modules, provided.guessed)
+
+
+def test_a_shared_walk_is_resumed_by_one_thread_at_a_time() -> None:
+    """provision() caches one walk per set of requirements; threads asking it at once must
+    not resume the same walk together (a generator refuses: 'already executing')."""
+    import threading
+    import time
+    from collections.abc import Iterator
+
+    def walk(result: imports.Provision) -> Iterator[None]:
+        for index in range(40):
+            time.sleep(0.001)  # the GIL is let go inside a step
+            result.add_module(f"module_{index}", "dist")
+            yield None
+
+    provided = imports.Provision(walk)
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            provided.provider("absent")
+        except BaseException as exc:  # what the test looks for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(provided.modules) == 40

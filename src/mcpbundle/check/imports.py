@@ -10,6 +10,7 @@ callers must treat as a guess (a warning, never an error).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 
@@ -173,6 +174,7 @@ class Provision:
         # distributions whose import names are only guessed: distribution -> guesses
         self._guessed: dict[str, tuple[str, ...]] = {}
         self._walk = walk(self) if walk is not None else None
+        self._lock = threading.Lock()
 
     def add_module(self, import_name: str, distribution: str) -> None:
         self._modules.setdefault(import_name, distribution)
@@ -181,13 +183,15 @@ class Provision:
         self._guessed[distribution] = guesses
 
     def _step(self) -> bool:
-        """One more distribution of the walk; False once it is done."""
-        if self._walk is None:
-            return False
-        if next(self._walk, _END) is _END:
-            self._walk = None
-            return False
-        return True
+        """One more distribution of the walk; False once it is done. (One walk may be
+        shared, :func:`provision` caches it: a lock keeps two threads from resuming it.)"""
+        with self._lock:
+            if self._walk is None:
+                return False
+            if next(self._walk, _END) is _END:
+                self._walk = None
+                return False
+            return True
 
     def _finish(self) -> None:
         while self._step():
