@@ -12,12 +12,12 @@ Unknown keys are rejected with a "did you mean" suggestion (as cibuildwheel does
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mcpbundle.base.errors import ConfigError
+from mcpbundle.base.suggest import closest
 
 _TYPE_NAMES = {
     str: "a string",
@@ -51,8 +51,8 @@ class Reader:
         for key in table:
             if key in allowed:
                 continue
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}"
+            close = closest(key, allowed)
+            hint = f"did you mean '{close}'?" if close else f"known keys: {', '.join(allowed)}"
             raise self.fail(join(key_path, key), "unknown key", hint)
 
     def table(self, key_path: str, value: object) -> dict[str, Any]:
@@ -85,8 +85,8 @@ class Reader:
     def choice(self, key_path: str, value: object, choices: tuple[str, ...]) -> str:
         text = self.string(key_path, value)
         if text not in choices:
-            close = difflib.get_close_matches(text, choices, n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else None
+            close = closest(text, choices, cutoff=0.5)
+            hint = f"did you mean '{close}'?" if close else None
             raise self.fail(
                 key_path,
                 f"must be one of {', '.join(repr(c) for c in choices)}, got {text!r}",

@@ -12,7 +12,6 @@ package discovery (import-name clashes) live in :mod:`mcpbundle.plan`.
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import re
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from typing import Any
 
 from mcpbundle.base.errors import ConfigError
 from mcpbundle.base.real_paths import memoized
+from mcpbundle.base.suggest import closest
 from mcpbundle.config.ci_settings import read_ci
 from mcpbundle.config.cross_checks import (
     reject_cycles,
@@ -310,6 +310,6 @@ def _is_dotted_identifier(name: str) -> bool:
 def _unknown_lib(
     reader: Reader, key_path: str, name: str, shared: Mapping[str, SharedLib]
 ) -> ConfigError:
-    close = difflib.get_close_matches(name, list(shared), n=1, cutoff=0.6)
-    hint = f"did you mean '{close[0]}'?" if close else "declare it as a [shared.NAME] table"
+    close = closest(name, shared)
+    hint = f"did you mean '{close}'?" if close else "declare it as a [shared.NAME] table"
     return reader.fail(key_path, f"unknown shared library {name!r}", hint)

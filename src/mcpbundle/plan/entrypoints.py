@@ -10,10 +10,10 @@ classes and ``__main__`` guards) are read from the AST, so ``validate`` and
 from __future__ import annotations
 
 import ast
-import difflib
 from pathlib import Path
 
 from mcpbundle.base.errors import BuildError, ConfigError
+from mcpbundle.base.suggest import closest
 from mcpbundle.plan.ast_walk import walk
 from mcpbundle.plan.factory_args import (
     module_function,
@@ -210,10 +210,10 @@ def _suggestion(tree: ast.Module, names: dict[str, int], wanted: str | None) -> 
     servers = [n for n in _server_assignments(tree) if n in names]
     if wanted is None:
         return f"did you mean '{servers[0]}'?" if servers else None
-    close = difflib.get_close_matches(wanted, servers, n=1, cutoff=0.0) if servers else []
-    if not close:
-        close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    close = closest(wanted, servers, cutoff=0.0) if servers else None
+    if close is None:
+        close = closest(wanted, names)
+    return f"did you mean '{close}'?" if close else None
 
 
 def _closest_line(tree: ast.Module, wanted: str | None) -> int:

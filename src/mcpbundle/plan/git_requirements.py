@@ -14,13 +14,12 @@ in ``[bundle.git-overrides]``) it is either
 
 from __future__ import annotations
 
-import configparser
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -32,6 +31,9 @@ from mcpbundle.plan.lib_discovery import discover_packages
 from mcpbundle.plan.pyproject import read_pyproject
 from mcpbundle.plan.requirements import ReqLine, read_requirements_file
 from mcpbundle.plan.setup_scripts import setup_dependencies
+
+if TYPE_CHECKING:
+    import configparser
 
 POLICIES = ("vendor", "pin", "pypi")
 _SCHEMES = ("https", "http", "ssh", "git", "file")
@@ -221,6 +223,8 @@ def _toml(path: Path, spec: GitSpec, commit: str, where: str) -> dict[str, Any]:
 
 
 def _setup_cfg(directory: Path) -> configparser.ConfigParser:
+    import configparser  # only for a checkout's setup.cfg
+
     cfg = configparser.ConfigParser(interpolation=None)
     path = directory / "setup.cfg"
     if path.is_file():

@@ -12,7 +12,6 @@ checkout root). The files ship where PEP 639 puts them, in the vendored
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -79,6 +78,8 @@ def _declared(
         for item in classifiers:
             if isinstance(item, str) and item.startswith("License ::"):
                 return item.rsplit("::", 1)[1].strip(), None
+    import configparser  # only for a setup.cfg's licence
+
     cfg = configparser.ConfigParser(interpolation=None)
     try:
         cfg.read(project_dir / "setup.cfg", encoding="utf-8")

@@ -11,7 +11,6 @@ then says so instead of guessing.
 from __future__ import annotations
 
 import ast
-import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +47,8 @@ def _display(path: Path, root: Path, shown: str | None) -> str:
 
 
 def _from_cfg(path: Path, display: str) -> SetupDependencies | None:
+    import configparser  # only for a setup.cfg
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
