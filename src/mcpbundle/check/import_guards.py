@@ -14,10 +14,7 @@ import importlib
 import importlib.util
 import sys
 
-# (not lib_discovery's copy: importing that module, and the requirement parser with it,
-# was a tenth of a check at 10 servers)
-STDLIB_NAMES = frozenset(sys.stdlib_module_names)
-
+from mcpbundle.plan.lib_discovery import STDLIB_NAMES
 
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 

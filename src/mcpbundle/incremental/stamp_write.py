@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from mcpbundle.incremental.read_recorder import Reads
 
 _now_ns = time.time_ns  # (tests move the clock)
-_racy = racy
 
 
 def write(
@@ -121,7 +120,7 @@ def _still(recorded: Sequence[Any] | None, stat: Sequence[int], at_ns: int) -> s
     ``stat``: the same stat, and neither racy; else None."""
     if recorded is None or list(recorded[:5]) != list(stat) or recorded[6]:
         return None
-    return None if _racy(stat[2], at_ns) else str(recorded[5])
+    return None if racy(stat[2], at_ns) else str(recorded[5])
 
 
 def _file_entry(
@@ -141,7 +140,7 @@ def _file_entry(
     digest = hashed.get(key)
     if digest is None:
         digest = hashed[key] = _still(known["files"].get(path), stat, at_ns) or file_sha256(path)
-    return [*stat, digest, _racy(stat[2], at_ns)]
+    return [*stat, digest, racy(stat[2], at_ns)]
 
 
 def _output_tree(
@@ -200,10 +199,10 @@ def _output_tree(
             if digest is None:
                 digest = _still(known.get(entry.path), stat, at_ns) or file_sha256(entry.path)
                 hashed[key] = digest
-            files[entry.path] = [*stat, digest, _racy(stat[2], at_ns)]
+            files[entry.path] = [*stat, digest, racy(stat[2], at_ns)]
         names.sort()
         listing = _digest("\0".join(names).encode("utf-8", "surrogateescape"))
-        dirs[directory] = [*dir_stat, listing, _racy(dir_stat[2], at_ns)]
+        dirs[directory] = [*dir_stat, listing, racy(dir_stat[2], at_ns)]
     return dirs
 
 
@@ -228,7 +227,7 @@ def _dir_entry(path: str, known: Mapping[str, Mapping[str, Sequence[Any]]]) -> l
     at_ns = _now_ns()
     stat = _stat(path)
     listing = _still(known["dirs"].get(path), stat, at_ns) or _listing(path)
-    return [*stat, listing, _racy(stat[2], at_ns)]
+    return [*stat, listing, racy(stat[2], at_ns)]
 
 
 def _add_parents(path: str, root: str, in_root: Callable[[str], bool], found: set[str]) -> None:
