@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 
 import pytest
@@ -39,3 +40,40 @@ def test_a_base_exception_in_the_call_reaches_the_caller() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         Background(interrupted, name="test-call").result()
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_signal_in_result_leaves_wait_waiting_for_the_call() -> None:
+    """The build's main thread waits in result() when SIGTERM's handler raises there; its
+    finally then calls wait(), which must still wait for the resolver's thread. On Python
+    3.11 and 3.12 an interrupted Thread.join marks a live thread as stopped (CPython
+    issue 90882), so a second join returned at once and mcpbundle exited with its
+    resolver unreaped."""
+    release = threading.Event()
+    ended = threading.Event()
+
+    def resolver() -> int:
+        release.wait(10)
+        ended.set()
+        return 1
+
+    def on_alarm(_signum: int, _frame: object) -> None:
+        release_later = threading.Timer(0.3, release.set)
+        release_later.start()
+        raise _Stop
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        call = Background(resolver, name="test-interrupted")
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(_Stop):
+            call.result()
+        call.wait()
+        assert ended.is_set(), "wait() returned while the call was still running"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        release.set()

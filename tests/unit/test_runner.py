@@ -62,3 +62,36 @@ def test_run_bytes_feeds_stdin_and_keeps_bytes(tmp_path: Path) -> None:
         done = runner.run_bytes(["cat"], stdin=stdin)
     assert done.returncode == 0
     assert done.stdout == b"caf\xe9\n"
+
+
+def _alive_now(pid: int) -> bool:
+    """True while ``pid`` runs, checked once (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_exit_hook_returns_once_every_child_group_is_dead(tmp_path: Path) -> None:
+    """At exit mcpbundle SIGKILLs the groups still registered (a thread that never got to
+    stop its child) and waits for them: SIGKILL takes effect later, and a process still
+    dying when mcpbundle has exited is left to init, running as far as anyone can see."""
+    children = []
+    for n in range(4):
+        pidfile = tmp_path / f"grandchild-{n}"
+        script = f"sleep 60 & echo $! > {pidfile}; wait"
+        child = runner._spawn(["sh", "-c", script], stdin=subprocess.DEVNULL)
+        children.append((child, pidfile))
+    deadline = time.monotonic() + 10
+    while not all(f.exists() and f.read_text().strip() for _, f in children):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pids = [c.pid for c, _ in children] + [int(f.read_text()) for _, f in children]
+    try:
+        runner.kill_children()
+        assert [pid for pid in pids if _alive_now(pid)] == []
+    finally:
+        for child, _ in children:
+            child.wait()
+            runner._forget(child)

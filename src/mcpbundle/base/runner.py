@@ -174,8 +174,15 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 def kill_children() -> None:
-    """SIGKILL every child group still running (the ``atexit`` hook)."""
+    """SIGKILL every child group still running and wait until each is dead (the ``atexit``
+    hook). A child is still registered here when the thread that would have stopped it
+    did not get to: mcpbundle must not exit while its children are still dying."""
+    with _lock:
+        groups = list(_live)
     _signal_all(signal.SIGKILL)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for pgid in groups:
+        _await_group(pgid, timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _signal_all(signum: int) -> None:
