@@ -5,7 +5,8 @@ A build's inputs are spread over many modules (config, requirement files, lock
 files, pyprojects, the files it copies, directory walks, the tools it runs).
 Rather than have each module declare what it read, and miss one, a Python audit
 hook (PEP 578) sees every file opened for reading, every directory listed and
-every program started while :func:`recording` is active. Programs that reach the
+every program started while :func:`recording` is active (and every program whose answer
+came from a cache, announced as :data:`PROGRAM_EVENT`). Programs that reach the
 network for their answer (``git ls-remote``, ``fetch``, ``clone``) make the
 recording *volatile*: such a build is never stamped.
 
@@ -24,6 +25,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from mcpbundle.base.uv_binary import PROGRAM_EVENT
 
 # git subcommands whose result depends on a remote, not on the files here.
 NETWORK_GIT = frozenset({"ls-remote", "fetch", "clone", "pull", "remote-https", "submodule"})
@@ -72,6 +75,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
             _listed(args[0] if args else None)
         elif event == "subprocess.Popen":
             _started(args)
+        elif event == PROGRAM_EVENT:
+            note_programs([os.fsdecode(args[0])])
     except Exception:  # an audit hook that raises would break the audited call itself
         for reads in list(_active):
             reads.volatile = reads.volatile or f"could not record a {event} event"

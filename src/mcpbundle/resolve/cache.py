@@ -245,8 +245,8 @@ _ENTRY_NAMES = {
     "scans": re.compile(r"[0-9a-f]{16}\.(?:clean|gates(?:\.\d+\.tmp)?)"),
     # what check read of the distributions next to mcpbundle, one file per environment
     "installed": re.compile(r"[0-9a-f]{64}\.json(?:\.\d+\.tmp)?"),
-    # the target interpreters pip-tools imported under (empty markers)
-    "interpreters": re.compile(r"piptools-[0-9a-f]{64}"),
+    # the target interpreters pip-tools imported under (empty markers), uv binaries' versions
+    "interpreters": re.compile(r"piptools-[0-9a-f]{64}|uv-[0-9a-f]{64}(?:\.\d+\.tmp)?"),
 }
 _RESOLVE_FILES = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{8}-[A-Za-z0-9_]+\.tmp")
 

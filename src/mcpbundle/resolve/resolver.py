@@ -50,7 +50,7 @@ from mcpbundle.base.errors import ConfigError, ResolveError, ResolverUnavailable
 from mcpbundle.base.interpreters import RUNNING_PYTHON, piptools_interpreter
 from mcpbundle.base.runner import run
 from mcpbundle.base.temp_dirs import temp_dir
-from mcpbundle.base.uv_binary import find_uv
+from mcpbundle.base.uv_binary import find_uv, uv_version
 from mcpbundle.plan.pinned_text import verify_pins
 from mcpbundle.resolve.failures import pip_failure_reason, uv_failure_reason
 
@@ -319,9 +319,7 @@ def _find_uv() -> str:
 
 @functools.cache
 def _uv_version(uv: str) -> str:
-    done = run([uv, "--version"], timeout=60)
-    words = done.stdout.split()
-    return words[1] if done.returncode == 0 and len(words) > 1 else "unknown"
+    return uv_version(uv)
 
 
 # -- failures -------------------------------------------------------------------
