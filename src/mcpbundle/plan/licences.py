@@ -78,11 +78,14 @@ def _declared(
         for item in classifiers:
             if isinstance(item, str) and item.startswith("License ::"):
                 return item.rsplit("::", 1)[1].strip(), None
-    import configparser  # only for a setup.cfg's licence
+    setup_cfg = project_dir / "setup.cfg"
+    if not setup_cfg.is_file():
+        return None, None
+    import configparser  # only for a setup.cfg's licence (every plan gets here without one)
 
     cfg = configparser.ConfigParser(interpolation=None)
     try:
-        cfg.read(project_dir / "setup.cfg", encoding="utf-8")
+        cfg.read(setup_cfg, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
         return None, None
     text = cfg.get("metadata", "license", fallback="").strip()
