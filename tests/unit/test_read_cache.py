@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,82 @@ def test_entries_a_build_did_not_ask_for_are_kept(tmp_path: Path, root: Path) ->
     partial.save()
     assert _cache(tmp_path, root).compute("b", _reader(root, calls)) == "one|False"
     assert calls == ["made", "made", "made"]
+
+
+def _counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    hashed: list[str] = []
+    real = read_cache.file_sha256
+
+    def counted(path: str) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(read_cache, "file_sha256", counted)
+    return hashed
+
+
+def test_a_settled_file_whose_stat_is_as_recorded_is_not_read_again(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 200 servers every rebuild hashed the 603 files the plans had read, to find them
+    unchanged; a file whose stat (size, times, inode, mode) is as stored, and was not
+    changed just before it was stored, is taken as unchanged, as the no-op stamp does."""
+    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: False)
+    calls: list[str] = []
+    first = _cache(tmp_path, root)
+    first.compute("k", _reader(root, calls))
+    first.save()
+    hashed = _counting_hashes(monkeypatch)
+    second = _cache(tmp_path, root)
+    assert second.compute("k", _reader(root, calls)) == "one|False"
+    assert (second.hits, calls, hashed) == (1, ["made"], [])
+
+
+def test_a_file_stored_just_after_a_change_is_read_again(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed within the file system's time granularity of being stored: a later edit of
+    the same size could keep every time, so its bytes are compared."""
+    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: True)
+    calls: list[str] = []
+    first = _cache(tmp_path, root)
+    first.compute("k", _reader(root, calls))
+    first.save()
+    hashed = _counting_hashes(monkeypatch)
+    second = _cache(tmp_path, root)
+    assert second.compute("k", _reader(root, calls)) == "one|False"
+    assert second.hits == 1
+    assert hashed == [str(root / "pkg" / "a.txt")]
+
+
+def test_a_settled_file_rewritten_with_its_times_restored_still_misses(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restoring the mtime does not restore the change time: the bytes are compared."""
+    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: False)
+    path = root / "pkg" / "a.txt"
+
+    def same_size_edit() -> None:
+        stat = path.stat()
+        path.write_text("two")
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    value, made, _ = _twice(tmp_path, root, same_size_edit)
+    assert (value, made) == ("two|False", 2)
+
+
+def test_a_settled_directory_whose_stat_is_as_recorded_is_not_listed_again(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: False)
+    calls: list[str] = []
+    first = _cache(tmp_path, root)
+    first.compute("k", _reader(root, calls))
+    first.save()
+    listed: list[str] = []
+    real = read_cache.os.listdir
+    monkeypatch.setattr(read_cache.os, "listdir", lambda p: (listed.append(p), real(p))[1])
+    assert _cache(tmp_path, root).compute("k", _reader(root, calls)) == "one|False"
+    assert listed == []
+    (root / "pkg" / "b.txt").write_text("")  # a new entry moves the directory's times
+    assert _cache(tmp_path, root).compute("k", _reader(root, calls)) == "one|True"

@@ -16,7 +16,10 @@ directories and programs are recorded as the result is computed
   started once serves later entries too): its stat.
 
 An entry is used only when all of that is as recorded, checked with each file hashed
-once per build. A result computed while something asked the network (the recording
+(each directory listed) at most once per build, and not at all while its stat is the one
+stored with it: size, times, inode and mode, kept only for a file or directory that had
+not changed just before it was stored (:func:`mcpbundle.incremental.stamp.racy`, the no-op
+stamp's rule). A result computed while something asked the network (the recording
 is *volatile*) is never stored. Everything lives in one file per repository under
 ``cache_root()/plans/``, written atomically with its checksum; a file that does not
 match its checksum, or was made for another base, is ignored.
@@ -42,12 +45,13 @@ from mcpbundle.incremental.read_recorder import note_programs, recording
 from mcpbundle.incremental.stamp import (
     PSEUDO_ROOTS,
     build_environment,
+    racy,
     site_packages_state,
 )
 from mcpbundle.incremental.stamp_file import file_sha256
 
-FORMAT = 2
-MAGIC = b"mcpbundle-read-cache 2\n"
+FORMAT = 3
+MAGIC = b"mcpbundle-read-cache 3\n"
 MAX_BYTES = 256 * 1024 * 1024
 MCPBUNDLE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -80,10 +84,13 @@ def code_state() -> str:
     return _digest("\n".join(parts).encode("utf-8", "surrogateescape"))
 
 
+Stat = tuple[int, ...]  # size, mtime, ctime, inode, mode
+
+
 @dataclass
 class _Entry:
-    files: list[tuple[str, str | None]]
-    dirs: list[tuple[str, str | None]]
+    files: list[tuple[str, str | None, Stat | None]]  # path, sha256, settled stat
+    dirs: list[tuple[str, str | None, Stat | None]]  # path, listing digest, settled stat
     programs: list[tuple[str, tuple[int, ...] | None]]
     value: bytes
     facts: list[tuple[str, Kind, object]] = field(default_factory=list)
@@ -103,6 +110,7 @@ class ReadCache:
     _files: dict[str, str | None] = field(default_factory=dict)
     _listings: dict[str, str | None] = field(default_factory=dict)
     _stats: dict[str, tuple[int, ...] | None] = field(default_factory=dict)
+    _now: dict[str, Stat | None] = field(default_factory=dict)  # stats taken this build
     _programs: set[str] = field(default_factory=set)  # started so far in this build
     _makers: Mapping[str, Callable[..., object]] = field(default_factory=dict)  # fact kinds
     _facts: dict[tuple[str, Kind], object] = field(default_factory=dict)
@@ -219,8 +227,8 @@ class ReadCache:
         for path, (kind, found) in facts.items():
             self._facts.setdefault((path, kind), found)
         self._entries[key] = _Entry(
-            files=[(p, self._file(p)) for p in kept if p not in facts],
-            dirs=[(d, self._listing(d)) for d in sorted(listed)],
+            files=[(p, *self._recorded(p, self._file)) for p in kept if p not in facts],
+            dirs=[(d, *self._recorded(d, self._listing)) for d in sorted(listed)],
             programs=[(p, self._stat(p)) for p in sorted(programs)],
             value=data,
             facts=[(p, kind, found) for p, (kind, found) in sorted(facts.items())],
@@ -236,10 +244,40 @@ class ReadCache:
     def _valid(self, entry: _Entry) -> bool:
         return (
             all(self._stat(p) == st for p, st in entry.programs)
-            and all(self._listing(d) == listing for d, listing in entry.dirs)
-            and all(self._file(p) == digest for p, digest in entry.files)
+            and all(self._is(d, listing, st, self._listing) for d, listing, st in entry.dirs)
+            and all(self._is(p, digest, st, self._file) for p, digest, st in entry.files)
             and all(self._fact(p, kind) == found for p, kind, found in entry.facts)
         )
+
+    def _is(
+        self, path: str, recorded: str | None, stat: Stat | None, now: Callable[[str], str | None]
+    ) -> bool:
+        """Whether ``path``'s digest (``now``) is still ``recorded``: without reading it
+        when its settled ``stat`` is unchanged."""
+        return (stat is not None and self._stat_now(path) == stat) or now(path) == recorded
+
+    def _recorded(
+        self, path: str, now: Callable[[str], str | None]
+    ) -> tuple[str | None, Stat | None]:
+        """``(digest, stat)`` to store for ``path``: the stat taken before the digest, kept
+        only when it had settled by then (a later change could otherwise keep its times)."""
+        stat = self._stat_now(path)
+        digest = now(path)
+        if stat is None or racy(stat[2], time.time_ns()):
+            return digest, None
+        return digest, stat
+
+    def _stat_now(self, path: str) -> Stat | None:
+        if path not in self._now:
+            try:
+                st = os.stat(path)
+            except OSError:
+                self._now[path] = None
+            else:
+                self._now[path] = (
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode
+                )  # fmt: skip
+        return self._now[path]
 
     def _fact(self, path: str, kind: Kind) -> object:
         """The fact ``kind`` of ``path`` now, computed once per build."""
