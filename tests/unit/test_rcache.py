@@ -285,10 +285,11 @@ def test_cache_clear_plans_removes_only_ours(fake: FakeResolver, tmp_path: Path)
 def test_cache_clear_interpreters_removes_only_ours(fake: FakeResolver, tmp_path: Path) -> None:
     markers = tmp_path / "cache" / "interpreters"
     markers.mkdir(parents=True)
-    ours, theirs = markers / ("piptools-" + "b" * 64), markers / "python3.12"
-    for path in (ours, theirs):
+    ours = [markers / ("piptools-" + "b" * 64), markers / ("uv-" + "c" * 64)]  # uv's version
+    theirs = markers / "python3.12"
+    for path in (*ours, theirs):
         path.write_bytes(b"")
-    assert cache_info()["kinds"]["interpreters"]["entries"] == 1
-    assert cache_clear(("interpreters",)) == 1
-    assert not ours.exists()
+    assert cache_info()["kinds"]["interpreters"]["entries"] == 2
+    assert cache_clear(("interpreters",)) == 2
+    assert not any(path.exists() for path in ours)
     assert theirs.exists()
