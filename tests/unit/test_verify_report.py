@@ -119,6 +119,20 @@ def test_hint_for_the_removed_sdk_module() -> None:
     assert with_hint("ValueError: bad") == "ValueError: bad"
 
 
+def test_an_sdk_server_the_pinned_fastmcp_cannot_serve_is_not_blamed_on_sdk_2() -> None:
+    """chroma-mcp pins mcp==1.6.0 and builds the SDK's own FastMCP: the only fastmcp that
+    fits is 2.2.6, whose client takes no such object. mcp.server.fastmcp is there, so
+    the hint for MCP SDK 2's removal of it would send the user the wrong way."""
+    error = (
+        "ValueError: Could not infer a valid transport from: "
+        "<mcp.server.fastmcp.server.FastMCP object at 0x7f279a6498d0>"
+    )
+    hint = with_hint(error).splitlines()[-1]
+    assert "SDK 2" not in hint
+    assert "mcp.server.fastmcp" in hint
+    assert "from fastmcp import FastMCP" in hint
+
+
 @pytest.mark.parametrize(
     "error",
     [

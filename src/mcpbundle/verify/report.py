@@ -10,7 +10,13 @@ from typing import Any
 from mcpbundle.base.errors import CheckFailed
 from mcpbundle.verify.probe_runner import HttpCheck, SourceCheck
 
-HINTS = {
+HINTS = {  # the first needle found in the error names the fix (most specific first)
+    # The SDK's own FastMCP class, with an mcp old enough that only a fastmcp whose client
+    # cannot take such an object fits (chroma-mcp: mcp==1.6.0, fastmcp 2.2.6).
+    "Could not infer a valid transport from: <mcp.server.fastmcp": "the fastmcp these "
+    "requirements allow cannot serve a server made with the MCP SDK's own FastMCP class "
+    "(mcp.server.fastmcp); the host runs servers through fastmcp: build it with "
+    "`from fastmcp import FastMCP`",
     "mcp.server.fastmcp": "MCP SDK 2.x removed mcp.server.fastmcp; "
     "use `from fastmcp import FastMCP` and list fastmcp in requirements.txt",
 }
