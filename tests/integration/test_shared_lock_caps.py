@@ -68,3 +68,33 @@ def test_per_server_locks_are_unchanged(tmp_path: Path, wheelhouse: Path) -> Non
     assert _pin(repo / "dist", "legacy", "fastmcp") == "3.0"
     assert _pin(repo / "dist", "modern", "fastmcp") == "4.0"
     assert "pinned on its own" not in done.stderr
+
+
+def test_a_conflict_is_reported_once_when_fastmcp_is_added(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """Requirements without fastmcp resolve twice: once to learn which mcp they pin, once
+    with the fastmcp that fits it added. A server set aside in the first pass was warned
+    about in both, in two wordings (found on chroma-mcp beside other servers)."""
+    files = {
+        "mcpbundle.toml": (
+            "[bundle]\n"
+            f"python = '{sys.version_info.major}.{sys.version_info.minor}'\n"
+            f"no-index = true\nfind-links = [{str(wheelhouse)!r}]\n"
+            + "".join(
+                f"[servers.{n}]\npath = '{n}'\nentrypoint = 'server.py'\n" for n in ("new", "old")
+            )
+        ),
+        "new/server.py": SERVER.format(name="new"),
+        "new/requirements.txt": "alpha==2.0\nmcp\n",
+        "old/server.py": SERVER.format(name="old"),
+        "old/requirements.txt": "alpha==1.0\nmcp\n",
+    }
+    repo = tmp_path / "repo"
+    write(repo, files)
+    done = mcpbundle(repo, "build")
+    assert done.returncode == 0, done.stderr
+    assert _pin(repo / "dist", "new", "fastmcp") == _pin(repo / "dist", "old", "fastmcp")
+    warnings = [line for line in done.stderr.splitlines() if "pinned on its own" in line]
+    assert len(warnings) == 1, done.stderr
+    assert "server 'old' is pinned on its own" in warnings[0]

@@ -27,7 +27,7 @@ from mcpbundle.plan.planner import ServerPlan
 from mcpbundle.plan.requirement_lists import requirements_in_text, sort_requirements
 from mcpbundle.plan.sdk_compat import fastmcp_addition
 from mcpbundle.resolve.resolver import ResolverSettings, pinned_for
-from mcpbundle.resolve.shared_lock import resolve_per_server, resolve_shared
+from mcpbundle.resolve.shared_lock import SharedResult, resolve_per_server, resolve_shared
 
 log = logging.getLogger("mcpbundle")
 
@@ -137,7 +137,7 @@ def make_pinner(
         previous: Mapping[str, str | None],
         settings: ResolverSettings,
         alone: Mapping[str, str],
-    ) -> dict[str, str]:
+    ) -> SharedResult:
         shared = config.bundle.lock == "shared"
         label = "one shared resolution" if shared else "per server"
         names = first_few([p.name for p in plans])
@@ -152,7 +152,7 @@ def make_pinner(
                 vendored={p.name: p.vendored_names for p in plans},
                 alone=alone,
             )
-        return result.outputs
+        return result
 
     def pin(plans: Sequence[ServerPlan], previous: Mapping[str, str | None]) -> dict[str, Pinned]:
         pinned: dict[str, Pinned] = {}
@@ -171,7 +171,8 @@ def make_pinner(
         alone = _capped(plans) if config.bundle.lock == "shared" and len(plans) > 1 else {}
         for name, why in sorted(alone.items()):
             log.warning("server '%s' is pinned on its own: %s", name, why)
-        outputs = resolve_batch(plans, lines, previous, settings, alone)
+        result = resolve_batch(plans, lines, previous, settings, alone)
+        outputs = result.outputs
         additions: dict[str, str] = {}
         if config.bundle.add_fastmcp:
             seen: dict[str, str | None] = {}  # servers of a shared lock often pin the same
@@ -193,7 +194,10 @@ def make_pinner(
         if additions:
             for name, addition in additions.items():
                 lines[name] = sort_requirements([*lines[name], addition])
-            outputs = resolve_batch(plans, lines, previous, settings, alone)
+            result = resolve_batch(plans, lines, previous, settings, alone)
+            outputs = result.outputs
+        for name, why in result.conflicts.items():  # the final resolution's, said once
+            log.warning("server '%s' is pinned on its own: %s", name, why)
         python = pinned_for(settings)
         header = target_header(python)
         pinned = {}

@@ -17,7 +17,6 @@ cached resolutions per conflict, and pinned on their own, as are servers whose
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,13 +39,14 @@ from mcpbundle.resolve.annotated import (
 from mcpbundle.resolve.cache import cached_resolve
 from mcpbundle.resolve.resolver import OUT_FILE, ResolveRequest, ResolverSettings
 
-log = logging.getLogger("mcpbundle")
-
 
 @dataclass(frozen=True, kw_only=True)
 class SharedResult:
     outputs: dict[str, str]  # server -> requirements.txt text
     fallback: dict[str, str] = field(default_factory=dict)  # server -> why it was resolved alone
+    # the servers of ``fallback`` set aside because they conflict with the others (the
+    # caller warns: a first pass the build resolves again would warn twice)
+    conflicts: dict[str, str] = field(default_factory=dict)
     shared: tuple[str, ...] = ()  # servers whose pins come from the union lock
     resolutions: int = 0  # resolver requests made (hits included)
     cache_hits: int = 0
@@ -114,8 +114,6 @@ def resolve_shared(
     candidates = [name for name in lines if name not in fallback]
     shared, conflicts = _partition(candidates, attempt)
     fallback.update(conflicts)
-    for name, why in conflicts.items():
-        log.warning("server '%s' is pinned on its own: %s", name, why)
     outputs: dict[str, str] = {}
     if shared:
         union = attempt(shared)
@@ -144,6 +142,7 @@ def resolve_shared(
     return SharedResult(
         outputs={name: outputs[name] for name in sorted(outputs)},
         fallback=dict(sorted(fallback.items())),
+        conflicts=dict(sorted(conflicts.items())),
         shared=tuple(shared),
         resolutions=counter.runs,
         cache_hits=counter.hits,
