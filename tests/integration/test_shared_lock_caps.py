@@ -98,3 +98,8 @@ def test_a_conflict_is_reported_once_when_fastmcp_is_added(
     warnings = [line for line in done.stderr.splitlines() if "pinned on its own" in line]
     assert len(warnings) == 1, done.stderr
     assert "server 'old' is pinned on its own" in warnings[0]
+    steps = [line.split(": ", 1)[1] for line in done.stderr.splitlines() if "resolving" in line]
+    assert [step.rsplit(" (", 1)[0] for step in steps] == [
+        "resolving with pip-tools (one shared resolution)",
+        "resolving with pip-tools (one shared resolution, fastmcp added)",
+    ]  # two lines that say the same looked like work done twice

@@ -137,9 +137,10 @@ def make_pinner(
         previous: Mapping[str, str | None],
         settings: ResolverSettings,
         alone: Mapping[str, str],
+        again: str = "",
     ) -> SharedResult:
         shared = config.bundle.lock == "shared"
-        label = "one shared resolution" if shared else "per server"
+        label = ("one shared resolution" if shared else "per server") + again
         names = first_few([p.name for p in plans])
         with progress.step(names, f"resolving with {settings.resolver} ({label})"):
             result = run(
@@ -194,7 +195,7 @@ def make_pinner(
         if additions:
             for name, addition in additions.items():
                 lines[name] = sort_requirements([*lines[name], addition])
-            result = resolve_batch(plans, lines, previous, settings, alone)
+            result = resolve_batch(plans, lines, previous, settings, alone, ", fastmcp added")
             outputs = result.outputs
         for name, why in result.conflicts.items():  # the final resolution's, said once
             log.warning("server '%s' is pinned on its own: %s", name, why)
