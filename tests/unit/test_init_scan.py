@@ -120,6 +120,36 @@ def test_a_subclass_imported_from_a_shared_library_makes_servers(tmp_path: Path)
     assert servers(config) == {"weather": ("servers/weather", "app.py:weather")}
 
 
+def test_a_generic_subclass_of_fastmcp_makes_servers(tmp_path: Path) -> None:
+    """mcp-atlassian: ``class ErrorPreservingFastMCP(FastMCP[LifespanT], Generic[...])`` in
+    one module, ``class AtlassianMCP(ErrorPreservingFastMCP[Ctx])`` and
+    ``main_mcp = AtlassianMCP(...)`` in another, imported relatively. A base written with
+    its type argument was not taken for the class it parametrizes: no server found."""
+    base = (
+        "from typing import Generic, TypeVar\n\nfrom fastmcp import FastMCP\n\n"
+        "T = TypeVar('T')\n\n\nclass ErrorPreserving(FastMCP[T], Generic[T]):\n    pass\n"
+    )
+    main = (
+        "from .errors import ErrorPreserving\n\n\nclass Ctx:\n    pass\n\n\n"
+        "class AtlassianMCP(ErrorPreserving[Ctx]):\n    pass\n\n\n"
+        "main_mcp = AtlassianMCP(name='Atlassian MCP')\n"
+    )
+    config, _ = scan(tmp_path, {
+        "atlassian/pyproject.toml": "[project]\nname = 'mcp-atlassian'\n"
+        "dependencies = ['fastmcp']\n",
+        "atlassian/src/mcp_atlassian/__init__.py": "",
+        "atlassian/src/mcp_atlassian/servers/__init__.py": "from .main import main_mcp\n",
+        "atlassian/src/mcp_atlassian/servers/errors.py": base,
+        "atlassian/src/mcp_atlassian/servers/main.py": main,
+    })  # fmt: skip
+    path, entry = servers(config)["atlassian"]
+    assert path == "atlassian"
+    assert entry in (
+        "src/mcp_atlassian/servers/main.py:main_mcp",
+        "src/mcp_atlassian/servers/__init__.py:main_mcp",
+    )
+
+
 def test_a_class_named_like_a_server_base_elsewhere_is_not_a_server(tmp_path: Path) -> None:
     code = "class FastMCPish:\n    pass\n\nmcp = FastMCPish()\n"
     with pytest.raises(UsageError, match="no FastMCP server found"):

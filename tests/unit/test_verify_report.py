@@ -279,3 +279,13 @@ def test_text_report_says_why_no_tool_was_called() -> None:
     report = VerifyReport((ServerReport(name="s", ok=True, http=check),))
     text = format_report(report, json=False)
     assert "tools/call skipped: no tool without arguments is annotated readOnlyHint" in text
+
+
+def test_the_empty_surface_warning_names_settings_too() -> None:
+    """mcp-atlassian registers 63 tools at import and lists only those of the services its
+    settings enable: loaded with none set it exposes nothing, and the warning's only advice
+    was about where tools are registered. With --env-file naming the settings it lists all."""
+    from mcpbundle.verify.report import EMPTY_SURFACE
+
+    assert "a function the host never calls" in EMPTY_SURFACE
+    assert "--env-file" in EMPTY_SURFACE

@@ -150,9 +150,12 @@ def _classes(top: list[ast.stmt], aliases: dict[str, str], facts: Facts) -> None
     for node in top:
         if not isinstance(node, ast.ClassDef):
             continue
-        written = tuple(text for base in node.bases if (text := qualname(base, {})) is not None)
+        # a base written with its type arguments is the class it parametrizes:
+        # ``class Ours(FastMCP[Ctx])`` (a class cannot derive from ``Optional[...]``)
+        bases = [b.value if isinstance(b, ast.Subscript) else b for b in node.bases]
+        written = tuple(text for base in bases if (text := qualname(base, {})) is not None)
         facts.classes[node.name] = written
-        if any(_is_server_class(base, aliases) for base in node.bases) or any(
+        if any(_is_server_class(base, aliases) for base in bases) or any(
             base in facts.server_classes for base in written
         ):
             facts.server_classes.add(node.name)

@@ -164,7 +164,9 @@ def _http_line(check: HttpCheck) -> str:
 EMPTY_SURFACE = (
     "the bundle loads but exposes no tools, resources or prompts, so the host serves nothing; "
     "register them at import (a decorator at module level, or a module the entrypoint "
-    "imports), not in main() or a function the host never calls"
+    "imports), not in main() or a function the host never calls; a server that lists them "
+    "only once configured (by a setting it reads) needs the settings the host sets: pass "
+    "them with --env-file"
 )
 
 
