@@ -83,8 +83,29 @@ def test_a_server_created_only_under_main_or_in_a_function_is_not_found(tmp_path
         "from fastmcp import FastMCP\n\ndef run():\n    s = FastMCP('x')\n    s.run()\n\n"
         "if __name__ == '__main__':\n    mcp = FastMCP('y')\n"
     )
-    with pytest.raises(UsageError, match="no FastMCP server found"):
+    with pytest.raises(UsageError, match="no FastMCP server the host can load") as caught:
         scan(tmp_path, {"svc/requirements.txt": "", "svc/server.py": code})
+    assert "svc/server.py:4: a server is created only inside a function" in str(caught.value)
+
+
+def test_a_server_kept_on_an_instance_is_named_where_it_is_made(tmp_path: Path) -> None:
+    """elasticsearch-mcp-server: ``class SearchMCPServer`` sets ``self.mcp = FastMCP(...)``
+    in ``__init__`` and a console script builds and runs one. The host imports a
+    module-level object, so there is none; the error said only that no server was found."""
+    code = (
+        "from fastmcp import FastMCP\n\n\nclass SearchMCPServer:\n"
+        "    def __init__(self, name):\n        self.mcp = FastMCP(name)\n\n"
+        "    def run(self):\n        self.mcp.run()\n\n\n"
+        "def main():\n    SearchMCPServer('search').run()\n"
+    )
+    write(tmp_path, {"svc/requirements.txt": "fastmcp\n", "svc/src/server.py": code})
+    with pytest.raises(UsageError) as caught:
+        run_init(tmp_path / "mcpbundle.toml", dry_run=True, force=False, pyproject=False)
+    text = str(caught.value)
+    assert text.startswith(f"no FastMCP server the host can load in this directory ({tmp_path})")
+    assert "svc/src/server.py:6: a server is created only inside a function or class" in text
+    assert "at module level" in text
+    assert "\n" not in text
 
 
 def test_tests_are_not_servers(tmp_path: Path) -> None:

@@ -56,7 +56,8 @@ class Facts:
     classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the classes here derived from FastMCP / MCPServer, directly or through another here
     server_classes: set[str] = field(default_factory=set)
-    inside_functions: int = 0  # servers created in functions (not factories) or guards
+    # lines of servers created in functions (factories' own aside), classes or guards
+    inside: list[int] = field(default_factory=list)
     # names whose tools, resources or prompts this file registers (``@mcp.tool``,
     # ``mcp.add_tool(...)``, ``mcp.mount(...)``), anywhere in it
     registers: set[str] = field(default_factory=set)
@@ -66,7 +67,7 @@ class Facts:
 
     @property
     def mentions_server(self) -> bool:
-        return bool(self.created or self.factories or self.inside_functions)
+        return bool(self.created or self.factories or self.inside)
 
 
 def analyze(source: bytes) -> Facts | None:
@@ -89,6 +90,10 @@ def analyze(source: bytes) -> Facts | None:
                 facts.needs_arguments[name] = needed
     _classes(top, aliases, facts)
     seen: set[int] = set()
+    at_top: set[int] = set()  # the creating calls bound at module level
+    in_factories = {
+        id(sub) for name in facts.factories for sub in ast.walk(functions[name])
+    }  # a factory's own creation is the factory, not a server made out of reach
     for node in top:
         if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
             continue
@@ -101,6 +106,7 @@ def analyze(source: bytes) -> Facts | None:
             continue
         seen.add(id(node))
         if _creates_server(value, aliases):
+            at_top.add(id(value))
             for name in names:
                 facts.created.setdefault(name, node.lineno)
         elif isinstance(value.func, ast.Name):
@@ -112,7 +118,8 @@ def analyze(source: bytes) -> Facts | None:
                     facts.calls.setdefault(name, (callee, node.lineno))
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Call) and _creates_server(sub, aliases):
-            facts.inside_functions += 1
+            if id(sub) not in at_top and id(sub) not in in_factories:
+                facts.inside.append(sub.lineno)
         elif (
             isinstance(sub, ast.Attribute)
             and sub.attr in _REGISTERS
@@ -121,7 +128,7 @@ def analyze(source: bytes) -> Facts | None:
             facts.registers.add(sub.value.id)
         if isinstance(sub, ast.Call):
             facts.composes.update(_composed(sub))
-    facts.inside_functions = max(0, facts.inside_functions - len(facts.created))
+    facts.inside.sort()
     return facts
 
 

@@ -64,6 +64,7 @@ class Repo:
     pyprojects: dict[str, dict[str, Any]] = field(default_factory=dict)  # dir -> parsed
     warnings: list[str] = field(default_factory=list)
     uncallable: list[str] = field(default_factory=list)  # factories needing arguments, why
+    out_of_reach: list[str] = field(default_factory=list)  # servers made in functions, where
 
     def has(self, rel: str) -> bool:
         return rel in self._set
@@ -139,6 +140,7 @@ def find_servers(repo: Repo) -> list[FoundServer]:
             left_out = _uncallable_factories(index, project)
             repo.warnings.extend(left_out)
             repo.uncallable.extend(left_out)
+            repo.out_of_reach.extend(_out_of_reach(index, project))
         for server_dir, entry in entries:
             chosen.append((server_dir, entry))
             if server_dir != directory:
@@ -180,6 +182,22 @@ def _uncallable_factories(index: ModuleIndex, project: Project) -> list[str]:
                 f"{rel}:{facts.factories[name]}: `{name}` builds a server but needs arguments "
                 f"({', '.join(needed)}), which the host does not pass; not added: bind "
                 f"`mcp = {name}(...)` at module level"
+            )
+    return lines
+
+
+def _out_of_reach(index: ModuleIndex, project: Project) -> list[str]:
+    """Servers a project makes only where the host cannot reach them (in a function, a class
+    or a ``__main__`` guard): said only when the repository has no server at all, since a
+    library may well make one in a helper."""
+    lines = []
+    for rel in project.py_files:
+        facts = index.facts(rel)
+        if facts is not None and facts.inside and not facts.created and not facts.factories:
+            lines.append(
+                f"{rel}:{facts.inside[0]}: a server is created only inside a function or class "
+                "(or under `if __name__ == '__main__'`), where the host, which imports a "
+                "module-level object, cannot reach it; bind it at module level (`mcp = ...`)"
             )
     return lines
 
@@ -358,11 +376,12 @@ def _table(data: object, key: str) -> dict[str, Any]:
 
 def no_servers_error(repo: Repo) -> UsageError:
     where = "the repository" if repo.from_git else "this directory"
-    if repo.uncallable:  # the only servers come from factories the host cannot call
-        more = f" (and {len(repo.uncallable) - 1} more)" if len(repo.uncallable) > 1 else ""
+    reasons = repo.uncallable or repo.out_of_reach  # servers, none of them loadable
+    if reasons:
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
         return UsageError(
             f"no FastMCP server the host can load in {where} ({repo.root})",
-            hint=repo.uncallable[0] + more,
+            hint=reasons[0] + more,
         )
     return UsageError(
         f"no FastMCP server found in {where} ({repo.root})",
