@@ -58,6 +58,8 @@ log = logging.getLogger("mcpbundle")
 
 @dataclass(frozen=True, kw_only=True)
 class BuildOptions:
+    """What ``build`` was asked for: the servers, the output and how strictly to build."""
+
     servers: tuple[str, ...] = ()
     output: Path | None = None
     strict: bool = False
@@ -72,6 +74,8 @@ class BuildOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class BuildResult:
+    """What a build did: its plan, each server's result, and whether it wrote the output."""
+
     output: Path
     plan: BuildPlan
     servers: tuple[ServerResult, ...]

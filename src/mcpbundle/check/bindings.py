@@ -20,6 +20,8 @@ from mcpbundle.check.modules import root_prefix
 
 @dataclass(frozen=True)
 class Binding:
+    """A module-level assignment: the statement and the value it binds."""
+
     node: ast.stmt
     value: ast.expr | None  # the assigned value (None for imports and defs)
 

@@ -21,6 +21,8 @@ DEFAULT_OBJECT_NAMES = ("mcp", "server", "app")
 
 @dataclass(frozen=True, kw_only=True)
 class SourceFile:
+    """One file a bundle would ship, as check reads it (its bytes, never written)."""
+
     path: Path  # the file on disk to read (with ``data``: a name only, never created)
     display: str  # what findings show as `file` (a repo-relative path)
     # the content, for a file the build would generate: check never writes it to disk
@@ -29,6 +31,8 @@ class SourceFile:
 
 @dataclass(frozen=True, kw_only=True)
 class CheckTarget:
+    """One server as the rules see it: the files its bundle ships, its entry and requirements."""
+
     server: str
     # path inside the server's bundle (POSIX, e.g. "src/server.py") -> file
     files: Mapping[str, SourceFile]
@@ -70,6 +74,8 @@ class CheckTarget:
 
 @dataclass(frozen=True, kw_only=True)
 class Finding:
+    """One problem a rule found, located by file, line and column, with its fix."""
+
     code: str
     severity: Severity
     server: str

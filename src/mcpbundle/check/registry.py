@@ -18,6 +18,8 @@ RuleFunc = Callable[["CheckTarget", "CheckContext"], Iterator[Finding]]
 
 @dataclass(frozen=True, kw_only=True)
 class Rule:
+    """A registered check: its code, default severity, summary and function."""
+
     code: str
     severity: Severity  # the default severity (a rule may downgrade a finding)
     summary: str

@@ -38,6 +38,8 @@ Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 @dataclass(frozen=True, kw_only=True)
 class Registration:
+    """A registration of a tool, resource or prompt on the server (``@mcp.tool`` and the like)."""
+
     node: ast.expr  # the decorator or call
     what: str  # ``@mcp.tool``, ``mcp.add_tool()``
 

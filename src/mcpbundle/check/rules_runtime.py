@@ -23,6 +23,8 @@ from mcpbundle.plan.env_reads import documented_names, find_env_reads
 
 @dataclass(frozen=True, kw_only=True)
 class EnvRead:
+    """A read of an environment variable in one parsed file, for MCB006."""
+
     info: ModuleInfo
     node: ast.AST
     name: str

@@ -46,6 +46,8 @@ _MAX_DEPTH = 12
 
 @dataclass(frozen=True)
 class Location:
+    """Where a ``sys.path`` entry points: a path below the bundle root or the working directory."""
+
     anchor: Literal["file", "cwd"]
     parts: tuple[str, ...]  # from the bundle root ("file") or the working directory ("cwd")
 
@@ -56,6 +58,8 @@ class Location:
 
 @dataclass(frozen=True)
 class PathEdit:
+    """One edit of ``sys.path`` in the code, and the entry it adds when check can tell."""
+
     node: ast.AST
     text: str  # the edit as written (shortened)
     added: tuple[Location | None, ...]  # what it puts on sys.path; None: not known statically

@@ -55,6 +55,8 @@ PINNED = (CHECKOUT, SETUP_PYTHON, SETUP_UV, CACHE)
 
 @dataclass(frozen=True, kw_only=True)
 class WorkflowSettings:
+    """What the generated GitHub workflow is made from (``[ci]`` and ``[bundle]``)."""
+
     python: str = "3.12"
     branch: str = "deploy"  # the deploy branch ([bundle] branch)
     default_branch: str = "main"  # pushes to it deploy; pull requests into it verify

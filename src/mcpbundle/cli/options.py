@@ -41,6 +41,8 @@ def plain(_style: str, text: str) -> str:
 
 @dataclass
 class State:
+    """The global options of one command line, filled in on either side of the command."""
+
     config_path: Path | None = None
     debug: bool = False
     argv: tuple[str, ...] | None = None  # the command line, when run through main()

@@ -41,6 +41,8 @@ _INSTALL_URL = re.compile(r"(?:(?:git|hg|svn|bzr)\+)?https?://[^\s]+|git\+ssh://
 
 @dataclass(frozen=True, kw_only=True)
 class CiSettings:
+    """The ``[ci]`` table: what the generated workflow installs and runs, and where."""
+
     install: str | None = None  # a pip requirement; None: mcpbundle==<this version>
     python: str | None = None  # None: [bundle] python, else 3.12
     working_directory: str | None = None  # None: the config's directory in the repository

@@ -210,6 +210,8 @@ ROOT = Table(
 
 @dataclass(frozen=True, kw_only=True)
 class DeploySettings:
+    """``[bundle.deploy]``: the author of deploy commits and where they are pushed."""
+
     author_name: str = DEPLOY.default("author-name")
     author_email: str = DEPLOY.default("author-email")
     push_to: str | None = None  # URL_OR_REMOTE:BRANCH, may hold {server}
@@ -217,6 +219,8 @@ class DeploySettings:
 
 @dataclass(frozen=True, kw_only=True)
 class BundleSettings:
+    """The ``[bundle]`` table: output, resolution and safety settings shared by every server."""
+
     output: str = BUNDLE.default("output")
     exclude: tuple[str, ...] = BUNDLE.default("exclude")
     python: str | None = None
@@ -243,6 +247,8 @@ class BundleSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class SharedLib:
+    """One ``[shared.NAME]`` library: its directory, packages and requirements."""
+
     name: str
     path: str  # POSIX, relative to the config directory
     packages: tuple[str, ...] | None = None  # None: discovered
@@ -251,6 +257,8 @@ class SharedLib:
 
 @dataclass(frozen=True, kw_only=True)
 class Server:
+    """One ``[servers.NAME]`` table: where the server is, how the host enters it, what ships."""
+
     name: str
     path: str  # POSIX, relative to the config directory
     entrypoint: str  # file, relative to ``path``
@@ -281,6 +289,8 @@ class Server:
 
 @dataclass(frozen=True, kw_only=True)
 class Config:
+    """A validated ``mcpbundle.toml``: every table, with paths resolved against ``root``."""
+
     path: Path  # the config file, absolute
     root: Path  # its directory: every relative path is read from here
     bundle: BundleSettings

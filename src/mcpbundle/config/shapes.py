@@ -91,6 +91,8 @@ class Text(Shape):
 
 @dataclass(frozen=True)
 class Flag(Shape):
+    """A boolean value."""
+
     def noun(self) -> str:
         return "true or false"
 
@@ -109,6 +111,8 @@ class Flag(Shape):
 
 @dataclass(frozen=True)
 class Number(Shape):
+    """A finite number, integer or float (a boolean is not one)."""
+
     def noun(self) -> str:
         return "a number"
 
@@ -130,6 +134,8 @@ class Number(Shape):
 
 @dataclass(frozen=True)
 class ListOf(Shape):
+    """A list whose every item has the shape ``item``."""
+
     item: Shape
 
     def noun(self) -> str:

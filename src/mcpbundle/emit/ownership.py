@@ -87,6 +87,8 @@ def previous_manifest(output: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 @dataclass(frozen=True)
 class Claim:
+    """The output may be replaced: its previous manifest, and any files mcpbundle did not write."""
+
     previous: dict[str, Any] | None  # the previous manifest (None: none, or unreadable)
     foreign: tuple[str, ...] = ()  # files mcpbundle did not write (only with force)
 

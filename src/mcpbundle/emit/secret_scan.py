@@ -55,6 +55,8 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, kw_only=True)
 class SecretHit:
+    """One secret found in a file a bundle would ship, masked for printing."""
+
     display: str  # repo-relative path
     line: int
     kind: str

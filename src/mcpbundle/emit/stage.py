@@ -41,6 +41,8 @@ log = logging.getLogger("mcpbundle")
 
 @dataclass(frozen=True, kw_only=True)
 class ServerResult:
+    """One server's part of a build: its plan and its manifest entry."""
+
     plan: ServerPlan
     manifest_entry: Mapping[str, Any] = field(default_factory=dict)
     changed: bool = True  # what it ships differs from the previous build's

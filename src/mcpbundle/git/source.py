@@ -31,6 +31,8 @@ NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 @dataclass(frozen=True)
 class GitOutput:
+    """What one git command printed, and its exit status."""
+
     status: int
     stdout: bytes
     stderr: str
@@ -52,6 +54,8 @@ class GitOutput:
 
 @dataclass(frozen=True)
 class SourceState:
+    """The checkout a build comes from: its commit, branch and whether it is dirty."""
+
     commit: str | None  # None: no commit yet (unborn HEAD)
     short: str | None
     dirty: bool  # tracked files modified or staged; untracked files do not count

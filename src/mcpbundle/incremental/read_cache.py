@@ -89,6 +89,8 @@ Stat = tuple[int, ...]  # size, mtime, ctime, inode, mode
 
 @dataclass
 class _Entry:
+    """One cached value and everything it was computed from."""
+
     files: list[tuple[str, str | None, Stat | None]]  # path, sha256, settled stat
     dirs: list[tuple[str, str | None, Stat | None]]  # path, listing digest, settled stat
     programs: list[tuple[str, tuple[int, ...] | None]]

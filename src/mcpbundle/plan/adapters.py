@@ -29,6 +29,8 @@ from mcpbundle.plan.shipped_files import join as _join
 
 @dataclass(frozen=True, kw_only=True)
 class EntryLayout:
+    """How the host enters a server's bundle: the file it imports, and the shim if one is needed."""
+
     entry_file: str  # output-relative file the host imports
     object: str
     vendor_dir: str  # output-relative directory for vendored packages and dist-info
@@ -199,6 +201,8 @@ def _server_rel(server_path: str, rel: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class LockUse:
+    """The lock a server's pins are seeded from, and the pins it holds."""
+
     path: str | None  # repo-relative lock file
     preferences: tuple[str, ...]  # name==version seeds for the resolver
     pins: dict[str, str]

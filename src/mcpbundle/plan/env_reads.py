@@ -37,6 +37,8 @@ _MAX_ROUNDS = 8  # wrappers of wrappers of ...: deep enough for real code
 
 @dataclass(frozen=True, kw_only=True)
 class EnvRead:
+    """A read of an environment variable by a constant name, and its default if any."""
+
     file: str  # the module's path inside the bundle (as given to find_env_reads)
     node: ast.AST  # the subscript or call that reads it (line and column for findings)
     name: str
@@ -47,6 +49,8 @@ class EnvRead:
 
 @dataclass(frozen=True)
 class _Wrapper:
+    """A function of the bundle that reads the variable named by one of its parameters."""
+
     file: str
     function: str
     index: int  # positional index of the name parameter

@@ -35,6 +35,8 @@ from mcpbundle.plan.requirements import ReqLine, parse_requirement_text
 
 @dataclass(kw_only=True)
 class GitOutcome:
+    """What became of a server's git requirements: the libraries vendored, the ones left."""
+
     vendored: list[LibInfo] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # "file:line: git+URL (policy)"
 

@@ -18,6 +18,8 @@ from mcpbundle.plan.requirements import ReqLine
 
 @dataclass(frozen=True, kw_only=True)
 class WithExtras:
+    """A library closure grown by the extras a server asks for."""
+
     closure: tuple[str, ...]  # the libraries to vendor, the extras' ones included, sorted
     pypi: tuple[ReqLine, ...]  # what the extras add for PyPI, in the order they were met
 

@@ -131,6 +131,8 @@ def _toml(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class Notice:
+    """One vendored distribution's entry in THIRD_PARTY_NOTICES.md."""
+
     distribution: str
     version: str | None
     licence: Licence

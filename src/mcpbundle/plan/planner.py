@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class ServerPlan:
+    """Everything the build will do for one server, decided before anything is written."""
+
     name: str
     path: str  # repo-relative server directory = its folder in the output
     entry_file: str  # output-relative entrypoint file
@@ -72,6 +74,8 @@ class ServerPlan:
 
 @dataclass(frozen=True, kw_only=True)
 class BuildPlan:
+    """The plans of every server, with the warnings and failures met while making them."""
+
     servers: tuple[ServerPlan, ...]
     warnings: tuple[str, ...]
     libs: Mapping[str, LibInfo]  # every shared lib, declared or implicit

@@ -29,6 +29,8 @@ _VERSION = re.compile(r"^(?:cpython-|python)?(3)\.(\d{1,2})(?:[.\-/].*)?$")
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
+    """The Python a server is built for, and where that version came from."""
+
     version: str  # "3.12"
     origin: str  # where it came from, for messages and the manifest
     configured: bool  # False: nothing chose it, the running Python was taken

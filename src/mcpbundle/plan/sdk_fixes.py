@@ -20,6 +20,8 @@ from mcpbundle.plan.sdk_compat import CodeFacts, mcp_cap_needed, noted_code_fact
 
 @dataclass(frozen=True, kw_only=True)
 class SdkFix:
+    """The requirements the build adds for the MCP SDK or fastmcp the code needs, and why."""
+
     requirements: tuple[str, ...]
     rewrites: tuple[Rewrite, ...]
     warnings: tuple[str, ...]

@@ -20,6 +20,8 @@ from mcpbundle.plan.requirements import ReqLine, parse_requirement_text, relativ
 
 @dataclass(frozen=True, kw_only=True)
 class SetupDependencies:
+    """The requirements a ``setup.py`` / ``setup.cfg`` declares, and whether they could be read."""
+
     source: str  # repo-relative setup.cfg or setup.py
     lines: tuple[ReqLine, ...]
     readable: bool = True  # False: setup.py computes install_requires

@@ -25,6 +25,8 @@ from mcpbundle.plan.requirements import without_index_options
 
 @dataclass(frozen=True, kw_only=True)
 class FileCopy:
+    """A file the bundle ships: where it comes from and where it goes."""
+
     source: str  # repo-relative, or absolute for files from mcpbundle's cache (git checkouts)
     dest: str  # output-relative
 
