@@ -48,7 +48,7 @@ from mcpbundle.incremental.stamp import (
     racy,
     site_packages_state,
 )
-from mcpbundle.incremental.stamp_file import file_sha256
+from mcpbundle.incremental.stamp_file import file_sha256, stat_of
 
 FORMAT = 3
 MAGIC = b"mcpbundle-read-cache 3\n"
@@ -111,7 +111,6 @@ class ReadCache:
     _dirty: bool = False
     _files: dict[str, str | None] = field(default_factory=dict)
     _listings: dict[str, str | None] = field(default_factory=dict)
-    _stats: dict[str, tuple[int, ...] | None] = field(default_factory=dict)
     _now: dict[str, Stat | None] = field(default_factory=dict)  # stats taken this build
     _programs: set[str] = field(default_factory=set)  # started so far in this build
     _makers: Mapping[str, Callable[..., object]] = field(default_factory=dict)  # fact kinds
@@ -270,15 +269,12 @@ class ReadCache:
         return digest, stat
 
     def _stat_now(self, path: str) -> Stat | None:
+        """``path``'s stat (:data:`Stat`), taken once per build."""
         if path not in self._now:
             try:
-                st = os.stat(path)
+                self._now[path] = tuple(stat_of(path))
             except OSError:
                 self._now[path] = None
-            else:
-                self._now[path] = (
-                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode
-                )  # fmt: skip
         return self._now[path]
 
     def _fact(self, path: str, kind: Kind) -> object:
@@ -321,14 +317,9 @@ class ReadCache:
         return False
 
     def _stat(self, path: str) -> tuple[int, ...] | None:
-        if path not in self._stats:
-            try:
-                st = os.stat(path)
-            except OSError:
-                self._stats[path] = None
-            else:
-                self._stats[path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
-        return self._stats[path]
+        """A program's stat as entries record it: :data:`Stat` without the change time."""
+        stat = self._stat_now(path)
+        return None if stat is None else (stat[0], stat[1], stat[3], stat[4])
 
     def _load(self) -> dict[str, _Entry]:
         try:

@@ -56,7 +56,7 @@ class Facts:
     classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the classes here derived from FastMCP / MCPServer, directly or through another here
     server_classes: set[str] = field(default_factory=set)
-    # lines of servers created in functions (factories' own aside), classes or guards
+    # lines of servers created off module level: in functions (factories too), classes, guards
     inside: list[int] = field(default_factory=list)
     # names whose tools, resources or prompts this file registers (``@mcp.tool``,
     # ``mcp.add_tool(...)``, ``mcp.mount(...)``), anywhere in it
@@ -91,9 +91,6 @@ def analyze(source: bytes) -> Facts | None:
     _classes(top, aliases, facts)
     seen: set[int] = set()
     at_top: set[int] = set()  # the creating calls bound at module level
-    in_factories = {
-        id(sub) for name in facts.factories for sub in ast.walk(functions[name])
-    }  # a factory's own creation is the factory, not a server made out of reach
     for node in top:
         if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
             continue
@@ -118,7 +115,7 @@ def analyze(source: bytes) -> Facts | None:
                     facts.calls.setdefault(name, (callee, node.lineno))
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Call) and _creates_server(sub, aliases):
-            if id(sub) not in at_top and id(sub) not in in_factories:
+            if id(sub) not in at_top:
                 facts.inside.append(sub.lineno)
         elif (
             isinstance(sub, ast.Attribute)
