@@ -24,6 +24,7 @@ import pytest
 from test_build_cli import SERVER_OPS, cli_env, leftovers, make_repo, run_cli, tree
 
 from mcpbundle.emit import directory as emit
+from support.processes import running
 
 Tree = dict[str, tuple[int, bytes]]
 
@@ -153,14 +154,6 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-
-
 def _silent_index_repo(repo: Path, port: int) -> Path:
     """One server whose resolver waits on the index at ``port`` (that never answers)."""
     (repo / "srv").mkdir(parents=True)
@@ -217,7 +210,7 @@ def test_signal_stops_the_resolver_and_exits_with_one_line(
     assert "Traceback" not in stderr
     errors = [text for text in stderr.splitlines() if text.startswith("error:")]
     assert errors == [line], stderr
-    left = [pid for pid in children if _running(pid)]
+    left = [pid for pid in children if running(pid)]
     assert not left, f"children still running: {[_cmdline(pid) for pid in left]}"
     assert not (repo / "dist").exists()
     assert leftovers(repo / "dist") == []
@@ -248,9 +241,9 @@ def test_kill_9_of_the_build_stops_the_resolver_too(tmp_path: Path) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 60
-        while any(_running(pid) for pid in resolvers) and time.monotonic() < deadline:
+        while any(running(pid) for pid in resolvers) and time.monotonic() < deadline:
             time.sleep(0.1)
-    left = [pid for pid in resolvers if _running(pid)]
+    left = [pid for pid in resolvers if running(pid)]
     assert not left, f"resolver still running: {[_cmdline(pid) for pid in left]}"
 
 

@@ -238,13 +238,12 @@ def _counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return hashed
 
 
-def test_a_settled_file_whose_stat_is_as_recorded_is_not_read_again(
-    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """At 200 servers every rebuild hashed the 603 files the plans had read, to find them
-    unchanged; a file whose stat (size, times, inode, mode) is as stored, and was not
-    changed just before it was stored, is taken as unchanged, as the no-op stamp does."""
-    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: False)
+def _stored_then_checked(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch, *, racy: bool
+) -> tuple[ReadCache, list[str], list[str]]:
+    """Store ``k`` (its files judged ``racy`` or settled), then use it from a new cache:
+    ``(the second cache, the makes, the files hashed to check the entry)``."""
+    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: racy)
     calls: list[str] = []
     first = _cache(tmp_path, root)
     first.compute("k", _reader(root, calls))
@@ -252,6 +251,16 @@ def test_a_settled_file_whose_stat_is_as_recorded_is_not_read_again(
     hashed = _counting_hashes(monkeypatch)
     second = _cache(tmp_path, root)
     assert second.compute("k", _reader(root, calls)) == "one|False"
+    return second, calls, hashed
+
+
+def test_a_settled_file_whose_stat_is_as_recorded_is_not_read_again(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 200 servers every rebuild hashed the 603 files the plans had read, to find them
+    unchanged; a file whose stat (size, times, inode, mode) is as stored, and was not
+    changed just before it was stored, is taken as unchanged, as the no-op stamp does."""
+    second, calls, hashed = _stored_then_checked(tmp_path, root, monkeypatch, racy=False)
     assert (second.hits, calls, hashed) == (1, ["made"], [])
 
 
@@ -260,14 +269,7 @@ def test_a_file_stored_just_after_a_change_is_read_again(
 ) -> None:
     """Changed within the file system's time granularity of being stored: a later edit of
     the same size could keep every time, so its bytes are compared."""
-    monkeypatch.setattr(read_cache, "racy", lambda ctime_ns, at_ns: True)
-    calls: list[str] = []
-    first = _cache(tmp_path, root)
-    first.compute("k", _reader(root, calls))
-    first.save()
-    hashed = _counting_hashes(monkeypatch)
-    second = _cache(tmp_path, root)
-    assert second.compute("k", _reader(root, calls)) == "one|False"
+    second, _calls, hashed = _stored_then_checked(tmp_path, root, monkeypatch, racy=True)
     assert second.hits == 1
     assert hashed == [str(root / "pkg" / "a.txt")]
 

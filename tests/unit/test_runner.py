@@ -11,18 +11,14 @@ from pathlib import Path
 import pytest
 
 from mcpbundle.base import runner
+from support.processes import running
 
 
 def _gone(pid: int) -> bool:
     """True once ``pid`` no longer runs (a zombie left to init counts as gone)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                state = handle.read().rsplit(b")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == b"Z":
+        if not running(pid):
             return True
         time.sleep(0.05)
     return False
@@ -64,15 +60,6 @@ def test_run_bytes_feeds_stdin_and_keeps_bytes(tmp_path: Path) -> None:
     assert done.stdout == b"caf\xe9\n"
 
 
-def _alive_now(pid: int) -> bool:
-    """True while ``pid`` runs, checked once (a zombie has ended)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_the_exit_hook_returns_once_every_child_group_is_dead(tmp_path: Path) -> None:
     """At exit mcpbundle SIGKILLs the groups still registered (a thread that never got to
     stop its child) and waits for them: SIGKILL takes effect later, and a process still
@@ -90,7 +77,7 @@ def test_the_exit_hook_returns_once_every_child_group_is_dead(tmp_path: Path) ->
     pids = [c.pid for c, _ in children] + [int(f.read_text()) for _, f in children]
     try:
         runner.kill_children()
-        assert [pid for pid in pids if _alive_now(pid)] == []
+        assert [pid for pid in pids if running(pid)] == []
     finally:
         for child, _ in children:
             child.wait()
